@@ -1,0 +1,285 @@
+"""Reading one return end to end: bytes → sheets → tables → checked, tidy records (nothing is stored)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from metrics.catalog import Catalog, default_catalog
+from metrics.dimensions import (
+    NATIONAL_THEMES, Meta, infer_sector, is_summary_sheet, looks_like_agency, year_from_name,
+)
+from metrics.extract import TableDefaults, extract_table
+from metrics.issues import IssueSink
+from metrics.record import BATCH_COLUMNS, FileResult, RecordBatch, Stats
+from metrics.regions import Gazetteer, Region, default_gazetteer
+from metrics.scan import describe, scan_sheet
+from metrics.sniff import FileRefused, Limits, sniff
+from metrics.tables import Table
+from metrics.text import normalize_label
+from metrics.workbook import SheetGrid, cell_ref, col_letter, read_grids
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the user corrects on the upload page; every field is optional.
+
+    ``columns`` maps a column letter ('C') or a header label ('满意度评分') to a metric id, or to ''
+    to ignore the column. ``header_rows`` are 1-based sheet row numbers of the header block.
+    """
+
+    sheet: str | None = None
+    header_rows: tuple[int, ...] | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    agency: str | None = None
+    sector: str | None = None
+    region: str | None = None
+    year: int | None = None
+    theme: str | None = None
+
+
+def ingest_file(path: str | os.PathLike[str], *, name: str | None = None, overrides: Overrides = Overrides(),
+                limits: Limits = Limits(), catalog: Catalog | None = None,
+                gazetteer: Gazetteer | None = None) -> FileResult:
+    """Read and check one file from disk; never raises for a bad file (the result says why)."""
+    display = name or Path(path).name
+    try:
+        size = os.path.getsize(path)
+        if size > limits.max_bytes:
+            raise FileRefused("file-too-large", f"文件 {size / 1048576:.1f} MB,超过上限 "
+                              f"{limits.max_bytes / 1048576:.0f} MB;请拆分后上传")
+        data = Path(path).read_bytes()
+    except FileRefused as exc:
+        return FileResult(display, error=exc.message, error_code=exc.code)
+    except OSError as exc:
+        return FileResult(display, error=f"无法打开文件:{exc.strerror or exc}", error_code="unreadable")
+    return ingest_bytes(data, display, overrides=overrides, limits=limits, catalog=catalog, gazetteer=gazetteer)
+
+
+def ingest_bytes(data: bytes, name: str, *, overrides: Overrides = Overrides(), limits: Limits = Limits(),
+                 catalog: Catalog | None = None, gazetteer: Gazetteer | None = None) -> FileResult:
+    """Read and check one file's bytes (an upload); never raises for a bad file."""
+    started = time.perf_counter()
+    try:
+        result = _ingest(data, name, overrides, limits, catalog or default_catalog(),
+                         gazetteer or default_gazetteer())
+    except FileRefused as exc:
+        result = FileResult(name, error=exc.message, error_code=exc.code)
+    except Exception as exc:  # a reader bug must not take the other files of an upload down with it
+        result = FileResult(name, error=f"读取时出现内部错误({type(exc).__name__}: {exc}),文件未导入;"
+                                        "请把文件发给维护人员", error_code="internal-error")
+    result.stats.seconds = round(time.perf_counter() - started, 4)
+    return result
+
+
+def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalog: Catalog,
+            gazetteer: Gazetteer) -> FileResult:
+    fmt = sniff(data, name=name, limits=limits)
+    grids = read_grids(data, fmt, name=name)
+    sink = IssueSink()
+    result = FileResult(name)
+    reader = _FileReader(name, overrides, catalog, gazetteer, sink)
+    per_sheet: list[tuple[SheetGrid, dict[str, np.ndarray], bool]] = []
+    headers_only = False
+    for grid in grids:
+        if overrides.sheet is not None and grid.name != overrides.sheet:
+            continue
+        if grid.hidden:
+            sink.add("hidden-sheet", "info", grid.name, f"工作表“{grid.name}”是隐藏的,未读取", value=grid.name)
+            continue
+        result.stats.sheets += 1
+        arrays, tables = reader.read_sheet(grid)
+        if tables:
+            result.layouts[grid.name] = ",".join(t.layout for t in tables)
+            result.stats.rows += sum(len(t.data_rows) for t in tables)
+            headers_only = headers_only or all(not t.data_rows and not t.total_rows for t in tables)
+        per_sheet.append((grid, arrays, is_summary_sheet(grid.name)))
+    batch = _combine_sheets(per_sheet, sink)
+    if not len(batch):
+        if headers_only:
+            raise FileRefused("empty-table", "表格只有表头,没有数据行;请填好数据后重新上传")
+        if not result.layouts:
+            raise FileRefused("no-table", "没有找到可识别的统计表:表头应写明指标名称和单位,"
+                              "如“发放宣传资料(份)”“接受咨询(人次)”;请检查是否上传了正确的文件")
+    result.batch = batch
+    result.issues = sink.finish()
+    result.stats.records = len(batch)
+    return result
+
+
+def _combine_sheets(per_sheet: list[tuple[SheetGrid, dict[str, np.ndarray], bool]], sink: IssueSink) -> RecordBatch:
+    """One batch for the file; a 汇总 sheet beside per-unit sheets is only compared, never added."""
+    details = [(g, RecordBatch(a) if a else RecordBatch.empty(), s) for g, a, s in per_sheet]
+    parts = [b for _, b, s in details if not s and len(b)]
+    summaries = [(g, b) for g, b, s in details if s and len(b)]
+    if not parts:
+        return RecordBatch.concat([b for _, b in summaries])
+    detail = RecordBatch.concat(parts)
+    for grid, summary in summaries:
+        sink.add("summary-sheet", "info", grid.name,
+                 f"工作表“{grid.name}”是汇总表,只用来核对各分表之和,不重复计入", value=grid.name)
+        mine, theirs = summary.totals(), detail.totals()
+        for metric, reported in mine.items():
+            computed = theirs.get(metric, 0)
+            if abs(reported - computed) > 1e-6 * max(1.0, abs(reported)):
+                sink.add("total-mismatch", "error", grid.name,
+                         f"汇总表“{grid.name}”的 {metric} 为 {reported:g},各分表相加为 {computed:g};请核实",
+                         value=f"{reported:g}≠{computed:g}")
+    return detail
+
+
+class _FileReader:
+    """State shared by the sheets of one file: its name, the user's overrides, lookups, issues."""
+
+    def __init__(self, name: str, overrides: Overrides, catalog: Catalog, gazetteer: Gazetteer,
+                 sink: IssueSink) -> None:
+        self.name, self.overrides, self.catalog, self.gazetteer, self.sink = name, overrides, catalog, gazetteer, sink
+        stem = Path(name).stem
+        self.file_year = year_from_name(stem)
+        self.file_agency = stem if looks_like_agency(stem) else None
+
+    def read_sheet(self, grid: SheetGrid) -> tuple[dict[str, np.ndarray], list[Table]]:
+        tables, sheet_meta = scan_sheet(grid, self.catalog, header_rows=self.overrides.header_rows)
+        if not tables:
+            if any(any(v not in ("", None) for v in row) for row in grid.rows):
+                self.sink.add("no-table", "warning", grid.name,
+                              f"工作表“{grid.name}”中没有找到带指标表头的数据表,未读取", value=grid.name)
+            return {}, []
+        if grid.hidden_cols:
+            letters = ",".join(col_letter(c) for c in sorted(grid.hidden_cols)[:10])
+            self.sink.add("hidden-column", "info", grid.name, f"隐藏列 {letters} 未读取", value=letters)
+        parts = []
+        for table in tables:
+            self._apply_column_overrides(table)
+            meta = _merged_meta(table.meta, sheet_meta)
+            defaults = self._defaults(grid, meta)
+            arrays = extract_table(table, defaults, self.catalog, self.sink)
+            if arrays:
+                self._enrich(arrays, grid, meta)
+                parts.append(RecordBatch({k: v for k, v in arrays.items() if k in BATCH_COLUMNS} |
+                                         {"sheet": np.full(len(arrays["value"]), grid.name, dtype=object)}))
+        batch = RecordBatch.concat(parts)
+        return (batch.columns if len(batch) else {}), tables
+
+    def _apply_column_overrides(self, table: Table) -> None:
+        if not self.overrides.columns:
+            return
+        wanted = {normalize_label(k): v for k, v in self.overrides.columns.items()}
+        for col in table.columns:
+            key = col_letter(col.index + table.grid.col0)
+            choice = wanted.get(key, wanted.get(normalize_label(col.label)))
+            if choice is None:
+                continue
+            if choice == "":
+                col.role, col.metric = "ignore", None
+            else:
+                col.role, col.metric = "metric", self.catalog[choice]
+
+    def _defaults(self, grid: SheetGrid, meta: Meta) -> TableDefaults:
+        o = self.overrides
+        year, _conflict = meta.year()
+        agency = (o.agency or meta.reporter or (grid.name if looks_like_agency(grid.name) else None)
+                  or meta.agency() or self.file_agency)
+        return TableDefaults(agency=agency, year=o.year or year or self.file_year or year_from_name(grid.name),
+                             theme=o.theme or meta.theme, region_text=o.region, sector=o.sector)
+
+    def _enrich(self, arrays: dict[str, np.ndarray], grid: SheetGrid, meta: Meta) -> None:
+        """Region, sector and theme per record; missing year/agency and region problems reported once."""
+        n = len(arrays["value"])
+        context = [t for t in (meta.reporter, *meta.titles, grid.name, self.name) if t]
+        home = self._home_region(meta, context)
+        home_sector = infer_sector(meta.reporter) if meta.reporter else None
+        fields = {k: np.full(n, None, dtype=object) for k in ("province", "city", "district", "adcode")}
+        sector = arrays["sector"].copy()
+        cache: dict[tuple[object, object], Region | None] = {}
+        first_at: dict[tuple[object, object], int] = {}
+        for k in range(n):
+            key = (arrays["agency"][k], arrays["region_text"][k])
+            if key not in cache:
+                first_at[key] = k
+                cache[key] = self._region_for(key, context, home, arrays, k, grid)
+            region = cache[key]
+            if region is not None:
+                fields["province"][k], fields["city"][k] = region.province, region.city
+                fields["district"][k], fields["adcode"][k] = region.district, region.adcode
+            if sector[k] is None:
+                guess = infer_sector(arrays["agency"][k])
+                sector[k] = home_sector if guess in (None, "其他") and home_sector not in (None, "其他") else guess
+        arrays.update(fields)
+        arrays["sector"] = sector
+        themes = arrays["theme"]
+        for k in range(n):
+            if themes[k] is None and arrays["year"][k] is not None:
+                themes[k] = NATIONAL_THEMES.get(int(arrays["year"][k]))
+        self._report_missing(arrays, grid)
+
+    def _home_region(self, meta: Meta, context: list[str]) -> Region | None:
+        if self.overrides.region:
+            match = self.gazetteer.resolve(self.overrides.region)
+            return match.region if match.status == "ok" else None
+        for text in context[:-1]:
+            match = self.gazetteer.find_in_text(text, context=context)
+            if match.status == "ok":
+                return match.region
+        return None
+
+    def _region_for(self, key: tuple[object, object], context: list[str], home: Region | None,
+                    arrays: dict[str, np.ndarray], k: int, grid: SheetGrid) -> Region | None:
+        agency, region_text = key
+        where = f"{grid.name}!{cell_ref(int(arrays['row'][k]), int(arrays['col'][k]))}"
+        ctx = context + ([home] if home is not None else [])
+        if self.overrides.region and home is not None:
+            return home
+        match = None
+        if region_text:
+            match = self.gazetteer.resolve(str(region_text), context=[str(agency or "")] + ctx)
+        if (match is None or match.status == "unknown") and agency:
+            match = self.gazetteer.find_in_text(str(agency), context=ctx)
+        if match is not None and match.status == "ok":
+            return match.region
+        if match is not None and match.status == "ambiguous":
+            names = "、".join(r.path for r in match.candidates[:5])
+            self.sink.add("ambiguous-region", "warning", where,
+                          f"“{region_text or agency}”中的地名“{match.matched}”有多处重名({names}),"
+                          "未确定地区;请在表中写明所属市,或在上传页指定地区", value=region_text or agency)
+            return None
+        if home is not None:
+            return home
+        self.sink.add("unknown-region", "warning", where,
+                      f"无法从“{region_text or agency or '(无单位)'}”确定所属地区;请写明省/市/区县全称,"
+                      "或在上传页指定地区", value=region_text or agency)
+        return None
+
+    def _report_missing(self, arrays: dict[str, np.ndarray], grid: SheetGrid) -> None:
+        for field_name, code, advice in (
+            ("year", "missing-year", "标题、填报日期、年度列和文件名里都没有年份;请在上传页指定年度"),
+            ("agency", "missing-agency", "没有填报单位(表内单位列、“填报单位:”行、工作表名或标题均未写明);"
+                                         "请在上传页指定填报单位"),
+        ):
+            missing = np.flatnonzero(np.array([v is None for v in arrays[field_name]], dtype=bool))
+            if len(missing):
+                k = int(missing[0])
+                self.sink.add(code, "error", f"{grid.name}!{cell_ref(int(arrays['row'][k]), int(arrays['col'][k]))}",
+                              f"{len(missing)} 条数据{advice}", value=None)
+
+
+def _merged_meta(table_meta: Meta, sheet_meta: Meta) -> Meta:
+    """A table's own meta lines, falling back to the sheet's for what they do not say."""
+    if table_meta is sheet_meta:
+        return sheet_meta
+    merged = Meta(titles=table_meta.titles + sheet_meta.titles,
+                  reporter=table_meta.reporter or sheet_meta.reporter,
+                  reporter_where=table_meta.reporter_where or sheet_meta.reporter_where,
+                  unit=table_meta.unit or sheet_meta.unit,
+                  years=table_meta.years or sheet_meta.years,
+                  report_year=table_meta.report_year or sheet_meta.report_year,
+                  theme=table_meta.theme or sheet_meta.theme)
+    return merged
+
+
+__all__ = ["Overrides", "ingest_file", "ingest_bytes", "describe"]

@@ -1,0 +1,139 @@
+"""Walking a sheet top to bottom: titles and meta lines, each table's header, its data, totals and footer."""
+
+from __future__ import annotations
+
+from metrics.catalog import Catalog
+from metrics.dimensions import Meta
+from metrics.tables import (
+    HEADER_WINDOW, Column, Table, build_columns, fill_merges, find_header_block, is_footer,
+    is_header_row, is_heading, pad_rows, row_texts, total_label, _SUBITEM, _is_number_cell, _visible_cols,
+)
+from metrics.text import normalize_label
+from metrics.workbook import SheetGrid
+
+_NUMERIC_ROLES = ("metric", "value", "year-value", "unmapped", "subitem", "ratio")
+_LABEL_ROLES = ("agency", "region", "seq", "activity", "indicator", "date", "year", "theme", "sector",
+                "ignore", "unit")
+
+
+def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...] | None = None) -> tuple[list[Table], Meta]:
+    """Every table on a sheet, and the sheet-level meta (the lines above the first table).
+
+    ``header_rows`` (1-based, as the user sees them) forces the first table's header block.
+    """
+    fill_merges(grid)
+    pad_rows(grid)
+    cols = _visible_cols(grid)
+    sheet_meta = Meta()
+    tables: list[Table] = []
+    pos = 0
+    n = len(grid.rows)
+    forced = [r - 1 - grid.row0 for r in header_rows] if header_rows else None
+    while pos < n:
+        if forced is not None and not tables:
+            block = [r for r in forced if 0 <= r < n] or None
+        else:
+            block = find_header_block(grid, pos, pos + HEADER_WINDOW, catalog, cols)
+        if block is None:
+            if not tables:
+                _absorb_rows(sheet_meta, grid, range(pos, min(n, pos + HEADER_WINDOW)), cols)
+            break
+        meta = sheet_meta if not tables else Meta()
+        _absorb_rows(meta, grid, range(pos, block[0]), cols)
+        columns, layout = build_columns(grid, block, catalog, meta.unit or sheet_meta.unit)
+        table = Table(grid=grid, header_rows=block, columns=columns, layout=layout, meta=meta)
+        pos = _classify_rows(table, block[-1] + 1, catalog, cols)
+        tables.append(table)
+    return tables, sheet_meta
+
+
+def _absorb_rows(meta: Meta, grid: SheetGrid, rows: range, cols: list[int]) -> None:
+    for i in rows:
+        texts = row_texts(grid.rows[i], cols)
+        if texts:
+            meta.absorb(texts, f"{grid.name}!A{i + grid.row0 + 1}")
+
+
+def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) -> int:
+    """Sort the rows under a header into data, total, sub-item, group and footer rows.
+
+    Returns the row where the next table's search starts (the end of the sheet when none follows).
+    """
+    rows = table.grid.rows
+    n = len(rows)
+    numeric = [c.index for c in table.columns if c.role in _NUMERIC_ROLES]
+    labels = [c.index for c in table.columns if c.role in _LABEL_ROLES]
+    if not labels:
+        labels = [j for j in cols if j not in numeric][:2] or cols[:1]
+    i = start
+    while i < n:
+        row = rows[i]
+        label_hit = _label_kind(row, labels)
+        if label_hit and label_hit[0] == "footer":
+            table.meta.absorb(row_texts(row, cols), table.where(i, 0))
+            i += 1
+            continue
+        has_number = any(row[j].__class__ is float for j in numeric)
+        if not has_number:
+            texts = row_texts(row, cols)
+            if not texts:
+                i += 1
+                continue
+            has_number = any(_is_number_cell(row[j]) for j in numeric)
+            if not has_number:
+                if is_footer(texts):
+                    table.meta.absorb(texts, table.where(i, 0))
+                    i += 1
+                    continue
+                if is_header_row(row, cols, catalog):
+                    return i
+                if is_heading(texts) and _header_follows(table, i, catalog, cols):
+                    return i
+                if label_hit is None or label_hit[0] != "total":
+                    table.group_rows.append(i)
+                    i += 1
+                    continue
+        if label_hit is None:
+            table.data_rows.append(i)
+        elif label_hit[0] == "total":
+            table.total_rows.append((i, label_hit[1], label_hit[2]))
+        else:
+            table.subitem_rows.append(i)
+        i += 1
+    return n
+
+
+def _label_kind(row: list[object], labels: list[int]) -> tuple[str, str, int] | None:
+    """('total', label, col) for 合计/小计 rows, ('subitem', …) for 其中 rows, ('footer', …) for 填表人 lines."""
+    for j in labels:
+        value = row[j]
+        if value.__class__ is not str or not value:
+            continue
+        label = total_label(value)
+        if label:
+            return ("total", label, j)
+        head = value.lstrip()[:6]
+        if head.startswith("其中") or head.startswith("其 中"):
+            return ("subitem", value, j)
+        if is_footer([value]) and len(value) > 2:
+            return ("footer", value, j)
+    return None
+
+
+def _header_follows(table: Table, i: int, catalog: Catalog, cols: list[int]) -> bool:
+    rows = table.grid.rows
+    return any(is_header_row(rows[k], cols, catalog) for k in range(i + 1, min(i + 4, len(rows))))
+
+
+def describe(columns: list[Column]) -> str:
+    """A short text of what each column was read as, for the upload page and the JSON."""
+    parts = []
+    for col in columns:
+        if col.role in ("hidden",) or (not col.label and col.role == "unmapped"):
+            continue
+        name = col.metric.id if col.metric is not None else col.role
+        parts.append(f"{normalize_label(col.label) or '?'}→{name}")
+    return "; ".join(parts)
+
+
+__all__ = ["scan_sheet", "describe", "_SUBITEM"]

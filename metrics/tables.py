@@ -1,0 +1,327 @@
+"""Finding the tables on a sheet: header blocks, what each column means, data/total/footer rows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from metrics.catalog import Catalog, MetricDef, split_unit
+from metrics.dimensions import Meta
+from metrics.numbers import multiplier_of, parse_number
+from metrics.text import cell_text, normalize_label
+from metrics.workbook import SheetGrid, cell_ref
+
+HEADER_WINDOW = 120   # rows searched for the first header; later tables are found while scanning
+
+_DIMENSIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((role, re.compile(pattern)) for role, pattern in (
+    ("seq", r"序号|编号|序|No\.?|NO\.?|行次"),
+    ("ignore", r"备注|说明|(活动)?地点|活动场所|联系人|联系电话|电话|填表人|负责人|审核人|附件|来源|经办人|地址|具体内容|活动简介|简要情况|情况说明"),
+    ("unit", r"(计量)?单位"),  # re-read as agency when the table has no indicator column
+    ("agency", r"(填报|报送|上报|责任|承办|组织|主办|参与|牵头|基层)?单位(名称)?|机构(名称)?|部门(名称)?|网点(名称)?|"
+               r"名称|分支机构|各单位|单位/部门|部门/单位|所属单位|支行|分行|填报单位\(盖章\)"),
+    ("region", r"(所在|所属)?(地区|区域|地市|城市|省份|省|市|县|区|县区|区县|县市区|县\(市、?区\)|县\(市区\)|"
+               r"市\(州\)|市州|辖区|行政区划|乡镇|街道|乡镇\(街道\)|区\(县\)|区县\(市\))(名称)?"),
+    ("year", r"(统计)?(年度|年份|年)"),
+    ("date", r"(活动)?(日期|时间)|开展时间|举办时间|活动开展时间|日期\(月日\)"),
+    ("activity", r"活动(形式|名称|类型|类别|内容|项目|方式|主题名称)|形式|开展形式|宣传形式|活动"),
+    ("theme", r"(活动)?主题"),
+    ("sector", r"(所属)?(系统|行业|行业类别|单位类型|机构类型|单位性质|所属系统)"),
+    ("indicator", r"(统计)?(指标|项目|指标名称|项目名称|统计指标|统计项目|工作内容|内容|工作项目|类别)"),
+    ("value", r"数量|数值|数据|完成数|完成情况|工作量|统计数|实际完成|数目"),
+))
+_YEAR_HEADER = re.compile(r"((?:19|20)\d{2})(年度?)?(数据|数)?")
+_FOOTER = re.compile(r"^(填表人|填报人|制表人|制表|审核人|审核|负责人|联系人|联系电话|电话|备注|注[:\d一1]|说明|"
+                     r"填报说明|单位负责人|统计人|报送日期|填报日期|填表日期|领导签字|签字)")
+_TOTAL = re.compile(r"^(.{0,10})(合计|总计|小计|共计|总合计|累计|总数|汇总)$")
+_SUBITEM = re.compile(r"^其中")
+_HEADING = re.compile(r"^([一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+[、.])")
+
+
+@dataclass(slots=True)
+class Column:
+    index: int                      # local column index in the grid rows
+    label: str                      # the header words top-down, joined with '/'
+    role: str                       # metric, agency, region, year, date, activity, theme, sector,
+                                    # indicator, value, unit, year-value, seq, ignore, ratio, subitem,
+                                    # unmapped, hidden, text
+    metric: MetricDef | None = None
+    unit: str | None = None
+    multiplier: float = 1.0
+    year: int | None = None
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Table:
+    grid: SheetGrid
+    header_rows: list[int]
+    columns: list[Column]
+    layout: str                     # wide, vertical, long, years-across
+    data_rows: list[int] = field(default_factory=list)
+    total_rows: list[tuple[int, str, int]] = field(default_factory=list)  # (row, label, label col)
+    subitem_rows: list[int] = field(default_factory=list)
+    group_rows: list[int] = field(default_factory=list)
+    meta: Meta = field(default_factory=Meta)
+
+    def by_role(self, role: str) -> list[Column]:
+        return [c for c in self.columns if c.role == role]
+
+    def first(self, role: str) -> Column | None:
+        return next((c for c in self.columns if c.role == role), None)
+
+    def where(self, row: int, col: int) -> str:
+        return f"{self.grid.name}!{cell_ref(row + self.grid.row0, col + self.grid.col0)}"
+
+
+def dimension_role(label: str) -> str | None:
+    """The dimension a header names ('单位名称' → agency), or None for a metric/unknown header."""
+    if not label:
+        return None
+    for role, pattern in _DIMENSIONS:
+        if pattern.fullmatch(label):
+            return role
+    return None
+
+
+def year_header(value: object) -> int | None:
+    """2022, '2022', '2022年', '2022年度' as a column header → 2022."""
+    if isinstance(value, float) and value.is_integer() and 1990 <= value <= 2100:
+        return int(value)
+    if isinstance(value, str):
+        found = _YEAR_HEADER.fullmatch(normalize_label(value))
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def fill_merges(grid: SheetGrid) -> None:
+    """Give every cell of a merged range the text of its top-left cell (headers, merged agency cells).
+
+    Numbers are left only in the top-left cell: a merged number is one value, not one per row.
+    """
+    rows, r_off, c_off = grid.rows, grid.row0, grid.col0
+    for r0, c0, r1, c1 in grid.merges:
+        lr0, lc0 = r0 - r_off, c0 - c_off
+        if not (0 <= lr0 < len(rows)) or lc0 < 0 or lc0 >= len(rows[lr0]):
+            continue
+        value = rows[lr0][lc0]
+        if not isinstance(value, str) or not value.strip():
+            continue
+        for r in range(max(lr0, 0), min(r1 - r_off + 1, len(rows))):
+            row = rows[r]
+            for c in range(max(lc0, 0), min(c1 - c_off + 1, len(row))):
+                if row[c] == "" or row[c] is None:
+                    row[c] = value
+
+
+def pad_rows(grid: SheetGrid) -> None:
+    width = grid.width
+    for row in grid.rows:
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+
+
+def _visible_cols(grid: SheetGrid) -> list[int]:
+    hidden = {c - grid.col0 for c in grid.hidden_cols}
+    return [j for j in range(grid.width) if j not in hidden]
+
+
+def _is_number_cell(value: object) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str) and bool(value.strip()) and parse_number(value).kind in ("number", "percent")
+
+
+def header_score(row: list[object], cols: list[int], catalog: Catalog) -> tuple[int, int, int]:
+    """(distinct labels naming a metric or dimension, year headers, number cells) of one row."""
+    labels: set[str] = set()
+    score = years = numbers = 0
+    for j in cols:
+        value = row[j]
+        if value == "" or value is None:
+            continue
+        if year_header(value) is not None:
+            years += 1
+            continue
+        if _is_number_cell(value):
+            numbers += 1
+            continue
+        label = normalize_label(cell_text(value))
+        if label in labels or len(label) > 40:
+            continue
+        labels.add(label)
+        text, _ = split_unit(label)
+        if dimension_role(label) or dimension_role(text):
+            score += 1
+        else:
+            match = catalog.match_label(label)
+            if match.metric is not None or match.ratio:
+                score += 1
+    return score, years, numbers
+
+
+def is_header_row(row: list[object], cols: list[int], catalog: Catalog) -> bool:
+    score, years, numbers = header_score(row, cols, catalog)
+    if numbers:
+        return False
+    return score >= 2 or (score >= 1 and years >= 2)
+
+
+def row_texts(row: list[object], cols: list[int]) -> list[str]:
+    """The distinct non-empty texts of a row, left to right."""
+    seen: list[str] = []
+    for j in cols:
+        text = cell_text(row[j])
+        if text and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
+                      cols: list[int]) -> list[int] | None:
+    """Rows of the first header block in [start, stop): the header row, rows merged above it, child rows."""
+    rows = grid.rows
+    for i in range(start, min(stop, len(rows))):
+        if not is_header_row(rows[i], cols, catalog):
+            continue
+        block = [i]
+        # Parent rows above whose merges reach down into the header row (two- or three-level headers).
+        top = i
+        while top - 1 >= start and _merged_into(grid, top - 1, top, cols):
+            top -= 1
+            block.insert(0, top)
+        # Child rows below: text only, mostly header words or repeats of the cell above.
+        nxt = i + 1
+        while nxt < len(rows) and _is_child_header(rows[nxt], rows[nxt - 1], cols, catalog):
+            block.append(nxt)
+            nxt += 1
+        return block
+    return None
+
+
+def _merged_into(grid: SheetGrid, upper: int, lower: int, cols: list[int]) -> bool:
+    """Whether a row is the parent of a header row: a merge spans both rows, or it spans columns under it."""
+    if not row_texts(grid.rows[upper], cols):
+        return False
+    r_up, r_low = upper + grid.row0, lower + grid.row0
+    width = len(cols)
+    for r0, c0, r1, c1 in grid.merges:
+        if r0 <= r_up and r1 >= r_low:
+            return True
+        if r0 == r_up and r1 == r_up and 1 <= c1 - c0 < width - 1:
+            return True
+    return False
+
+
+def _is_child_header(row: list[object], above: list[object], cols: list[int], catalog: Catalog) -> bool:
+    texts = 0
+    header_like = 0
+    for j in cols:
+        value = row[j]
+        if value == "" or value is None:
+            continue
+        if _is_number_cell(value) and year_header(value) is None:
+            return False
+        texts += 1
+        label = normalize_label(cell_text(value))
+        if value == above[j] or dimension_role(label) or dimension_role(split_unit(label)[0]) \
+                or year_header(value) is not None or _SUBITEM.match(label):
+            header_like += 1
+            continue
+        match = catalog.match_label(label)
+        if match.metric is not None or match.ratio:
+            header_like += 1
+    return texts > 0 and header_like * 2 >= texts and header_like > 0 and any(
+        value != above[j] for j in cols if value_nonempty(value := row[j]))
+
+
+def value_nonempty(value: object) -> bool:
+    return not (value == "" or value is None)
+
+
+def build_columns(grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit: str | None) -> tuple[list[Column], str]:
+    """What each column of a header block means, and the table's layout."""
+    hidden = {c - grid.col0 for c in grid.hidden_cols}
+    columns: list[Column] = []
+    for j in range(grid.width):
+        parts: list[str] = []
+        for i in block:
+            text = cell_text(grid.rows[i][j])
+            if text and (not parts or parts[-1] != text):
+                parts.append(text)
+        label = "/".join(parts)
+        if j in hidden:
+            columns.append(Column(j, label, "hidden"))
+            continue
+        columns.append(_column_from_parts(j, parts, catalog, columns))
+    roles = {c.role for c in columns}
+    if "indicator" in roles and "year-value" in roles:
+        layout = "years-across"
+    elif "indicator" in roles and ("value" in roles or "metric" not in roles):
+        layout = "long" if ("agency" in roles or "year" in roles) else "vertical"
+        if "value" not in roles:  # 指标 | 2024 … without a value column: take the first unmapped numeric column
+            for col in columns:
+                if col.role in ("unmapped",):
+                    col.role = "value"
+                    break
+    else:
+        layout = "wide"
+    for col in columns:
+        if col.role == "unit" and "indicator" not in roles:
+            col.role = "agency" if not any(c.role == "agency" for c in columns) else "ignore"
+        if col.role == "year-value" and layout != "years-across":
+            col.role = "unmapped"
+        if col.role == "metric" and col.unit is None and meta_unit:
+            multiplier, unit = multiplier_of(meta_unit)
+            if col.metric is not None and unit is not None and col.metric.accepts_unit(unit) \
+                    and (col.metric.is_money == (unit == "元")):
+                col.multiplier, col.unit = multiplier, unit
+    return columns, layout
+
+
+def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: list[Column]) -> Column:
+    label = "/".join(parts)
+    if not parts:
+        return Column(j, label, "unmapped")
+    normalized = [normalize_label(p) for p in parts]
+    leaf = normalized[-1]
+    year = year_header(parts[-1])
+    if year is not None:
+        return Column(j, label, "year-value", year=year)
+    for text in (leaf, split_unit(leaf)[0], *reversed(normalized[:-1])):
+        role = dimension_role(text)
+        if role:
+            return Column(j, label, role)
+    parent = "".join(split_unit(p)[0] for p in normalized[:-1])
+    subitem = bool(_SUBITEM.match(leaf))
+    leaf_text = _SUBITEM.sub("", leaf).lstrip(":")
+    match = catalog.match_label(leaf_text, parent)
+    if match.ratio:
+        return Column(j, label, "ratio", unit=match.unit)
+    if match.metric is None:
+        return Column(j, label, "unmapped", unit=match.unit, multiplier=match.multiplier,
+                      candidates=match.candidates)
+    if subitem:
+        before = next((c for c in reversed(previous) if c.role in ("metric", "subitem")), None)
+        if before is None or before.metric is match.metric:
+            return Column(j, label, "subitem", metric=match.metric)
+    unit = match.unit if match.unit is not None else None
+    return Column(j, label, "metric", metric=match.metric, unit=unit, multiplier=match.multiplier)
+
+
+def is_footer(texts: list[str]) -> bool:
+    return bool(texts) and bool(_FOOTER.match(normalize_label(texts[0])))
+
+
+def total_label(value: object) -> str | None:
+    """'合计', '全市合计', '小 计' → the label; None for an ordinary row label."""
+    if not isinstance(value, str) or not value:
+        return None
+    if not any(ch in value for ch in "计計总總"):
+        return None
+    label = normalize_label(value)
+    return label if _TOTAL.match(label) else None
+
+
+def is_heading(texts: list[str]) -> bool:
+    return len(texts) == 1 and bool(_HEADING.match(normalize_label(texts[0])))

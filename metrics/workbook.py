@@ -1,0 +1,198 @@
+"""Reading a spreadsheet's bytes into plain grids of cells, with merges, hidden columns and formulas known."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import python_calamine
+
+from metrics.sniff import FileRefused, decode_text, describe_calamine_error
+
+Merge = tuple[int, int, int, int]  # r0, c0, r1, c1 — absolute, 0-based, inclusive
+
+
+@dataclass(slots=True)
+class SheetGrid:
+    """One sheet as rows of cell values; ``row0``/``col0`` give the absolute position of ``rows[0][0]``."""
+
+    name: str
+    rows: list[list[object]]
+    row0: int = 0
+    col0: int = 0
+    merges: list[Merge] = field(default_factory=list)
+    hidden_cols: set[int] = field(default_factory=set)       # absolute column indices
+    formulas_without_value: set[tuple[int, int]] = field(default_factory=set)  # absolute (row, col)
+    hidden: bool = False
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+def col_letter(col: int) -> str:
+    """0 → 'A', 27 → 'AB'."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    """Absolute 0-based (row, col) → 'C7'."""
+    return f"{col_letter(col)}{row + 1}"
+
+
+def read_grids(data: bytes, fmt: str, *, name: str = "") -> list[SheetGrid]:
+    """All sheets of a file whose format ``sniff`` decided; raises FileRefused when it cannot be read."""
+    if fmt == "csv":
+        return [_read_csv(data, name)]
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        grids = [_read_sheet(book, meta) for meta in book.sheets_metadata
+                 if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    except FileRefused:
+        raise
+    except Exception as exc:  # calamine raises its own classes and plain ValueErrors
+        raise describe_calamine_error(exc) from exc
+    if fmt in ("xlsx", "xlsm"):
+        _add_xlsx_details(data, grids)
+    return grids
+
+
+def _read_sheet(book: python_calamine.CalamineWorkbook, meta) -> SheetGrid:
+    sheet = book.get_sheet_by_name(meta.name)
+    rows = sheet.to_python(skip_empty_area=True)
+    start = sheet.start or (0, 0)
+    merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+    return SheetGrid(
+        name=meta.name, rows=rows, row0=start[0], col0=start[1], merges=merges,
+        hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
+    )
+
+
+def _read_csv(data: bytes, name: str) -> SheetGrid:
+    text = decode_text(data, name=name)
+    sample = text[:20000]
+    delimiter = max((",", "\t", ";", "，", "|"), key=sample.count)
+    if sample.count(delimiter) == 0:
+        delimiter = ","
+    rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    stem = re.sub(r"\.[^.]*$", "", name.rsplit("/", 1)[-1]) or "csv"
+    return SheetGrid(name=stem, rows=rows)
+
+
+# ---- xlsx details calamine does not expose: hidden columns, formulas, sheet XML paths --------
+
+_SHEET_ENTRY = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]+)"', re.S)
+_SHEET_ENTRY_ALT = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"[^>]*?\bname="([^"]*)"', re.S)
+_REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]+)"[^>]*?\bTarget="([^"]+)"', re.S)
+_REL_ALT = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="([^"]+)"', re.S)
+_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)/?>")
+_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_CHUNK = 1 << 20
+
+
+def _add_xlsx_details(data: bytes, grids: list[SheetGrid]) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        paths = _sheet_paths(zf)
+        full_calc = b"fullCalcOnLoad" in zf.read("xl/workbook.xml") if "xl/workbook.xml" in zf.namelist() else False
+        for grid in grids:
+            path = paths.get(grid.name)
+            if path is None or path not in zf.namelist():
+                continue
+            grid.hidden_cols, grid.formulas_without_value = _scan_sheet_xml(zf, path, full_calc)
+
+
+def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → member path, from workbook.xml and its relationships."""
+    try:
+        workbook = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {rid: target for rid, target in _REL.findall(rels)}
+    targets.update({rid: target for target, rid in _REL_ALT.findall(rels)})
+    entries = {rid: sheet_name for sheet_name, rid in _SHEET_ENTRY.findall(workbook)}
+    entries.update({rid: sheet_name for rid, sheet_name in _SHEET_ENTRY_ALT.findall(workbook)})
+    paths = {}
+    for rid, sheet_name in entries.items():
+        target = targets.get(rid)
+        if target is None:
+            continue
+        target_s = target.decode("utf-8")
+        member = target_s.lstrip("/") if target_s.startswith("/") else "xl/" + target_s
+        paths[_xml_unescape(sheet_name.decode("utf-8"))] = member
+    return paths
+
+
+def _xml_unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def _scan_sheet_xml(zf: zipfile.ZipFile, path: str, full_calc: bool) -> tuple[set[int], set[tuple[int, int]]]:
+    """Hidden columns from <cols>; formula cells whose cached value is missing (or a script's placeholder 0).
+
+    The sheet XML is streamed once to look for a ``<f`` tag; only a sheet with formulas is parsed for them.
+    """
+    head = b""
+    has_formula = False
+    tail = b""
+    with zf.open(path) as fh:
+        while chunk := fh.read(_CHUNK):
+            if len(head) < 65536:
+                head += chunk[: 65536 - len(head)]
+            window = tail + chunk
+            if b"<f>" in window or b"<f " in window or b":f>" in window or b":f " in window:
+                has_formula = True
+                break
+            tail = chunk[-8:]
+    hidden: set[int] = set()
+    cols_end = head.find(b"</cols>")
+    if cols_end > 0:
+        for attrs in _COL.findall(head[:cols_end]):
+            values = dict(_ATTR.findall(attrs))
+            if values.get(b"hidden") in (b"1", b"true"):
+                lo, hi = int(values.get(b"min", b"1")), int(values.get(b"max", b"1"))
+                hidden.update(range(lo - 1, min(hi, lo + 16383)))
+    missing: set[tuple[int, int]] = set()
+    if has_formula:
+        for ref, cached in _formula_cells(zf.read(path)):
+            # Scripts (xlsxwriter) write 0 as a placeholder and ask Excel to recalculate on open.
+            if cached == b"" or (full_calc and cached == b"0"):
+                found = _REF.search(ref)
+                if found:
+                    missing.add((int(found.group(2)) - 1, _col_index(found.group(1).decode())))
+    return hidden, missing
+
+
+def _formula_cells(xml: bytes):
+    """(cell start tag, cached value) of every cell holding a formula."""
+    pos = xml.find(b"<f")
+    while pos != -1:
+        if xml[pos + 2:pos + 3] in (b">", b" ", b"/"):
+            start = xml.rfind(b"<c ", 0, pos)
+            end = xml.find(b"</c>", pos)
+            if start == -1 or end == -1:
+                return
+            cell = xml[start:end]
+            value = _VALUE.search(cell)
+            yield cell[: cell.find(b">") + 1], (value.group(1) if value else b"")
+            pos = xml.find(b"<f", end)
+        else:
+            pos = xml.find(b"<f", pos + 2)
+
+
+def _col_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
