@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,12 +14,14 @@ from metrics.dimensions import to_iso_date
 from metrics.issues import IssueSink
 from metrics.numbers import ParsedNumber, parse_number
 from metrics.record import RecordBatch
-from metrics.tables import Column, Table, year_header
+from metrics.tables import Column, Table, constant, is_constant, object_array, year_header
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import cell_ref
 
 _SCALE_CHARS = frozenset("万萬亿億千百")
 _DIM_FIELDS = ("agency", "region_text", "year", "date", "activity", "theme", "sector")
+_REGION_FIELDS = ("province", "city", "district", "adcode")
+Enrich = Callable[[dict[str, np.ndarray]], None]
 
 
 @dataclass(slots=True)
@@ -26,31 +29,40 @@ class Parsed:
     """One column of cells parsed: values (NaN = no value), and per-cell detail for text cells only."""
 
     values: np.ndarray
-    approx: np.ndarray
-    raw: np.ndarray
+    approx: np.ndarray | None = None                          # made only when a text cell occurs
+    raw: np.ndarray | None = None
     units: dict[int, str] = field(default_factory=dict)      # position → unit written in the cell
     own_scale: np.ndarray | None = None                       # True where the cell carried its own 万/亿
     invalid: list[tuple[int, ParsedNumber]] = field(default_factory=list)
     redacted: list[int] = field(default_factory=list)
 
+    def text_detail(self, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if self.raw is None:
+            return None, None
+        return self.approx[idx], self.raw[idx]
 
-def parse_cells(cells: list[object]) -> Parsed:
-    """Parse a column; floats take a vectorised path, only text cells go through the full parser."""
+
+def parse_cells(cells: np.ndarray | list[object], fast: np.ndarray | None = None) -> Parsed:
+    """Parse a column; plain numbers take a vectorised path, only text cells go through the full parser.
+
+    ``fast`` is the column already converted with ``to_floats`` (NaN where not a plain number).
+    """
     n = len(cells)
-    values = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
-    approx = np.full(n, None, dtype=object)
-    raw = np.full(n, None, dtype=object)
-    out = Parsed(values, approx, raw)
-    bad = np.flatnonzero(~np.isfinite(values))
-    for pos in bad.tolist():
+    if fast is None:
+        fast = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float)
+    values = np.array(fast, dtype=float, copy=True)
+    out = Parsed(values)
+    for pos in np.flatnonzero(~np.isfinite(values)).tolist():
         cell = cells[pos]
         if cell == "" or cell is None:
             continue
         parsed = parse_number(cell)
-        raw[pos] = parsed.raw
+        if out.raw is None:
+            out.approx, out.raw = np.empty(n, dtype=object), np.empty(n, dtype=object)
+        out.raw[pos] = parsed.raw
         if parsed.kind == "number":
             values[pos] = parsed.value
-            approx[pos] = parsed.approx
+            out.approx[pos] = parsed.approx
             if parsed.unit:
                 out.units[pos] = parsed.unit
             if any(ch in _SCALE_CHARS for ch in parsed.raw):
@@ -63,10 +75,6 @@ def parse_cells(cells: list[object]) -> Parsed:
                 out.redacted.append(pos)
             elif parsed.kind != "empty":
                 out.invalid.append((pos, parsed))
-    # bools come through to_numeric as 0/1: a tick box is not a count
-    for pos in np.flatnonzero(np.isfinite(values)).tolist() if n < 2000 else ():
-        if isinstance(cells[pos], bool):
-            values[pos] = np.nan
     return out
 
 
@@ -89,47 +97,40 @@ class TableDefaults:
     sector: str | None = None
 
 
-class BatchBuilder:
-    """Collects record columns piece by piece and makes one RecordBatch."""
+def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink,
+                  enrich: Enrich) -> dict[str, np.ndarray]:
+    """Columns of records (plus ``region_text``) for one table; problems go to ``sink``.
 
-    def __init__(self) -> None:
-        self.parts: dict[str, list[np.ndarray]] = {}
-
-    def add(self, **columns: np.ndarray) -> None:
-        for name, col in columns.items():
-            self.parts.setdefault(name, []).append(col)
-
-    def build(self) -> dict[str, np.ndarray]:
-        return {name: np.concatenate(cols) if len(cols) > 1 else cols[0] for name, cols in self.parts.items()}
-
-
-def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink) -> dict[str, np.ndarray]:
-    """Columns of records (plus ``region_text``) for one table; problems go to ``sink``."""
+    ``enrich`` adds region, sector and theme to a dict of dimension arrays (with ``row``/``col`` for
+    positions); it runs on per-row dimensions of wide tables, before they are spread over records.
+    """
     if not table.data_rows and table.total_rows:
         sink.add("total-only", "info", table.where(table.total_rows[0][0], table.total_rows[0][2]),
                  "表中只有合计行,没有分项数据;已按合计行读取", value=table.total_rows[0][1])
         table.data_rows = [r for r, _, _ in table.total_rows]
         table.total_rows = []
     if table.layout == "wide":
-        return _extract_wide(table, defaults, catalog, sink)
-    return _extract_rowwise(table, defaults, catalog, sink)
+        return _extract_wide(table, defaults, catalog, sink, enrich)
+    arrays = _extract_rowwise(table, defaults, catalog, sink)
+    if arrays:
+        enrich(arrays)
+    return arrays
 
 
 # ---- wide tables: one row per agency or activity, one column per metric -------------------------
 
 def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[str, np.ndarray]:
-    """Per data row: agency, region text, year, date, activity, theme, sector."""
-    grid = table.grid
+    """Per data row: agency, region text, year, date, activity, theme, sector (each distinct cell read once)."""
     n = len(rows)
 
-    def column_text(role: str) -> list[str] | None:
+    def column_text(role: str) -> np.ndarray | None:
         cols = table.by_role(role)
         if not cols:
             return None
-        out = []
-        for i in rows:
-            parts = [normalize_label(cell_text(grid.rows[i][c.index])) for c in cols]
-            out.append("".join(p for p in parts if p))
+        out = None
+        for col in cols:
+            texts = _per_distinct(table.column(col.index, rows), lambda v: normalize_label(cell_text(v)))
+            out = texts if out is None else np.char.add(out.astype(str), texts.astype(str)).astype(object)
         return out
 
     agency = column_text("agency")
@@ -139,48 +140,62 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
         agency = region  # a summary by district: each row is that district's return
     dims["agency"] = _with_default(agency, defaults.agency, n)
     dims["region_text"] = _with_default(region, defaults.region_text, n)
-    years = _year_column(table, rows)
+    year_col = table.first("year")
+    years = _per_distinct(table.column(year_col.index, rows), year_header) if year_col else None
     dims["year"] = _with_default(years, defaults.year, n)
     date_col = table.first("date")
     if date_col is not None:
-        dates = [to_iso_date(grid.rows[i][date_col.index], y) for i, y in zip(rows, dims["year"])]
-        dims["date"] = np.array(dates, dtype=object)
-        missing_year = [k for k, y in enumerate(dims["year"]) if y is None and dates[k]]
-        for k in missing_year:
-            dims["year"][k] = int(dates[k][:4])
+        cells = table.column(date_col.index, rows)
+        dates = _per_distinct(cells, lambda c: to_iso_date(c, defaults.year))
+        dims["date"] = dates
+        no_year = pd.isna(dims["year"])
+        if no_year.any():
+            dims["year"] = np.array(dims["year"], dtype=object)  # a plain copy: no longer constant
+            for k in np.flatnonzero(no_year).tolist():
+                if dates[k]:
+                    dims["year"][k] = int(dates[k][:4])
     else:
-        dims["date"] = np.full(n, None, dtype=object)
+        dims["date"] = np.empty(n, dtype=object)
     dims["activity"] = _with_default(column_text("activity"), None, n)
     dims["theme"] = _with_default(column_text("theme"), defaults.theme, n)
     dims["sector"] = _with_default(column_text("sector"), defaults.sector, n)
     return dims
 
 
-def _with_default(values: list[str] | None, default: object, n: int) -> np.ndarray:
+def _per_distinct(cells: np.ndarray, convert) -> np.ndarray:
+    """``convert`` applied once per distinct cell value, spread back over the column."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    converted = object_array([None if _is_nan(u) else convert(u) for u in uniques])
+    return converted[codes]
+
+
+def _is_nan(value: object) -> bool:
+    return value is None or (value.__class__ is float and value != value)
+
+
+def _with_default(values: np.ndarray | None, default: object, n: int) -> np.ndarray:
     if values is None:
-        return np.full(n, default, dtype=object)
-    return np.array([v if v not in ("", None) else default for v in values], dtype=object)
+        return constant(n, default)  # constant() arrays are recognised and spread cheaply
+    empty = (values == "") | pd.isna(values)
+    if not empty.any():
+        return values
+    out = np.array(values, dtype=object)
+    out[empty] = default
+    return out
 
 
-def _year_column(table: Table, rows: list[int]) -> list[int | None] | None:
-    col = table.first("year")
-    if col is None:
-        return None
-    return [year_header(table.grid.rows[i][col.index]) for i in rows]
-
-
-def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink) -> dict[str, np.ndarray]:
+def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink,
+                  enrich: Enrich) -> dict[str, np.ndarray]:
     grid = table.grid
     rows = table.data_rows
     n = len(rows)
-    builder = BatchBuilder()
     if not n:
         return {}
     dims = _row_dims(table, defaults, rows)
     keep = _dedupe(table, rows, sink)
-    row_abs = np.asarray(rows, dtype=np.int64) + grid.row0
-    pos_of_row = {r: k for k, r in enumerate(rows)}
+    pos_of_row = {r: k for k, r in enumerate(rows)} if grid.formulas_without_value else {}
     column_values: dict[int, np.ndarray] = {}
+    pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray]] = []
     for col in table.columns:
         if col.role in ("unmapped", "ratio") and col.label:
             _report_unmapped(table, col, rows, sink)
@@ -189,9 +204,9 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
                      f"“{col.label}”是其中项,已包含在上一列中,不重复计入", value=col.label)
         if col.role != "metric" or col.metric is None:
             continue
-        cells = [grid.rows[i][col.index] for i in rows]
-        parsed = parse_cells(cells)
-        if _mostly_text(parsed, cells):
+        cells = table.column(col.index, rows)
+        parsed = parse_cells(cells, table.column_floats(col.index, rows))
+        if _mostly_text(parsed):
             sink.add("text-column", "warning", table.where(table.header_rows[-1], col.index),
                      f"“{col.label}”列大多是文字而不是数字,未作为指标读取;如确是指标,请改为数字后重新上传",
                      value=col.label)
@@ -202,31 +217,65 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
         column_values[col.index] = values
         units = _units_for(col, parsed, n, table, rows, sink)
         _check_values(table, col.metric, col, rows, values, sink)
-        mask = np.isfinite(values) & keep
-        idx = np.flatnonzero(mask)
-        builder.add(
-            metric=np.full(len(idx), col.metric.id, dtype=object), value=values[idx], unit=units[idx],
-            approx=parsed.approx[idx], raw=parsed.raw[idx], row=row_abs[idx],
-            cell_value=np.where(parsed.raw[idx] == None, parsed.values[idx], np.nan),  # noqa: E711
-            col=np.full(len(idx), col.index + grid.col0, dtype=np.int64),
-            **{name: dims[name][idx] for name in _DIM_FIELDS},
-        )
+        idx = np.flatnonzero(np.isfinite(values) & keep)
+        pieces.append((col, idx, values, parsed, units))
     _check_resolved(table, rows, column_values, sink)
     _check_totals(table, rows, keep, column_values, sink)
-    return builder.build() if builder.parts else {}
+    if not pieces:
+        return {}
+    row_abs = np.asarray(rows, dtype=np.int64) + grid.row0
+    label_col = next((c.index for c in table.columns if c.role == "agency"), pieces[0][0].index)
+    dims["row"], dims["col"] = row_abs, np.repeat(np.array([label_col + grid.col0], dtype=np.int64), n)
+    enrich(dims)
+    return _assemble(pieces, dims, row_abs, grid.col0)
 
 
-def _mostly_text(parsed: Parsed, cells: list[object]) -> bool:
+def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray]],
+              dims: dict[str, np.ndarray], row_abs: np.ndarray, col0: int) -> dict[str, np.ndarray]:
+    """Record columns from per-metric-column pieces: row dimensions are gathered once, not per piece."""
+    if not pieces:
+        return {}
+    counts = [len(idx) for _, idx, _, _, _ in pieces]
+    pos = np.concatenate([idx for _, idx, _, _, _ in pieces])
+    total = len(pos)
+    out = {name: _gather(dims[name], pos) for name in (*_DIM_FIELDS, *_REGION_FIELDS) if name in dims}
+    out["metric"] = np.repeat(np.array([c.metric.id for c, *_ in pieces], dtype=object), counts)
+    out["col"] = np.repeat(np.array([c.index + col0 for c, *_ in pieces], dtype=np.int64), counts)
+    out["row"] = row_abs[pos]
+    out["value"] = np.concatenate([values[idx] for _, idx, values, _, _ in pieces])
+    out["unit"] = np.concatenate([_gather(units, idx) for _, idx, _, _, units in pieces])
+    out["approx"] = np.empty(total, dtype=object)
+    out["raw"] = np.empty(total, dtype=object)
+    out["cell_value"] = np.concatenate([parsed.values[idx] for _, idx, _, parsed, _ in pieces])
+    offset = 0
+    for (_, idx, _, parsed, _), count in zip(pieces, counts):
+        approx, raw = parsed.text_detail(idx)
+        if raw is not None:
+            out["approx"][offset:offset + count] = approx
+            out["raw"][offset:offset + count] = raw
+            out["cell_value"][offset:offset + count][raw != None] = np.nan  # noqa: E711
+        offset += count
+    return out
+
+
+def _mostly_text(parsed: Parsed) -> bool:
     numbers = int(np.isfinite(parsed.values).sum())
     return len(parsed.invalid) > 0 and numbers == 0 and len(parsed.invalid) >= 2
+
+
+def _gather(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``values[pos]``, cheaper when ``values`` is one value repeated (as made by ``constant``)."""
+    if is_constant(values):
+        return constant(len(pos), values[0])
+    return values[pos]
 
 
 def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int], sink: IssueSink) -> np.ndarray:
     metric = col.metric
     assert metric is not None
     if metric.kind != "quantity":
-        return np.full(n, metric.unit, dtype=object)
-    units = np.full(n, col.unit or "", dtype=object)
+        return constant(n, metric.unit)
+    units = np.array(constant(n, col.unit or ""), dtype=object)
     for pos, unit in parsed.units.items():
         units[pos] = unit
     if not col.unit and len(parsed.units) < int(np.isfinite(parsed.values).sum()):
@@ -290,19 +339,28 @@ def _check_values(table: Table, metric: MetricDef, col: Column, rows: list[int],
 
 
 def _dedupe(table: Table, rows: list[int], sink: IssueSink) -> np.ndarray:
-    """False for a row identical to an earlier one (counted once, reported)."""
+    """False for a row identical to an earlier one (ignoring 序号): counted once, reported.
+
+    Rows are hashed in C (``map(hash, zip(...))``); only rows whose hash repeats are compared.
+    """
     keep = np.ones(len(rows), dtype=bool)
-    seen: dict[tuple, int] = {}
     skip = {c.index for c in table.columns if c.role in ("seq", "hidden")}
-    cols = [j for j in range(table.grid.width) if j not in skip]
-    for pos, i in enumerate(rows):
-        row = table.grid.rows[i]
-        key = tuple(row[j] for j in cols)
-        first = seen.setdefault(key, i)
-        if first != i:
+    columns = [table.column_values(j, rows) for j in range(table.grid.width) if j not in skip]
+    if not columns:
+        return keep
+    hashes = np.fromiter(map(hash, zip(*columns)), dtype=np.int64, count=len(rows))
+    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return keep
+    seen: dict[tuple, int] = {}
+    for pos in np.flatnonzero(repeated).tolist():
+        key = tuple(col[pos] for col in columns)
+        first = seen.setdefault(key, pos)
+        if first != pos:
             keep[pos] = False
+            i, k = rows[pos], rows[first]
             sink.add("duplicate-row", "warning", table.where(i, 0),
-                     f"第 {i + table.grid.row0 + 1} 行与第 {first + table.grid.row0 + 1} 行完全相同,只计一次;"
+                     f"第 {i + table.grid.row0 + 1} 行与第 {k + table.grid.row0 + 1} 行完全相同,只计一次;"
                      "如确是两条不同的记录,请在表中区分后重新上传", value=None)
     return keep
 
@@ -394,13 +452,16 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
         metric = match.metric
         for col in value_cols:
             parsed = parse_cells([row[col.index]])
+            approx0, raw0 = parsed.text_detail(np.array([0]))
+            approx0 = approx0[0] if approx0 is not None else None
+            raw0 = raw0[0] if raw0 is not None else None
             if parsed.invalid:
                 sink.add("not-a-number", "error", table.where(i, col.index),
                          f"“{label}”应填数字,这里是“{parsed.invalid[0][1].raw}”,未计入;请改为数字",
                          value=parsed.invalid[0][1].raw)
             if parsed.redacted:
                 sink.add("redacted-value", "warning", table.where(i, col.index),
-                         f"“{label}”的数字是待填/隐去的,未计入;请补上实际数字", value=str(parsed.raw[0]))
+                         f"“{label}”的数字是待填/隐去的,未计入;请补上实际数字", value=str(raw0))
             if (i + grid.row0, col.index + grid.col0) in grid.formulas_without_value:
                 sink.add("formula-no-value", "error", table.where(i, col.index),
                          "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开、保存后重新上传")
@@ -423,9 +484,9 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             out["metric"].append(metric.id)
             out["value"].append(value)
             out["unit"].append(unit)
-            out["approx"].append(parsed.approx[0])
-            out["raw"].append(parsed.raw[0])
-            out["cell_value"].append(parsed.values[0] if parsed.raw[0] is None else np.nan)
+            out["approx"].append(approx0)
+            out["raw"].append(raw0)
+            out["cell_value"].append(parsed.values[0] if raw0 is None else np.nan)
             out["row"].append(i + grid.row0)
             out["col"].append(col.index + grid.col0)
     if not out["value"]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from metrics.catalog import Catalog, default_catalog
 from metrics.dimensions import (
@@ -20,7 +22,7 @@ from metrics.record import BATCH_COLUMNS, FileResult, RecordBatch, Stats
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.scan import describe, scan_sheet
 from metrics.sniff import FileRefused, Limits, sniff
-from metrics.tables import Table
+from metrics.tables import Table, constant, object_array
 from metrics.text import normalize_label
 from metrics.workbook import SheetGrid, cell_ref, col_letter, read_grids
 
@@ -65,9 +67,11 @@ def ingest_bytes(data: bytes, name: str, *, overrides: Overrides = Overrides(), 
                  catalog: Catalog | None = None, gazetteer: Gazetteer | None = None) -> FileResult:
     """Read and check one file's bytes (an upload); never raises for a bad file."""
     started = time.perf_counter()
+    # The gazetteer's first load (~0.1 s) overlaps with reading the workbook.
+    loader = None if gazetteer is not None else _start(default_gazetteer)
     try:
         result = _ingest(data, name, overrides, limits, catalog or default_catalog(),
-                         gazetteer or default_gazetteer())
+                         gazetteer or _LazyGazetteer(loader))
     except FileRefused as exc:
         result = FileResult(name, error=exc.message, error_code=exc.code)
     except Exception as exc:  # a reader bug must not take the other files of an upload down with it
@@ -158,11 +162,11 @@ class _FileReader:
             self._apply_column_overrides(table)
             meta = _merged_meta(table.meta, sheet_meta)
             defaults = self._defaults(grid, meta)
-            arrays = extract_table(table, defaults, self.catalog, self.sink)
+            arrays = extract_table(table, defaults, self.catalog, self.sink,
+                                   enrich=lambda dims, meta=meta: self._enrich(dims, grid, meta))
             if arrays:
-                self._enrich(arrays, grid, meta)
                 parts.append(RecordBatch({k: v for k, v in arrays.items() if k in BATCH_COLUMNS} |
-                                         {"sheet": np.full(len(arrays["value"]), grid.name, dtype=object)}))
+                                         {"sheet": constant(len(arrays["value"]), grid.name)}))
         batch = RecordBatch.concat(parts)
         return (batch.columns if len(batch) else {}), tables
 
@@ -189,33 +193,31 @@ class _FileReader:
                              theme=o.theme or meta.theme, region_text=o.region, sector=o.sector)
 
     def _enrich(self, arrays: dict[str, np.ndarray], grid: SheetGrid, meta: Meta) -> None:
-        """Region, sector and theme per record; missing year/agency and region problems reported once."""
-        n = len(arrays["value"])
+        """Region, sector and theme per record, worked out once per distinct agency/region/year."""
         context = [t for t in (meta.reporter, *meta.titles, grid.name, self.name) if t]
         home = self._home_region(meta, context)
         home_sector = infer_sector(meta.reporter) if meta.reporter else None
-        fields = {k: np.full(n, None, dtype=object) for k in ("province", "city", "district", "adcode")}
-        sector = arrays["sector"].copy()
-        cache: dict[tuple[object, object], Region | None] = {}
-        first_at: dict[tuple[object, object], int] = {}
-        for k in range(n):
-            key = (arrays["agency"][k], arrays["region_text"][k])
-            if key not in cache:
-                first_at[key] = k
-                cache[key] = self._region_for(key, context, home, arrays, k, grid)
-            region = cache[key]
-            if region is not None:
-                fields["province"][k], fields["city"][k] = region.province, region.city
-                fields["district"][k], fields["adcode"][k] = region.district, region.adcode
-            if sector[k] is None:
-                guess = infer_sector(arrays["agency"][k])
-                sector[k] = home_sector if guess in (None, "其他") and home_sector not in (None, "其他") else guess
-        arrays.update(fields)
-        arrays["sector"] = sector
+        codes, firsts, keys = _distinct_pairs(arrays["agency"], arrays["region_text"])
+        regions = [self._region_for(key, context, home, arrays, first, grid) for key, first in zip(keys, firsts)]
+        for name in ("province", "city", "district", "adcode"):
+            per_key = object_array([getattr(r, name) if r is not None else None for r in regions])
+            arrays[name] = constant(len(codes), per_key[0]) if len(keys) == 1 else per_key[codes]
+        sector = arrays["sector"]
+        missing = pd.isna(sector)
+        if missing.any():
+            guesses = object_array([_sector_guess(agency, home_sector) for agency, _ in keys])
+            sector = np.array(sector, dtype=object)
+            sector[missing] = guesses[codes[missing]]
+            arrays["sector"] = sector
         themes = arrays["theme"]
-        for k in range(n):
-            if themes[k] is None and arrays["year"][k] is not None:
-                themes[k] = NATIONAL_THEMES.get(int(arrays["year"][k]))
+        no_theme = pd.isna(themes)
+        if no_theme.any():
+            year_codes, years = pd.factorize(arrays["year"][no_theme], use_na_sentinel=False)
+            national = object_array([NATIONAL_THEMES.get(int(y)) if _nan_to_none(y) is not None else None
+                                     for y in years])
+            themes = np.array(themes, dtype=object)
+            themes[no_theme] = national[year_codes]
+            arrays["theme"] = themes
         self._report_missing(arrays, grid)
 
     def _home_region(self, meta: Meta, context: list[str]) -> Region | None:
@@ -261,11 +263,51 @@ class _FileReader:
             ("agency", "missing-agency", "没有填报单位(表内单位列、“填报单位:”行、工作表名或标题均未写明);"
                                          "请在上传页指定填报单位"),
         ):
-            missing = np.flatnonzero(np.array([v is None for v in arrays[field_name]], dtype=bool))
+            missing = np.flatnonzero(pd.isna(arrays[field_name]))
             if len(missing):
                 k = int(missing[0])
                 self.sink.add(code, "error", f"{grid.name}!{cell_ref(int(arrays['row'][k]), int(arrays['col'][k]))}",
                               f"{len(missing)} 条数据{advice}", value=None)
+
+
+def _start(func) -> threading.Thread:
+    thread = threading.Thread(target=func, daemon=True)
+    thread.start()
+    return thread
+
+
+class _LazyGazetteer:
+    """The default gazetteer, waited for only when a region is first looked up."""
+
+    def __init__(self, loader: threading.Thread | None) -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str):
+        if self._loader is not None:
+            self._loader.join()
+        return getattr(default_gazetteer(), name)
+
+
+def _distinct_pairs(agency: np.ndarray, region_text: np.ndarray) -> tuple[np.ndarray, list[int], list[tuple]]:
+    """Codes per record for each distinct (agency, region text), the first record of each, and the pairs."""
+    a_codes, a_uniques = pd.factorize(agency, use_na_sentinel=False)
+    r_codes, r_uniques = pd.factorize(region_text, use_na_sentinel=False)
+    combined = a_codes.astype(np.int64) * (len(r_uniques) + 1) + r_codes
+    codes, uniques = pd.factorize(combined)
+    firsts = np.unique(codes, return_index=True)[1].tolist()
+    keys = [(_nan_to_none(a_uniques[a_codes[k]]), _nan_to_none(r_uniques[r_codes[k]])) for k in firsts]
+    return codes, firsts, keys
+
+
+def _nan_to_none(value: object) -> object:
+    return None if value is None or (value.__class__ is float and value != value) else value
+
+
+def _sector_guess(agency: object, home_sector: str | None) -> str | None:
+    guess = infer_sector(agency if isinstance(agency, str) else None)
+    if guess in (None, "其他") and home_sector not in (None, "其他"):
+        return home_sector
+    return guess
 
 
 def _merged_meta(table_meta: Meta, sheet_meta: Meta) -> Meta:

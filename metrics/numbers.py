@@ -9,11 +9,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from numbers import Real
-from typing import Literal
+from typing import Iterable, Literal
 
 import opencc
 
-from .record import Approx
+from metrics.record import Approx
 
 Kind = Literal["number", "empty", "redacted", "percent", "invalid"]
 KINDS: tuple[str, ...] = ("number", "empty", "redacted", "percent", "invalid")
@@ -67,10 +67,11 @@ _BARE: dict[str, int] = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8, "�
 
 _NO_VALUE = frozenset({"无", "不详", "暂无", "未统计", "未填", "不适用", "n/a", "na", "nan", "null", "none", "\\", "/"})
 _DASHES = re.compile(r"[-—–―‐‑─/\\]+")
+_MAX_NUMBER_LENGTH = 100  # longer text is prose, not a number
 
 
-def _alternation(words: object) -> str:
-    return "|".join(sorted(words, key=len, reverse=True))  # type: ignore[arg-type]
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))  # longest first: 将近 before 近
 
 
 def _translation_table() -> dict[int, str | None]:
@@ -100,13 +101,13 @@ _CELL = re.compile(
 _PREFIX_WORD = re.compile(_alternation(_PREFIXES))
 _TAIL = re.compile(rf"(?:{_alternation(_TAIL_WORDS)})$")
 _UNIT = re.compile(r"[A-Za-z\u3400-\u9fff]{1,6}")
-_NUMERAL_IN_UNIT = re.compile(rf"[{_CN_NUMERAL_CHARS}拾佰仟]")
-_CN_ONLY = re.compile(rf"[{_CN_NUMERAL_CHARS}拾佰仟点]+")
-_ALL_CN_DIGITS = re.compile(rf"[{_CN_DIGITS}]+")
+_NOT_IN_UNIT = re.compile(rf"[{_CN_NUMERAL_CHARS}余多近约以左右上超逾点]")  # 份, never 份左 or 份近
+_CN_ONLY = re.compile(rf"[{_CN_NUMERAL_CHARS}点]+")
+_DIGIT_BY_DIGIT = re.compile(rf"[{_CN_DIGITS.replace('两', '')}]+|两")  # 两 is never a place in 二〇二四
 _TOKEN = re.compile(
     r"(?P<arabic>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]{1,3}(?: [0-9]{3})+(?:\.[0-9]+)?"
     r"|[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
-    rf"|(?P<cn>[{_CN_DIGITS}])(?:点(?P<frac>[{_CN_DIGITS}]+))?"
+    rf"|(?P<cn>[{_CN_DIGITS}])(?:点(?P<frac>[{_CN_DIGITS.replace('两', '')}]+))?"
     rf"|(?P<unit>[十拾百佰千仟万亿])"
 )
 _GROUPED = re.compile(r"\s*-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?\s*")  # 1,234 · -12,345.5
@@ -205,6 +206,8 @@ def _parse_text(raw: str) -> ParsedNumber:
         return ParsedNumber("empty", None, None, None, raw)
     if _REDACTED.search(compact):
         return ParsedNumber("redacted", None, None, None, raw)
+    if len(compact) > _MAX_NUMBER_LENGTH:
+        return _invalid(raw)
     match = _CELL.fullmatch(_SPACE_NOT_IN_NUMBER.sub("", text))
     if match is None:
         return _invalid(raw)
@@ -224,9 +227,10 @@ def _from_match(match: re.Match[str], raw: str) -> ParsedNumber:
     core, mult = match["core"], match["mult"]
     symbol = rest if rest in ("%", "‰") else ""
     percent = bool(match["pct"] or symbol)
-    if percent and (mult or (rest and not symbol) or (symbol and match["pct"])):
-        return _invalid(raw)  # 百分之5%, 3万%, 88%份
-    if core in _BARE and (approx or percent):
+    scaled = mult or "万" in core or "亿" in core
+    if percent and (scaled or (rest and not symbol) or (symbol and match["pct"])):
+        return _invalid(raw)  # 3万%, 88%份, 百分之5%
+    if core in _BARE and (match["pct"] or (approx and not symbol)):  # 百分之百, 近万份
         amount: Decimal | None = Decimal(_BARE[core])
     elif "上" in match["pre"]:  # 上 qualifies only a bare multiplier: 上万人
         return _invalid(raw)
@@ -254,15 +258,15 @@ def _finite(kind: Kind, amount: Decimal, approx: str | None, unit: str | None, r
 
 
 def _unit_ok(unit: str) -> bool:
-    """A unit is a short word of letters or Han characters with no digits in it (份, 人次, 千克, kg)."""
-    return bool(_UNIT.fullmatch(unit)) and not _NUMERAL_IN_UNIT.search(_UNIT_WORDS.sub("", unit))
+    """A unit is a short word of letters or Han characters, no numerals or qualifiers (份, 人次, 千克, kg)."""
+    return bool(_UNIT.fullmatch(unit)) and not _NOT_IN_UNIT.search(_UNIT_WORDS.sub("", unit))
 
 
 def _core_value(text: str) -> Decimal | None:
     """Value of digits and numerals, mixed or not: 1,200 · 1.34万 · 一万二千 · 一百零五 · 二〇二四 · 1亿2000万."""
     if _PLAIN.fullmatch(text):
         return Decimal(text)
-    if _ALL_CN_DIGITS.fullmatch(text):  # read digit by digit: 二〇二四 → 2024, 零 → 0
+    if _DIGIT_BY_DIGIT.fullmatch(text):  # read digit by digit: 二〇二四 → 2024, 零 → 0
         return Decimal("".join(_CN_DIGIT_VALUE[ch] for ch in text))
     total = section = Decimal(0)
     pending: Decimal | None = None
@@ -302,9 +306,9 @@ def _core_value(text: str) -> Decimal | None:
         if token["arabic"]:
             digits = token["arabic"].replace(",", "").replace(" ", "")
             pending, pending_kind = Decimal(digits), "one_digit" if len(digits) == 1 else "arabic"
-        elif token["frac"]:
-            pending = Decimal(_CN_DIGIT_VALUE[token["cn"]] + "." + "".join(_CN_DIGIT_VALUE[c] for c in token["frac"]))
-            pending_kind = "arabic"
+        elif token["frac"]:  # 三点五
+            fraction = "".join(_CN_DIGIT_VALUE[ch] for ch in token["frac"])
+            pending, pending_kind = Decimal(f"{_CN_DIGIT_VALUE[token['cn']]}.{fraction}"), "arabic"
         elif _CN_DIGIT_VALUE[token["cn"]] == "0":
             after_zero = True  # 一百零五: the 零 marks an empty place
         else:

@@ -163,7 +163,7 @@ def _empty_column(name: str, n: int) -> np.ndarray:
         return np.full(n, np.nan)
     if name in _INT_COLUMNS:
         return np.zeros(n, dtype=np.int64)
-    return np.full(n, None, dtype=object)
+    return np.empty(n, dtype=object)
 
 
 @dataclass(slots=True)

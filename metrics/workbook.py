@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import python_calamine
@@ -27,10 +29,14 @@ class SheetGrid:
     hidden_cols: set[int] = field(default_factory=set)       # absolute column indices
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)  # absolute (row, col)
     hidden: bool = False
+    _width: int = -1
 
     @property
     def width(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
+        """Columns in the widest row (cached: rows are padded to it before tables are read)."""
+        if self._width < 0:
+            self._width = max(map(len, self.rows), default=0)
+        return self._width
 
 
 def col_letter(col: int) -> str:
@@ -52,6 +58,12 @@ def read_grids(data: bytes, fmt: str, *, name: str = "") -> list[SheetGrid]:
     """All sheets of a file whose format ``sniff`` decided; raises FileRefused when it cannot be read."""
     if fmt == "csv":
         return [_read_csv(data, name)]
+    details: dict[str, tuple[set[int], set[tuple[int, int]]]] = {}
+    # The sheet XML scan (hidden columns, formulas) runs beside calamine, which releases the GIL.
+    scanner = threading.Thread(target=_xlsx_details, args=(data, details), daemon=True) \
+        if fmt in ("xlsx", "xlsm") else None
+    if scanner is not None:
+        scanner.start()
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         grids = [_read_sheet(book, meta) for meta in book.sheets_metadata
@@ -60,8 +72,12 @@ def read_grids(data: bytes, fmt: str, *, name: str = "") -> list[SheetGrid]:
         raise
     except Exception as exc:  # calamine raises its own classes and plain ValueErrors
         raise describe_calamine_error(exc) from exc
-    if fmt in ("xlsx", "xlsm"):
-        _add_xlsx_details(data, grids)
+    finally:
+        if scanner is not None:
+            scanner.join()
+    for grid in grids:
+        if grid.name in details:
+            grid.hidden_cols, grid.formulas_without_value = details[grid.name]
     return grids
 
 
@@ -100,15 +116,18 @@ _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _CHUNK = 1 << 20
 
 
-def _add_xlsx_details(data: bytes, grids: list[SheetGrid]) -> None:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        paths = _sheet_paths(zf)
-        full_calc = b"fullCalcOnLoad" in zf.read("xl/workbook.xml") if "xl/workbook.xml" in zf.namelist() else False
-        for grid in grids:
-            path = paths.get(grid.name)
-            if path is None or path not in zf.namelist():
-                continue
-            grid.hidden_cols, grid.formulas_without_value = _scan_sheet_xml(zf, path, full_calc)
+def _xlsx_details(data: bytes, out: dict[str, tuple[set[int], set[tuple[int, int]]]]) -> None:
+    """Sheet name → (hidden columns, formula cells without a cached value). A damaged part is skipped:
+    calamine, reading the same bytes, reports the damage."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            full_calc = "xl/workbook.xml" in names and b"fullCalcOnLoad" in zf.read("xl/workbook.xml")
+            for sheet_name, path in _sheet_paths(zf).items():
+                if path in names:
+                    out[sheet_name] = _scan_sheet_xml(zf, path, full_calc)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError, zlib.error):
+        return
 
 
 def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
