@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,8 +14,8 @@ from metrics.catalog import Catalog, MetricDef
 from metrics.dimensions import to_iso_date
 from metrics.issues import IssueSink
 from metrics.numbers import ParsedNumber, parse_number
-from metrics.record import RecordBatch
-from metrics.tables import Column, Table, constant, is_constant, object_array, year_header
+from metrics.record import Coded, object_array
+from metrics.tables import Column, Table, year_header
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import cell_ref
 
@@ -119,23 +120,23 @@ def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
 
 # ---- wide tables: one row per agency or activity, one column per metric -------------------------
 
-def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[str, np.ndarray]:
+def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[str, Coded]:
     """Per data row: agency, region text, year, date, activity, theme, sector (each distinct cell read once)."""
     n = len(rows)
 
-    def column_text(role: str) -> np.ndarray | None:
+    def column_text(role: str) -> Coded | None:
         cols = table.by_role(role)
         if not cols:
             return None
-        out = None
-        for col in cols:
-            texts = _per_distinct(table.column(col.index, rows), lambda v: normalize_label(cell_text(v)))
-            out = texts if out is None else np.char.add(out.astype(str), texts.astype(str)).astype(object)
-        return out
+        texts = [_per_distinct(table.column(c.index, rows), lambda v: normalize_label(cell_text(v))) for c in cols]
+        if len(texts) == 1:
+            return texts[0]
+        joined = ["".join(p or "" for p in parts) for parts in zip(*(t.decode().tolist() for t in texts))]
+        return Coded.encode(object_array(joined))
 
     agency = column_text("agency")
     region = column_text("region")
-    dims: dict[str, np.ndarray] = {}
+    dims: dict[str, Coded] = {}
     if agency is None and region is not None and defaults.agency is None:
         agency = region  # a summary by district: each row is that district's return
     dims["agency"] = _with_default(agency, defaults.agency, n)
@@ -145,43 +146,31 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     dims["year"] = _with_default(years, defaults.year, n)
     date_col = table.first("date")
     if date_col is not None:
-        cells = table.column(date_col.index, rows)
-        dates = _per_distinct(cells, lambda c: to_iso_date(c, defaults.year))
+        dates = _per_distinct(table.column(date_col.index, rows), lambda c: to_iso_date(c, defaults.year))
         dims["date"] = dates
-        no_year = pd.isna(dims["year"])
-        if no_year.any():
-            dims["year"] = np.array(dims["year"], dtype=object)  # a plain copy: no longer constant
-            for k in np.flatnonzero(no_year).tolist():
-                if dates[k]:
-                    dims["year"][k] = int(dates[k][:4])
+        if None in dims["year"].values.tolist():  # a year from the date where nothing else gives one
+            year_of_date = dates.map_values(lambda d: int(d[:4]) if d else None).decode()
+            years_now = dims["year"].decode()
+            dims["year"] = Coded.encode(object_array(
+                [y if y is not None else d for y, d in zip(years_now.tolist(), year_of_date.tolist())]))
     else:
-        dims["date"] = np.empty(n, dtype=object)
+        dims["date"] = Coded.constant(n, None)
     dims["activity"] = _with_default(column_text("activity"), None, n)
     dims["theme"] = _with_default(column_text("theme"), defaults.theme, n)
     dims["sector"] = _with_default(column_text("sector"), defaults.sector, n)
     return dims
 
 
-def _per_distinct(cells: np.ndarray, convert) -> np.ndarray:
-    """``convert`` applied once per distinct cell value, spread back over the column."""
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-    converted = object_array([None if _is_nan(u) else convert(u) for u in uniques])
-    return converted[codes]
+def _per_distinct(cells: np.ndarray, convert) -> Coded:
+    """``convert`` applied once per distinct cell value."""
+    return Coded.encode(cells).map_values(lambda v: None if v is None else convert(v))
 
 
-def _is_nan(value: object) -> bool:
-    return value is None or (value.__class__ is float and value != value)
-
-
-def _with_default(values: np.ndarray | None, default: object, n: int) -> np.ndarray:
+def _with_default(values: Coded | None, default: object, n: int) -> Coded:
+    """Empty cells ('' or none) take the table's default (from the meta lines, the sheet name …)."""
     if values is None:
-        return constant(n, default)  # constant() arrays are recognised and spread cheaply
-    empty = (values == "") | pd.isna(values)
-    if not empty.any():
-        return values
-    out = np.array(values, dtype=object)
-    out[empty] = default
-    return out
+        return Coded.constant(n, default)
+    return values.map_values(lambda v: default if v in ("", None) else v)
 
 
 def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink,
@@ -225,28 +214,47 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
         return {}
     row_abs = np.asarray(rows, dtype=np.int64) + grid.row0
     label_col = next((c.index for c in table.columns if c.role == "agency"), pieces[0][0].index)
-    dims["row"], dims["col"] = row_abs, np.repeat(np.array([label_col + grid.col0], dtype=np.int64), n)
-    enrich(dims)
-    return _assemble(pieces, dims, row_abs, grid.col0)
+    dims_and_where: dict = dict(dims, row=row_abs, col=np.full(n, label_col + grid.col0, dtype=np.int64))
+    enrich(dims_and_where)
+    return _assemble(pieces, dims_and_where, row_abs, grid.col0)
 
 
-def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray]],
-              dims: dict[str, np.ndarray], row_abs: np.ndarray, col0: int) -> dict[str, np.ndarray]:
-    """Record columns from per-metric-column pieces: row dimensions are gathered once, not per piece."""
+def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray | str]],
+              dims: dict, row_abs: np.ndarray, col0: int) -> dict:
+    """Record columns from per-metric-column pieces: row dimensions are gathered once, as codes."""
     if not pieces:
         return {}
     counts = [len(idx) for _, idx, _, _, _ in pieces]
     pos = np.concatenate([idx for _, idx, _, _, _ in pieces])
     total = len(pos)
-    out = {name: _gather(dims[name], pos) for name in (*_DIM_FIELDS, *_REGION_FIELDS) if name in dims}
-    out["metric"] = np.repeat(np.array([c.metric.id for c, *_ in pieces], dtype=object), counts)
+    taken: dict[int, np.ndarray] = {}   # several dimensions share one code array: gather it once
+    zeros = np.zeros(total, dtype=np.int64)  # shared by every one-valued dimension (never written to)
+
+    def take(coded: Coded) -> Coded:
+        if len(coded.values) == 1:
+            return Coded(zeros, coded.values)
+        if id(coded.codes) not in taken:
+            taken[id(coded.codes)] = coded.codes[pos]
+        return Coded(taken[id(coded.codes)], coded.values)
+
+    out: dict = {name: take(dims[name]) for name in (*_DIM_FIELDS, *_REGION_FIELDS) if name in dims}
+    piece_codes = np.repeat(np.arange(len(pieces), dtype=np.int64), counts)
+    out["metric"] = Coded(piece_codes, object_array([c.metric.id for c, *_ in pieces]))
     out["col"] = np.repeat(np.array([c.index + col0 for c, *_ in pieces], dtype=np.int64), counts)
     out["row"] = row_abs[pos]
     out["value"] = np.concatenate([values[idx] for _, idx, values, _, _ in pieces])
-    out["unit"] = np.concatenate([_gather(units, idx) for _, idx, _, _, units in pieces])
+    if all(isinstance(units, str) for *_, units in pieces):
+        out["unit"] = Coded(piece_codes, object_array([units for *_, units in pieces]))
+    else:
+        out["unit"] = Coded.encode(np.concatenate(
+            [np.repeat(object_array([units]), len(idx)) if isinstance(units, str) else units[idx]
+             for _, idx, _, _, units in pieces]))
+    out["cell_value"] = np.concatenate([parsed.values[idx] for _, idx, _, parsed, _ in pieces])
+    if all(parsed.raw is None for _, _, _, parsed, _ in pieces):
+        out["approx"] = out["raw"] = Coded.constant(total, None)
+        return out
     out["approx"] = np.empty(total, dtype=object)
     out["raw"] = np.empty(total, dtype=object)
-    out["cell_value"] = np.concatenate([parsed.values[idx] for _, idx, _, parsed, _ in pieces])
     offset = 0
     for (_, idx, _, parsed, _), count in zip(pieces, counts):
         approx, raw = parsed.text_detail(idx)
@@ -263,19 +271,17 @@ def _mostly_text(parsed: Parsed) -> bool:
     return len(parsed.invalid) > 0 and numbers == 0 and len(parsed.invalid) >= 2
 
 
-def _gather(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """``values[pos]``, cheaper when ``values`` is one value repeated (as made by ``constant``)."""
-    if is_constant(values):
-        return constant(len(pos), values[0])
-    return values[pos]
-
-
-def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int], sink: IssueSink) -> np.ndarray:
+def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int],
+               sink: IssueSink) -> np.ndarray | str:
+    """The unit of each value: one string for the whole column, or per cell for destroyed goods."""
     metric = col.metric
     assert metric is not None
     if metric.kind != "quantity":
-        return constant(n, metric.unit)
-    units = np.array(constant(n, col.unit or ""), dtype=object)
+        return metric.unit
+    if not parsed.units:
+        units: np.ndarray | str = col.unit or ""
+    else:
+        units = np.repeat(object_array([col.unit or ""]), n)
     for pos, unit in parsed.units.items():
         units[pos] = unit
     if not col.unit and len(parsed.units) < int(np.isfinite(parsed.values).sum()):
@@ -345,16 +351,18 @@ def _dedupe(table: Table, rows: list[int], sink: IssueSink) -> np.ndarray:
     """
     keep = np.ones(len(rows), dtype=bool)
     skip = {c.index for c in table.columns if c.role in ("seq", "hidden")}
-    columns = [table.column_values(j, rows) for j in range(table.grid.width) if j not in skip]
+    columns = [j for j in range(table.grid.width) if j not in skip]
     if not columns:
         return keep
-    hashes = np.fromiter(map(hash, zip(*columns)), dtype=np.int64, count=len(rows))
+    key_of = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    row_lists = table.row_lists(rows)
+    hashes = np.fromiter(map(hash, map(key_of, row_lists)), dtype=np.int64, count=len(rows))
     repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
     if not repeated.any():
         return keep
     seen: dict[tuple, int] = {}
     for pos in np.flatnonzero(repeated).tolist():
-        key = tuple(col[pos] for col in columns)
+        key = key_of(row_lists[pos])
         first = seen.setdefault(key, pos)
         if first != pos:
             keep[pos] = False
@@ -435,7 +443,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     if indicator is None or not value_cols:
         return {}
     rows = table.data_rows
-    dims = _row_dims(table, defaults, rows)
+    dims = {name: coded.decode() for name, coded in _row_dims(table, defaults, rows).items()}
     out: dict[str, list] = {name: [] for name in (*_DIM_FIELDS, "metric", "value", "unit", "approx", "raw", "row",
                                                   "col", "cell_value")}
     seen: dict[tuple, int] = {}
@@ -492,7 +500,8 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     if not out["value"]:
         return {}
     _check_resolved_rowwise(table, out, sink)
-    arrays = {name: np.array(vals, dtype=object) for name, vals in out.items()}
+    arrays: dict = {name: Coded.encode(object_array(out[name]))
+                    for name in (*_DIM_FIELDS, "metric", "unit", "approx", "raw")}
     arrays["value"] = np.array(out["value"], dtype=float)
     arrays["cell_value"] = np.array(out["cell_value"], dtype=float)
     arrays["row"] = np.array(out["row"], dtype=np.int64)

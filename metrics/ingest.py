@@ -18,11 +18,11 @@ from metrics.dimensions import (
 )
 from metrics.extract import TableDefaults, extract_table
 from metrics.issues import IssueSink
-from metrics.record import BATCH_COLUMNS, FileResult, RecordBatch, Stats
+from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, Stats, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.scan import describe, scan_sheet
 from metrics.sniff import FileRefused, Limits, sniff
-from metrics.tables import Table, constant, object_array
+from metrics.tables import Table
 from metrics.text import normalize_label
 from metrics.workbook import SheetGrid, cell_ref, col_letter, read_grids
 
@@ -166,7 +166,7 @@ class _FileReader:
                                    enrich=lambda dims, meta=meta: self._enrich(dims, grid, meta))
             if arrays:
                 parts.append(RecordBatch({k: v for k, v in arrays.items() if k in BATCH_COLUMNS} |
-                                         {"sheet": constant(len(arrays["value"]), grid.name)}))
+                                         {"sheet": Coded.constant(len(arrays["value"]), grid.name)}))
         batch = RecordBatch.concat(parts)
         return (batch.columns if len(batch) else {}), tables
 
@@ -192,32 +192,31 @@ class _FileReader:
         return TableDefaults(agency=agency, year=o.year or year or self.file_year or year_from_name(grid.name),
                              theme=o.theme or meta.theme, region_text=o.region, sector=o.sector)
 
-    def _enrich(self, arrays: dict[str, np.ndarray], grid: SheetGrid, meta: Meta) -> None:
-        """Region, sector and theme per record, worked out once per distinct agency/region/year."""
+    def _enrich(self, arrays: dict, grid: SheetGrid, meta: Meta) -> None:
+        """Region, sector and theme, worked out once per distinct agency/region text/year.
+
+        ``arrays`` holds ``Coded`` dimension columns plus ``row``/``col`` (positions for messages).
+        """
         context = [t for t in (meta.reporter, *meta.titles, grid.name, self.name) if t]
         home = self._home_region(meta, context)
         home_sector = infer_sector(meta.reporter) if meta.reporter else None
         codes, firsts, keys = _distinct_pairs(arrays["agency"], arrays["region_text"])
         regions = [self._region_for(key, context, home, arrays, first, grid) for key, first in zip(keys, firsts)]
         for name in ("province", "city", "district", "adcode"):
-            per_key = object_array([getattr(r, name) if r is not None else None for r in regions])
-            arrays[name] = constant(len(codes), per_key[0]) if len(keys) == 1 else per_key[codes]
-        sector = arrays["sector"]
-        missing = pd.isna(sector)
-        if missing.any():
-            guesses = object_array([_sector_guess(agency, home_sector) for agency, _ in keys])
-            sector = np.array(sector, dtype=object)
-            sector[missing] = guesses[codes[missing]]
-            arrays["sector"] = sector
-        themes = arrays["theme"]
-        no_theme = pd.isna(themes)
-        if no_theme.any():
-            year_codes, years = pd.factorize(arrays["year"][no_theme], use_na_sentinel=False)
-            national = object_array([NATIONAL_THEMES.get(int(y)) if _nan_to_none(y) is not None else None
-                                     for y in years])
-            themes = np.array(themes, dtype=object)
-            themes[no_theme] = national[year_codes]
-            arrays["theme"] = themes
+            arrays[name] = Coded(codes, object_array([getattr(r, name) if r is not None else None for r in regions]))
+        sector: Coded = arrays["sector"]
+        if None in sector.values.tolist():
+            guesses = Coded(codes, object_array([_sector_guess(agency, home_sector) for agency, _ in keys]))
+            given = sector.decode()
+            arrays["sector"] = Coded.encode(np.where(pd.isna(given), guesses.decode(), given))
+        theme: Coded = arrays["theme"]
+        if None in theme.values.tolist():
+            national = arrays["year"].map_values(lambda y: NATIONAL_THEMES.get(int(y)) if y is not None else None)
+            if theme.values.tolist() == [None]:
+                arrays["theme"] = national
+            else:
+                given = theme.decode()
+                arrays["theme"] = Coded.encode(np.where(pd.isna(given), national.decode(), given))
         self._report_missing(arrays, grid)
 
     def _home_region(self, meta: Meta, context: list[str]) -> Region | None:
@@ -263,7 +262,7 @@ class _FileReader:
             ("agency", "missing-agency", "没有填报单位(表内单位列、“填报单位:”行、工作表名或标题均未写明);"
                                          "请在上传页指定填报单位"),
         ):
-            missing = np.flatnonzero(pd.isna(arrays[field_name]))
+            missing = np.flatnonzero(arrays[field_name].where_value(lambda v: v is None))
             if len(missing):
                 k = int(missing[0])
                 self.sink.add(code, "error", f"{grid.name}!{cell_ref(int(arrays['row'][k]), int(arrays['col'][k]))}",
@@ -288,15 +287,13 @@ class _LazyGazetteer:
         return getattr(default_gazetteer(), name)
 
 
-def _distinct_pairs(agency: np.ndarray, region_text: np.ndarray) -> tuple[np.ndarray, list[int], list[tuple]]:
-    """Codes per record for each distinct (agency, region text), the first record of each, and the pairs."""
-    a_codes, a_uniques = pd.factorize(agency, use_na_sentinel=False)
-    r_codes, r_uniques = pd.factorize(region_text, use_na_sentinel=False)
-    combined = a_codes.astype(np.int64) * (len(r_uniques) + 1) + r_codes
-    codes, uniques = pd.factorize(combined)
+def _distinct_pairs(agency: Coded, region_text: Coded) -> tuple[np.ndarray, list[int], list[tuple]]:
+    """Codes per row for each distinct (agency, region text), the first row of each, and the pairs."""
+    combined = agency.codes * (len(region_text.values) + 1) + region_text.codes
+    codes, _ = pd.factorize(combined)
     firsts = np.unique(codes, return_index=True)[1].tolist()
-    keys = [(_nan_to_none(a_uniques[a_codes[k]]), _nan_to_none(r_uniques[r_codes[k]])) for k in firsts]
-    return codes, firsts, keys
+    keys = [(agency.values[agency.codes[k]], region_text.values[region_text.codes[k]]) for k in firsts]
+    return codes.astype(np.int64), firsts, keys
 
 
 def _nan_to_none(value: object) -> object:

@@ -78,6 +78,65 @@ class Stats:
         return asdict(self)
 
 
+def object_array(values) -> np.ndarray:
+    """A 1-d object array of arbitrary Python values (never a 2-d one, whatever the values are)."""
+    values = list(values) if not isinstance(values, (list, tuple)) else values
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _none_if_nan(value: object) -> object:
+    return None if value is None or (value.__class__ is float and value != value) else value
+
+
+@dataclass(slots=True)
+class Coded:
+    """A column of repeated values kept as integer codes into its distinct values.
+
+    Agency, metric, year … repeat across a million records; gathering and summing codes is an order
+    of magnitude cheaper than moving Python objects. ``values`` may hold a value twice (after a
+    concat); ``decode()`` gives the plain column.
+    """
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @classmethod
+    def constant(cls, n: int, value: object) -> "Coded":
+        return cls(np.zeros(n, dtype=np.int64), object_array([value]))
+
+    @classmethod
+    def encode(cls, column) -> "Coded":
+        if isinstance(column, Coded):
+            return column
+        codes, uniques = pd.factorize(object_array(column) if not isinstance(column, np.ndarray) else column,
+                                      use_na_sentinel=False)
+        return cls(codes.astype(np.int64, copy=False), object_array([_none_if_nan(u) for u in uniques]))
+
+    def take(self, index: np.ndarray) -> "Coded":
+        return Coded(self.codes[index], self.values)
+
+    def decode(self) -> np.ndarray:
+        return self.values[self.codes]
+
+    def map_values(self, func) -> "Coded":
+        """Apply ``func`` once per distinct value."""
+        return Coded(self.codes, object_array([func(v) for v in self.values]))
+
+    def where_value(self, test) -> np.ndarray:
+        """Boolean mask of the records whose value passes ``test`` (judged once per distinct value)."""
+        hits = [k for k, v in enumerate(self.values) if test(v)]
+        if not hits:
+            return np.zeros(len(self.codes), dtype=bool)
+        return np.isin(self.codes, hits)
+
+
+Column = np.ndarray | Coded
+
 # Columns of a RecordBatch: the record fields with ``source`` kept as its parts (sheet, row, col),
 # so a million records are built without formatting a million strings.
 # ``cell_value`` is the number as the cell held it (before 万 scaling), NaN for text cells whose
@@ -89,19 +148,28 @@ _INT_COLUMNS = ("row", "col")
 
 
 class RecordBatch:
-    """Records held as equal-length numpy columns; rows are made only when asked for."""
+    """Records held as equal-length columns (numpy arrays or ``Coded``); rows are made only when asked for."""
 
     __slots__ = ("columns",)
 
-    def __init__(self, columns: dict[str, np.ndarray]) -> None:
+    def __init__(self, columns: dict[str, Column]) -> None:
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns of unequal length: {lengths}")
         n = lengths.pop() if lengths else 0
-        self.columns = {name: columns.get(name, _empty_column(name, n)) for name in BATCH_COLUMNS}
+        self.columns: dict[str, Column] = {name: columns[name] if name in columns else _empty_column(name, n)
+                                           for name in BATCH_COLUMNS}
 
     def __len__(self) -> int:
         return len(self.columns["value"])
+
+    def column(self, name: str) -> np.ndarray:
+        """A column as a plain numpy array."""
+        col = self.columns[name]
+        return col.decode() if isinstance(col, Coded) else col
+
+    def coded(self, name: str) -> Coded:
+        return Coded.encode(self.columns[name])
 
     @classmethod
     def empty(cls) -> "RecordBatch":
@@ -114,35 +182,36 @@ class RecordBatch:
             return cls.empty()
         if len(batches) == 1:
             return batches[0]
-        return cls({name: np.concatenate([b.columns[name] for b in batches]) for name in BATCH_COLUMNS})
+        return cls({name: _concat_columns([b.columns[name] for b in batches]) for name in BATCH_COLUMNS})
 
     def take(self, index: np.ndarray) -> "RecordBatch":
-        return RecordBatch({name: col[index] for name, col in self.columns.items()})
+        return RecordBatch({name: col.take(index) if isinstance(col, Coded) else col[index]
+                            for name, col in self.columns.items()})
 
     def source(self, file: str) -> list[str]:
         from metrics.workbook import cell_ref
 
-        sheets, rows, cols = self.columns["sheet"], self.columns["row"], self.columns["col"]
+        sheets, rows, cols = self.column("sheet"), self.column("row"), self.column("col")
         return [f"{file}/{s}!{cell_ref(int(r), int(c))}" for s, r, c in zip(sheets, rows, cols)]
 
     def raw_text(self) -> list[str | None]:
         """The cell as written: its text, or its number printed the way Excel shows it."""
         out = []
-        for raw, number in zip(self.columns["raw"].tolist(), self.columns["cell_value"].tolist()):
+        for raw, number in zip(self.column("raw").tolist(), self.column("cell_value").tolist()):
             if raw is None and number == number:  # not NaN
                 raw = str(int(number)) if float(number).is_integer() else repr(number)
             out.append(raw)
         return out
 
     def to_records(self, file: str) -> list[Record]:
-        names = [n for n in RECORD_FIELDS if n != "source"]
-        lists = {n: self.columns[n].tolist() for n in names}
+        names = [n for n in RECORD_FIELDS if n not in ("source", "raw")]
+        lists = {n: [_plain(v) for v in self.column(n).tolist()] for n in names}
         lists["raw"] = self.raw_text()
         sources = self.source(file)
-        return [Record(**{n: lists[n][i] for n in names}, source=sources[i]) for i in range(len(self))]
+        return [Record(**{n: lists[n][i] for n in (*names, "raw")}, source=sources[i]) for i in range(len(self))]
 
     def to_frame(self, file: str) -> pd.DataFrame:
-        frame = pd.DataFrame({n: self.columns[n] for n in RECORD_FIELDS if n != "source"})
+        frame = pd.DataFrame({n: self.column(n) for n in RECORD_FIELDS if n not in ("source", "raw")})
         frame["raw"] = self.raw_text()
         frame["source"] = self.source(file)
         return frame[list(RECORD_FIELDS)]
@@ -151,19 +220,43 @@ class RecordBatch:
         """Sum per metric; destroyed_qty is summed per unit (``destroyed_qty:条``) since units differ."""
         if not len(self):
             return {}
-        metric = self.columns["metric"].astype(object)
-        keys = np.where(metric == "destroyed_qty",
-                        np.char.add("destroyed_qty:", self.columns["unit"].astype(str)).astype(object), metric)
-        sums = pd.Series(self.columns["value"]).groupby(keys).sum()
-        return {str(k): _tidy_number(float(v)) for k, v in sorted(sums.items())}
+        metric = self.coded("metric")
+        values = self.column("value")
+        sums: dict[str, float] = {}
+        per_code = np.bincount(metric.codes, weights=values, minlength=len(metric.values))
+        for k in np.unique(metric.codes).tolist():
+            name = metric.values[k]
+            if name != "destroyed_qty":
+                sums[name] = sums.get(name, 0.0) + float(per_code[k])
+        quantity = metric.where_value(lambda v: v == "destroyed_qty")
+        if quantity.any():
+            units = self.coded("unit").take(quantity)
+            per_unit = np.bincount(units.codes, weights=values[quantity], minlength=len(units.values))
+            for k in np.unique(units.codes).tolist():
+                key = f"destroyed_qty:{units.values[k] or ''}"
+                sums[key] = sums.get(key, 0.0) + float(per_unit[k])
+        return {key: _tidy_number(total) for key, total in sorted(sums.items())}
 
 
-def _empty_column(name: str, n: int) -> np.ndarray:
+def _plain(value: object) -> object:
+    """numpy scalars → Python scalars for records and JSON."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _concat_columns(cols: list[Column]) -> Column:
+    if all(isinstance(c, Coded) for c in cols):
+        offsets = np.cumsum([0] + [len(c.values) for c in cols[:-1]])
+        return Coded(np.concatenate([c.codes + off for c, off in zip(cols, offsets)]),
+                     np.concatenate([c.values for c in cols]))
+    return np.concatenate([c.decode() if isinstance(c, Coded) else c for c in cols])
+
+
+def _empty_column(name: str, n: int) -> Column:
     if name in _FLOAT_COLUMNS:
         return np.full(n, np.nan)
     if name in _INT_COLUMNS:
         return np.zeros(n, dtype=np.int64)
-    return np.empty(n, dtype=object)
+    return Coded.constant(n, None)
 
 
 @dataclass(slots=True)

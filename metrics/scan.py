@@ -72,12 +72,12 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
         labels = [j for j in cols if j not in numeric][:2] or cols[:1]
     region = rows[start:n]
     table.region_start = start
-    table.cells = dict(enumerate(zip(*region))) if region else {}
-    table.floats = {j: to_floats(table.cells[j]) for j in numeric}
+    table.matrix = _matrix(region, table.grid.width)
+    table.floats = {j: to_floats(table.matrix[:, j]) for j in numeric}
     has_float = np.zeros(len(region), dtype=bool)
     for values in table.floats.values():
         has_float |= np.isfinite(values)
-    hits = _label_hits(table.cells, labels)
+    hits = _label_hits(table.matrix, labels)
     data = has_float.copy()
     end = len(region)
     for pos in sorted(set(np.flatnonzero(~has_float).tolist()) | set(hits)):
@@ -114,16 +114,24 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     return start + end if end < len(region) else n
 
 
-def to_floats(cells: list[object]) -> np.ndarray:
+def _matrix(region: list[list[object]], width: int) -> np.ndarray:
+    """The rows under a header as one 2-d object array (columns are then free views)."""
+    matrix = np.empty((len(region), width), dtype=object)
+    if region:
+        matrix[:] = region
+    return matrix
+
+
+def to_floats(cells) -> np.ndarray:
     """Plain numbers of a column as floats, NaN elsewhere (text cells are parsed later, one by one)."""
     return pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
 
 
-def _label_hits(cells: dict[int, tuple[object, ...]], labels: list[int]) -> dict[int, tuple[str, str, int]]:
+def _label_hits(matrix: np.ndarray, labels: list[int]) -> dict[int, tuple[str, str, int]]:
     """Row position → ('total'|'subitem'|'footer', text, column), judged once per distinct label."""
     hits: dict[int, tuple[str, str, int]] = {}
     for j in labels:
-        column = cells[j]
+        column = matrix[:, j].tolist()
         kinds = {v: kind for v in set(column) if (kind := _label_kind(v)) is not None}
         if not kinds:
             continue

@@ -10,6 +10,7 @@ import numpy as np
 from metrics.catalog import Catalog, MetricDef, split_unit
 from metrics.dimensions import Meta
 from metrics.numbers import multiplier_of, parse_number
+from metrics.record import object_array
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid, cell_ref
 
@@ -64,30 +65,24 @@ class Table:
     subitem_rows: list[int] = field(default_factory=list)
     group_rows: list[int] = field(default_factory=list)
     meta: Meta = field(default_factory=Meta)
-    # Columns of the rows under the header, transposed once: cells[j][k] is grid row region_start + k.
+    # The rows under the header as a 2-d object array: matrix[k, j] is grid row region_start + k.
     region_start: int = 0
-    cells: dict[int, list[object]] = field(default_factory=dict)
+    matrix: np.ndarray | None = None
     floats: dict[int, np.ndarray] = field(default_factory=dict)
-    _arrays: dict[int, np.ndarray] = field(default_factory=dict)
     _index: tuple[int, int, np.ndarray | None] | None = None
 
     def column(self, j: int, rows: list[int]) -> np.ndarray:
         """The cells of column ``j`` in the given grid rows (read-only), as an object array."""
-        if not self.cells:
+        if self.matrix is None:
             return object_array([self.grid.rows[i][j] for i in rows])
-        if j not in self._arrays:
-            self._arrays[j] = object_array(self.cells[j])
         idx = self._region_index(rows)
-        return self._arrays[j] if idx is None else self._arrays[j][idx]
+        return self.matrix[:, j] if idx is None else self.matrix[idx, j]
 
-    def column_values(self, j: int, rows: list[int]) -> tuple | list:
-        """The cells of column ``j`` in the given rows as a plain sequence (fast to zip and hash)."""
-        if self.cells and self._region_index(rows) is None:
-            return self.cells[j]
-        return self.column(j, rows).tolist()
+    def row_lists(self, rows: list[int]) -> list[list[object]]:
+        return [self.grid.rows[i] for i in rows]
 
     def column_floats(self, j: int, rows: list[int]) -> np.ndarray | None:
-        if j not in self.floats or not self.cells:
+        if j not in self.floats or self.matrix is None:
             return None
         idx = self._region_index(rows)
         return self.floats[j] if idx is None else self.floats[j][idx]
@@ -96,8 +91,9 @@ class Table:
         """Positions of ``rows`` in the region; None when they are the whole region in order."""
         key = (id(rows), len(rows))
         if self._index is None or self._index[:2] != key:
-            n = len(self.cells[next(iter(self.cells))]) if self.cells else 0
-            whole = len(rows) == n and (n == 0 or (rows[0] == self.region_start and rows[-1] == self.region_start + n - 1))
+            n = len(self.matrix) if self.matrix is not None else 0
+            whole = len(rows) == n and (n == 0 or (rows[0] == self.region_start
+                                                   and rows[-1] == self.region_start + n - 1))
             idx = None if whole else np.asarray(rows, dtype=np.int64) - self.region_start
             self._index = (key[0], key[1], idx)
         return self._index[2]
@@ -110,26 +106,6 @@ class Table:
 
     def where(self, row: int, col: int) -> str:
         return f"{self.grid.name}!{cell_ref(row + self.grid.row0, col + self.grid.col0)}"
-
-
-def object_array(values: list[object]) -> np.ndarray:
-    """A 1-d object array of arbitrary Python values (never a 2-d one, whatever the values are)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
-class _Constant(np.ndarray):
-    """Marks an array that holds one value repeated, so gathers can skip the per-element copy."""
-
-
-def constant(n: int, value: object) -> np.ndarray:
-    """An object array of ``n`` times the same value (np.full is slow for str fills)."""
-    return np.repeat(object_array([value]), n).view(_Constant)
-
-
-def is_constant(values: np.ndarray) -> bool:
-    return isinstance(values, _Constant) and len(values) > 0
 
 
 def dimension_role(label: str) -> str | None:
