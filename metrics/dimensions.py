@@ -52,6 +52,7 @@ _UNIT_META = re.compile(r"(?<![填报送表计])(?:计量)?单位\s*[:]\s*([^\s,
 _THEME_META = re.compile(r"(?:活动)?主题\s*[:]\s*[“\"]?([^”\"\n]{2,30})")
 _REPORT_DATE = re.compile(r"(?:填报|报送|填表|统计)(?:日期|时间)\s*[:]\s*((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})")
 _MONTH_DAY = re.compile(r"^(?:((?:19|20)\d{2})\s*[年.\-/])?\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?")
+_SEAL = re.compile(r"[((](盖章|公章|章|签章|印章)[))]$")
 _SUMMARY_SHEET = re.compile(r"^(汇总|合计|总计|总表|汇总表|全市汇总|全省汇总|全县汇总|全区汇总|.{0,8}汇总表?)$")
 
 
@@ -108,6 +109,12 @@ def to_iso_date(value: object, year: int | None) -> str | None:
         return value.isoformat()
     if isinstance(value, float) and 20000 < value < 80000:
         return (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat()
+    if isinstance(value, float) and 1 <= value < 13 and not value.is_integer() and year is not None:
+        month, day = repr(value).split(".")  # 3.15 typed as a number: 15 March
+        try:
+            return dt.date(year, int(month), int(day)).isoformat()
+        except ValueError:
+            return None
     if isinstance(value, str):
         found = _MONTH_DAY.match(meta_text(value))
         if found:
@@ -150,8 +157,9 @@ class Meta:
                 idx = next((i for i, t in enumerate(rest) if _REPORTER.search(t)), None)
                 value = rest[idx + 1] if idx is not None and idx + 1 < len(rest) else ""
                 value = _REPORTER_END.split(value, maxsplit=1)[0].strip()
+            value = _SEAL.sub("", value.replace(" ", ""))
             if value and "__" not in value:
-                self.reporter, self.reporter_where = value.replace(" ", ""), where
+                self.reporter, self.reporter_where = value, where
         unit = _UNIT_META.search(line)
         if unit and self.unit is None:
             self.unit = unit.group(1)

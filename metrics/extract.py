@@ -13,7 +13,7 @@ import pandas as pd
 from metrics.catalog import Catalog, MetricDef
 from metrics.dimensions import to_iso_date
 from metrics.issues import IssueSink
-from metrics.numbers import ParsedNumber, parse_number
+from metrics.numbers import ParsedNumber, multiplier_of, parse_number
 from metrics.record import Coded, object_array
 from metrics.tables import Column, Table, year_header
 from metrics.text import cell_text, normalize_label
@@ -134,8 +134,8 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
         joined = ["".join(p or "" for p in parts) for parts in zip(*(t.decode().tolist() for t in texts))]
         return Coded.encode(object_array(joined))
 
-    agency = column_text("agency")
-    region = column_text("region")
+    agency = _fill_down(column_text("agency"))
+    region = _fill_down(column_text("region"))
     dims: dict[str, Coded] = {}
     if agency is None and region is not None and defaults.agency is None:
         agency = region  # a summary by district: each row is that district's return
@@ -159,6 +159,14 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     dims["theme"] = _with_default(column_text("theme"), defaults.theme, n)
     dims["sector"] = _with_default(column_text("sector"), defaults.sector, n)
     return dims
+
+
+def _fill_down(column: Coded | None) -> Coded | None:
+    """A unit's name typed once with the cells below left blank: the blank rows are that unit's."""
+    if column is None or not any(v in ("", None) for v in column.values.tolist()):
+        return column
+    filled = pd.Series(column.decode()).replace("", None).ffill()
+    return Coded.encode(object_array(filled.tolist()))
 
 
 def _per_distinct(cells: np.ndarray, convert) -> Coded:
@@ -185,8 +193,14 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
     pos_of_row = {r: k for k, r in enumerate(rows)} if grid.formulas_without_value else {}
     column_values: dict[int, np.ndarray] = {}
     pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray]] = []
+    item = _item_column(table, rows)
     for col in table.columns:
-        if col.role in ("unmapped", "ratio") and col.label:
+        if item is not None and col is item[0]:
+            continue  # the goods' names: the 数量 column carries their metric
+        if item is not None and col is item[1]:
+            _item_piece(table, item, rows, keep, pos_of_row, pieces, column_values, sink)
+            continue
+        if col.role in ("unmapped", "ratio", "value") and col.label:
             _report_unmapped(table, col, rows, sink)
         if col.role == "subitem":
             sink.add("subitem-column", "info", table.where(table.header_rows[-1], col.index),
@@ -264,6 +278,54 @@ def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndar
             out["cell_value"][offset:offset + count][raw != None] = np.nan  # noqa: E711
         offset += count
     return out
+
+
+def _item_column(table: Table, rows: list[int]) -> tuple[Column, Column, Column | None] | None:
+    """(item, quantity, unit) columns of a list of goods: '销毁物品 | 数量 | 计量单位'.
+
+    The item column's header names the metric (销毁物品 → destroyed_qty) but holds names, not numbers.
+    """
+    value = table.first("value")
+    if value is None:
+        return None
+    for col in table.columns:
+        if col.role == "metric" and col.metric is not None:
+            parsed = parse_cells(table.column(col.index, rows), table.column_floats(col.index, rows))
+            if _mostly_text(parsed):
+                return col, value, table.first("unit")
+    return None
+
+
+def _item_piece(table: Table, item: tuple[Column, Column, Column | None], rows: list[int], keep: np.ndarray,
+                pos_of_row: dict[int, int], pieces: list, column_values: dict[int, np.ndarray],
+                sink: IssueSink) -> None:
+    """Records from the quantity column of a goods list, each in the unit written beside it."""
+    item_col, value_col, unit_col = item
+    metric = item_col.metric
+    assert metric is not None
+    parsed = parse_cells(table.column(value_col.index, rows), table.column_floats(value_col.index, rows))
+    unit_texts = (_per_distinct(table.column(unit_col.index, rows), lambda v: normalize_label(cell_text(v)))
+                  if unit_col is not None else Coded.constant(len(rows), ""))
+    scale = unit_texts.map_values(lambda u: multiplier_of(u)[0] if u else 1.0).decode().astype(float)
+    named = unit_texts.map_values(lambda u: (multiplier_of(u)[1] or "") if u else "").decode()
+    values = parsed.values.copy()
+    if parsed.own_scale is not None:
+        scale[parsed.own_scale] = 1.0
+    values = np.round(values * scale, 6)
+    column = Column(value_col.index, f"{item_col.label}/{value_col.label}", "metric", metric=metric)
+    _report_cells(table, column, rows, parsed, sink)
+    _drop_formulas(table, column, pos_of_row, values, sink)
+    column_values[value_col.index] = values
+    if metric.kind == "quantity":
+        units = object_array([parsed.units.get(k) or named[k] for k in range(len(rows))])
+        if any(u == "" for u, v in zip(units.tolist(), values.tolist()) if v == v):
+            sink.add("missing-unit", "warning", table.where(table.header_rows[-1], value_col.index),
+                     f"“{column.label}”有的数量没有计量单位,不同单位的数量不能相加;请补上单位", value=column.label)
+        _check_values(table, metric, column, rows, values, sink)
+    else:
+        units = metric.unit
+        _check_values(table, metric, column, rows, values, sink)
+    pieces.append((column, np.flatnonzero(np.isfinite(values) & keep), values, parsed, units))
 
 
 def _mostly_text(parsed: Parsed) -> bool:

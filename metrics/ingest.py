@@ -90,14 +90,19 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
     reader = _FileReader(name, overrides, catalog, gazetteer, sink)
     per_sheet: list[tuple[SheetGrid, dict[str, np.ndarray], bool]] = []
     headers_only = False
+    scanned = []
     for grid in grids:
         if overrides.sheet is not None and grid.name != overrides.sheet:
             continue
         if grid.hidden:
             sink.add("hidden-sheet", "info", grid.name, f"工作表“{grid.name}”是隐藏的,未读取", value=grid.name)
             continue
+        scanned.append((grid, *scan_sheet(grid, catalog, header_rows=overrides.header_rows)))
+    # Every sheet's title and 填报单位 help place the others ('西湖区' on a sheet of a 南昌市 workbook).
+    reader.workbook_context = [t for _, _, meta in scanned for t in (meta.reporter, *meta.titles[:2]) if t]
+    for grid, tables, sheet_meta in scanned:
         result.stats.sheets += 1
-        arrays, tables = reader.read_sheet(grid)
+        arrays = reader.read_sheet(grid, tables, sheet_meta)
         if tables:
             result.layouts[grid.name] = ",".join(t.layout for t in tables)
             result.stats.rows += sum(len(t.data_rows) for t in tables)
@@ -146,14 +151,15 @@ class _FileReader:
         stem = Path(name).stem
         self.file_year = year_from_name(stem)
         self.file_agency = stem if looks_like_agency(stem) else None
+        self.workbook_context: list[str] = []
 
-    def read_sheet(self, grid: SheetGrid) -> tuple[dict[str, np.ndarray], list[Table]]:
-        tables, sheet_meta = scan_sheet(grid, self.catalog, header_rows=self.overrides.header_rows)
+    def read_sheet(self, grid: SheetGrid, tables: list[Table], sheet_meta: Meta) -> dict[str, np.ndarray]:
+        """Records of one scanned sheet (empty when it has no table)."""
         if not tables:
             if any(any(v not in ("", None) for v in row) for row in grid.rows):
                 self.sink.add("no-table", "warning", grid.name,
                               f"工作表“{grid.name}”中没有找到带指标表头的数据表,未读取", value=grid.name)
-            return {}, []
+            return {}
         if grid.hidden_cols:
             letters = ",".join(col_letter(c) for c in sorted(grid.hidden_cols)[:10])
             self.sink.add("hidden-column", "info", grid.name, f"隐藏列 {letters} 未读取", value=letters)
@@ -168,7 +174,7 @@ class _FileReader:
                 parts.append(RecordBatch({k: v for k, v in arrays.items() if k in BATCH_COLUMNS} |
                                          {"sheet": Coded.constant(len(arrays["value"]), grid.name)}))
         batch = RecordBatch.concat(parts)
-        return (batch.columns if len(batch) else {}), tables
+        return batch.columns if len(batch) else {}
 
     def _apply_column_overrides(self, table: Table) -> None:
         if not self.overrides.columns:
@@ -197,8 +203,9 @@ class _FileReader:
 
         ``arrays`` holds ``Coded`` dimension columns plus ``row``/``col`` (positions for messages).
         """
-        context = [t for t in (meta.reporter, *meta.titles, grid.name, self.name) if t]
-        home = self._home_region(meta, context)
+        own = [t for t in (meta.reporter, *meta.titles, grid.name) if t]
+        context = own + [t for t in self.workbook_context if t not in own] + [self.name]
+        home = self._home_region(own, context)
         home_sector = infer_sector(meta.reporter) if meta.reporter else None
         codes, firsts, keys = _distinct_pairs(arrays["agency"], arrays["region_text"])
         regions = [self._region_for(key, context, home, arrays, first, grid) for key, first in zip(keys, firsts)]
@@ -219,11 +226,12 @@ class _FileReader:
                 arrays["theme"] = Coded.encode(np.where(pd.isna(given), national.decode(), given))
         self._report_missing(arrays, grid)
 
-    def _home_region(self, meta: Meta, context: list[str]) -> Region | None:
+    def _home_region(self, own: list[str], context: list[str]) -> Region | None:
+        """Where the sheet's own title/填报单位 place it (other sheets only help to disambiguate)."""
         if self.overrides.region:
             match = self.gazetteer.resolve(self.overrides.region)
             return match.region if match.status == "ok" else None
-        for text in context[:-1]:
+        for text in own:
             match = self.gazetteer.find_in_text(text, context=context)
             if match.status == "ok":
                 return match.region

@@ -63,8 +63,12 @@ AGENCY_WORDS = (
     "市场监管", "市场监督管理", "市监局", "工商局", "工商行政管理局", "工商分局", "质监局",
     "质量技术监督局", "食药监局", "消委会", "消协", "消保委", "消费者协会", "消费者权益保护委员会",
     "分行", "支行", "分公司", "中支", "中心支公司", "烟草", "检验检疫局", "出入境检验检疫局",
-    "司法所", "司法局", "人民政府", "公安局", "税务局", "镇", "街道",
+    "司法所", "司法局", "人民政府", "公安局", "税务局",
 )
+TOWNSHIP_WORDS = ("街道", "镇", "乡", "村", "社区", "居委会", "街", "路")
+
+# Not in AGENCY_WORDS: 街道, 镇, 乡. '双塔街道' and '平江镇' are townships named like a district elsewhere
+# (双塔区, 平江县); a short name before them says nothing about the district.
 
 # A place right before these is the name of a bank or insurer, not where the reporting unit is
 # ('宁波银行杭州分行' is in 杭州); such a place only helps to read the others.
@@ -340,6 +344,8 @@ class Gazetteer:
             return True  # right after its own province or city: '天津和平', '浙江宁波鄞州'
         if norm[i:end] in COMMON_WORDS:
             return False
+        if norm.startswith(TOWNSHIP_WORDS, end):
+            return False  # '双塔街道', '平江镇': a township of that name, not the district 双塔区 / 平江县
         if i == 0 or not _is_han(norm[i - 1]):
             return True
         # '城区', '和县' after another character are likely the tail of some other name ('江东区').

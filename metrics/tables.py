@@ -35,8 +35,9 @@ _DIMENSIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((role, re.compile(p
 _YEAR_HEADER = re.compile(r"((?:19|20)\d{2})(年度?)?(数据|数)?")
 _FOOTER = re.compile(r"^(填表人|填报人|制表人|制表|审核人|审核|负责人|联系人|联系电话|电话|备注|注[:\d一1]|说明|"
                      r"填报说明|单位负责人|统计人|报送日期|填报日期|填表日期|领导签字|签字)")
-_TOTAL = re.compile(r"^(.{0,10})(合计|总计|小计|共计|总合计|累计|总数|汇总)$")
+_TOTAL = re.compile(r"^(.{0,10})(合计|总计|小计|共计|总合计|累计|总数|汇总)$|^(全市|全省|全县|全区|全旗|全州|全盟|全系统|全行|全辖|全局)$")
 _SUBITEM = re.compile(r"^其中")
+_META_LINE = re.compile(r"(填报|报送|填表|统计|上报)(单位|日期|时间|人)|^单位[::]|[::]$|[::].*[::]")
 _HEADING = re.compile(r"^([一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+[、.])")
 
 
@@ -106,6 +107,25 @@ class Table:
 
     def where(self, row: int, col: int) -> str:
         return f"{self.grid.name}!{cell_ref(row + self.grid.row0, col + self.grid.col0)}"
+
+
+# Units that may stand alone in a header row of their own, under the labels: '(场)', '万份', '人 次'.
+_UNIT_WORDS = frozenset("场 次 场次 期 批 份 张 册 本 套 件 个 袋 人 人次 名 位 起 宗 条 笔 单 例 家 家次 户 户次 "
+                        "篇 台 项 副 元 千克 公斤 克 吨 斤 床 支 箱 瓶 盒 包 米 辆 处 所 % ‰".split())
+
+
+def bare_unit(text: str) -> str | None:
+    """'(万份)', '万份', '（人 次）', '单位:万元' → that unit text; None for anything else."""
+    label = normalize_label(text)
+    if label.startswith("(") and label.endswith(")"):
+        label = label[1:-1]
+    label = re.sub(r"^(计量)?单位[::]?", "", label)
+    if not label or len(label) > 4:
+        return None
+    multiplier, unit = multiplier_of(label)
+    if unit in _UNIT_WORDS or (unit is None and multiplier != 1.0):
+        return label
+    return None
 
 
 def dimension_role(label: str) -> str | None:
@@ -236,7 +256,8 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
 
 def _merged_into(grid: SheetGrid, upper: int, lower: int, cols: list[int]) -> bool:
     """Whether a row is the parent of a header row: a merge spans both rows, or it spans columns under it."""
-    if not row_texts(grid.rows[upper], cols):
+    texts = row_texts(grid.rows[upper], cols)
+    if not texts or any(_META_LINE.search(normalize_label(t)) for t in texts):
         return False
     r_up, r_low = upper + grid.row0, lower + grid.row0
     width = len(cols)
@@ -260,7 +281,7 @@ def _is_child_header(row: list[object], above: list[object], cols: list[int], ca
         texts += 1
         label = normalize_label(cell_text(value))
         if value == above[j] or dimension_role(label) or dimension_role(split_unit(label)[0]) \
-                or year_header(value) is not None or _SUBITEM.match(label):
+                or year_header(value) is not None or _SUBITEM.match(label) or bare_unit(label):
             header_like += 1
             continue
         match = catalog.match_label(label)
@@ -282,6 +303,8 @@ def build_columns(grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit
         parts: list[str] = []
         for i in block:
             text = cell_text(grid.rows[i][j])
+            if text and bare_unit(text) and not text.strip().startswith(("(", "(")):
+                text = f"({text.strip()})"  # a unit row under the labels: '万份' reads as '(万份)'
             if text and (not parts or parts[-1] != text):
                 parts.append(text)
         label = "/".join(parts)
@@ -302,8 +325,10 @@ def build_columns(grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit
     else:
         layout = "wide"
     for col in columns:
-        if col.role == "unit" and "indicator" not in roles:
+        if col.role == "unit" and not _holds_units(grid, block, col.index):
             col.role = "agency" if not any(c.role == "agency" for c in columns) else "ignore"
+        elif col.role == "unit" and "indicator" not in roles and "value" not in roles:
+            col.role = "ignore"
         if col.role == "year-value" and layout != "years-across":
             col.role = "unmapped"
         if col.role == "metric" and col.unit is None and meta_unit:
@@ -312,6 +337,13 @@ def build_columns(grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit
                     and (col.metric.is_money == (unit == "元")):
                 col.multiplier, col.unit = multiplier, unit
     return columns, layout
+
+
+def _holds_units(grid: SheetGrid, block: list[int], j: int) -> bool:
+    """Whether the column under a '单位' header holds units (份, 万元) rather than agency names."""
+    below = [cell_text(row[j]) for row in grid.rows[block[-1] + 1: block[-1] + 31]]
+    below = [t for t in below if t]
+    return bool(below) and sum(bool(bare_unit(t)) for t in below) * 2 >= len(below)
 
 
 def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: list[Column]) -> Column:
@@ -325,6 +357,14 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
         return Column(j, label, "year-value", year=year)
     for text in (leaf, split_unit(leaf)[0], *reversed(normalized[:-1])):
         role = dimension_role(text)
+        if role == "value" and len(normalized) > 1:
+            # '宣传资料' over '数量(份)': the parent names the metric, the leaf only says "how many"
+            leaf_unit = split_unit(leaf)[1]
+            parent_text = "".join(split_unit(p)[0] for p in normalized[:-1])
+            parent_match = catalog.match_label(parent_text + (f"({leaf_unit})" if leaf_unit else ""))
+            if parent_match.metric is not None:
+                return Column(j, label, "metric", metric=parent_match.metric, unit=parent_match.unit,
+                              multiplier=parent_match.multiplier)
         if role:
             return Column(j, label, role)
     parent = "".join(split_unit(p)[0] for p in normalized[:-1])
@@ -334,6 +374,8 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
     if match.ratio:
         return Column(j, label, "ratio", unit=match.unit)
     if match.metric is None:
+        if subitem:
+            return Column(j, label, "subitem")
         return Column(j, label, "unmapped", unit=match.unit, multiplier=match.multiplier,
                       candidates=match.candidates)
     if subitem:
@@ -352,7 +394,7 @@ def total_label(value: object) -> str | None:
     """'合计', '全市合计', '小 计' → the label; None for an ordinary row label."""
     if not isinstance(value, str) or not value:
         return None
-    if not any(ch in value for ch in "计計总總"):
+    if not any(ch in value for ch in "计計总總全"):
         return None
     label = normalize_label(value)
     return label if _TOTAL.match(label) else None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import threading
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+import olefile
 import python_calamine
 
 from metrics.sniff import FileRefused, decode_text, describe_calamine_error
@@ -78,6 +80,10 @@ def read_grids(data: bytes, fmt: str, *, name: str = "") -> list[SheetGrid]:
     for grid in grids:
         if grid.name in details:
             grid.hidden_cols, grid.formulas_without_value = details[grid.name]
+    if fmt in ("xls", "ods"):
+        hidden = _xls_hidden_columns(data) if fmt == "xls" else _ods_hidden_columns(data)
+        for grid in grids:
+            grid.hidden_cols = hidden.get(grid.name, set())
     return grids
 
 
@@ -208,6 +214,78 @@ def _formula_cells(xml: bytes):
             pos = xml.find(b"<f", end)
         else:
             pos = xml.find(b"<f", pos + 2)
+
+
+# ---- hidden columns of legacy .xls (BIFF8 COLINFO records) and .ods (table:visibility) ---------
+
+_BOF, _EOF, _BOUNDSHEET, _COLINFO = 0x0809, 0x000A, 0x0085, 0x007D
+
+
+def _xls_hidden_columns(data: bytes) -> dict[str, set[int]]:
+    """Sheet name → hidden column indices, from the COLINFO records of each sheet's substream."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            name = "Workbook" if ole.exists("Workbook") else "Book"
+            stream = ole.openstream(name).read()
+    except (OSError, ValueError, struct.error):
+        return {}
+    sheet_at: dict[int, str] = {}
+    hidden: dict[str, set[int]] = {}
+    current: str | None = None
+    pos = 0
+    while pos + 4 <= len(stream):
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4: pos + 4 + length]
+        if rtype == _BOUNDSHEET and len(body) >= 8:
+            offset = struct.unpack_from("<I", body, 0)[0]
+            sheet_at[offset] = _biff_string(body[6:])
+        elif rtype == _BOF:
+            current = sheet_at.get(pos)
+        elif rtype == _EOF:
+            current = None
+        elif rtype == _COLINFO and current is not None and len(body) >= 10:
+            first, last, _, _, options = struct.unpack_from("<HHHHH", body, 0)
+            if options & 1:
+                hidden.setdefault(current, set()).update(range(first, min(last, first + 1024) + 1))
+        pos += 4 + length
+    return hidden
+
+
+def _biff_string(body: bytes) -> str:
+    """A BIFF8 short string: length byte, flags byte (bit 0: UTF-16), characters."""
+    if len(body) < 2:
+        return ""
+    count, flags = body[0], body[1]
+    if flags & 1:
+        return body[2: 2 + 2 * count].decode("utf-16-le", errors="replace")
+    return body[2: 2 + count].decode("latin-1")
+
+
+_ODS_TABLE = re.compile(rb'<table:table\b[^>]*?table:name="([^"]*)"')
+_ODS_COLUMN = re.compile(rb"<table:table-column\b([^>]*)/?>")
+_ODS_ROW = re.compile(rb"<table:table-row\b")
+
+
+def _ods_hidden_columns(data: bytes) -> dict[str, set[int]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            content = zf.read("content.xml")
+    except (zipfile.BadZipFile, KeyError, OSError, zlib.error):
+        return {}
+    hidden: dict[str, set[int]] = {}
+    tables = list(_ODS_TABLE.finditer(content))
+    for k, table in enumerate(tables):
+        end = tables[k + 1].start() if k + 1 < len(tables) else len(content)
+        first_row = _ODS_ROW.search(content, table.end(), end)
+        head = content[table.end(): first_row.start() if first_row else end]
+        col = 0
+        for attrs in _ODS_COLUMN.findall(head):
+            values = dict(_ATTR.findall(attrs.replace(b"table:", b"")))
+            repeat = min(int(values.get(b"number-columns-repeated", b"1")), 1024)
+            if values.get(b"visibility") in (b"collapse", b"filter"):
+                hidden.setdefault(_xml_unescape(table.group(1).decode("utf-8")), set()).update(range(col, col + repeat))
+            col += repeat
+    return hidden
 
 
 def _col_index(letters: str) -> int:
