@@ -242,7 +242,7 @@ def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndar
     pos = np.concatenate([idx for _, idx, _, _, _ in pieces])
     total = len(pos)
     taken: dict[int, np.ndarray] = {}   # several dimensions share one code array: gather it once
-    zeros = np.zeros(total, dtype=np.int64)  # shared by every one-valued dimension (never written to)
+    zeros = np.zeros(total, dtype=np.int32)  # shared by every one-valued dimension (never written to)
 
     def take(coded: Coded) -> Coded:
         if len(coded.values) == 1:
@@ -252,7 +252,7 @@ def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndar
         return Coded(taken[id(coded.codes)], coded.values)
 
     out: dict = {name: take(dims[name]) for name in (*_DIM_FIELDS, *_REGION_FIELDS) if name in dims}
-    piece_codes = np.repeat(np.arange(len(pieces), dtype=np.int64), counts)
+    piece_codes = np.repeat(np.arange(len(pieces), dtype=np.int32), counts)
     out["metric"] = Coded(piece_codes, object_array([c.metric.id for c, *_ in pieces]))
     out["col"] = np.repeat(np.array([c.index + col0 for c, *_ in pieces], dtype=np.int64), counts)
     out["row"] = row_abs[pos]

@@ -297,11 +297,11 @@ class _LazyGazetteer:
 
 def _distinct_pairs(agency: Coded, region_text: Coded) -> tuple[np.ndarray, list[int], list[tuple]]:
     """Codes per row for each distinct (agency, region text), the first row of each, and the pairs."""
-    combined = agency.codes * (len(region_text.values) + 1) + region_text.codes
+    combined = agency.codes.astype(np.int64) * (len(region_text.values) + 1) + region_text.codes
     codes, _ = pd.factorize(combined)
     firsts = np.unique(codes, return_index=True)[1].tolist()
     keys = [(agency.values[agency.codes[k]], region_text.values[region_text.codes[k]]) for k in firsts]
-    return codes.astype(np.int64), firsts, keys
+    return codes.astype(np.int32), firsts, keys
 
 
 def _nan_to_none(value: object) -> object:

@@ -107,7 +107,7 @@ class Coded:
 
     @classmethod
     def constant(cls, n: int, value: object) -> "Coded":
-        return cls(np.zeros(n, dtype=np.int64), object_array([value]))
+        return cls(np.zeros(n, dtype=np.int32), object_array([value]))
 
     @classmethod
     def encode(cls, column) -> "Coded":
@@ -115,7 +115,7 @@ class Coded:
             return column
         codes, uniques = pd.factorize(object_array(column) if not isinstance(column, np.ndarray) else column,
                                       use_na_sentinel=False)
-        return cls(codes.astype(np.int64, copy=False), object_array([_none_if_nan(u) for u in uniques]))
+        return cls(codes.astype(np.int32), object_array([_none_if_nan(u) for u in uniques]))
 
     def take(self, index: np.ndarray) -> "Coded":
         return Coded(self.codes[index], self.values)

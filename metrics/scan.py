@@ -132,12 +132,12 @@ def _label_hits(matrix: np.ndarray, labels: list[int]) -> dict[int, tuple[str, s
     hits: dict[int, tuple[str, str, int]] = {}
     for j in labels:
         column = matrix[:, j].tolist()
-        kinds = {v: kind for v in set(column) if (kind := _label_kind(v)) is not None}
+        kinds = {v: kind for v in set(column) if v.__class__ is str and (kind := _label_kind(v)) is not None}
         if not kinds:
             continue
         for pos, value in enumerate(column):
-            kind = kinds.get(value) if value.__class__ is str else None
-            if kind is not None:
+            if value in kinds:
+                kind = kinds[value]
                 hits.setdefault(pos, (kind[0], kind[1], j))
     return hits
 
