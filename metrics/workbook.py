@@ -264,6 +264,7 @@ def _biff_string(body: bytes) -> str:
 _ODS_TABLE = re.compile(rb'<table:table\b[^>]*?table:name="([^"]*)"')
 _ODS_COLUMN = re.compile(rb"<table:table-column\b([^>]*)/?>")
 _ODS_ROW = re.compile(rb"<table:table-row\b")
+_ODS_ATTR = re.compile(rb'([\w-]+)="([^"]*)"')
 
 
 def _ods_hidden_columns(data: bytes) -> dict[str, set[int]]:
@@ -280,7 +281,7 @@ def _ods_hidden_columns(data: bytes) -> dict[str, set[int]]:
         head = content[table.end(): first_row.start() if first_row else end]
         col = 0
         for attrs in _ODS_COLUMN.findall(head):
-            values = dict(_ATTR.findall(attrs.replace(b"table:", b"")))
+            values = dict(_ODS_ATTR.findall(attrs.replace(b"table:", b"")))
             repeat = min(int(values.get(b"number-columns-repeated", b"1")), 1024)
             if values.get(b"visibility") in (b"collapse", b"filter"):
                 hidden.setdefault(_xml_unescape(table.group(1).decode("utf-8")), set()).update(range(col, col + repeat))
