@@ -3,91 +3,25 @@
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from metrics.catalog import Catalog, MetricDef
+from metrics import checks
+from metrics.catalog import Catalog
+from metrics.cells import Parsed, parse_cells, scaled
 from metrics.dimensions import to_iso_date
 from metrics.issues import IssueSink
-from metrics.numbers import ParsedNumber, multiplier_of, parse_number
+from metrics.numbers import multiplier_of, parse_number
 from metrics.record import Coded, object_array
 from metrics.tables import Column, Table, year_header
 from metrics.text import cell_text, normalize_label
-from metrics.workbook import cell_ref
 
-_SCALE_CHARS = frozenset("万萬亿億千百")
 _DIM_FIELDS = ("agency", "region_text", "year", "date", "activity", "theme", "sector")
 _REGION_FIELDS = ("province", "city", "district", "adcode")
 Enrich = Callable[[dict[str, np.ndarray]], None]
-
-
-@dataclass(slots=True)
-class Parsed:
-    """One column of cells parsed: values (NaN = no value), and per-cell detail for text cells only."""
-
-    values: np.ndarray
-    approx: np.ndarray | None = None                          # made only when a text cell occurs
-    raw: np.ndarray | None = None
-    units: dict[int, str] = field(default_factory=dict)      # position → unit written in the cell
-    own_scale: np.ndarray | None = None                       # True where the cell carried its own 万/亿
-    invalid: list[tuple[int, ParsedNumber]] = field(default_factory=list)
-    redacted: list[int] = field(default_factory=list)
-
-    def text_detail(self, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        if self.raw is None:
-            return None, None
-        return self.approx[idx], self.raw[idx]
-
-
-def parse_cells(cells: np.ndarray | list[object], fast: np.ndarray | None = None) -> Parsed:
-    """Parse a column; plain numbers take a vectorised path, only text cells go through the full parser.
-
-    ``fast`` is the column already converted with ``to_floats`` (NaN where not a plain number).
-    """
-    n = len(cells)
-    if fast is None:
-        fast = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float)
-    values = np.array(fast, dtype=float, copy=True)
-    out = Parsed(values)
-    for pos in np.flatnonzero(~np.isfinite(values)).tolist():
-        cell = cells[pos]
-        if cell == "" or cell is None:
-            continue
-        parsed = parse_number(cell)
-        if out.raw is None:
-            out.approx, out.raw = np.empty(n, dtype=object), np.empty(n, dtype=object)
-        out.raw[pos] = parsed.raw
-        if parsed.kind == "number":
-            values[pos] = parsed.value
-            out.approx[pos] = parsed.approx
-            if parsed.unit:
-                out.units[pos] = parsed.unit
-            if any(ch in _SCALE_CHARS for ch in parsed.raw):
-                if out.own_scale is None:
-                    out.own_scale = np.zeros(n, dtype=bool)
-                out.own_scale[pos] = True
-        else:
-            values[pos] = np.nan
-            if parsed.kind == "redacted":
-                out.redacted.append(pos)
-            elif parsed.kind != "empty":
-                out.invalid.append((pos, parsed))
-    return out
-
-
-def scaled(parsed: Parsed, multiplier: float) -> np.ndarray:
-    """Apply a header's 万/亿 to cells that did not write their own; round away binary noise."""
-    if multiplier == 1.0:
-        return parsed.values
-    factor = np.full(len(parsed.values), multiplier)
-    if parsed.own_scale is not None:
-        factor[parsed.own_scale] = 1.0
-    return np.round(parsed.values * factor, 6)
-
 
 @dataclass(slots=True)
 class TableDefaults:
@@ -189,7 +123,7 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
     if not n:
         return {}
     dims = _row_dims(table, defaults, rows)
-    keep = _dedupe(table, rows, sink)
+    keep = checks.dedupe(table, rows, sink)
     pos_of_row = {r: k for k, r in enumerate(rows)} if grid.formulas_without_value else {}
     column_values: dict[int, np.ndarray] = {}
     pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray]] = []
@@ -201,7 +135,7 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
             _item_piece(table, item, rows, keep, pos_of_row, pieces, column_values, sink)
             continue
         if col.role in ("unmapped", "ratio", "value") and col.label:
-            _report_unmapped(table, col, rows, sink)
+            checks.report_unmapped(table, col, rows, sink)
         if col.role == "subitem":
             sink.add("subitem-column", "info", table.where(table.header_rows[-1], col.index),
                      f"“{col.label}”是其中项,已包含在上一列中,不重复计入", value=col.label)
@@ -215,15 +149,15 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
                      value=col.label)
             continue
         values = scaled(parsed, col.multiplier)
-        _report_cells(table, col, rows, parsed, sink)
-        _drop_formulas(table, col, pos_of_row, values, sink)
+        checks.report_cells(table, col, rows, parsed, sink)
+        checks.drop_formulas(table, col, pos_of_row, values, sink)
         column_values[col.index] = values
         units = _units_for(col, parsed, n, table, rows, sink)
-        _check_values(table, col.metric, col, rows, values, sink)
+        checks.check_values(table, col.metric, col, rows, values, sink)
         idx = np.flatnonzero(np.isfinite(values) & keep)
         pieces.append((col, idx, values, parsed, units))
-    _check_resolved(table, rows, column_values, sink)
-    _check_totals(table, rows, keep, column_values, sink)
+    checks.check_resolved(table, rows, column_values, sink)
+    checks.check_totals(table, rows, keep, column_values, sink)
     if not pieces:
         return {}
     row_abs = np.asarray(rows, dtype=np.int64) + grid.row0
@@ -313,18 +247,18 @@ def _item_piece(table: Table, item: tuple[Column, Column, Column | None], rows: 
         scale[parsed.own_scale] = 1.0
     values = np.round(values * scale, 6)
     column = Column(value_col.index, f"{item_col.label}/{value_col.label}", "metric", metric=metric)
-    _report_cells(table, column, rows, parsed, sink)
-    _drop_formulas(table, column, pos_of_row, values, sink)
+    checks.report_cells(table, column, rows, parsed, sink)
+    checks.drop_formulas(table, column, pos_of_row, values, sink)
     column_values[value_col.index] = values
     if metric.kind == "quantity":
         units = object_array([parsed.units.get(k) or named[k] for k in range(len(rows))])
         if any(u == "" for u, v in zip(units.tolist(), values.tolist()) if v == v):
             sink.add("missing-unit", "warning", table.where(table.header_rows[-1], value_col.index),
                      f"“{column.label}”有的数量没有计量单位,不同单位的数量不能相加;请补上单位", value=column.label)
-        _check_values(table, metric, column, rows, values, sink)
+        checks.check_values(table, metric, column, rows, values, sink)
     else:
         units = metric.unit
-        _check_values(table, metric, column, rows, values, sink)
+        checks.check_values(table, metric, column, rows, values, sink)
     pieces.append((column, np.flatnonzero(np.isfinite(values) & keep), values, parsed, units))
 
 
@@ -352,150 +286,6 @@ def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int
                  value=col.label)
     return units
 
-
-def _report_unmapped(table: Table, col: Column, rows: list[int], sink: IssueSink) -> None:
-    sample = [table.grid.rows[i][col.index] for i in rows[:200]]
-    if any(v.__class__ is float or (isinstance(v, str) and parse_number(v).kind == "number") for v in sample):
-        where = table.where(table.header_rows[-1], col.index)
-        if col.role == "ratio":
-            sink.add("unmapped-column", "info", where,
-                     f"“{col.label}”是比率/评分,不是可相加的数量,未计入", value=col.label)
-            return
-        hint = f"(可能是:{'、'.join(col.candidates)})" if col.candidates else ""
-        sink.add("unmapped-column", "warning", where,
-                 f"“{col.label}”列有数字,但对应不到任何指标{hint};请在上传页指定它对应的指标,或忽略该列",
-                 value=col.label)
-
-
-def _report_cells(table: Table, col: Column, rows: list[int], parsed: Parsed, sink: IssueSink) -> None:
-    for pos, number in parsed.invalid:
-        kind = "百分比" if number.kind == "percent" else "文字"
-        sink.add("not-a-number", "error", table.where(rows[pos], col.index),
-                 f"“{col.label}”应填数字,这里是{kind}“{number.raw}”,未计入;请改为数字",
-                 value=number.raw)
-    for pos in parsed.redacted:
-        sink.add("redacted-value", "warning", table.where(rows[pos], col.index),
-                 f"“{parsed.raw[pos]}”是待填/隐去的数字,未计入;请补上实际数字", value=parsed.raw[pos])
-
-
-def _drop_formulas(table: Table, col: Column, pos_of_row: dict[int, int], values: np.ndarray,
-                   sink: IssueSink) -> None:
-    grid = table.grid
-    for r, c in sorted(grid.formulas_without_value):
-        if c - grid.col0 != col.index:
-            continue
-        pos = pos_of_row.get(r - grid.row0)
-        if pos is None:
-            continue
-        values[pos] = np.nan
-        sink.add("formula-no-value", "error", table.where(r - grid.row0, col.index),
-                 "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开、保存后重新上传",
-                 value=None)
-
-
-def _check_values(table: Table, metric: MetricDef, col: Column, rows: list[int], values: np.ndarray,
-                  sink: IssueSink) -> None:
-    finite = np.isfinite(values)
-    for pos in np.flatnonzero(finite & (values < 0)).tolist():
-        sink.add("negative-value", "error", table.where(rows[pos], col.index),
-                 f"“{col.label}”是负数 {values[pos]:g};数量和金额不能为负,请核实", value=f"{values[pos]:g}")
-    if metric.kind == "count":
-        frac = finite & (np.abs(values - np.round(values)) > 1e-9)
-        for pos in np.flatnonzero(frac).tolist():
-            sink.add("fraction-in-count", "warning", table.where(rows[pos], col.index),
-                     f"“{col.label}”是计数,应为整数,这里是 {values[pos]:g};请核实", value=f"{values[pos]:g}")
-
-
-def _dedupe(table: Table, rows: list[int], sink: IssueSink) -> np.ndarray:
-    """False for a row identical to an earlier one (ignoring 序号): counted once, reported.
-
-    Rows are hashed in C (``map(hash, zip(...))``); only rows whose hash repeats are compared.
-    """
-    keep = np.ones(len(rows), dtype=bool)
-    skip = {c.index for c in table.columns if c.role in ("seq", "hidden")}
-    columns = [j for j in range(table.grid.width) if j not in skip]
-    if not columns:
-        return keep
-    key_of = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    row_lists = table.row_lists(rows)
-    hashes = np.fromiter(map(hash, map(key_of, row_lists)), dtype=np.int64, count=len(rows))
-    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
-    if not repeated.any():
-        return keep
-    seen: dict[tuple, int] = {}
-    for pos in np.flatnonzero(repeated).tolist():
-        key = key_of(row_lists[pos])
-        first = seen.setdefault(key, pos)
-        if first != pos:
-            keep[pos] = False
-            i, k = rows[pos], rows[first]
-            sink.add("duplicate-row", "warning", table.where(i, 0),
-                     f"第 {i + table.grid.row0 + 1} 行与第 {k + table.grid.row0 + 1} 行完全相同,只计一次;"
-                     "如确是两条不同的记录,请在表中区分后重新上传", value=None)
-    return keep
-
-
-def _check_resolved(table: Table, rows: list[int], values: dict[int, np.ndarray], sink: IssueSink) -> None:
-    received = next((c for c in table.columns if c.metric is not None and c.metric.id == "complaints_received"
-                     and c.index in values), None)
-    resolved = next((c for c in table.columns if c.metric is not None and c.metric.id == "complaints_resolved"
-                     and c.index in values), None)
-    if received is None or resolved is None:
-        return
-    a, b = values[received.index], values[resolved.index]
-    for pos in np.flatnonzero(np.isfinite(a) & np.isfinite(b) & (b > a)).tolist():
-        sink.add("resolved-exceeds-received", "warning", table.where(rows[pos], resolved.index),
-                 f"办结 {b[pos]:g} 件多于受理 {a[pos]:g} 件;请核实是否填反或含往年结转",
-                 value=f"{b[pos]:g}>{a[pos]:g}")
-
-
-def _check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[int, np.ndarray],
-                  sink: IssueSink) -> None:
-    """Each 合计/小计 row against the sum of the rows it covers; never added itself."""
-    if not table.total_rows or not values:
-        return
-    row_arr = np.asarray(rows)
-    total_at = [r for r, _, _ in table.total_rows]
-    seg_start = -1      # rows after this one belong to the current 小计 segment
-    grand_start = -1    # rows after this one belong to the current 合计
-    for r, label, _ in table.total_rows:
-        is_sub = "小计" in label
-        lo = seg_start if is_sub else grand_start
-        in_seg = (row_arr > lo) & (row_arr < r) & keep
-        if not in_seg.any():  # a 合计 row written above its rows covers those below, up to the next total
-            hi = min((t for t in total_at if t > r), default=len(table.grid.rows))
-            in_seg = (row_arr > r) & (row_arr < hi) & keep
-        for col in table.columns:
-            if col.index not in values or col.metric is None:
-                continue
-            parsed = parse_number(table.grid.rows[r][col.index])
-            if parsed.kind != "number" or parsed.value is None:
-                continue
-            own = any(ch in _SCALE_CHARS for ch in parsed.raw)
-            reported = parsed.value * (1.0 if own else col.multiplier)
-            computed = float(np.nansum(values[col.index][in_seg]))
-            if not _close(reported, computed, col.multiplier) and parsed.approx is None:
-                sink.add("total-mismatch", "error", table.where(r, col.index),
-                         f"“{label}”行的“{col.label}”为 {_fmt(reported)},但各行相加为 {_fmt(computed)}"
-                         f"(相差 {_fmt(reported - computed)});合计行不计入,已按各行数字汇总,请核实",
-                         value=f"{_fmt(reported)}≠{_fmt(computed)}")
-        if is_sub:
-            seg_start = r
-        else:
-            grand_start = r
-            seg_start = r
-
-
-def _close(a: float, b: float, multiplier: float) -> bool:
-    tolerance = max(1e-6, 0.5 * multiplier * 1e-2 if multiplier > 1 else 1e-6)
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=tolerance)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-# ---- row-wise tables: vertical forms, tidy long tables, years across the top ------------------
 
 def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink) -> dict[str, np.ndarray]:
     grid = table.grid
@@ -547,7 +337,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
                 continue
             seen[key] = i
             unit = metric.unit if metric.kind != "quantity" else (parsed.units.get(0) or match.unit or "")
-            _check_values(table, metric, Column(col.index, label, "metric", metric), [i],
+            checks.check_values(table, metric, Column(col.index, label, "metric", metric), [i],
                           np.array([value]), sink)
             for name in _DIM_FIELDS:
                 out[name].append(year if name == "year" else dims[name][pos])
@@ -561,7 +351,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             out["col"].append(col.index + grid.col0)
     if not out["value"]:
         return {}
-    _check_resolved_rowwise(table, out, sink)
+    checks.check_resolved_rowwise(table, out, sink)
     arrays: dict = {name: Coded.encode(object_array(out[name]))
                     for name in (*_DIM_FIELDS, "metric", "unit", "approx", "raw")}
     arrays["value"] = np.array(out["value"], dtype=float)
@@ -574,21 +364,3 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
 def _has_number(value: object) -> bool:
     return value.__class__ is float or (isinstance(value, str) and parse_number(value).kind == "number")
 
-
-def _check_resolved_rowwise(table: Table, out: dict[str, list], sink: IssueSink) -> None:
-    sums: dict[tuple, dict[str, float]] = {}
-    where: dict[tuple, tuple[int, int]] = {}
-    for k, metric in enumerate(out["metric"]):
-        if metric not in ("complaints_received", "complaints_resolved"):
-            continue
-        key = (out["agency"][k], out["year"][k], out["date"][k], out["activity"][k])
-        sums.setdefault(key, {}).setdefault(metric, 0.0)
-        sums[key][metric] += out["value"][k]
-        if metric == "complaints_resolved":
-            where[key] = (out["row"][k], out["col"][k])
-    for key, pair in sums.items():
-        a, b = pair.get("complaints_received"), pair.get("complaints_resolved")
-        if a is not None and b is not None and b > a:
-            r, c = where[key]
-            sink.add("resolved-exceeds-received", "warning", f"{table.grid.name}!{cell_ref(r, c)}",
-                     f"办结 {b:g} 件多于受理 {a:g} 件;请核实", value=f"{b:g}>{a:g}")

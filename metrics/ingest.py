@@ -18,7 +18,7 @@ from metrics.dimensions import (
 )
 from metrics.extract import TableDefaults, extract_table
 from metrics.issues import IssueSink
-from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, Stats, object_array
+from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.scan import describe, scan_sheet
 from metrics.sniff import FileRefused, Limits, sniff

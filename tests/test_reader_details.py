@@ -58,7 +58,6 @@ def test_hidden_xls_column_is_ignored(tmp_path):
 
 def test_hidden_ods_column_is_ignored():
     from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.style import Style, TableColumnProperties
     from odf.table import Table, TableCell, TableColumn, TableRow
     from odf.text import P
 
