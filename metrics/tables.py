@@ -37,6 +37,7 @@ _FOOTER = re.compile(r"^(填表人|填报人|制表人|制表|审核人|审核|�
                      r"填报说明|单位负责人|统计人|报送日期|填报日期|填表日期|领导签字|签字)")
 _TOTAL = re.compile(r"^(.{0,10})(合计|总计|小计|共计|总合计|累计|总数|汇总)$|^(全市|全省|全县|全区|全旗|全州|全盟|全系统|全行|全辖|全局)$")
 _SUBITEM = re.compile(r"^其中")
+_TITLE_WORDS = re.compile(r"(19|20)\d{2}年|表$|表\(|情况|统计|总结|汇总|一览|3·15|3\.15|315")
 _META_LINE = re.compile(r"(填报|报送|填表|统计|上报)(单位|日期|时间|人)|^单位[::]|[::]$|[::].*[::]")
 _HEADING = re.compile(r"^([一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+[、.])")
 
@@ -236,9 +237,11 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
                       cols: list[int]) -> list[int] | None:
     """Rows of the first header block in [start, stop): the header row, rows merged above it, child rows."""
     rows = grid.rows
-    for i in range(start, min(stop, len(rows))):
-        if not is_header_row(rows[i], cols, catalog):
-            continue
+    stop = min(stop, len(rows))
+    found = next((i for i in range(start, stop) if is_header_row(rows[i], cols, catalog)), None)
+    if found is None:  # a lone metric column over numbers: '开展活动(场)' with an unlabelled name column
+        found = next((i for i in range(start, stop) if _is_lone_metric_header(rows, i, cols, catalog)), None)
+    for i in ([found] if found is not None else []):
         block = [i]
         # Parent rows above whose merges reach down into the header row (two- or three-level headers).
         top = i
@@ -254,10 +257,27 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
     return None
 
 
+def _is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], catalog: Catalog) -> bool:
+    """A row with one metric label that states its unit, and a number right under that label."""
+    score, years, numbers = header_score(rows[i], cols, catalog)
+    if score != 1 or numbers or i + 1 >= len(rows):
+        return False
+    for j in cols:
+        label = normalize_label(cell_text(rows[i][j]))
+        if not label or not split_unit(label)[1]:
+            continue
+        if catalog.match_label(label).metric is not None:
+            below = next((r[j] for r in rows[i + 1: i + 4] if value_nonempty(r[j])), None)
+            return below is not None and _is_number_cell(below)
+    return False
+
+
 def _merged_into(grid: SheetGrid, upper: int, lower: int, cols: list[int]) -> bool:
     """Whether a row is the parent of a header row: a merge spans both rows, or it spans columns under it."""
     texts = row_texts(grid.rows[upper], cols)
     if not texts or any(_META_LINE.search(normalize_label(t)) for t in texts):
+        return False
+    if len(texts) == 1 and _is_title(grid, upper, lower, cols, texts[0]):
         return False
     r_up, r_low = upper + grid.row0, lower + grid.row0
     width = len(cols)
@@ -267,6 +287,19 @@ def _merged_into(grid: SheetGrid, upper: int, lower: int, cols: list[int]) -> bo
         if r0 == r_up and r1 == r_up and 1 <= c1 - c0 < width - 1:
             return True
     return False
+
+
+def _is_title(grid: SheetGrid, upper: int, lower: int, cols: list[int], text: str) -> bool:
+    """A lone text above a header is its title, not a parent label, when it reads like one
+    ('…统计表', a year) or sits over the table's label column ('单位名称')."""
+    label = normalize_label(text)
+    if _TITLE_WORDS.search(label):
+        return True
+    first = next((j for j in cols if value_nonempty(grid.rows[upper][j])), None)
+    if first is None or first != cols[0]:
+        return False
+    below = normalize_label(cell_text(grid.rows[lower][first]))
+    return dimension_role(below) is not None
 
 
 def _is_child_header(row: list[object], above: list[object], cols: list[int], catalog: Catalog) -> bool:
@@ -324,6 +357,10 @@ def build_columns(grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit
                     break
     else:
         layout = "wide"
+    if layout == "wide" and not any(c.role in ("agency", "region", "activity", "indicator") for c in columns):
+        unnamed = next((c for c in columns if c.role == "unmapped" and not c.label), None)
+        if unnamed is not None and _holds_names(grid, block, unnamed.index):
+            unnamed.role = "agency"  # the names of the reporting units, under an empty header cell
     for col in columns:
         if col.role == "unit" and not _holds_units(grid, block, col.index):
             col.role = "agency" if not any(c.role == "agency" for c in columns) else "ignore"
@@ -344,6 +381,12 @@ def _holds_units(grid: SheetGrid, block: list[int], j: int) -> bool:
     below = [cell_text(row[j]) for row in grid.rows[block[-1] + 1: block[-1] + 31]]
     below = [t for t in below if t]
     return bool(below) and sum(bool(bare_unit(t)) for t in below) * 2 >= len(below)
+
+
+def _holds_names(grid: SheetGrid, block: list[int], j: int) -> bool:
+    """Whether the column under an empty header holds text names rather than numbers."""
+    below = [row[j] for row in grid.rows[block[-1] + 1: block[-1] + 31] if value_nonempty(row[j])]
+    return bool(below) and sum(isinstance(v, str) and not _is_number_cell(v) for v in below) * 2 > len(below)
 
 
 def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: list[Column]) -> Column:

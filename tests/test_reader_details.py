@@ -193,3 +193,18 @@ def test_zip_directory_lies_are_refused_or_read_never_crash(tmp_path):
     data[len(data) // 2: len(data) // 2 + 40] = b"\x00" * 40
     result = ingest_bytes(bytes(data), "d.xlsx")
     assert result.ok is False or result.totals()
+
+
+def test_unlabelled_name_column_and_a_single_metric_column():
+    rows = [["2024年统计"], [None, "开展活动(场)"], ["鄞州区消保委", 3], ["海曙区消保委", 2]]
+    result = ingest_bytes(xlsx_bytes(rows), "u.xlsx")
+    assert result.totals() == {"events": 5}
+    assert {r.agency for r in result.records} == {"鄞州区消保委", "海曙区消保委"}
+
+
+def test_a_title_merged_over_part_of_the_width_is_not_a_header():
+    rows = [["2024年度报表", None, None], ["单位名称", "开展活动(场)", None], ["鄞州区消保委", 3, None],
+            ["填表人:张三", None, "联系电话:0574-87654321"]]
+    result = ingest_bytes(xlsx_bytes(rows, merges=["A1:B1"]), "t.xlsx")
+    assert result.totals() == {"events": 3}
+    assert {r.year for r in result.records} == {2024}
