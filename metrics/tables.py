@@ -309,8 +309,8 @@ def _is_child_header(row: list[object], above: list[object], cols: list[int], ca
         value = row[j]
         if value == "" or value is None:
             continue
-        if _is_number_cell(value) and year_header(value) is None:
-            return False
+        if value.__class__ is float or (_is_number_cell(value) and year_header(value) is None):
+            return False  # a number under a header is data, even one that looks like a year (1990 场)
         texts += 1
         label = normalize_label(cell_text(value))
         if value == above[j] or dimension_role(label) or dimension_role(split_unit(label)[0]) \
