@@ -17,6 +17,7 @@ KINDS = ("count", "money", "quantity")
 _NOT_A_METRIC = re.compile(r"率|比例|占比|同比|环比|增长|增幅|排名|名次|得分|评分|满意度|序号|编号|电话|邮编")
 _UNIT_IN_BRACKETS = re.compile(r"\(([^()]*)\)$")
 _UNIT_PREFIX = re.compile(r"^(单位|计量单位)[::]?")
+_TRAILING_UNIT = re.compile(r"(十万|百万|千万|万|亿|千)?(人次|家次|户次|场次|份|场|件|起|元|篇|条|名|册|张|千克|床|台)$")
 
 
 class CatalogError(ValueError):
@@ -113,7 +114,16 @@ def _match_label_cached(catalog: Catalog, label: str, parent: str) -> LabelMatch
     multiplier, unit = multiplier_of(unit_text) if unit_text else (1.0, None)
     if unit == "%" or _NOT_A_METRIC.search(text):
         return LabelMatch(None, unit, multiplier, ratio=True)
+    if text.lower() in catalog.metrics:  # a catalog id, as exported by another system: 'materials'
+        return LabelMatch(catalog.metrics[text.lower()], unit, multiplier)
     metric, tied = catalog.find_metric(text, unit)
+    if not unit_text:  # '发放宣传资料万份': a unit written without brackets
+        trailing = _TRAILING_UNIT.search(text)
+        if trailing and trailing.start() > 0:
+            t_multiplier, t_unit = multiplier_of(trailing.group(0))
+            t_metric, _ = catalog.find_metric(text[: trailing.start()], t_unit)
+            if t_metric is not None and (metric is None or t_metric is metric):
+                return LabelMatch(t_metric, t_unit, t_multiplier)
     if metric is None and parent:
         parent_text, _ = split_unit(parent)
         metric, tied_parent = catalog.find_metric(parent_text + text, unit)

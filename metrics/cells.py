@@ -40,6 +40,13 @@ def parse_cells(cells: np.ndarray | list[object], fast: np.ndarray | None = None
         fast = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float)
     values = np.array(fast, dtype=float, copy=True)
     out = Parsed(values)
+    if pd.api.types.infer_dtype(cells, skipna=True) not in ("floating", "integer", "mixed-integer-float", "empty"):
+        # numbers stored as text ('3.20', '0.00') went through the fast path: keep what was written
+        texts = [k for k in np.flatnonzero(np.isfinite(values)).tolist() if cells[k].__class__ is str]
+        if texts:
+            out.approx, out.raw = np.empty(n, dtype=object), np.empty(n, dtype=object)
+            for k in texts:
+                out.raw[k] = cells[k]
     for pos in np.flatnonzero(~np.isfinite(values)).tolist():
         cell = cells[pos]
         if cell == "" or cell is None:

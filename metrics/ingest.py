@@ -190,11 +190,19 @@ class _FileReader:
             else:
                 col.role, col.metric = "metric", self.catalog[choice]
 
+    def _place_named(self, sheet_name: str) -> str | None:
+        """A sheet named only by its county ('歙县') is that county's return, as rows named by district are."""
+        name = normalize_label(sheet_name)
+        if is_summary_sheet(name) or not 2 <= len(name) <= 12:
+            return None
+        match = self.gazetteer.resolve(name)
+        return name if match.status == "ok" and match.matched and normalize_label(match.matched) == name else None
+
     def _defaults(self, grid: SheetGrid, meta: Meta) -> TableDefaults:
         o = self.overrides
         year, _conflict = meta.year()
         agency = (o.agency or meta.reporter or (grid.name if looks_like_agency(grid.name) else None)
-                  or meta.agency() or self.file_agency)
+                  or meta.agency() or self._place_named(grid.name) or self.file_agency)
         return TableDefaults(agency=agency, year=o.year or year or self.file_year or year_from_name(grid.name),
                              theme=o.theme or meta.theme, region_text=o.region, sector=o.sector)
 

@@ -201,6 +201,14 @@ def _invalid(raw: str) -> ParsedNumber:
 
 def _parse_text(raw: str) -> ParsedNumber:
     text = _WHITESPACE.sub(" ", _to_simplified(raw)).strip()
+    if text[:1] in ("'", "‘", "’"):  # Excel's "store as text" prefix, typed by hand: '1,850
+        text = text[1:].strip()
+    accounting = _ACCOUNTING.fullmatch(text)
+    if accounting:  # (120) is how Excel's accounting format writes -120
+        inner = _parse_text(accounting.group(1))
+        if inner.kind == "number" and inner.value is not None and inner.value > 0 and inner.unit is None:
+            return ParsedNumber("number", -inner.value, inner.approx, None, raw)
+        return _invalid(raw)
     compact = text.replace(" ", "")
     if not compact or compact.lower() in _NO_VALUE or _DASHES.fullmatch(compact):
         return ParsedNumber("empty", None, None, None, raw)
@@ -212,6 +220,9 @@ def _parse_text(raw: str) -> ParsedNumber:
     if match is None:
         return _invalid(raw)
     return _from_match(match, raw)
+
+
+_ACCOUNTING = re.compile(r"\(\s*([0-9][0-9,.]*)\s*\)")
 
 
 def _from_match(match: re.Match[str], raw: str) -> ParsedNumber:

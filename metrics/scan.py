@@ -67,9 +67,13 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     rows = table.grid.rows
     n = len(rows)
     numeric = [c.index for c in table.columns if c.role in _NUMERIC_ROLES]
-    labels = [c.index for c in table.columns if c.role in _LABEL_ROLES]
+    # 合计/其中 are looked for in the label columns and the first column, never in remarks (备注:
+    # '其中网络案件1起' is a note, not a sub-item row).
+    labels = [c.index for c in table.columns if c.role in _LABEL_ROLES and c.role != "ignore"]
     if not labels:
-        labels = [j for j in cols if j not in numeric][:2] or cols[:1]
+        labels = [j for j in cols if j not in numeric][:2]
+    if cols and cols[0] not in labels and cols[0] not in numeric:
+        labels.insert(0, cols[0])
     region = rows[start:n]
     table.region_start = start
     table.matrix = _matrix(region, table.grid.width)

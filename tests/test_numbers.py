@@ -166,8 +166,10 @@ CASES: list[tuple[object, str, float | None, str | None, str | None]] = [
     ("－5", "number", -5.0, None, None),
     ("−5", "number", -5.0, None, None),
     ("-1,200", "number", -1200.0, None, None),
-    ("(5)", "invalid", None, None, None),
-    ("（5）", "invalid", None, None, None),
+    ("(5)", "number", -5.0, None, None),          # Excel's accounting format for -5
+    ("（5）", "number", -5.0, None, None),
+    ("(5份)", "invalid", None, None, None),
+    ("(含5份)", "invalid", None, None, None),
     # not numbers
     ("见附件", "invalid", None, None, None),
     ("abc", "invalid", None, None, None),
