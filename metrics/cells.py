@@ -42,7 +42,11 @@ def parse_cells(cells: np.ndarray | list[object], fast: np.ndarray | None = None
     out = Parsed(values)
     if pd.api.types.infer_dtype(cells, skipna=True) not in ("floating", "integer", "mixed-integer-float", "empty"):
         # numbers stored as text ('3.20', '0.00') went through the fast path: keep what was written
-        texts = [k for k in np.flatnonzero(np.isfinite(values)).tolist() if cells[k].__class__ is str]
+        finite = np.flatnonzero(np.isfinite(values)).tolist()
+        for k in (k for k in finite if cells[k].__class__ is bool):  # a tick box is not a count
+            values[k] = np.nan
+            out.invalid.append((k, parse_number(cells[k])))
+        texts = [k for k in finite if cells[k].__class__ is str]
         if texts:
             out.approx, out.raw = np.empty(n, dtype=object), np.empty(n, dtype=object)
             for k in texts:
@@ -60,7 +64,8 @@ def parse_cells(cells: np.ndarray | list[object], fast: np.ndarray | None = None
             out.approx[pos] = parsed.approx
             if parsed.unit:
                 out.units[pos] = parsed.unit
-            if any(ch in SCALE_CHARS for ch in parsed.raw):
+            # '1.2万' or '3000份' under a (万份) header: the cell says its own scale
+            if parsed.unit or any(ch in SCALE_CHARS for ch in parsed.raw):
                 if out.own_scale is None:
                     out.own_scale = np.zeros(n, dtype=bool)
                 out.own_scale[pos] = True

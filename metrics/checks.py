@@ -69,10 +69,12 @@ def check_values(table: Table, metric: MetricDef, col: Column, rows: list[int], 
                      f"“{col.label}”是计数,应为整数,这里是 {values[pos]:g};请核实", value=f"{values[pos]:g}")
 
 
-def dedupe(table: Table, rows: list[int], sink: IssueSink) -> np.ndarray:
-    """False for a row identical to an earlier one (ignoring 序号): counted once, reported.
+def dedupe(table: Table, rows: list[int], sink: IssueSink, owner: np.ndarray | None = None) -> np.ndarray:
+    """False for a row identical to an earlier one (ignoring 序号) of the same unit: counted once, reported.
 
-    Rows are hashed in C (``map(hash, zip(...))``); only rows whose hash repeats are compared.
+    ``owner`` is each row's agency code after blanks were filled down (two units' identical
+    '(blank) | 进校园 | 2' rows are not duplicates). Rows are hashed in C; only rows whose hash
+    repeats are compared.
     """
     keep = np.ones(len(rows), dtype=bool)
     skip = {c.index for c in table.columns if c.role in ("seq", "hidden")}
@@ -87,7 +89,7 @@ def dedupe(table: Table, rows: list[int], sink: IssueSink) -> np.ndarray:
         return keep
     seen: dict[tuple, int] = {}
     for pos in np.flatnonzero(repeated).tolist():
-        key = key_of(row_lists[pos])
+        key = (key_of(row_lists[pos]), None if owner is None else owner[pos])
         first = seen.setdefault(key, pos)
         if first != pos:
             keep[pos] = False
@@ -118,23 +120,27 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
     if not table.total_rows or not values:
         return
     row_arr = np.asarray(rows)
-    total_at = [r for r, _, _ in table.total_rows]
-    seg_start = -1      # rows after this one belong to the current 小计 segment
-    grand_start = -1    # rows after this one belong to the current 合计
+    end = len(table.grid.rows)
+    subs = [r for r, label, _ in table.total_rows if "小计" in label]
+    grands = [r for r, label, _ in table.total_rows if "小计" not in label]
+    every = sorted(subs + grands)
+    formulas = {(r - table.grid.row0, c - table.grid.col0) for r, c in table.grid.formulas_without_value}
     for r, label, _ in table.total_rows:
-        is_sub = "小计" in label
-        lo = seg_start if is_sub else grand_start
-        in_seg = (row_arr > lo) & (row_arr < r) & keep
-        if not in_seg.any():  # a 合计 row written above its rows covers those below, up to the next total
-            hi = min((t for t in total_at if t > r), default=len(table.grid.rows))
-            in_seg = (row_arr > r) & (row_arr < hi) & keep
+        # A 小计 covers its group (between neighbouring totals); a 合计 all rows between grand totals.
+        # Either may be written above the rows it covers instead of below.
+        bounds = every if "小计" in label else grands
+        lo = max((t for t in bounds if t < r), default=-1)
+        hi = min((t for t in bounds if t > r), default=end)
+        kind = subs if "小计" in label else grands
+        above = bool(len(row_arr)) and kind[0] < row_arr.min()  # this table writes totals above their rows
+        in_seg = ((row_arr > r) & (row_arr < hi) if above else (row_arr > lo) & (row_arr < r)) & keep
         for col in table.columns:
-            if col.index not in values or col.metric is None:
+            if col.index not in values or col.metric is None or (r, col.index) in formulas:
                 continue
             parsed = parse_number(table.grid.rows[r][col.index])
             if parsed.kind != "number" or parsed.value is None:
                 continue
-            own = any(ch in SCALE_CHARS for ch in parsed.raw)
+            own = any(ch in SCALE_CHARS for ch in parsed.raw) or parsed.unit is not None
             reported = parsed.value * (1.0 if own else col.multiplier)
             computed = float(np.nansum(values[col.index][in_seg]))
             if not _close(reported, computed, col.multiplier) and parsed.approx is None:
@@ -142,11 +148,6 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
                          f"“{label}”行的“{col.label}”为 {_fmt(reported)},但各行相加为 {_fmt(computed)}"
                          f"(相差 {_fmt(reported - computed)});合计行不计入,已按各行数字汇总,请核实",
                          value=f"{_fmt(reported)}≠{_fmt(computed)}")
-        if is_sub:
-            seg_start = r
-        else:
-            grand_start = r
-            seg_start = r
 
 
 def _close(a: float, b: float, multiplier: float) -> bool:

@@ -54,7 +54,7 @@ _THEME_META = re.compile(r"(?:活动)?主题\s*[:]\s*[“\"]?([^”\"\n]{2,30})"
 _REPORT_DATE = re.compile(r"(?:填报|报送|填表|统计)(?:日期|时间)\s*[:]\s*((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})")
 _MONTH_DAY = re.compile(r"^(?:((?:19|20)\d{2})\s*[年.\-/])?\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?")
 _SEAL = re.compile(r"[((](盖章|公章|章|签章|印章)[))]$")
-_SUMMARY_SHEET = re.compile(r"^(汇总|合计|总计|总表|汇总表|全市汇总|全省汇总|全县汇总|全区汇总|.{0,8}汇总表?)$")
+_SUMMARY_SHEET = re.compile(r"^(全?[市省县区旗州盟]|.{0,8}[市省县区旗州盟]|全系统|全行)?(汇总|汇总表|合计|总计|总表)$")
 
 
 def meta_text(text: str) -> str:
@@ -145,8 +145,9 @@ class Meta:
     report_year: int | None = None
     theme: str | None = None
 
-    def absorb(self, texts: list[str], where: str) -> None:
-        """Read one row's text cells (title, meta line or footer)."""
+    def absorb(self, texts: list[str], where: str, *, footer: bool = False) -> None:
+        """Read one row's text cells (title, meta line or footer; a footer's years are not the return's:
+        '备注:与2023年相比增长10%')."""
         line = "  ".join(meta_text(t) for t in texts if t)
         if not line:
             return
@@ -171,6 +172,8 @@ class Meta:
         if report_date:
             self.report_year = int(report_date.group(1))
             line = line.replace(report_date.group(0), "")
+        if footer:
+            return
         self.years.extend(y for y in years_in(line) if y not in self.years)
         if not reporter and not unit and not report_date:
             self.titles.append(line)

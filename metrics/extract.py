@@ -30,6 +30,7 @@ class TableDefaults:
     theme: str | None
     region_text: str | None = None
     sector: str | None = None
+    forced: frozenset[str] = frozenset()  # fields the user set: they win over the table's own columns
 
 
 def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink,
@@ -42,8 +43,10 @@ def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
     if not table.data_rows and table.total_rows:
         sink.add("total-only", "info", table.where(table.total_rows[0][0], table.total_rows[0][2]),
                  "表中只有合计行,没有分项数据;已按合计行读取", value=table.total_rows[0][1])
-        table.data_rows = [r for r, _, _ in table.total_rows]
-        table.total_rows = []
+        subs = [t for t in table.total_rows if "小计" in t[1]]
+        used = subs or table.total_rows[-1:]  # 小计 rows are the parts; a lone 合计 is the whole
+        table.data_rows = [r for r, _, _ in used]
+        table.total_rows = [t for t in table.total_rows if t not in used]
     if table.layout == "wide":
         return _extract_wide(table, defaults, catalog, sink, enrich)
     arrays = _extract_rowwise(table, defaults, catalog, sink)
@@ -92,6 +95,8 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     dims["activity"] = _with_default(column_text("activity"), None, n)
     dims["theme"] = _with_default(column_text("theme"), defaults.theme, n)
     dims["sector"] = _with_default(column_text("sector"), defaults.sector, n)
+    for name in defaults.forced:
+        dims[name] = Coded.constant(n, getattr(defaults, name))
     return dims
 
 
@@ -123,7 +128,7 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
     if not n:
         return {}
     dims = _row_dims(table, defaults, rows)
-    keep = checks.dedupe(table, rows, sink)
+    keep = checks.dedupe(table, rows, sink, owner=dims["agency"].codes)
     pos_of_row = {r: k for k, r in enumerate(rows)} if grid.formulas_without_value else {}
     column_values: dict[int, np.ndarray] = {}
     pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray]] = []
@@ -299,6 +304,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     out: dict[str, list] = {name: [] for name in (*_DIM_FIELDS, "metric", "value", "unit", "approx", "raw", "row",
                                                   "col", "cell_value")}
     seen: dict[tuple, int] = {}
+    seq_cols = {c.index for c in table.columns if c.role in ("seq", "hidden")}
     for pos, i in enumerate(rows):
         row = grid.rows[i]
         label = cell_text(row[indicator.index])
@@ -330,7 +336,8 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             if not math.isfinite(value):
                 continue
             year = col.year if col.year is not None else dims["year"][pos]
-            key = (label, year, dims["agency"][pos], value)
+            # the same whole row again (序号 aside), for the same unit: a copied line
+            key = (tuple(v for j, v in enumerate(row) if j not in seq_cols), col.index, dims["agency"][pos])
             if key in seen:
                 sink.add("duplicate-row", "warning", table.where(i, indicator.index),
                          f"第 {i + grid.row0 + 1} 行与第 {seen[key] + grid.row0 + 1} 行重复,只计一次", value=label)

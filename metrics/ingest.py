@@ -187,6 +187,10 @@ class _FileReader:
                 continue
             if choice == "":
                 col.role, col.metric = "ignore", None
+            elif choice not in self.catalog.metrics:
+                self.sink.add("bad-override", "error", table.where(table.header_rows[-1], col.index),
+                              f"指定的指标“{choice}”不在指标目录中,该设置未生效;请从指标目录中选择",
+                              value=choice)
             else:
                 col.role, col.metric = "metric", self.catalog[choice]
 
@@ -203,8 +207,10 @@ class _FileReader:
         year, _conflict = meta.year()
         agency = (o.agency or meta.reporter or (grid.name if looks_like_agency(grid.name) else None)
                   or meta.agency() or self._place_named(grid.name) or self.file_agency)
-        return TableDefaults(agency=agency, year=o.year or year or self.file_year or year_from_name(grid.name),
-                             theme=o.theme or meta.theme, region_text=o.region, sector=o.sector)
+        return TableDefaults(agency=agency, year=o.year or year or year_from_name(grid.name) or self.file_year,
+                             theme=o.theme or meta.theme, region_text=o.region, sector=o.sector,
+                             forced=frozenset(name for name in ("agency", "year", "theme", "sector")
+                                              if getattr(o, name) is not None))
 
     def _enrich(self, arrays: dict, grid: SheetGrid, meta: Meta) -> None:
         """Region, sector and theme, worked out once per distinct agency/region text/year.

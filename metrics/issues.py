@@ -31,6 +31,7 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "summary-sheet": ("info", "汇总表只用于核对,不重复计入"),
     "no-table": ("warning", "工作表中没有找到数据表"),
     "empty-table": ("error", "只有表头,没有数据行"),
+    "bad-override": ("error", "上传页指定的指标不在指标目录中"),
 }
 
 MAX_PER_CODE = 50

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,7 @@ from metrics.tables import (
     HEADER_WINDOW, Column, Table, build_columns, fill_merges, find_header_block, is_footer,
     is_header_row, is_heading, pad_rows, row_texts, total_label, _SUBITEM, _is_number_cell, _visible_cols,
 )
-from metrics.text import normalize_label
+from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid
 
 _NUMERIC_ROLES = ("metric", "value", "year-value", "unmapped", "subitem", "ratio")
@@ -82,6 +84,8 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     for values in table.floats.values():
         has_float |= np.isfinite(values)
     hits = _label_hits(table.matrix, labels)
+    _footer_hits(table.matrix, hits)
+    header_lines = [[normalize_label(cell_text(rows[h][j])) for j in cols] for h in table.header_rows]
     data = has_float.copy()
     end = len(region)
     for pos in sorted(set(np.flatnonzero(~has_float).tolist()) | set(hits)):
@@ -90,7 +94,7 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
         hit = hits.get(pos)
         data[pos] = False
         if hit is not None and hit[0] == "footer":
-            table.meta.absorb(row_texts(row, cols), table.where(i, 0))
+            table.meta.absorb(row_texts(row, cols), table.where(i, 0), footer=True)
             continue
         if not has_float[pos]:
             texts = row_texts(row, cols)
@@ -98,9 +102,11 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
                 continue
             if not any(_is_number_cell(row[j]) for j in numeric):
                 if is_footer(texts):
-                    table.meta.absorb(texts, table.where(i, 0))
+                    table.meta.absorb(texts, table.where(i, 0), footer=True)
                     continue
-                if is_header_row(row, cols, catalog) or (
+                if [normalize_label(cell_text(row[j])) for j in cols] in header_lines:
+                    continue  # the header repeated at the top of each printed page
+                if _starts_new_table(row, numeric, cols, catalog) or (
                         is_heading(texts) and _header_follows(table, i, catalog, cols)):
                     end = pos
                     break
@@ -116,6 +122,31 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     data[end:] = False
     table.data_rows = (np.flatnonzero(data) + start).tolist()
     return start + end if end < len(region) else n
+
+
+def _starts_new_table(row: list[object], numeric: list[int], cols: list[int], catalog: Catalog) -> bool:
+    """A header row under a table starts another table only if it labels the number columns; a data
+    row whose numbers are blank ('区市场监管局 | 宣传活动 | | ') does not."""
+    if not is_header_row(row, cols, catalog):
+        return False
+    return any(isinstance(row[j], str) and row[j].strip() for j in numeric)
+
+
+_FOOTER_ANYWHERE = re.compile(r"^(填表人|填报人|制表人|制表|审核人|负责人|联系人|联系电话|电话|手机|单位负责人|统计人)")
+_FOOTER_TAIL = 30
+
+
+def _footer_hits(matrix: np.ndarray, hits: dict[int, tuple[str, str, int]]) -> None:
+    """Footer lines among the last rows, wherever their words stand ('(blank) | 联系电话: | 138…'):
+    the phone number beside them is not a count."""
+    first = max(0, len(matrix) - _FOOTER_TAIL)
+    for pos in range(first, len(matrix)):
+        if pos in hits:
+            continue
+        for j, value in enumerate(matrix[pos]):
+            if value.__class__ is str and _FOOTER_ANYWHERE.match(normalize_label(value)):
+                hits[pos] = ("footer", value, j)
+                break
 
 
 def _matrix(region: list[list[object]], width: int) -> np.ndarray:
