@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,7 +73,7 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
         return Coded.encode(object_array(joined))
 
     agency = _fill_down(column_text("agency"))
-    region = _fill_down(column_text("region"))
+    region = _fill_down(column_text("region")) or _group_places(table, rows)
     dims: dict[str, Coded] = {}
     if agency is None and region is not None and defaults.agency is None:
         agency = region  # a summary by district: each row is that district's return
@@ -98,6 +99,28 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     for name in defaults.forced:
         dims[name] = Coded.constant(n, getattr(defaults, name))
     return dims
+
+
+_GROUP_LABEL = re.compile(r"^(.{2,12}?)(小计|合计)")
+
+
+def _group_places(table: Table, rows: list[int]) -> Coded | None:
+    """'柯城区小计' over or under its rows: the place it names is where those rows are."""
+    groups = [(r, m.group(1)) for r, label, _ in table.total_rows if (m := _GROUP_LABEL.match(label))
+              and "小计" in label]
+    if not groups or not rows:
+        return None
+    above = groups[0][0] < rows[0]
+    places: list[str | None] = []
+    for r in rows:
+        if above:
+            place = next((name for t, name in reversed(groups) if t < r), None)
+        else:
+            place = next((name for t, name in groups if t > r), None)
+        places.append(place)
+    if all(p is None for p in places):
+        return None
+    return Coded.encode(object_array(places))
 
 
 def _fill_down(column: Coded | None) -> Coded | None:
@@ -336,6 +359,8 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             if not math.isfinite(value):
                 continue
             year = col.year if col.year is not None else dims["year"][pos]
+            if col.year_offset is not None and year is not None:
+                year = int(year) + col.year_offset
             # the same whole row again (序号 aside), for the same unit: a copied line
             key = (tuple(v for j, v in enumerate(row) if j not in seq_cols), col.index, dims["agency"][pos])
             if key in seen:

@@ -258,14 +258,16 @@ class _FileReader:
         ctx = context + ([home] if home is not None else [])
         if self.overrides.region and home is not None:
             return home
-        match = None
+        tried = []
         if region_text:
-            match = self.gazetteer.resolve(str(region_text), context=[str(agency or "")] + ctx)
-        if (match is None or match.status == "unknown") and agency:
-            match = self.gazetteer.find_in_text(str(agency), context=ctx)
-        if match is not None and match.status == "ok":
-            return match.region
-        if match is not None and match.status == "ambiguous":
+            tried.append(self.gazetteer.resolve(str(region_text), context=[str(agency or "")] + ctx))
+        if agency and not (tried and tried[0].status == "ok"):
+            tried.append(self.gazetteer.find_in_text(str(agency), context=ctx))
+        ok = next((m for m in tried if m.status == "ok"), None)
+        if ok is not None:
+            return ok.region
+        match = next((m for m in tried if m.status == "ambiguous"), None)
+        if match is not None:
             names = "、".join(r.path for r in match.candidates[:5])
             self.sink.add("ambiguous-region", "warning", where,
                           f"“{region_text or agency}”中的地名“{match.matched}”有多处重名({names}),"

@@ -58,6 +58,7 @@ class Column:
     unit: str | None = None
     multiplier: float = 1.0
     year: int | None = None
+    year_offset: int | None = None  # 本年 → 0, 上年 → -1: relative to the table's year
     candidates: tuple[str, ...] = ()
 
 
@@ -134,14 +135,32 @@ def bare_unit(text: str) -> str | None:
     return None
 
 
+_RELATIVE_YEARS = {"本年": 0, "今年": 0, "本年度": 0, "本期": 0, "本年数": 0, "上年": -1, "去年": -1, "上年度": -1,
+                   "上年同期": -1, "去年同期": -1, "同期": -1, "上年数": -1}
+
+
 def dimension_role(label: str) -> str | None:
     """The dimension a header names ('单位名称' → agency), or None for a metric/unknown header."""
     if not label:
         return None
+    if label.isascii():
+        return _ENGLISH.get(label.lower().replace(" ", "_"))
     for role, pattern in _DIMENSIONS:
         if pattern.fullmatch(label):
             return role
     return None
+
+
+# Headers of system exports (the CLI's own JSON field names among them).
+_ENGLISH = {
+    "agency": "agency", "unit_name": "agency", "organization": "agency", "org": "agency", "department": "agency",
+    "reporter": "agency", "region": "region", "province": "region", "city": "region", "district": "region",
+    "year": "year", "date": "date", "activity": "activity", "theme": "theme", "sector": "sector",
+    "metric": "indicator", "indicator": "indicator", "item": "indicator", "metric_id": "indicator",
+    "value": "value", "amount": "value", "count": "value", "quantity": "value", "unit": "unit",
+    "no": "seq", "no.": "seq", "seq": "seq", "id": "seq", "remark": "ignore", "remarks": "ignore",
+    "note": "ignore", "notes": "ignore", "source": "ignore", "raw": "ignore", "approx": "ignore",
+}
 
 
 def year_header(value: object) -> int | None:
@@ -403,6 +422,9 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
     year = year_header(parts[-1])
     if year is not None:
         return Column(j, label, "year-value", year=year)
+    offset = _RELATIVE_YEARS.get(normalize_label(parts[-1]))
+    if offset is not None:
+        return Column(j, label, "year-value", year_offset=offset)
     for text in (leaf, split_unit(leaf)[0], *reversed(normalized[:-1])):
         role = dimension_role(text)
         if role == "value" and len(normalized) > 1:
