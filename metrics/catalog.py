@@ -14,7 +14,7 @@ CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 KINDS = ("count", "money", "quantity")
 
 # Labels of ratios, rankings and scores: numbers, but never an outreach metric to add up.
-_NOT_A_METRIC = re.compile(r"率|比例|占比|同比|环比|增长|增幅|排名|名次|得分|评分|满意度|序号|编号|电话|邮编")
+_NOT_A_METRIC = re.compile(r"揭露|曝光|率|比例|占比|同比|环比|增长|增幅|排名|名次|得分|评分|满意度|序号|编号|电话|邮编")
 _UNIT_IN_BRACKETS = re.compile(r"\(([^()]*)\)$")
 _UNIT_PREFIX = re.compile(r"^(单位|计量单位)[::]?")
 _TRAILING_UNIT = re.compile(r"(十万|百万|千万|万|亿|千)?(人次|家次|户次|场次|份|场|件|起|元|篇|条|名|册|张|千克|床|台)$")

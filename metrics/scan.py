@@ -11,7 +11,7 @@ from metrics.catalog import Catalog
 from metrics.dimensions import Meta
 from metrics.tables import (
     HEADER_WINDOW, Column, Table, build_columns, fill_merges, find_header_block, is_footer,
-    is_header_row, is_heading, pad_rows, row_texts, total_label, _SUBITEM, _is_number_cell, _visible_cols,
+    is_header_row, is_heading, pad_rows, row_texts, total_label, _SUBITEM, _is_number_cell, _is_value_cell, _visible_cols,
 )
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid
@@ -100,7 +100,7 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
             texts = row_texts(row, cols)
             if not texts:
                 continue
-            if not any(_is_number_cell(row[j]) for j in numeric):
+            if not any(_is_value_cell(row[j]) for j in numeric):
                 if is_footer(texts):
                     table.meta.absorb(texts, table.where(i, 0), footer=True)
                     continue

@@ -212,6 +212,11 @@ def _is_number_cell(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip()) and parse_number(value).kind in ("number", "percent")
 
 
+def _is_value_cell(value: object) -> bool:
+    """A number, or a redacted one ('__80余'): the row is data, and its blank must be reported."""
+    return _is_number_cell(value) or (isinstance(value, str) and parse_number(value).kind == "redacted")
+
+
 def header_score(row: list[object], cols: list[int], catalog: Catalog) -> tuple[int, int, int]:
     """(distinct labels naming a metric or dimension, year headers, number cells) of one row."""
     labels: set[str] = set()
