@@ -20,7 +20,7 @@ from metrics.extract import TableDefaults, extract_table
 from metrics.issues import IssueSink
 from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
-from metrics.scan import describe, scan_sheet
+from metrics.scan import scan_sheet
 from metrics.sniff import FileRefused, Limits, sniff
 from metrics.tables import Table
 from metrics.text import normalize_label
@@ -345,4 +345,4 @@ def _merged_meta(table_meta: Meta, sheet_meta: Meta) -> Meta:
     return merged
 
 
-__all__ = ["Overrides", "ingest_file", "ingest_bytes", "describe"]
+__all__ = ["Overrides", "ingest_file", "ingest_bytes"]

@@ -10,8 +10,8 @@ import pandas as pd
 from metrics.catalog import Catalog
 from metrics.dimensions import Meta
 from metrics.tables import (
-    HEADER_WINDOW, Column, Table, build_columns, fill_merges, find_header_block, is_footer,
-    is_header_row, is_heading, pad_rows, row_texts, total_label, _SUBITEM, _is_number_cell, _is_value_cell, _visible_cols,
+    HEADER_WINDOW, Table, build_columns, fill_merges, find_header_block, is_footer,
+    is_header_row, is_heading, pad_rows, row_texts, total_label, _is_value_cell, _visible_cols,
 )
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid
@@ -197,15 +197,4 @@ def _header_follows(table: Table, i: int, catalog: Catalog, cols: list[int]) -> 
     return any(is_header_row(rows[k], cols, catalog) for k in range(i + 1, min(i + 4, len(rows))))
 
 
-def describe(columns: list[Column]) -> str:
-    """A short text of what each column was read as, for the upload page and the JSON."""
-    parts = []
-    for col in columns:
-        if col.role in ("hidden",) or (not col.label and col.role == "unmapped"):
-            continue
-        name = col.metric.id if col.metric is not None else col.role
-        parts.append(f"{normalize_label(col.label) or '?'}→{name}")
-    return "; ".join(parts)
-
-
-__all__ = ["scan_sheet", "describe", "_SUBITEM"]
+__all__ = ["scan_sheet"]
