@@ -1,0 +1,112 @@
+"""The store's tables, declared once (SQLAlchemy Core, portable SQL for SQLite and PostgreSQL).
+
+Records are narrow: repeated text (agency, metric, theme …) lives once in ``terms`` and ``regions``
+and records point at it with integer keys, so a million records load into memory quickly.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+# One row per setting; ``version`` goes up by one in every write, so readers know when to reload.
+store_meta = sa.Table(
+    "store_meta", metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+# The uploaded bytes, kept so an import can be replayed with other corrections.
+originals = sa.Table(
+    "originals", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+SUBMISSION_STATUSES = ("active", "superseded", "deleted")
+
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("originals.sha256"), nullable=False, index=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("imported_at", sa.String(32), nullable=False),   # ISO 8601, UTC
+    sa.Column("imported_by", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("changed_at", sa.String(32), nullable=True),
+    sa.Column("replaced_by", sa.Integer, nullable=True),
+    sa.Column("agency", sa.Text, nullable=True),                # the main agency, for lists
+    sa.Column("years", sa.Text, nullable=True),                 # comma-joined
+    sa.Column("n_records", sa.Integer, nullable=False),
+    sa.Column("n_errors", sa.Integer, nullable=False),
+    sa.Column("n_warnings", sa.Integer, nullable=False),
+    sa.Column("layouts", sa.Text, nullable=True),               # JSON: sheet → layout
+    sa.Column("overrides", sa.Text, nullable=False, server_default="{}"),  # JSON, see Overrides
+    sa.CheckConstraint("status IN ('active', 'superseded', 'deleted')", name="submission_status"),
+)
+
+TERM_KINDS = ("agency", "sector", "theme", "activity", "metric", "unit", "sheet")
+
+terms = sa.Table(
+    "terms", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.UniqueConstraint("kind", "text", name="term_kind_text"),
+)
+
+# '' stands for a missing level so the unique constraint works the same in SQLite and PostgreSQL.
+regions = sa.Table(
+    "regions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("province", sa.Text, nullable=False),
+    sa.Column("city", sa.Text, nullable=False),
+    sa.Column("district", sa.Text, nullable=False),
+    sa.Column("adcode", sa.String(12), nullable=False),
+    sa.UniqueConstraint("province", "city", "district", "adcode", name="region_names"),
+)
+
+# Term-keyed record columns, in the order they are written.
+TERM_COLUMNS = {"metric_id": "metric", "unit_id": "unit", "agency_id": "agency", "sector_id": "sector",
+                "theme_id": "theme", "activity_id": "activity", "sheet_id": "sheet"}
+
+records = sa.Table(
+    "records", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False, index=True),
+    sa.Column("metric_id", sa.Integer, nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("unit_id", sa.Integer, nullable=True),
+    sa.Column("agency_id", sa.Integer, nullable=True),
+    sa.Column("sector_id", sa.Integer, nullable=True),
+    sa.Column("region_id", sa.Integer, nullable=True),
+    sa.Column("year", sa.Integer, nullable=True),
+    sa.Column("date", sa.String(10), nullable=True),
+    sa.Column("theme_id", sa.Integer, nullable=True),
+    sa.Column("activity_id", sa.Integer, nullable=True),
+    sa.Column("approx", sa.String(10), nullable=True),
+    sa.Column("raw", sa.Text, nullable=True),
+    sa.Column("sheet_id", sa.Integer, nullable=True),
+    sa.Column("row", sa.Integer, nullable=True),
+    sa.Column("col", sa.Integer, nullable=True),
+    sa.Index("records_agency_year", "agency_id", "year"),
+)
+
+issues = sa.Table(
+    "issues", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False, index=True),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("location", sa.Text, nullable=False),
+    sa.Column("value", sa.Text, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+)
+
+RECORD_INSERT_COLUMNS = ("submission_id", "metric_id", "value", "unit_id", "agency_id", "sector_id", "region_id",
+                         "year", "date", "theme_id", "activity_id", "approx", "raw", "sheet_id", "row", "col")
