@@ -1,16 +1,142 @@
-"""3·15 outreach dashboard — entry point. Pages arrive with the dashboard issue; this shows the reader."""
+"""3·15 outreach dashboard — entry point: page set-up, the shared sidebar filters, navigation.
+
+The filters live here so they keep their values across pages, and they are mirrored in the URL's
+query string so a copied link reopens the same view.
+"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from metrics.catalog import default_catalog
+from metrics.labels import t as _t
+from metrics.query import LIST_FILTERS, PLACE_FILTERS, Filters, filters_from_params, options
+from pages.common import facts, get_store
 
 st.set_page_config(page_title="3·15 活动数据看板", page_icon="📊", layout="wide")
-st.title("3·15 活动数据看板")
-st.write("报表读取核心已就绪:在命令行运行 `python -m metrics ingest --summary 文件.xlsx` 可读取并核对报表。")
-catalog = default_catalog()
-st.subheader("指标目录")
-st.dataframe(
-    [{"指标": m.zh, "id": m.id, "单位": m.unit or "按原单位", "常见写法": "、".join(m.synonyms[:6])}
-     for m in catalog.metrics.values()],
-    hide_index=True,
-)
+
+_KEYS = {name: f"f_{name}" for name in (*LIST_FILTERS, *PLACE_FILTERS)}
+
+
+def _read_link(frame) -> None:
+    """First run of a browser session: filters and language from the URL, bad values noted and dropped."""
+    params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    st.session_state["lang"] = "en" if (params.get("lang") or [""])[0] == "en" else "zh"
+    chosen, notes = filters_from_params(params, frame)
+    for name in LIST_FILTERS:
+        st.session_state[_KEYS[name]] = list(getattr(chosen, name))
+    for name in PLACE_FILTERS:
+        st.session_state[_KEYS[name]] = getattr(chosen, name) or ""
+    st.session_state["link_notes"] = notes
+    st.session_state["link_read"] = True
+
+
+def _apply_pending() -> None:
+    """A click on a chart asked to narrow a filter (widgets cannot be changed after they are drawn)."""
+    pending = st.session_state.pop("pending_filter", None)
+    if not pending:
+        return
+    name, value = pending
+    if name in PLACE_FILTERS:
+        st.session_state[_KEYS[name]] = value
+        for lower in PLACE_FILTERS[PLACE_FILTERS.index(name) + 1:]:
+            st.session_state[_KEYS[lower]] = ""
+    elif name in LIST_FILTERS:
+        st.session_state[_KEYS[name]] = [value]
+
+
+def _clear_lower(level: str) -> None:
+    for lower in PLACE_FILTERS[PLACE_FILTERS.index(level) + 1:]:
+        st.session_state[_KEYS[lower]] = ""
+
+
+def _clear_all() -> None:
+    for name in LIST_FILTERS:
+        st.session_state[_KEYS[name]] = []
+    for name in PLACE_FILTERS:
+        st.session_state[_KEYS[name]] = ""
+
+
+def _sidebar(frame, lang: str) -> Filters:
+    def label(key: str) -> str:
+        return _t(key, lang)
+
+    st.sidebar.header(label("filters.title"))
+    current = Filters(
+        year=tuple(st.session_state.get(_KEYS["year"], [])),
+        province=st.session_state.get(_KEYS["province"]) or None,
+        city=st.session_state.get(_KEYS["city"]) or None,
+    )
+    choices = options(frame, current)
+    names = {"year": "filters.year", "sector": "filters.sector", "agency": "filters.agency",
+             "theme": "filters.theme", "activity": "filters.activity"}
+    st.sidebar.multiselect(label(names["year"]), choices["year"], key=_KEYS["year"])
+    for level in PLACE_FILTERS:
+        available = choices[level]
+        if st.session_state.get(_KEYS[level]) not in ("", *available):
+            st.session_state[_KEYS[level]] = ""
+        if level != "province" and not available:
+            continue
+        st.sidebar.selectbox(label(f"filters.{level}"), ["", *available], key=_KEYS[level],
+                             format_func=lambda v: v or label("filters.all"),
+                             on_change=_clear_lower, args=(level,))
+    for name in ("sector", "agency", "theme", "activity"):
+        _keep_known(name, choices[name])
+        st.sidebar.multiselect(label(names[name]), choices[name], key=_KEYS[name])
+    from metrics.query import measure_of
+
+    _keep_known("metric", choices["metric"])
+    st.sidebar.multiselect(label("filters.metric"), choices["metric"], key=_KEYS["metric"],
+                           format_func=lambda k: measure_of(k).name(lang))
+    st.sidebar.button(label("filters.clear"), on_click=_clear_all)
+    return Filters(
+        year=tuple(st.session_state[_KEYS["year"]]),
+        province=st.session_state.get(_KEYS["province"]) or None,
+        city=st.session_state.get(_KEYS["city"]) or None,
+        district=st.session_state.get(_KEYS["district"]) or None,
+        **{n: tuple(st.session_state[_KEYS[n]]) for n in ("sector", "agency", "theme", "activity", "metric")},
+    )
+
+
+def _keep_known(name: str, available: list) -> None:
+    """Drop selected values the data no longer holds (after a delete), so the widget never errors."""
+    selected = st.session_state.get(_KEYS[name], [])
+    kept = [v for v in selected if v in available]
+    if kept != selected:
+        st.session_state[_KEYS[name]] = kept
+
+
+def main() -> None:
+    get_store()
+    frame = facts().frame
+    if not st.session_state.get("link_read"):
+        _read_link(frame)
+    _apply_pending()
+    lang_choice = st.sidebar.radio(_t("app.lang", "zh"), ["中文", "English"], horizontal=True,
+                                   index=1 if st.session_state.get("lang") == "en" else 0)
+    lang = "en" if lang_choice == "English" else "zh"
+    st.session_state["lang"] = lang
+    for note in st.session_state.get("link_notes", []):
+        st.sidebar.warning(note)
+    chosen = _sidebar(frame, lang)
+    st.session_state["filters"] = chosen
+    params = chosen.to_params()
+    if lang == "en":
+        params["lang"] = "en"
+    if dict(st.query_params.to_dict()) != params:
+        st.query_params.from_dict(params)
+    st.sidebar.caption(_t("filters.link", lang))
+
+    pages = [
+        st.Page("pages/overview.py", title=_t("nav.overview", lang), icon="📊", url_path="overview", default=True),
+        st.Page("pages/upload.py", title=_t("nav.upload", lang), icon="📤", url_path="upload"),
+        st.Page("pages/agencies.py", title=_t("nav.agencies", lang), icon="🏢", url_path="agencies"),
+        st.Page("pages/themes.py", title=_t("nav.themes", lang), icon="🎯", url_path="themes"),
+        st.Page("pages/regions.py", title=_t("nav.regions", lang), icon="🗺️", url_path="regions"),
+        st.Page("pages/trends.py", title=_t("nav.trends", lang), icon="📈", url_path="trends"),
+        st.Page("pages/details.py", title=_t("nav.details", lang), icon="📄", url_path="details"),
+        st.Page("pages/quality.py", title=_t("nav.quality", lang), icon="✅", url_path="quality"),
+    ]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,168 @@
+"""Every label the interface shows, in Chinese and English, in one place.
+
+Pages call ``t(key, lang)``; a test checks that every key a page uses exists here in both languages.
+Data (agency names, places, themes) is never translated: it is shown as the returns wrote it.
+"""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+LABELS: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app.title": ("3·15 活动数据看板", "3·15 Outreach Dashboard"),
+    "app.lang": ("语言 / Language", "语言 / Language"),
+    "nav.upload": ("数据上报", "Upload returns"),
+    "nav.overview": ("总览", "Overview"),
+    "nav.agencies": ("单位对比", "Agencies"),
+    "nav.themes": ("主题与活动", "Themes & activities"),
+    "nav.regions": ("地区", "Regions"),
+    "nav.trends": ("趋势", "Trends"),
+    "nav.details": ("明细", "Records"),
+    "nav.quality": ("数据质量", "Data quality"),
+    # sidebar filters
+    "filters.title": ("筛选", "Filters"),
+    "filters.year": ("年度", "Years"),
+    "filters.province": ("省份", "Province"),
+    "filters.city": ("城市", "City"),
+    "filters.district": ("区县", "District"),
+    "filters.sector": ("系统", "Sector"),
+    "filters.agency": ("单位", "Agency"),
+    "filters.theme": ("主题", "Theme"),
+    "filters.activity": ("活动形式", "Activity"),
+    "filters.metric": ("指标", "Metrics"),
+    "filters.all": ("全部", "All"),
+    "filters.clear": ("清除筛选", "Clear filters"),
+    "filters.records": ("当前筛选:{n} 条记录", "In view: {n} records"),
+    "filters.link": ("复制浏览器地址即可分享当前视图", "Copy the browser address to share this view"),
+    # common
+    "common.empty": ("数据库里还没有数据。", "The database is empty."),
+    "common.no_match": ("当前筛选下没有数据,请放宽筛选条件。", "Nothing matches the filters; widen them."),
+    "common.load_samples": ("载入示例报表", "Load the sample returns"),
+    "common.samples_help": ("示例报表位于 data/samples/,按正常上报流程导入,可随时在“明细”页删除。",
+                            "Sample returns from data/samples/ go through the normal import; delete them on the "
+                            "Records page."),
+    "common.samples_done": ("已导入 {n} 份示例报表。", "Imported {n} sample returns."),
+    "common.or_upload": ("或到“数据上报”页上传报表。", "Or upload returns on the Upload page."),
+    "common.measure": ("指标", "Metric"),
+    "common.value": ("数值", "Value"),
+    "common.unit": ("计量单位", "Unit"),
+    "common.total": ("合计", "Total"),
+    "common.numbers": ("数据", "Numbers"),
+    "common.year": ("年度", "Year"),
+    "common.agency": ("单位", "Agency"),
+    "common.sector": ("系统", "Sector"),
+    "common.theme": ("主题", "Theme"),
+    "common.activity": ("活动形式", "Activity"),
+    "common.province": ("省份", "Province"),
+    "common.city": ("城市", "City"),
+    "common.district": ("区县", "District"),
+    "common.date": ("日期", "Date"),
+    "common.file": ("文件", "File"),
+    "common.source": ("来源单元格", "Source cell"),
+    "common.raw": ("原文", "As written"),
+    "common.click_filter": ("点击图中的条形可按该项筛选。", "Click a bar to filter by it."),
+    # overview
+    "overview.title": ("总览", "Overview"),
+    "overview.kpi_year": ("{year} 年,与上一年相比", "{year}, compared with the year before"),
+    "overview.kpi_years": ("所选年度合计,与各前一年相比", "Selected years, compared with one year earlier"),
+    "overview.by_sector": ("按系统", "By sector"),
+    "overview.by_region": ("按地区", "By region"),
+    "overview.by_year": ("按年度", "By year"),
+    # agencies
+    "agencies.title": ("单位对比", "Agencies compared"),
+    "agencies.ranking": ("{measure} 单位排名", "{measure}: agencies ranked"),
+    "agencies.table": ("单位 × 指标", "Agency × metric"),
+    "agencies.top": ("显示前几名", "Show top"),
+    # themes
+    "themes.title": ("主题与活动", "Themes and activities"),
+    "themes.by_theme": ("{measure} 按主题", "{measure} by theme"),
+    "themes.by_activity": ("{measure} 按活动形式", "{measure} by activity"),
+    "themes.table": ("活动形式 × 指标", "Activity × metric"),
+    # regions
+    "regions.title": ("地区", "Regions"),
+    "regions.hierarchy": ("{measure} 地区分布", "{measure} by region"),
+    "regions.ranked": ("{measure} 按{level}排名", "{measure}: {level} ranked"),
+    "regions.chart": ("图形", "Chart"),
+    "regions.treemap": ("矩形树图", "Treemap"),
+    "regions.sunburst": ("旭日图", "Sunburst"),
+    "regions.unplaced": ("{n} 条记录没有地区,未计入地区图。", "{n} records have no region and are not drawn."),
+    # trends
+    "trends.title": ("趋势", "Trends"),
+    "trends.by_year": ("{measure} 历年变化", "{measure} by year"),
+    "trends.by_date": ("{measure} 活动期间逐日", "{measure} day by day in the campaign"),
+    "trends.split": ("分组", "Split by"),
+    "trends.none": ("不分组", "No split"),
+    "trends.no_dates": ("所选数据没有填写活动日期。", "The selected records carry no dates."),
+    # details
+    "details.title": ("明细", "Records"),
+    "details.records": ("记录明细(前 {n} 条)", "Records (first {n})"),
+    "details.download_csv": ("下载 CSV", "Download CSV"),
+    "details.download_xlsx": ("下载 Excel", "Download Excel"),
+    "details.prepare": ("生成下载文件", "Prepare download"),
+    "details.submissions": ("已上报的报表", "Submitted returns"),
+    "details.delete": ("删除", "Delete"),
+    "details.restore": ("恢复", "Restore"),
+    "details.pick": ("选择报表编号", "Pick a return"),
+    "details.deleted": ("已删除第 {id} 号报表,可随时恢复。", "Return {id} deleted; it can be restored."),
+    "details.restored": ("已恢复第 {id} 号报表。", "Return {id} restored."),
+    "details.status.active": ("有效", "active"),
+    "details.status.superseded": ("已被替换", "superseded"),
+    "details.status.deleted": ("已删除", "deleted"),
+    "details.original": ("下载原件", "Download original"),
+    # quality
+    "quality.title": ("数据质量", "Data quality"),
+    "quality.issues": ("各报表中尚未解决的问题", "Open issues in the returns"),
+    "quality.resolved": ("办结数多于受理数", "Resolved more than received"),
+    "quality.totals": ("合计行与各行之和不符", "Total rows that do not add up"),
+    "quality.outliers": ("与本单位其他年份相差很大", "Far from the agency's other years"),
+    "quality.missing": ("上一年上报、今年未报的单位", "Reported last year, missing this year"),
+    "quality.none": ("没有发现问题。", "Nothing found."),
+    "quality.level.error": ("错误", "Errors"),
+    "quality.level.warning": ("警告", "Warnings"),
+    "quality.level.info": ("提示", "Notes"),
+    # upload
+    "upload.title": ("数据上报", "Upload returns"),
+    "upload.intro": ("可一次选择多个文件(xlsx、xls、xlsm、ods、csv)。读取结果和问题会先显示,确认后才写入数据库。",
+                     "Pick several files at once (xlsx, xls, xlsm, ods, csv). You see what was read and what is "
+                     "wrong before anything is stored."),
+    "upload.files": ("选择报表文件", "Choose return files"),
+    "upload.who": ("上报人(可选)", "Submitted by (optional)"),
+    "upload.refused": ("无法导入", "Cannot be imported"),
+    "upload.layout": ("识别的版式", "Layout found"),
+    "upload.records": ("读取到 {n} 条记录", "{n} records read"),
+    "upload.preview": ("记录预览", "Preview of the records"),
+    "upload.issues": ("发现的问题", "Issues found"),
+    "upload.fix": ("更正读取", "Correct the reading"),
+    "upload.fix_help": ("读取有误时在此更正,点“重新读取”立即生效。", "Correct what was misread and re-read at once."),
+    "upload.agency": ("填报单位", "Agency"),
+    "upload.sector": ("系统", "Sector"),
+    "upload.region": ("地区(如:宁波市鄞州区)", "Region (e.g. 宁波市鄞州区)"),
+    "upload.year": ("年度", "Year"),
+    "upload.theme": ("主题", "Theme"),
+    "upload.sheet": ("只读这个工作表", "Read only this sheet"),
+    "upload.header_rows": ("表头所在行(如 3,4)", "Header rows (e.g. 3,4)"),
+    "upload.columns": ("列 → 指标", "Column → metric"),
+    "upload.ignore": ("(不读取)", "(ignore)"),
+    "upload.auto": ("(自动)", "(automatic)"),
+    "upload.reread": ("重新读取", "Re-read"),
+    "upload.plan": ("导入后", "On import"),
+    "upload.diff": ("与被替换版本的差异", "Differences from the version replaced"),
+    "upload.old": ("原值", "Before"),
+    "upload.new": ("新值", "After"),
+    "upload.change": ("变化", "Change"),
+    "upload.confirm": ("确认导入", "Import"),
+    "upload.result": ("导入结果", "Import result"),
+    "upload.nothing": ("没有可导入的文件。", "No file can be imported."),
+    "upload.bad_rows": ("表头行应写成用逗号分开的行号,如 3,4", "Header rows are row numbers separated by commas"),
+    "upload.status.imported": ("已导入", "imported"),
+    "upload.status.duplicate": ("已导入(重复,未再次导入)", "already imported"),
+    "upload.status.refused": ("拒收", "refused"),
+}
+
+
+def t(key: str, lang: str = "zh", **values: object) -> str:
+    """The label in the language asked for, with ``{name}`` placeholders filled."""
+    zh, en = LABELS[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text

@@ -1,0 +1,385 @@
+"""The dashboard's questions asked of the in-memory facts: filters, totals, KPIs, and the data checks.
+
+Pure pandas on categorical columns; every page calls these and shows what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from metrics.catalog import Catalog, default_catalog
+
+# URL query keys, in the order they are written into a link.
+LIST_FILTERS = ("year", "sector", "agency", "theme", "activity", "metric")
+PLACE_FILTERS = ("province", "city", "district")
+
+UNKNOWN = "(未填写)"
+
+# Tiles on the overview, in this order, when no metric filter narrows them.
+KEY_MEASURES = ("events", "materials", "consultations", "participants", "complaints_received",
+                "complaints_resolved", "recovered_loss", "inspections", "cases", "fines")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar selects; empty means everything."""
+
+    year: tuple[int, ...] = ()
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    sector: tuple[str, ...] = ()
+    agency: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    activity: tuple[str, ...] = ()
+    metric: tuple[str, ...] = ()
+
+    def to_params(self) -> dict[str, str]:
+        """Plain strings for the URL: lists comma-joined, empty filters left out."""
+        out: dict[str, str] = {}
+        for name in LIST_FILTERS:
+            values = getattr(self, name)
+            if values:
+                out[name] = ",".join(str(v) for v in values)
+        for name in PLACE_FILTERS:
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
+
+    def without(self, *names: str) -> Filters:
+        empty = Filters()
+        return replace(self, **{n: getattr(empty, n) for n in names})
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+
+def filters_from_params(params: Mapping[str, str | list[str]], frame: pd.DataFrame,
+                        catalog: Catalog | None = None) -> tuple[Filters, list[str]]:
+    """Filters from a link's query string; values that are unknown or malformed are dropped with a note."""
+    catalog = catalog or default_catalog()
+    notes: list[str] = []
+    chosen: dict[str, object] = {}
+    for name in LIST_FILTERS:
+        raw = _param(params, name)
+        if raw is None:
+            continue
+        known = _known_values(frame, name, catalog)
+        good, bad = [], []
+        for part in (p.strip() for p in raw.split(",")):
+            if not part:
+                continue
+            value: object = part
+            if name == "year":
+                value = int(part) if part.isdigit() else None
+            (good if value is not None and value in known else bad).append(value if value is not None else part)
+        if bad:
+            notes.append(f"链接中的{_ZH_NAMES[name]}“{'、'.join(map(str, bad))}”在数据中不存在,已忽略")
+        chosen[name] = tuple(dict.fromkeys(good))
+    parent_mask = np.ones(len(frame), dtype=bool)
+    for name in PLACE_FILTERS:
+        raw = _param(params, name)
+        if raw is None:
+            continue
+        raw = raw.strip()
+        if raw and (frame[name][parent_mask] == raw).any():
+            chosen[name] = raw
+            parent_mask &= (frame[name] == raw).to_numpy()
+        else:
+            notes.append(f"链接中的{_ZH_NAMES[name]}“{raw}”不存在或不属于上级地区,已忽略")
+            break
+    return Filters(**chosen), notes
+
+
+_ZH_NAMES = {"year": "年度", "sector": "系统", "agency": "单位", "theme": "主题", "activity": "活动形式",
+             "metric": "指标", "province": "省份", "city": "城市", "district": "区县"}
+
+
+def _param(params: Mapping[str, str | list[str]], name: str) -> str | None:
+    value = params.get(name)
+    if isinstance(value, list):
+        value = ",".join(value)
+    return value if isinstance(value, str) else None
+
+
+def _known_values(frame: pd.DataFrame, name: str, catalog: Catalog) -> set:
+    if name == "year":
+        return set(int(y) for y in np.unique(frame["year"].to_numpy()) if y >= 0)
+    if name == "metric":
+        return set(catalog.ids)
+    return set(frame[name].cat.categories)
+
+
+def filter_mask(frame: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """Rows that pass every filter (a boolean array)."""
+    mask = np.ones(len(frame), dtype=bool)
+    if filters.year:
+        mask &= np.isin(frame["year"].to_numpy(), np.asarray(filters.year, dtype=np.int32))
+    for name in PLACE_FILTERS:
+        value = getattr(filters, name)
+        if value:
+            mask &= _codes_in(frame[name], (value,))
+    for name in ("sector", "agency", "theme", "activity", "metric"):
+        values = getattr(filters, name)
+        if values:
+            mask &= _codes_in(frame[name], values)
+    return mask
+
+
+def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    if filters.is_empty:
+        return frame
+    return frame[filter_mask(frame, filters)]
+
+
+def _codes_in(column: pd.Series, values: Iterable[str]) -> np.ndarray:
+    """Membership on the categorical codes: a few integer compares per row, whatever the texts."""
+    categories = column.cat.categories
+    wanted = [categories.get_loc(v) for v in values if v in categories]
+    codes = column.cat.codes.to_numpy()
+    if not wanted:
+        return np.zeros(len(codes), dtype=bool)
+    if len(wanted) == 1:
+        return codes == wanted[0]
+    return np.isin(codes, wanted)
+
+
+def options(frame: pd.DataFrame, filters: Filters) -> dict[str, list]:
+    """Choices for each sidebar filter: places cascade (cities of the chosen province …)."""
+    out: dict[str, list] = {"year": sorted((int(y) for y in np.unique(frame["year"].to_numpy()) if y >= 0),
+                                           reverse=True)}
+    mask = np.ones(len(frame), dtype=bool)
+    for name in PLACE_FILTERS:
+        out[name] = _present(frame[name], mask)
+        value = getattr(filters, name)
+        if not value:
+            for rest in PLACE_FILTERS[PLACE_FILTERS.index(name) + 1:]:
+                out[rest] = []
+            break
+        mask &= _codes_in(frame[name], (value,))
+    for name in ("sector", "agency", "theme", "activity"):
+        out[name] = _present(frame[name], np.ones(len(frame), dtype=bool))
+    out["metric"] = sorted(set(frame["metric"].cat.categories[np.unique(frame["metric"].cat.codes.to_numpy()[
+        frame["metric"].cat.codes.to_numpy() >= 0])]))
+    return out
+
+
+def _present(column: pd.Series, mask: np.ndarray) -> list[str]:
+    codes = column.cat.codes.to_numpy()
+    if not mask.all():
+        codes = codes[mask]
+    used = np.unique(codes[codes >= 0])
+    return sorted(column.cat.categories[used].tolist())
+
+
+# ---- what a number means ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Measure:
+    """A summable series: a metric, or destroyed_qty in one unit."""
+
+    key: str
+    metric: str
+    zh: str
+    en: str
+    unit: str
+
+    def name(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def measure_of(key: str, catalog: Catalog | None = None) -> Measure:
+    catalog = catalog or default_catalog()
+    metric_id, _, unit = key.partition(":")
+    metric = catalog[metric_id]
+    if metric_id == "destroyed_qty":
+        return Measure(key, metric_id, f"{metric.zh}({unit or '无单位'})", f"{metric.en} ({unit or 'no unit'})", unit)
+    return Measure(key, metric_id, metric.zh, metric.en, metric.unit)
+
+
+def measures_in(frame: pd.DataFrame, catalog: Catalog | None = None) -> list[Measure]:
+    """Measures present in the frame, in catalog order."""
+    catalog = catalog or default_catalog()
+    present = set(_present(frame["measure"], np.ones(len(frame), dtype=bool)))
+    order = {m: k for k, m in enumerate(catalog.ids)}
+    keys = sorted(present, key=lambda k: (order.get(k.partition(":")[0], 99), k))
+    return [measure_of(k, catalog) for k in keys]
+
+
+# ---- totals -----------------------------------------------------------------------------------
+
+def totals(frame: pd.DataFrame, by: Iterable[str] = ()) -> pd.DataFrame:
+    """Sum of value per measure and the given dimensions (rows with a missing dimension left out)."""
+    keys = ["measure", *by]
+    if frame.empty:
+        return pd.DataFrame({**{k: pd.Series(dtype=object) for k in keys}, "value": pd.Series(dtype=float)})
+    grouped = frame.groupby(keys, observed=True, sort=False)["value"].sum().reset_index()
+    for key in keys:
+        if isinstance(grouped[key].dtype, pd.CategoricalDtype):
+            grouped[key] = grouped[key].astype(object)
+    return grouped.sort_values(keys).reset_index(drop=True)
+
+
+def measure_totals(frame: pd.DataFrame, measure: str, by: str | list[str]) -> pd.DataFrame:
+    """One measure summed by one or more dimensions, largest first."""
+    by = [by] if isinstance(by, str) else list(by)
+    rows = frame[_codes_in(frame["measure"], (measure,))]
+    if rows.empty:
+        return pd.DataFrame({**{b: pd.Series(dtype=object) for b in by}, "value": pd.Series(dtype=float)})
+    # Records without the dimension stay in, as 未填写, so the parts add up to the whole.
+    out = rows.groupby(by, observed=True, sort=False, dropna=False)["value"].sum().reset_index()
+    for key in by:
+        out[key] = out[key].astype(object).where(out[key].notna(), UNKNOWN)
+    return out.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: str = "zh") -> pd.DataFrame:
+    """``row`` × measure table of sums, columns named for people, with a 合计 row at the bottom."""
+    table = totals(frame, [row])
+    if table.empty:
+        return pd.DataFrame()
+    # A unit that did not report a metric shows a blank, not 0 ("no value is not zero").
+    wide = table.pivot_table(index=row, columns="measure", values="value", aggfunc="sum")
+    ordered = [m for m in measures_in(frame, catalog) if m.key in wide.columns]
+    wide = wide[[m.key for m in ordered]]
+    wide = wide.sort_values(wide.columns[0], ascending=False, kind="stable", na_position="last")
+    wide.loc["合计" if lang != "en" else "Total"] = wide.sum(min_count=1)
+    wide.columns = [f"{m.name(lang)}({m.unit})" if m.unit else m.name(lang) for m in ordered]
+    wide.index.name = row
+    return wide.reset_index()
+
+
+@dataclass(frozen=True)
+class Kpi:
+    measure: Measure
+    value: float
+    previous: float | None
+    year: int | None
+
+
+def kpis(frame: pd.DataFrame, filters: Filters, catalog: Catalog | None = None,
+         keys: Iterable[str] | None = None) -> list[Kpi]:
+    """Totals of the selected view, each with the same view one year earlier.
+
+    The comparison year is the year before the latest selected year (or the latest in the data); a
+    view over several years compares its latest year only, and says so through ``year``.
+    """
+    catalog = catalog or default_catalog()
+    base = apply_filters(frame, filters.without("year"))
+    years = sorted(filters.year) or sorted(int(y) for y in np.unique(base["year"].to_numpy()) if y >= 0)
+    current_year = years[-1] if years else None
+    # With no year chosen the tiles show the latest year, as a leader reads them: this year vs last.
+    view = apply_filters(frame, filters if filters.year or current_year is None else
+                         replace(filters, year=(current_year,)))
+    measures = measures_in(view, catalog)
+    if keys is not None:
+        wanted = list(keys)
+        measures = [m for m in measures if m.key in wanted or m.metric in wanted]
+    elif not filters.metric:
+        key_set = [m for m in measures if m.metric in KEY_MEASURES]
+        measures = sorted(key_set, key=lambda m: KEY_MEASURES.index(m.metric)) or measures
+    now = totals(view, ())
+    now_by = dict(zip(now["measure"], now["value"]))
+    previous_by: dict[str, float] = {}
+    if current_year is not None:
+        # The same view shifted one year back: 2024 against 2023, 2023–2024 against 2022–2023.
+        shifted = [y - 1 for y in (years if filters.year else [current_year])]
+        before = totals(base[np.isin(base["year"].to_numpy(), shifted)], ())
+        if not before.empty:
+            previous_by = dict(zip(before["measure"], before["value"]))
+    return [Kpi(m, float(now_by.get(m.key, 0.0)), previous_by.get(m.key), current_year) for m in measures]
+
+
+# ---- checks across submissions ----------------------------------------------------------------
+
+def resolved_exceeding(frame: pd.DataFrame) -> pd.DataFrame:
+    """Agency-years whose 办结 is more than their 受理."""
+    cases = frame[_codes_in(frame["metric"], ("complaints_received", "complaints_resolved"))]
+    if cases.empty:
+        return _empty(["agency", "year", "file", "received", "resolved"])
+    table = cases.pivot_table(index=["agency", "year", "file"], columns="metric", values="value",
+                              aggfunc="sum", observed=True, fill_value=0)
+    for col in ("complaints_received", "complaints_resolved"):
+        if col not in table.columns:
+            table[col] = 0.0
+    bad = table[table["complaints_resolved"] > table["complaints_received"] + 1e-9]
+    out = bad.reset_index().rename(columns={"complaints_received": "received", "complaints_resolved": "resolved"})
+    return _plain(out[["agency", "year", "file", "received", "resolved"]])
+
+
+def outliers(frame: pd.DataFrame, *, factor: float = 5.0) -> pd.DataFrame:
+    """An agency's yearly total far from its other years (≥ factor × or ≤ 1/factor of their median).
+
+    A 万 slip is a factor of 10,000; ordinary growth rarely passes 5×. Needs two other years to judge.
+    """
+    yearly = frame[frame["year"].to_numpy() >= 0].groupby(["agency", "measure", "year"], observed=True)["value"].sum()
+    if yearly.empty:
+        return _empty(["agency", "measure", "year", "value", "typical", "ratio"])
+    table = yearly.reset_index()
+    rows = []
+    for (agency, measure), group in table.groupby(["agency", "measure"], observed=True, sort=False):
+        if len(group) < 3:
+            continue
+        values = group["value"].to_numpy()
+        for k, (year, value) in enumerate(zip(group["year"].tolist(), values.tolist())):
+            others = np.delete(values, k)
+            typical = float(np.median(others))
+            if typical <= 0 or value <= 0:
+                continue
+            ratio = value / typical
+            if ratio >= factor or ratio <= 1 / factor:
+                rows.append({"agency": agency, "measure": measure, "year": int(year), "value": value,
+                             "typical": typical, "ratio": ratio})
+    out = pd.DataFrame(rows, columns=["agency", "measure", "year", "value", "typical", "ratio"])
+    return out.sort_values("ratio", key=lambda r: -np.abs(np.log(r)), kind="stable").reset_index(drop=True)
+
+
+def missing_returns(frame: pd.DataFrame, year: int) -> list[str]:
+    """Agencies that reported the year before ``year`` but not ``year`` (completeness)."""
+    years = frame["year"].to_numpy()
+    before = set(_present(frame["agency"], years == year - 1))
+    now = set(_present(frame["agency"], years == year))
+    return sorted(before - now)
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype(object)
+    return frame.reset_index(drop=True)
+
+
+# ---- the records themselves -------------------------------------------------------------------
+
+RECORD_TABLE_COLUMNS = ("agency", "sector", "province", "city", "district", "year", "date", "theme", "activity",
+                        "metric", "value", "unit", "raw", "source")
+
+
+def records_table(frame: pd.DataFrame, texts: Mapping[int, tuple[str | None, str | None]] | None = None,
+                  catalog: Catalog | None = None) -> pd.DataFrame:
+    """Records as people read them: metric names, the cell as written and where it is (file/sheet!C7)."""
+    from metrics.workbook import cell_ref
+
+    catalog = catalog or default_catalog()
+    out = pd.DataFrame({name: frame[name].astype(object).to_numpy() for name in
+                        ("agency", "sector", "province", "city", "district", "date", "theme", "activity", "unit")})
+    out["year"] = frame["year"].to_numpy()
+    out["metric"] = frame["metric"].astype(object).map(lambda m: catalog[m].zh if m in catalog.metrics else m)
+    out["value"] = frame["value"].to_numpy()
+    ids = frame["id"].to_numpy().tolist()
+    texts = texts or {}
+    out["raw"] = [texts.get(i, (None, None))[0] for i in ids]
+    out["source"] = [f"{f}/{s}!{cell_ref(r, c)}" if r >= 0 and c >= 0 else f"{f}/{s}"
+                     for f, s, r, c in zip(frame["file"].astype(object).tolist(), frame["sheet"].astype(object).tolist(),
+                                           frame["row"].tolist(), frame["col"].tolist())]
+    out = out[list(RECORD_TABLE_COLUMNS)]
+    return out.where(out.notna(), None)

@@ -1,0 +1,29 @@
+"""单位对比: which agencies did the most, per metric, and every agency's numbers side by side."""
+
+import streamlit as st
+
+from metrics import charts
+from metrics.query import measure_totals, pivot
+from pages.common import clicked, filter_to, lang, numbers_table, pick_measure, show_chart, stop_if_empty, t, view
+
+st.title(t("agencies.title"))
+frame = view()
+stop_if_empty(frame)
+
+measure = pick_measure(frame, "agencies_measure")
+top = st.slider(t("agencies.top"), 5, 50, 20, step=5, key="agencies_top")
+ranked = measure_totals(frame, measure.key, "agency")
+left, right = st.columns([3, 2])
+with left:
+    title = t("agencies.ranking", measure=measure.name(lang()))
+    event = show_chart(charts.bar_ranked(ranked, "agency", "value", title=title, unit=measure.unit, top=top),
+                       title, key="agencies_rank", select=True)
+    if (value := clicked(event)) and value in set(ranked["agency"]):
+        filter_to("agency", value)
+    st.caption(t("common.click_filter"))
+with right:
+    numbers_table(ranked, "agency", measure, t("common.agency"))
+
+st.subheader(t("agencies.table"))
+table = pivot(frame, "agency", lang=lang())
+st.dataframe(table.rename(columns={"agency": t("common.agency")}), hide_index=True, width="stretch")

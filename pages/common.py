@@ -1,0 +1,112 @@
+"""What every page shares: the store, the language, the current filters and view, chart display."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.charts import chart_config
+from metrics.facts import Facts
+from metrics.fmt import format_metric
+from metrics.labels import t as _t
+from metrics.query import Filters, Measure, apply_filters, measures_in
+from metrics.samples import load_samples
+from metrics.store import Store, resolve_url
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store:
+    """One store (engine pool and in-memory facts) per server process, shared by every tab."""
+    return _store(resolve_url())
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def t(key: str, **values: object) -> str:
+    return _t(key, lang(), **values)
+
+
+def facts() -> Facts:
+    return get_store().facts()
+
+
+def filters() -> Filters:
+    return st.session_state.get("filters", Filters())
+
+
+def view() -> pd.DataFrame:
+    """The records that pass the sidebar filters."""
+    return apply_filters(facts().frame, filters())
+
+
+def stop_if_empty(frame: pd.DataFrame) -> None:
+    """An empty store offers the samples; an empty view asks to widen the filters."""
+    if len(facts()):
+        if frame.empty:
+            st.info(t("common.no_match"))
+            st.stop()
+        return
+    st.info(t("common.empty") + " " + t("common.or_upload"))
+    if st.button(t("common.load_samples"), type="primary", help=t("common.samples_help"), key="load_samples"):
+        outcomes = load_samples(get_store(), who="示例")
+        st.success(t("common.samples_done", n=sum(o.status == "imported" for o in outcomes)))
+        st.rerun()
+    st.stop()
+
+
+def pick_measure(frame: pd.DataFrame, key: str) -> Measure:
+    """A metric chooser limited to what the view holds; remembers the choice per page."""
+    measures = measures_in(frame)
+    keys = [m.key for m in measures]
+    chosen = st.session_state.get(key)
+    if chosen not in keys:
+        st.session_state[key] = keys[0]
+    names = {m.key: f"{m.name(lang())}({m.unit})" if m.unit else m.name(lang()) for m in measures}
+    picked = st.selectbox(t("common.measure"), keys, format_func=names.__getitem__, key=key)
+    return next(m for m in measures if m.key == picked)
+
+
+def show_chart(fig, name: str, *, key: str | None = None, select: bool = False):
+    """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name); returns the selection."""
+    config = chart_config(name)
+    if select and key:
+        return st.plotly_chart(fig, config=config, key=key, on_select="rerun", selection_mode="points")
+    st.plotly_chart(fig, config=config, key=key)
+    return None
+
+
+def clicked(event, field: str = "customdata") -> str | None:
+    """The category a click selected on a chart, if any."""
+    if not event:
+        return None
+    points = event.get("selection", {}).get("points", []) if isinstance(event, dict) else event.selection.points
+    for point in points:
+        value = point.get(field)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is None:
+            value = point.get("label") or point.get("y") or point.get("x")
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def filter_to(name: str, value: str) -> None:
+    """Narrow a sidebar filter from a page (the sidebar applies it on the next run)."""
+    st.session_state["pending_filter"] = (name, value)
+    st.rerun()
+
+
+def numbers_table(frame: pd.DataFrame, label: str, measure: Measure, label_name: str) -> None:
+    """The numbers beside a chart, Chinese-formatted, with their total."""
+    shown = pd.DataFrame({label_name: frame[label].astype(str),
+                          t("common.value"): [format_metric(v, measure.unit) for v in frame["value"]]})
+    total = pd.DataFrame({label_name: [t("common.total")],
+                          t("common.value"): [format_metric(float(frame["value"].sum()), measure.unit)]})
+    st.dataframe(pd.concat([shown, total], ignore_index=True), hide_index=True, width="stretch")

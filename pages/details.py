@@ -1,0 +1,76 @@
+"""明细: the filtered records with the cell each came from, downloads, and the submitted returns."""
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from metrics.query import records_table
+from pages.common import get_store, lang, stop_if_empty, t, view
+
+SHOWN = 1000
+_COLUMN_KEYS = {"agency": "common.agency", "sector": "common.sector", "province": "common.province",
+                "city": "common.city", "district": "common.district", "year": "common.year", "date": "common.date",
+                "theme": "common.theme", "activity": "common.activity", "metric": "common.measure",
+                "value": "common.value", "unit": "common.unit", "raw": "common.raw", "source": "common.source"}
+
+st.title(t("details.title"))
+store = get_store()
+frame = view()
+
+
+def _headed(table: pd.DataFrame) -> pd.DataFrame:
+    return table.rename(columns={k: t(v) for k, v in _COLUMN_KEYS.items()})
+
+
+if len(frame):
+    st.subheader(t("details.records", n=min(SHOWN, len(frame))))
+    head = frame.head(SHOWN)
+    st.dataframe(_headed(records_table(head, store.record_details(head["id"]))), hide_index=True, width="stretch",
+                 column_config={t("common.value"): st.column_config.NumberColumn(format="localized")})
+    st.caption(t("filters.records", n=f"{len(frame):,}"))
+    if st.button(t("details.prepare"), key="details_prepare"):
+        table = _headed(records_table(frame, store.record_texts()))
+        st.session_state["details_csv"] = table.to_csv(index=False).encode("utf-8-sig")
+        buffer = io.BytesIO()
+        table.head(1_048_575).to_excel(buffer, index=False, engine="xlsxwriter", sheet_name="明细")
+        st.session_state["details_xlsx"] = buffer.getvalue()
+    if "details_csv" in st.session_state:
+        left, right = st.columns(2)
+        left.download_button(t("details.download_csv"), st.session_state["details_csv"], "3·15明细.csv",
+                             "text/csv", key="details_dl_csv")
+        right.download_button(t("details.download_xlsx"), st.session_state["details_xlsx"], "3·15明细.xlsx",
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              key="details_dl_xlsx")
+else:
+    stop_if_empty(frame) if not len(store.facts()) else st.info(t("common.no_match"))
+
+st.subheader(t("details.submissions"))
+subs = store.submissions()
+if subs:
+    listing = pd.DataFrame([{
+        "#": s["id"], t("common.file"): s["file_name"], t("common.agency"): s["agency"], t("common.year"): s["years"],
+        "记录" if lang() == "zh" else "Records": s["n_records"],
+        t("quality.level.error"): s["n_errors"], t("quality.level.warning"): s["n_warnings"],
+        "导入时间" if lang() == "zh" else "Imported at": s["imported_at"].replace("T", " ")[:19],
+        "上报人" if lang() == "zh" else "By": s["imported_by"],
+        "状态" if lang() == "zh" else "Status": t(f"details.status.{s['status']}"),
+    } for s in subs])
+    st.dataframe(listing, hide_index=True, width="stretch")
+    by_id = {s["id"]: s for s in subs}
+    picked = st.selectbox(t("details.pick"), list(by_id), key="details_pick",
+                          format_func=lambda i: f"#{i} {by_id[i]['file_name']} · {t('details.status.' + by_id[i]['status'])}")
+    left, middle, right = st.columns(3)
+    status = by_id[picked]["status"]
+    if left.button(t("details.delete"), disabled=status == "deleted", key="details_delete"):
+        store.delete(picked)
+        st.session_state.pop("details_csv", None)
+        st.toast(t("details.deleted", id=picked))
+        st.rerun()
+    if middle.button(t("details.restore"), disabled=status == "active", key="details_restore"):
+        store.restore(picked)
+        st.session_state.pop("details_csv", None)
+        st.toast(t("details.restored", id=picked))
+        st.rerun()
+    name, data = store.original(picked)
+    right.download_button(t("details.original"), data, name, key="details_original")

@@ -1,0 +1,77 @@
+"""数据质量: everything a head office checks by hand, across all returns in view."""
+
+import pandas as pd
+import streamlit as st
+
+from metrics.fmt import format_cn
+from metrics.query import measure_of, missing_returns, outliers, resolved_exceeding
+from pages.common import filters, get_store, lang, stop_if_empty, t, view
+
+st.title(t("quality.title"))
+store = get_store()
+frame = view()
+stop_if_empty(frame)
+
+in_view = set(frame["submission_id"].unique().tolist())
+issues = pd.DataFrame([i for i in store.issues() if i["submission_id"] in in_view])
+
+st.subheader(t("quality.issues"))
+levels = ("error", "warning", "info")
+counts = {lvl: int((issues["level"] == lvl).sum()) if len(issues) else 0 for lvl in levels}
+tabs = st.tabs([f"{t('quality.level.' + lvl)} ({counts[lvl]})" for lvl in levels])
+for tab, level in zip(tabs, levels):
+    with tab:
+        rows = issues[issues["level"] == level] if len(issues) else issues
+        if rows.empty:
+            st.write(t("quality.none"))
+        else:
+            st.dataframe(rows[["file_name", "location", "code", "value", "message"]].rename(columns={
+                "file_name": t("common.file"), "location": "位置" if lang() == "zh" else "Where",
+                "code": "代码" if lang() == "zh" else "Code", "value": t("common.raw"),
+                "message": "说明" if lang() == "zh" else "Message"}), hide_index=True, width="stretch")
+
+st.subheader(t("quality.resolved"))
+bad = resolved_exceeding(frame)
+if bad.empty:
+    st.write(t("quality.none"))
+else:
+    st.dataframe(bad.rename(columns={"agency": t("common.agency"), "year": t("common.year"), "file": t("common.file"),
+                                     "received": "受理" if lang() == "zh" else "Received",
+                                     "resolved": "办结" if lang() == "zh" else "Resolved"}),
+                 hide_index=True, width="stretch")
+
+st.subheader(t("quality.totals"))
+mismatches = issues[issues["code"] == "total-mismatch"] if len(issues) else issues
+if mismatches.empty:
+    st.write(t("quality.none"))
+else:
+    st.dataframe(mismatches[["file_name", "location", "value", "message"]].rename(columns={
+        "file_name": t("common.file"), "location": "位置" if lang() == "zh" else "Where",
+        "value": t("common.raw"), "message": "说明" if lang() == "zh" else "Message"}),
+        hide_index=True, width="stretch")
+
+st.subheader(t("quality.outliers"))
+far = outliers(frame)
+if far.empty:
+    st.write(t("quality.none"))
+else:
+    far["measure"] = [measure_of(m).name(lang()) for m in far["measure"]]
+    far["value"] = [format_cn(v) for v in far["value"]]
+    far["typical"] = [format_cn(v) for v in far["typical"]]
+    far["ratio"] = [f"{r:.1f}×" if r >= 1 else f"1/{1 / r:.0f}" for r in far["ratio"]]
+    st.dataframe(far.rename(columns={"agency": t("common.agency"), "measure": t("common.measure"),
+                                     "year": t("common.year"), "value": t("common.value"),
+                                     "typical": "其他年份中位数" if lang() == "zh" else "Median of other years",
+                                     "ratio": "倍数" if lang() == "zh" else "Ratio"}),
+                 hide_index=True, width="stretch")
+
+st.subheader(t("quality.missing"))
+years = sorted(filters().year) or sorted(int(y) for y in frame["year"].unique() if y >= 0)
+base = store.facts().frame
+if years:
+    from metrics.query import apply_filters
+
+    scope = apply_filters(base, filters().without("year", "agency"))
+    gone = missing_returns(scope, years[-1])
+    st.caption(f"{years[-1]}")
+    st.write("、".join(gone) if gone else t("quality.none"))

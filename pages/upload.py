@@ -1,0 +1,173 @@
+"""数据上报: upload returns, see what was read and what is wrong, correct it, then import."""
+
+import pandas as pd
+import streamlit as st
+
+from metrics.catalog import default_catalog
+from metrics.dimensions import NATIONAL_THEMES
+from metrics.ingest import Overrides, ingest_bytes
+from metrics.issues import ISSUE_CODES
+from metrics.review import corrected, read_columns
+from metrics.store import overrides_to_json, sha256_of
+from pages.common import get_store, lang, t
+
+SECTORS = ("", "市场监管", "消委会", "银行", "保险", "烟草", "海关/检验检疫", "司法", "公安", "乡镇街道", "行业协会",
+           "企业", "其他")
+PREVIEW_ROWS = 200
+
+st.title(t("upload.title"))
+st.caption(t("upload.intro"))
+store = get_store()
+catalog = default_catalog()
+reads: dict = st.session_state.setdefault("upload_reads", {})
+fixes: dict = st.session_state.setdefault("upload_fixes", {})
+
+who = st.text_input(t("upload.who"), key="upload_who")
+files = st.file_uploader(t("upload.files"), accept_multiple_files=True, key="uploader")
+
+
+def read(name: str, data: bytes, digest: str):
+    """The file read with its corrections; kept per (bytes, corrections) so reruns do not re-read."""
+    overrides = fixes.get(digest, Overrides())
+    key = (digest, name, overrides_to_json(overrides))
+    if key not in reads:
+        reads[key] = ingest_bytes(data, name, overrides=overrides)
+    return reads[key], overrides
+
+
+def show_issues(result) -> None:
+    levels = ("error", "warning", "info")
+    grouped = {lvl: [i for i in result.issues if i.level == lvl] for lvl in levels}
+    tabs = st.tabs([f"{t('quality.level.' + lvl)} ({len(grouped[lvl])})" for lvl in levels])
+    for tab, level in zip(tabs, levels):
+        with tab:
+            if not grouped[level]:
+                st.write(t("quality.none"))
+                continue
+            st.dataframe(pd.DataFrame([{
+                "位置" if lang() == "zh" else "Where": i.where, "问题" if lang() == "zh" else "Issue":
+                ISSUE_CODES[i.code][1] if i.code in ISSUE_CODES else i.code,
+                t("common.raw"): i.value, "说明" if lang() == "zh" else "Message": i.message}
+                for i in grouped[level]]), hide_index=True, width="stretch")
+
+
+def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]) -> None:
+    """Fields left blank keep what the reader found; submitting re-reads the file at once."""
+    metric_names = {m.zh: m.id for m in catalog.metrics.values()}
+    frame = result.frame() if len(result.batch) else pd.DataFrame()
+    found = {name: (frame[name].dropna().astype(str).value_counts().index[0]
+                    if not frame.empty and frame[name].notna().any() else "")
+             for name in ("agency", "sector", "year", "theme")}
+    with st.form(f"fix_{digest}"):
+        st.caption(t("upload.fix_help"))
+        a, b, c = st.columns(3)
+        agency = a.text_input(t("upload.agency"), overrides.agency or "", placeholder=found["agency"])
+        sector = b.selectbox(t("upload.sector"), SECTORS, index=SECTORS.index(overrides.sector)
+                             if overrides.sector in SECTORS else 0, format_func=lambda s: s or t("upload.auto"))
+        region = c.text_input(t("upload.region"), overrides.region or "")
+        d, e, f = st.columns(3)
+        year = d.number_input(t("upload.year"), min_value=0, max_value=2100, step=1,
+                              value=int(overrides.year or 0), help=f"{t('upload.auto')}: 0 → {found['year']}")
+        themes = ["", *sorted(set(NATIONAL_THEMES.values()))]
+        theme = e.selectbox(t("upload.theme"), themes, index=themes.index(overrides.theme)
+                            if overrides.theme in themes else 0, format_func=lambda s: s or t("upload.auto"),
+                            accept_new_options=True)
+        sheet_choices = ["", *sheets]
+        sheet = f.selectbox(t("upload.sheet"), sheet_choices, index=sheet_choices.index(overrides.sheet)
+                            if overrides.sheet in sheet_choices else 0, format_func=lambda s: s or t("upload.auto"))
+        header_rows = st.text_input(t("upload.header_rows"),
+                                    ",".join(map(str, overrides.header_rows or ())))
+        columns = read_columns(result)
+        edited = None
+        if columns:
+            st.caption(t("upload.columns"))
+            choices = [t("upload.auto"), t("upload.ignore"), *metric_names]
+            current = {letter: (t("upload.ignore") if m == "" else catalog[m].zh)
+                       for letter, m in overrides.columns.items() if m == "" or m in catalog.metrics}
+            table = pd.DataFrame({
+                "列" if lang() == "zh" else "Column": [c.letter for c in columns],
+                "读作" if lang() == "zh" else "Read as": [c.label if c.metric is None else catalog[c.metric].zh
+                                                          for c in columns],
+                "指定" if lang() == "zh" else "Set to": [current.get(c.letter, t("upload.auto")) for c in columns],
+            })
+            edited = st.data_editor(table, hide_index=True, disabled=list(table.columns[:2]), width="stretch",
+                                    column_config={table.columns[2]: st.column_config.SelectboxColumn(
+                                        options=choices, required=True)})
+        if st.form_submit_button(t("upload.reread")):
+            mapping = dict(overrides.columns)
+            if edited is not None:
+                for letter, choice in zip(edited.iloc[:, 0], edited.iloc[:, 2]):
+                    if choice == t("upload.ignore"):
+                        mapping[letter] = ""
+                    elif choice in metric_names:
+                        mapping[letter] = metric_names[choice]
+                    else:
+                        mapping.pop(letter, None)
+            try:
+                fixes[digest] = corrected(overrides, agency=agency, sector=sector, region=region, year=int(year),
+                                          theme=theme or "", sheet=sheet, header_rows=header_rows, columns=mapping)
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+
+def show_plan(plan) -> None:
+    style = {"new": st.info, "replaces": st.warning, "duplicate": st.success, "refused": st.error}[plan.status]
+    style(f"{t('upload.plan')}:{plan.message}")
+    if plan.diff:
+        from metrics.fmt import format_metric
+        from metrics.query import measure_of
+
+        st.caption(t("upload.diff"))
+        rows = []
+        for row in plan.diff:
+            measure = measure_of(row["measure"], catalog)
+            rows.append({t("common.measure"): measure.name(lang()),
+                         t("upload.old"): format_metric(row["old"], measure.unit),
+                         t("upload.new"): format_metric(row["new"], measure.unit),
+                         t("upload.change"): format_metric(row["new"] - row["old"], measure.unit)})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+if not files:
+    st.stop()
+
+ready = []
+for upload in files:
+    data = upload.getvalue()
+    digest = sha256_of(data)
+    result, overrides = read(upload.name, data, digest)
+    with st.expander(f"📄 {upload.name}", expanded=len(files) <= 3 or not result.ok):
+        if not result.ok:
+            st.error(f"{t('upload.refused')}:{result.error}")
+            continue
+        layouts = ";".join(f"{sheet}:{layout}" for sheet, layout in result.layouts.items())
+        st.write(f"**{t('upload.layout')}**:{layouts} · {t('upload.records', n=result.stats.records)}")
+        plan = store.plan(result, data, overrides)
+        show_plan(plan)
+        if plan.status in ("new", "replaces"):
+            ready.append((upload.name, data, result, overrides))
+        st.caption(t("upload.preview"))
+        preview = result.frame().head(PREVIEW_ROWS)
+        st.dataframe(preview, hide_index=True, width="stretch")
+        st.caption(t("upload.issues"))
+        show_issues(result)
+        with st.container(border=True):
+            st.markdown(f"**{t('upload.fix')}**")
+            correction_form(result, overrides, digest, list(result.layouts))
+
+if st.button(t("upload.confirm"), type="primary", disabled=not ready, key="upload_confirm"):
+    outcomes = [store.import_result(result, data, overrides=overrides, who=who)
+                for _, data, result, overrides in ready]
+    st.session_state["upload_outcomes"] = outcomes
+    st.rerun()
+if not ready and "upload_outcomes" not in st.session_state:
+    st.caption(t("upload.nothing"))
+
+if outcomes := st.session_state.get("upload_outcomes"):
+    st.subheader(t("upload.result"))
+    st.dataframe(pd.DataFrame([{t("common.file"): o.file, "状态" if lang() == "zh" else "Status":
+                                t(f"upload.status.{o.status}"), "记录" if lang() == "zh" else "Records": o.records,
+                                "说明" if lang() == "zh" else "Message": o.message} for o in outcomes]),
+                 hide_index=True, width="stretch")
