@@ -9,7 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from metrics.labels import t as _t
-from metrics.query import LIST_FILTERS, PLACE_FILTERS, Filters, filters_from_params, options
+from metrics.query import (
+    LIST_FILTERS,
+    PLACE_FILTERS,
+    Filters,
+    filters_from_params,
+    options,
+)
 from pages.common import facts, get_store
 
 st.set_page_config(page_title="3·15 活动数据看板", page_icon="📊", layout="wide")

@@ -6,7 +6,17 @@ from metrics import charts
 from metrics.fmt import change_text, format_metric
 from metrics.query import kpis, measure_totals
 from pages.common import (
-    clicked, facts, filter_to, filters, lang, numbers_table, pick_measure, show_chart, stop_if_empty, t, view,
+    clicked,
+    facts,
+    filter_to,
+    filters,
+    lang,
+    numbers_table,
+    pick_measure,
+    show_chart,
+    stop_if_empty,
+    t,
+    view,
 )
 
 st.title(t("overview.title"))

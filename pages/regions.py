@@ -5,7 +5,16 @@ import streamlit as st
 from metrics import charts
 from metrics.query import UNKNOWN, measure_totals
 from pages.common import (
-    clicked, filter_to, filters, lang, numbers_table, pick_measure, show_chart, stop_if_empty, t, view,
+    clicked,
+    filter_to,
+    filters,
+    lang,
+    numbers_table,
+    pick_measure,
+    show_chart,
+    stop_if_empty,
+    t,
+    view,
 )
 
 st.title(t("regions.title"))

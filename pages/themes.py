@@ -4,7 +4,17 @@ import streamlit as st
 
 from metrics import charts
 from metrics.query import measure_totals, pivot
-from pages.common import clicked, filter_to, lang, numbers_table, pick_measure, show_chart, stop_if_empty, t, view
+from pages.common import (
+    clicked,
+    filter_to,
+    lang,
+    numbers_table,
+    pick_measure,
+    show_chart,
+    stop_if_empty,
+    t,
+    view,
+)
 
 st.title(t("themes.title"))
 frame = view()

@@ -4,7 +4,15 @@ import streamlit as st
 
 from metrics import charts
 from metrics.query import measure_totals
-from pages.common import lang, numbers_table, pick_measure, show_chart, stop_if_empty, t, view
+from pages.common import (
+    lang,
+    numbers_table,
+    pick_measure,
+    show_chart,
+    stop_if_empty,
+    t,
+    view,
+)
 
 st.title(t("trends.title"))
 frame = view()
