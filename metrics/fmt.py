@@ -1,0 +1,125 @@
+"""Numbers shown the Chinese way: 1,234 / 1.25万 / 3.2亿 / 1.3万亿, tick labels on 1-2-5 steps, changes in %."""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from numbers import Integral, Real
+
+import pandas as pd
+
+MISSING = "—"
+MINUS = "−"  # U+2212, the typographic minus used in change_text
+_SCALES: tuple[tuple[int, str], ...] = ((0, ""), (4, "万"), (8, "亿"), (12, "万亿"))
+_UNIT_MULTIPLIERS: dict[str, int] = {"万": 4, "萬": 4, "亿": 8, "億": 8}
+_NICE_STEPS: tuple[int, ...] = (1, 2, 5, 10)
+
+
+def to_decimal(value: object) -> Decimal | None:
+    """An exact decimal for a number (float via its shortest repr); None for None/NaN/NA/±inf."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, bool):
+        return Decimal(int(value))
+    if isinstance(value, Integral):
+        return Decimal(int(value))
+    if isinstance(value, Real):
+        number = float(value)
+        # repr gives the shortest decimal that round-trips, so 2.675 rounds to 2.68 as a person expects.
+        return Decimal(repr(number)) if math.isfinite(number) else None
+    raise TypeError(f"不是数值: {value!r}")
+
+
+def _round(number: Decimal, digits: int) -> Decimal:
+    """Round half away from zero to `digits` decimals, never giving -0."""
+    with localcontext() as ctx:
+        ctx.prec = max(60, number.adjusted() + digits + 5)
+        rounded = number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded
+
+
+def _render(rounded: Decimal) -> str:
+    """Thousands separators, trailing decimal zeros trimmed, never scientific notation."""
+    text = f"{rounded:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def format_cn(value: object, *, digits: int = 2) -> str:
+    """1,234 / 12.5 under 1万; 1.25万 under 1亿; 3.2亿 under 1万亿; 1.3万亿 above; "—" for no value."""
+    if digits < 0:
+        raise ValueError(f"digits 不能为负: {digits}")
+    number = to_decimal(value)
+    if number is None:
+        return MISSING
+    index = 0
+    for i, (exponent, _) in enumerate(_SCALES):
+        if abs(number) >= Decimal(1).scaleb(exponent):
+            index = i
+    while True:
+        exponent, suffix = _SCALES[index]
+        rounded = _round(number.scaleb(-exponent), digits)
+        # 9999.996 rounds to 10,000: show it as 1万, not "10,000".
+        if abs(rounded) >= 10_000 and index + 1 < len(_SCALES):
+            index += 1
+            continue
+        return _render(rounded) + suffix
+
+
+def format_metric(value: object, unit: str, *, digits: int = 2) -> str:
+    """A value with its unit: "1.23万元", "1,234元", "1.2万人次", "35场"; a unit like 万元 is scaled first."""
+    unit = (unit or "").strip()
+    number = to_decimal(value)
+    if number is None:
+        return MISSING
+    multiplier = _UNIT_MULTIPLIERS.get(unit[:1])
+    if multiplier is not None and len(unit) > 1:
+        number, unit = number.scaleb(multiplier), unit[1:]
+    return format_cn(number, digits=digits) + unit
+
+
+def _nice_step(span: Decimal, n: int) -> Decimal:
+    """The smallest 1/2/5 × 10^k step that covers `span` in at most `n` intervals."""
+    raw = span / n
+    exponent = raw.adjusted()
+    mantissa = raw.scaleb(-exponent)
+    factor = next(step for step in _NICE_STEPS if step >= mantissa)
+    return Decimal(factor).scaleb(exponent)
+
+
+def nice_ticks(vmin: float, vmax: float, n: int = 5) -> tuple[list[float], list[str]]:
+    """Tick values on a 1/2/5 step covering [min(0, vmin), vmax], labelled 0, 5,000, 1万, 1.5万 … 1亿."""
+    if n < 1:
+        raise ValueError(f"n 至少为 1: {n}")
+    low_value, high_value = to_decimal(vmin), to_decimal(vmax)
+    if low_value is None or high_value is None:
+        return [], []
+    low = min(Decimal(0), low_value, high_value)
+    high = max(Decimal(0), low_value, high_value)
+    if low == high:
+        high = Decimal(1)  # all zero: a 0…1 axis keeps bars on the floor rather than centred on -1…1
+    with localcontext() as ctx:
+        ctx.prec = 60
+        step = _nice_step(high - low, n)
+        first = int((low / step).to_integral_value(rounding=ROUND_FLOOR))
+        last = int((high / step).to_integral_value(rounding=ROUND_CEILING))
+        ticks = [step * k for k in range(first, last + 1)]
+    digits = max(0, 12 - step.adjusted())  # enough decimals for the step in any unit up to 万亿
+    return [float(tick) for tick in ticks], [format_cn(tick, digits=digits) for tick in ticks]
+
+
+def change_text(current: object, previous: object) -> str | None:
+    """Relative change as "+12.3%" or "−5.0%"; None when there is nothing to compare with."""
+    now, before = to_decimal(current), to_decimal(previous)
+    if now is None or before is None or before == 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        percent = _round((now - before) / abs(before) * 100, 1)
+    if percent == 0:
+        return "0.0%"
+    sign = "+" if percent > 0 else MINUS
+    return f"{sign}{abs(percent):,.1f}%"

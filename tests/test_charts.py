@@ -1,0 +1,267 @@
+"""Figure builders: Chinese ticks and hover text, the outreach template, sums kept, blank levels drawn."""
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from metrics.charts import (
+    FONT_FAMILY,
+    MISSING_LABEL,
+    TEMPLATE_NAME,
+    apply_template,
+    bar_grouped,
+    bar_ranked,
+    chart_config,
+    empty_figure,
+    line_trend,
+    pie_share,
+    safe_filename,
+    sunburst,
+    treemap,
+)
+
+EXPECTED_FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif'
+
+
+@pytest.fixture
+def returns() -> pd.DataFrame:
+    return pd.DataFrame({
+        "agency": ["宁波市消保委", "杭州市市场监管局", "温州烟草", "宁波市消保委", None],
+        "year": [2023, 2024, 2024, 2024, 2023],
+        "sector": ["消委会", "市场监管", "烟草", "消委会", "消委会"],
+        "value": [10000, 30000, 5000, 2500, 7],
+    })
+
+
+@pytest.fixture
+def regions() -> pd.DataFrame:
+    return pd.DataFrame({
+        "province": ["浙江省", "浙江省", "浙江省", None, "福建省", "江苏省"],
+        "city": ["宁波市", "宁波市", "杭州市", None, "福州市", "南京市"],
+        "district": ["鄞州区", None, "", None, "鼓楼区", "鼓楼区"],
+        "value": [12000, 20000, 30000, 4000, 50000, 800],
+    })
+
+
+def as_json(fig: go.Figure) -> dict:
+    return json.loads(fig.to_json())
+
+
+def value_axis(fig: go.Figure, name: str) -> dict:
+    return as_json(fig)["layout"][name]
+
+
+def assert_outreach_look(fig: go.Figure) -> None:
+    layout = as_json(fig)["layout"]
+    assert layout["font"]["family"] == EXPECTED_FONT
+    assert layout["template"]["layout"]["font"]["family"] == EXPECTED_FONT
+    assert layout["template"]["layout"]["colorway"] == list(pio.templates[TEMPLATE_NAME].layout.colorway)
+    assert layout["separators"] == ".,"
+
+
+def assert_no_si_suffix(fig: go.Figure) -> None:
+    text = json.dumps([t.get("customdata") for t in as_json(fig)["data"]], ensure_ascii=False)
+    for axis in ("xaxis", "yaxis"):
+        text += json.dumps(as_json(fig)["layout"].get(axis, {}).get("ticktext", []), ensure_ascii=False)
+    assert "k" not in text.lower()
+
+
+def test_template_is_registered_with_the_font():
+    template = pio.templates[TEMPLATE_NAME]
+    assert FONT_FAMILY == EXPECTED_FONT
+    assert template.layout.font.family == EXPECTED_FONT
+    assert template.layout.paper_bgcolor == "white" and template.layout.plot_bgcolor == "white"
+    assert template.layout.legend.orientation == "h" and template.layout.legend.y > 1
+    assert template.layout.margin.l <= 20 and template.layout.margin.r <= 20
+    assert len(template.layout.colorway) >= 8
+
+
+def test_apply_template_sets_the_look_on_any_figure():
+    fig = apply_template(go.Figure(go.Bar(x=["a"], y=[1])))
+    assert_outreach_look(fig)
+
+
+def test_bar_ranked(returns):
+    fig = bar_ranked(returns, "agency", "value", title="受众排名", unit="人次")
+    assert_outreach_look(fig)
+    (bar,) = as_json(fig)["data"]
+    assert bar["orientation"] == "h"
+    assert bar["y"] == ["杭州市市场监管局", "宁波市消保委", "温州烟草", MISSING_LABEL]
+    assert bar["x"] == [30000, 12500, 5000, 7]
+    assert sum(bar["x"]) == returns["value"].sum()
+    assert value_axis(fig, "yaxis")["autorange"] == "reversed"  # largest at the top
+    axis = value_axis(fig, "xaxis")
+    assert axis["tickvals"] == [0, 10000, 20000, 30000]
+    assert axis["ticktext"] == ["0", "1万", "2万", "3万"]
+    assert bar["customdata"][0] == ["杭州市市场监管局", "3万人次"]
+    assert bar["customdata"][1] == ["宁波市消保委", "1.25万人次"]
+    assert "%{customdata[1]}" in bar["hovertemplate"] and "%{customdata[0]}" in bar["hovertemplate"]
+    assert bar["text"][2] == "5,000人次"
+    assert as_json(fig)["layout"]["title"]["text"] == "受众排名"
+    assert_no_si_suffix(fig)
+
+
+def test_bar_ranked_keeps_the_top_and_says_so(returns):
+    fig = bar_ranked(returns, "agency", "value", title="排名", unit="人次", top=2, horizontal=False)
+    (bar,) = as_json(fig)["data"]
+    assert bar["x"] == ["杭州市市场监管局", "宁波市消保委"] and bar["y"] == [30000, 12500]
+    assert as_json(fig)["layout"]["title"]["text"] == "排名(前2名)"
+    assert value_axis(fig, "yaxis")["ticktext"][-1] == "3万"
+
+
+def test_bar_grouped(returns):
+    fig = bar_grouped(returns, "year", "value", "sector", title="分年度", unit="元")
+    assert_outreach_look(fig)
+    data = as_json(fig)["data"]
+    assert [t["name"] for t in data] == ["消委会", "市场监管", "烟草"]
+    assert sum(sum(t["y"]) for t in data) == returns["value"].sum()
+    assert data[0]["x"] == ["2023", "2024"] and data[0]["y"] == [10007, 2500]
+    assert data[0]["customdata"][0] == ["2023", "1万元", "消委会"]
+    assert data[1]["customdata"][0] == ["2024", "3万元", "市场监管"]
+    layout = as_json(fig)["layout"]
+    assert layout["barmode"] == "group"
+    assert layout["xaxis"]["type"] == "category" and layout["xaxis"]["categoryarray"] == ["2023", "2024"]
+    assert layout["yaxis"]["ticktext"] == ["0", "1万", "2万", "3万"]
+    assert_no_si_suffix(fig)
+
+
+def test_line_trend_years_are_categories_without_separators(returns):
+    fig = line_trend(returns, "year", "value", title="趋势", unit="场")
+    assert_outreach_look(fig)
+    (line,) = as_json(fig)["data"]
+    layout = as_json(fig)["layout"]
+    assert layout["xaxis"]["type"] == "category"
+    assert line["x"] == ["2023", "2024"] and "2,024" not in json.dumps(layout, ensure_ascii=False)
+    assert line["y"] == [10007, 37500]
+    assert line["customdata"][1] == ["2024", "3.75万场", ""]
+    assert layout["yaxis"]["ticktext"] == ["0", "1万", "2万", "3万", "4万"]
+    assert_no_si_suffix(fig)
+
+
+def test_line_trend_sorts_years_and_splits_by_colour(returns):
+    shuffled = returns.iloc[::-1]
+    fig = line_trend(shuffled, "year", "value", "sector", title="趋势", unit="场")
+    data = as_json(fig)["data"]
+    assert {t["name"] for t in data} == {"消委会", "市场监管", "烟草"}
+    consumer = next(t for t in data if t["name"] == "消委会")
+    assert consumer["x"] == ["2023", "2024"] and consumer["y"] == [10007, 2500]
+    assert consumer["customdata"][0] == ["2023", "1万场", "消委会"]
+
+
+def test_line_trend_iso_dates(returns):
+    dated = returns.assign(day=["2024-03-15", "2024-03-01", "2024-03-15", "2024-03-05", "2024-03-01"])
+    fig = line_trend(dated, "day", "value", title="按日", unit="人次")
+    (line,) = as_json(fig)["data"]
+    layout = as_json(fig)["layout"]
+    assert layout["xaxis"]["type"] == "date"
+    assert [d[:10] for d in line["x"]] == ["2024-03-01", "2024-03-05", "2024-03-15"]
+    assert line["y"] == [30007, 2500, 15000]
+    assert [c[0] for c in line["customdata"]] == ["2024-03-01", "2024-03-05", "2024-03-15"]
+    assert line["customdata"][0][1] == "3万人次"
+    assert any("月" in stop["value"] for stop in layout["xaxis"]["tickformatstops"])
+
+
+@pytest.mark.parametrize("builder", [treemap, sunburst])
+def test_area_charts_with_missing_levels(regions, builder):
+    fig = builder(regions, ["province", "city", "district"], "value", title="地区", unit="元")
+    assert_outreach_look(fig)
+    (trace,) = as_json(fig)["data"]
+    nodes = {i: (p, lab, v) for i, p, lab, v in zip(trace["ids"], trace["parents"], trace["labels"], trace["values"])}
+    assert nodes["浙江省"] == ("", "浙江省", 62000)
+    assert nodes["浙江省/宁波市"] == ("浙江省", "宁波市", 32000)  # its own 2万 plus 鄞州区
+    assert nodes["浙江省/宁波市/鄞州区"] == ("浙江省/宁波市", "鄞州区", 12000)
+    assert nodes["浙江省/杭州市"][2] == 30000
+    assert sorted(nodes) == sorted([  # blank trailing levels are no nodes of their own
+        "浙江省", "浙江省/宁波市", "浙江省/宁波市/鄞州区", "浙江省/杭州市", MISSING_LABEL,
+        "福建省", "福建省/福州市", "福建省/福州市/鼓楼区", "江苏省", "江苏省/南京市", "江苏省/南京市/鼓楼区",
+    ])
+    assert nodes[MISSING_LABEL] == ("", MISSING_LABEL, 4000)
+    # two 鼓楼区 in different cities stay apart
+    assert nodes["福建省/福州市/鼓楼区"][2] == 50000 and nodes["江苏省/南京市/鼓楼区"][2] == 800
+    roots = sum(v for p, _, v in nodes.values() if p == "")
+    assert roots == regions["value"].sum()
+    assert trace["branchvalues"] == "total"
+    custom = dict(zip(trace["ids"], trace["customdata"]))
+    assert custom["浙江省"][:3] == ["浙江省", "6.2万元", "province"]
+    assert custom["浙江省/宁波市/鄞州区"] == ["鄞州区", "1.2万元", "district", "浙江省 / 宁波市 / 鄞州区"]
+    assert "%{customdata[1]}" in trace["hovertemplate"]
+    assert_no_si_suffix(fig)
+
+
+def test_treemap_inner_blank_level_is_named():
+    frame = pd.DataFrame({"p": ["浙江省"], "c": [float("nan")], "d": ["鄞州区"], "v": [5]})
+    (trace,) = as_json(treemap(frame, ["p", "c", "d"], "v", title="t", unit="件"))["data"]
+    assert trace["ids"] == ["浙江省", f"浙江省/{MISSING_LABEL}", f"浙江省/{MISSING_LABEL}/鄞州区"]
+
+
+def test_treemap_refuses_negative_values(regions):
+    with pytest.raises(ValueError):
+        treemap(regions.assign(value=-regions["value"]), ["province"], "value", title="t", unit="元")
+
+
+def test_pie_share(returns):
+    fig = pie_share(returns, "sector", "value", title="占比", unit="份")
+    assert_outreach_look(fig)
+    (pie,) = as_json(fig)["data"]
+    assert pie["hole"] > 0
+    assert pie["labels"] == ["市场监管", "消委会", "烟草"]
+    assert sum(pie["values"]) == returns["value"].sum()
+    assert pie["customdata"][1] == ["消委会", "1.25万份"]
+    assert "%{customdata[1]}" in pie["hovertemplate"]
+    assert "4.75万份" in as_json(fig)["layout"]["annotations"][0]["text"]
+    assert_no_si_suffix(fig)
+
+
+@pytest.mark.parametrize("build", [
+    lambda df: bar_ranked(df, "agency", "value", title="t", unit="人"),
+    lambda df: bar_grouped(df, "year", "value", "sector", title="t", unit="人"),
+    lambda df: line_trend(df, "year", "value", title="t", unit="人"),
+    lambda df: pie_share(df, "sector", "value", title="t", unit="人"),
+    lambda df: treemap(df, ["sector", "agency"], "value", title="t", unit="人"),
+    lambda df: sunburst(df, ["sector", "agency"], "value", title="t", unit="人"),
+])
+def test_builders_draw_an_empty_figure_without_values(returns, build):
+    fig = build(returns.assign(value=float("nan")))
+    layout = as_json(fig)["layout"]
+    assert as_json(fig)["data"] == []
+    assert layout["annotations"][0]["text"] == "暂无数据"
+    assert layout["font"]["family"] == EXPECTED_FONT
+
+
+def test_builders_name_a_missing_column(returns):
+    with pytest.raises(KeyError, match="amount"):
+        bar_ranked(returns, "agency", "amount", title="t", unit="元")
+
+
+def test_empty_figure():
+    fig = empty_figure("没有符合条件的数据")
+    layout = as_json(fig)["layout"]
+    assert layout["annotations"][0]["text"] == "没有符合条件的数据"
+    assert layout["xaxis"]["visible"] is False
+    assert_outreach_look(fig)
+
+
+def test_chart_config():
+    config = chart_config('2024年"3·15"活动/受众:排名?')
+    assert config["displaylogo"] is False
+    assert config["toImageButtonOptions"] == {"format": "png", "scale": 3, "filename": "2024年3·15活动受众排名"}
+    assert config["locale"] == "zh-CN"
+    assert config["locales"]["zh-CN"]["dictionary"]["Download plot as a PNG"] == "下载图片(PNG)"
+    assert "http" not in json.dumps(config)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("受众排名", "受众排名"),
+    ("a<b>c|d*e", "abcde"),
+    ("  报表\t2024 ", "报表 2024"),
+    ("图表.png", "图表"),
+    ("...", "图表"),
+    ("", "图表"),
+    ("CON", "CON_"),
+    ("C:\\data\\x.png", "Cdatax"),
+])
+def test_safe_filename(name, expected):
+    assert safe_filename(name) == expected
