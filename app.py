@@ -16,16 +16,16 @@ from metrics.query import (
     filters_from_params,
     options,
 )
-from pages.common import facts, get_store
+from pages.common import facts, get_store, through_app
 
-st.set_page_config(page_title="3·15 活动数据看板", page_icon="📊", layout="wide")
+st.set_page_config(page_title="3·15 活动数据看板", page_icon=":material/dashboard:", layout="wide")
 
 _KEYS = {name: f"f_{name}" for name in (*LIST_FILTERS, *PLACE_FILTERS)}
 
 
 def _read_link(frame) -> None:
     """First run of a browser session: filters and language from the URL, bad values noted and dropped."""
-    params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
     st.session_state["lang"] = "en" if (params.get("lang") or [""])[0] == "en" else "zh"
     chosen, notes = filters_from_params(params, frame)
     for name in LIST_FILTERS:
@@ -34,6 +34,15 @@ def _read_link(frame) -> None:
         st.session_state[_KEYS[name]] = getattr(chosen, name) or ""
     st.session_state["link_notes"] = notes
     st.session_state["link_read"] = True
+
+
+def _reseed(saved: Filters) -> None:
+    """Widget values are dropped when a run ends without drawing them (a page run on its own);
+    the last filters, kept under a plain key, put them back."""
+    for name in LIST_FILTERS:
+        st.session_state.setdefault(_KEYS[name], list(getattr(saved, name)))
+    for name in PLACE_FILTERS:
+        st.session_state.setdefault(_KEYS[name], getattr(saved, name) or "")
 
 
 def _apply_pending() -> None:
@@ -75,7 +84,8 @@ def _sidebar(frame, lang: str) -> Filters:
     choices = options(frame, current)
     names = {"year": "filters.year", "sector": "filters.sector", "agency": "filters.agency",
              "theme": "filters.theme", "activity": "filters.activity"}
-    st.sidebar.multiselect(label(names["year"]), choices["year"], key=_KEYS["year"])
+    _keep_known("year", choices["year"])
+    st.sidebar.multiselect(label(names["year"]), choices["year"], key=_KEYS["year"], placeholder=label("filters.all"))
     for level in PLACE_FILTERS:
         available = choices[level]
         if st.session_state.get(_KEYS[level]) not in ("", *available):
@@ -87,12 +97,12 @@ def _sidebar(frame, lang: str) -> Filters:
                              on_change=_clear_lower, args=(level,))
     for name in ("sector", "agency", "theme", "activity"):
         _keep_known(name, choices[name])
-        st.sidebar.multiselect(label(names[name]), choices[name], key=_KEYS[name])
+        st.sidebar.multiselect(label(names[name]), choices[name], key=_KEYS[name], placeholder=label("filters.all"))
     from metrics.query import measure_of
 
     _keep_known("metric", choices["metric"])
     st.sidebar.multiselect(label("filters.metric"), choices["metric"], key=_KEYS["metric"],
-                           format_func=lambda k: measure_of(k).name(lang))
+                           format_func=lambda k: measure_of(k).name(lang), placeholder=label("filters.all"))
     st.sidebar.button(label("filters.clear"), on_click=_clear_all)
     return Filters(
         year=tuple(st.session_state[_KEYS["year"]]),
@@ -112,10 +122,12 @@ def _keep_known(name: str, available: list) -> None:
 
 
 def main() -> None:
+    through_app()
     get_store()
     frame = facts().frame
     if not st.session_state.get("link_read"):
         _read_link(frame)
+    _reseed(st.session_state.get("filters", Filters()))
     _apply_pending()
     lang_choice = st.sidebar.radio(_t("app.lang", "zh"), ["中文", "English"], horizontal=True,
                                    index=1 if st.session_state.get("lang") == "en" else 0)
@@ -133,14 +145,14 @@ def main() -> None:
     st.sidebar.caption(_t("filters.link", lang))
 
     pages = [
-        st.Page("pages/overview.py", title=_t("nav.overview", lang), icon="📊", url_path="overview", default=True),
-        st.Page("pages/upload.py", title=_t("nav.upload", lang), icon="📤", url_path="upload"),
-        st.Page("pages/agencies.py", title=_t("nav.agencies", lang), icon="🏢", url_path="agencies"),
-        st.Page("pages/themes.py", title=_t("nav.themes", lang), icon="🎯", url_path="themes"),
-        st.Page("pages/regions.py", title=_t("nav.regions", lang), icon="🗺️", url_path="regions"),
-        st.Page("pages/trends.py", title=_t("nav.trends", lang), icon="📈", url_path="trends"),
-        st.Page("pages/details.py", title=_t("nav.details", lang), icon="📄", url_path="details"),
-        st.Page("pages/quality.py", title=_t("nav.quality", lang), icon="✅", url_path="quality"),
+        st.Page("pages/overview.py", title=_t("nav.overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page("pages/upload.py", title=_t("nav.upload", lang), icon=":material/upload_file:", url_path="upload"),
+        st.Page("pages/agencies.py", title=_t("nav.agencies", lang), icon=":material/apartment:", url_path="agencies"),
+        st.Page("pages/themes.py", title=_t("nav.themes", lang), icon=":material/campaign:", url_path="themes"),
+        st.Page("pages/regions.py", title=_t("nav.regions", lang), icon=":material/map:", url_path="regions"),
+        st.Page("pages/trends.py", title=_t("nav.trends", lang), icon=":material/trending_up:", url_path="trends"),
+        st.Page("pages/details.py", title=_t("nav.details", lang), icon=":material/table_rows:", url_path="details"),
+        st.Page("pages/quality.py", title=_t("nav.quality", lang), icon=":material/fact_check:", url_path="quality"),
     ]
     st.navigation(pages).run()
 

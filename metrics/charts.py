@@ -183,6 +183,8 @@ def bar_ranked(df: pd.DataFrame, label: str, value: str, *, title: str, unit: st
     fig = _figure([bar], title)
     category = {"type": "category", "autorange": "reversed" if horizontal else True}
     fig.update_layout({"yaxis" if horizontal else "xaxis": category, "showlegend": False})
+    if horizontal:  # bars keep their thickness: a 3-bar ranking is short, a 20-bar one tall
+        fig.update_layout(height=max(220, min(720, 110 + 30 * len(labels))))
     _value_axis(fig, "x" if horizontal else "y", values, unit, room=True)
     return fig
 

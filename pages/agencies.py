@@ -13,8 +13,11 @@ from pages.common import (
     show_chart,
     stop_if_empty,
     t,
+    through_app,
     view,
 )
+
+through_app()
 
 st.title(t("agencies.title"))
 frame = view()

@@ -14,6 +14,22 @@ from metrics.samples import load_samples
 from metrics.store import Store, resolve_url
 
 
+def through_app() -> None:
+    """Make sure every run goes through app.py's navigation (called first in app.py and every page).
+
+    Streamlit treats a folder named ``pages/`` beside the entry script as a v1 multipage app until
+    ``st.navigation`` has run once in the process. On a fresh server that first run either runs a
+    deep-linked page alone (``/regions?province=…``, no sidebar) or runs app.py under another script
+    hash, so the widgets change ids and the user's first choice is lost. Switching the flag off and
+    rerunning at once sends that first run through app.py, which resolves the same page by its URL.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
     return Store(url)
@@ -76,8 +92,8 @@ def show_chart(fig, name: str, *, key: str | None = None, select: bool = False):
     """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name); returns the selection."""
     config = chart_config(name)
     if select and key:
-        return st.plotly_chart(fig, config=config, key=key, on_select="rerun", selection_mode="points")
-    st.plotly_chart(fig, config=config, key=key)
+        return st.plotly_chart(fig, config=config, key=key, on_select="rerun", selection_mode="points", theme=None)
+    st.plotly_chart(fig, config=config, key=key, theme=None)
     return None
 
 

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from metrics.query import records_table
-from pages.common import get_store, lang, stop_if_empty, t, view
+from pages.common import get_store, lang, stop_if_empty, t, through_app, view
+
+through_app()
 
 SHOWN = 1000
 _COLUMN_KEYS = {"agency": "common.agency", "sector": "common.sector", "province": "common.province",

@@ -16,8 +16,11 @@ from pages.common import (
     show_chart,
     stop_if_empty,
     t,
+    through_app,
     view,
 )
+
+through_app()
 
 st.title(t("overview.title"))
 frame = view()
@@ -28,7 +31,7 @@ tiles = kpis(facts().frame, chosen)
 if tiles:
     year = tiles[0].year
     st.caption(t("overview.kpi_years") if len(chosen.year) > 1 else t("overview.kpi_year", year=year))
-    columns = st.columns(min(5, len(tiles)))
+    columns = st.columns(min(4, len(tiles)))
     for k, tile in enumerate(tiles):
         with columns[k % len(columns)]:
             st.metric(tile.measure.name(lang()), format_metric(tile.value, tile.measure.unit),
@@ -38,7 +41,6 @@ measure = pick_measure(frame, "overview_measure")
 name = measure.name(lang())
 left, right = st.columns(2)
 with left:
-    st.subheader(t("overview.by_sector"))
     by_sector = measure_totals(frame, measure.key, "sector")
     event = show_chart(charts.bar_ranked(by_sector, "sector", "value", title=f"{name} · {t('overview.by_sector')}",
                                          unit=measure.unit),
@@ -48,7 +50,6 @@ with left:
     numbers_table(by_sector, "sector", measure, t("common.sector"))
 with right:
     level = "district" if chosen.city else "city" if chosen.province else "province"
-    st.subheader(t("overview.by_region"))
     by_region = measure_totals(frame, measure.key, level)
     event = show_chart(charts.bar_ranked(by_region, level, "value", title=f"{name} · {t('overview.by_region')}",
                                          unit=measure.unit),
@@ -58,7 +59,6 @@ with right:
     numbers_table(by_region, level, measure, t(f"common.{level}"))
 st.caption(t("common.click_filter"))
 
-st.subheader(t("overview.by_year"))
 by_year = measure_totals(frame, measure.key, "year").sort_values("year")
 show_chart(charts.line_trend(by_year, "year", "value", title=f"{name} · {t('overview.by_year')}", unit=measure.unit),
            f"{name}_按年度", key="overview_year")

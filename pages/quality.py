@@ -5,7 +5,9 @@ import streamlit as st
 
 from metrics.fmt import format_cn
 from metrics.query import measure_of, missing_returns, outliers, resolved_exceeding
-from pages.common import filters, get_store, lang, stop_if_empty, t, view
+from pages.common import filters, get_store, lang, stop_if_empty, t, through_app, view
+
+through_app()
 
 st.title(t("quality.title"))
 store = get_store()

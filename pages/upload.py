@@ -9,7 +9,9 @@ from metrics.ingest import Overrides, ingest_bytes
 from metrics.issues import ISSUE_CODES
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
-from pages.common import get_store, lang, t
+from pages.common import get_store, lang, t, through_app
+
+through_app()
 
 SECTORS = ("", "市场监管", "消委会", "银行", "保险", "烟草", "海关/检验检疫", "司法", "公安", "乡镇街道", "行业协会",
            "企业", "其他")

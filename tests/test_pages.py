@@ -1,0 +1,266 @@
+"""Every page through AppTest on a real store, the numbers shown checked against plain SQL on that store.
+
+The SQL here is written independently of metrics/facts.py and metrics/query.py: it joins the narrow
+records table to its terms the long way and sums, as an auditor would.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from metrics.fmt import format_metric
+from metrics.ingest import Overrides
+from metrics.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
+FILES = ("city_summary.xlsx", "county_activities.xlsx", "gbk.csv", "legacy.xls", "vertical_form.xlsx",
+         "years_across.xlsx", "stacked_tables.xlsx", "problems.xlsx", "sheet_per_agency.xlsx")
+
+_SUMS = """
+SELECT {key} AS key, SUM(r.value) AS total
+FROM records r
+JOIN submissions s ON s.id = r.submission_id
+JOIN terms m ON m.id = r.metric_id
+LEFT JOIN terms ag ON ag.id = r.agency_id
+LEFT JOIN terms se ON se.id = r.sector_id
+LEFT JOIN terms th ON th.id = r.theme_id
+LEFT JOIN regions g ON g.id = r.region_id
+WHERE s.status = 'active' AND m.text = ? {where}
+GROUP BY {key}
+"""
+
+
+@pytest.fixture(autouse=True)
+def served_navigation(monkeypatch):
+    """Run as a served app does after its first run: st.navigation, not the pages/ folder, decides.
+
+    AppTest forgets that on every run, which makes pages.common.through_app rerun each time and
+    swallow button clicks; its first-run path is covered by the browser tests on a fresh server.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages") / "store.db"
+    store = Store(f"sqlite:///{path}")
+    for name in FILES:
+        # problems.xlsx states no year: the upload page's correction gives it one.
+        fix = Overrides(year=2023) if name == "problems.xlsx" else None
+        _, outcome = store.import_bytes((LAYOUTS / name).read_bytes(), name, who="测试", overrides=fix)
+        assert outcome.status == "imported", (name, outcome.message)
+    store.dispose()
+    return path
+
+
+@pytest.fixture
+def app(db, monkeypatch):
+    monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{db}")
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def sql_sums(db: Path, metric: str, key: str = "'all'", where: str = "", params: tuple = ()) -> dict:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(_SUMS.format(key=key, where=where), (metric, *params)).fetchall()
+    return {k: v for k, v in rows}
+
+
+def figures(at: AppTest) -> dict[str, dict]:
+    out = {}
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def bar_values(spec: dict) -> dict[str, float]:
+    bar = spec["data"][0]
+    labels = [c[0] for c in bar["customdata"]]
+    values = bar["x"] if bar.get("orientation") == "h" else bar["y"]
+    return dict(zip(labels, values))
+
+
+def latest_year(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT MAX(year) FROM records r JOIN submissions s ON s.id = r.submission_id "
+                            "WHERE s.status = 'active'").fetchone()[0]
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_overview_tiles_equal_sql_for_the_latest_year_with_change(app, db):
+    at = app.run()
+    no_exception(at)
+    year = latest_year(db)
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles, "no KPI tiles"
+    for label, metric, unit in (("开展活动", "events", "场"), ("发放宣传资料", "materials", "份"),
+                                ("受理投诉举报", "complaints_received", "件")):
+        now = sql_sums(db, metric, where="AND r.year = ?", params=(year,))
+        assert tiles[label][0] == format_metric(now.get("all", 0), unit)
+    before = sql_sums(db, "materials", where="AND r.year = ?", params=(year - 1,)).get("all")
+    if before:
+        now = sql_sums(db, "materials", where="AND r.year = ?", params=(year,))["all"]
+        change = (now - before) / before * 100
+        assert tiles["发放宣传资料"][1].lstrip("+−-").startswith(f"{abs(change):.1f}")
+
+
+def test_overview_sector_and_region_charts_equal_sql(app, db):
+    at = app.run()
+    figs = figures(at)
+    sector = next(spec for title, spec in figs.items() if "按系统" in title)
+    expected = sql_sums(db, "events", key="se.text")
+    assert bar_values(sector) == pytest.approx({k or "(未填写)": v for k, v in expected.items()})
+    region = next(spec for title, spec in figs.items() if "按地区" in title)
+    expected = sql_sums(db, "events", key="g.province")
+    assert bar_values(region) == pytest.approx({k or "(未填写)": v for k, v in expected.items()})
+    assert "万" in "".join(region["layout"]["xaxis"].get("ticktext", [])) or max(expected.values()) < 10000
+
+
+def test_link_with_filters_reopens_the_view_and_bad_values_are_noted(app, db):
+    year = latest_year(db)
+    app.query_params["year"] = str(year)
+    app.query_params["province"] = "浙江省"
+    app.query_params["agency"] = "不存在的单位"
+    at = app.run()
+    no_exception(at)
+    assert any("不存在的单位" in w.value for w in at.sidebar.warning)
+    tiles = {m.label: m.value for m in at.metric}
+    now = sql_sums(db, "events", where="AND r.year = ? AND g.province = ?", params=(year, "浙江省"))
+    assert tiles["开展活动"] == format_metric(now["all"], "场")
+    assert at.query_params["province"] == ["浙江省"] or at.query_params["province"] == "浙江省"
+
+
+def test_garbage_in_the_link_never_crashes(app):
+    for key, value in (("year", "二〇二四,;DROP"), ("city", "<script>"), ("metric", "nope"), ("lang", "xx")):
+        app.query_params[key] = value
+    at = app.run()
+    no_exception(at)
+    assert at.title[0].value == "总览"
+
+
+def test_agency_ranking_equals_sql(app, db):
+    at = app.run()
+    at.switch_page("pages/agencies.py").run()
+    no_exception(at)
+    ranking = next(spec for title, spec in figures(at).items() if "单位排名" in title)
+    expected = sorted(sql_sums(db, "events", key="ag.text").items(), key=lambda kv: -kv[1])[:20]
+    assert bar_values(ranking) == pytest.approx(dict(expected))
+
+
+def test_themes_page_counts_records_without_theme_as_unfilled(app, db):
+    at = app.run()
+    at.switch_page("pages/themes.py").run()
+    no_exception(at)
+    by_theme = next(spec for title, spec in figures(at).items() if "按主题" in title)
+    expected = {k or "(未填写)": v for k, v in sql_sums(db, "events", key="th.text").items()}
+    assert bar_values(by_theme) == pytest.approx(expected)
+
+
+def test_regions_page_ranks_provinces_and_drills_down(app, db):
+    at = app.run()
+    at.switch_page("pages/regions.py").run()
+    no_exception(at)
+    ranked = next(spec for title, spec in figures(at).items() if "排名" in title)
+    expected = {k or "(未填写)": v for k, v in sql_sums(db, "events", key="g.province").items()}
+    assert bar_values(ranked) == pytest.approx(expected)
+    tree = next(spec for title, spec in figures(at).items() if "分布" in title)["data"][0]
+    roots = {lab: v for lab, v, parent in zip(tree["labels"], tree["values"], tree["parents"]) if not parent}
+    assert roots == pytest.approx({k: v for k, v in expected.items() if k != "(未填写)"})
+    # Choosing a province in the sidebar (on the overview) and moving to this page ranks its cities.
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    province = at.selectbox(key="f_province")
+    province.select_index(province.options.index("浙江省")).run()
+    at.switch_page("pages/regions.py").run()
+    no_exception(at)
+    ranked = next(spec for title, spec in figures(at).items() if "排名" in title)
+    expected = sql_sums(db, "events", key="g.city", where="AND g.province = ?", params=("浙江省",))
+    assert bar_values(ranked) == pytest.approx({k or "(未填写)": v for k, v in expected.items()})
+
+
+def test_trends_by_year_equal_sql(app, db):
+    at = app.run()
+    at.switch_page("pages/trends.py").run()
+    no_exception(at)
+    line = next(spec for title, spec in figures(at).items() if "历年" in title)["data"][0]
+    got = {int(x): y for x, y in zip(line["x"], line["y"])}
+    assert got == pytest.approx({int(k): v for k, v in sql_sums(db, "events", key="r.year").items()})
+
+
+def test_quality_page_lists_every_open_issue(app, db):
+    at = app.run()
+    at.switch_page("pages/quality.py").run()
+    no_exception(at)
+    with sqlite3.connect(db) as conn:
+        counts = dict(conn.execute("SELECT level, COUNT(*) FROM issues i JOIN submissions s ON s.id = i.submission_id "
+                                   "WHERE s.status = 'active' GROUP BY level").fetchall())
+    labels = [tab.label for tab in at.tabs]
+    assert f"错误 ({counts.get('error', 0)})" in labels
+    assert f"警告 ({counts.get('warning', 0)})" in labels
+
+
+def test_details_page_counts_records_and_deletes_and_restores(app, db):
+    at = app.run()
+    at.switch_page("pages/details.py").run()
+    no_exception(at)
+    with sqlite3.connect(db) as conn:
+        total = conn.execute("SELECT COUNT(*) FROM records r JOIN submissions s ON s.id = r.submission_id "
+                             "WHERE s.status = 'active'").fetchone()[0]
+    assert any(f"{total:,} 条记录" in c.value for c in at.caption)
+    sources = at.dataframe[0].value["来源单元格"].tolist()
+    assert all("!" in s for s in sources)
+    picked = at.selectbox(key="details_pick").value
+    at.button(key="details_delete").click().run()
+    no_exception(at)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM submissions WHERE id = ?", (picked,)).fetchone()[0] == "deleted"
+    at.selectbox(key="details_pick").set_value(picked).run()
+    at.button(key="details_restore").click().run()
+    no_exception(at)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM submissions WHERE id = ?", (picked,)).fetchone()[0] == "active"
+
+
+def test_english_switch(app):
+    app.query_params["lang"] = "en"
+    at = app.run()
+    no_exception(at)
+    assert at.title[0].value == "Overview"
+
+
+def test_upload_preview_correct_and_import(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    monkeypatch.setenv("OUTREACH_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    no_exception(at)
+    data = (LAYOUTS / "county_activities.xlsx").read_bytes()
+    at.file_uploader(key="uploader").upload("county_activities.xlsx", data,
+                                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    no_exception(at)
+    assert any("新报表" in i.value for i in at.info)
+    at.button(key="upload_confirm").click().run()
+    no_exception(at)
+    store = Store(url)
+    subs = store.submissions()
+    assert [s["file_name"] for s in subs] == ["county_activities.xlsx"]
+    assert store.facts().frame["value"].sum() == pytest.approx(
+        sum(v for v in store.replay(subs[0]["id"]).totals().values()))
+    # The same file again is recognised, not stored twice.
+    assert any("已导入" in s.value for s in at.success)
+    assert len(store.facts()) == subs[0]["n_records"]
