@@ -37,6 +37,21 @@ def read(name: str, data: bytes, digest: str):
     return reads[key], overrides
 
 
+_PREVIEW_COLUMNS = {"agency": "common.agency", "sector": "common.sector", "province": "common.province",
+                    "city": "common.city", "district": "common.district", "year": "common.year",
+                    "date": "common.date", "theme": "common.theme", "activity": "common.activity",
+                    "metric": "common.measure", "value": "common.value", "unit": "common.unit", "raw": "common.raw",
+                    "source": "common.source"}
+
+
+def preview_table(result) -> pd.DataFrame:
+    """The first records as people read them: metric names, headers in the UI's language."""
+    frame = result.frame().head(PREVIEW_ROWS)
+    frame["metric"] = [catalog[m].en if lang() == "en" else catalog[m].zh for m in frame["metric"]]
+    frame["source"] = [s.split("/", 1)[-1] for s in frame["source"]]
+    return frame[list(_PREVIEW_COLUMNS)].rename(columns={k: t(v) for k, v in _PREVIEW_COLUMNS.items()})
+
+
 def show_issues(result) -> None:
     levels = ("error", "warning", "info")
     grouped = {lvl: [i for i in result.issues if i.level == lvl] for lvl in levels}
@@ -68,8 +83,8 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
                              if overrides.sector in SECTORS else 0, format_func=lambda s: s or t("upload.auto"))
         region = c.text_input(t("upload.region"), overrides.region or "")
         d, e, f = st.columns(3)
-        year = d.number_input(t("upload.year"), min_value=0, max_value=2100, step=1,
-                              value=int(overrides.year or 0), help=f"{t('upload.auto')}: 0 → {found['year']}")
+        year = d.number_input(t("upload.year"), min_value=1990, max_value=2100, step=1, value=overrides.year,
+                              placeholder=str(found["year"] or t("upload.auto")))
         themes = ["", *sorted(set(NATIONAL_THEMES.values()))]
         theme = e.selectbox(t("upload.theme"), themes, index=themes.index(overrides.theme)
                             if overrides.theme in themes else 0, format_func=lambda s: s or t("upload.auto"),
@@ -106,7 +121,8 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
                     else:
                         mapping.pop(letter, None)
             try:
-                fixes[digest] = corrected(overrides, agency=agency, sector=sector, region=region, year=int(year),
+                fixes[digest] = corrected(overrides, agency=agency, sector=sector, region=region,
+                                          year=int(year) if year else None,
                                           theme=theme or "", sheet=sheet, header_rows=header_rows, columns=mapping)
             except ValueError as exc:
                 st.error(str(exc))
@@ -116,7 +132,7 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
 
 def show_plan(plan) -> None:
     style = {"new": st.info, "replaces": st.warning, "duplicate": st.success, "refused": st.error}[plan.status]
-    style(f"{t('upload.plan')}:{plan.message}")
+    style(plan.message if plan.status == "refused" else f"{t('upload.plan')}:{plan.message}")
     if plan.diff:
         from metrics.fmt import format_metric
         from metrics.query import measure_of
@@ -140,7 +156,7 @@ for upload in files:
     data = upload.getvalue()
     digest = sha256_of(data)
     result, overrides = read(upload.name, data, digest)
-    with st.expander(f"📄 {upload.name}", expanded=len(files) <= 3 or not result.ok):
+    with st.expander(upload.name, expanded=len(files) <= 3 or not result.ok, icon=":material/description:"):
         if not result.ok:
             st.error(f"{t('upload.refused')}:{result.error}")
             continue
@@ -151,8 +167,7 @@ for upload in files:
         if plan.status in ("new", "replaces"):
             ready.append((upload.name, data, result, overrides))
         st.caption(t("upload.preview"))
-        preview = result.frame().head(PREVIEW_ROWS)
-        st.dataframe(preview, hide_index=True, width="stretch")
+        st.dataframe(preview_table(result), hide_index=True, width="stretch")
         st.caption(t("upload.issues"))
         show_issues(result)
         with st.container(border=True):

@@ -264,3 +264,46 @@ def test_upload_preview_correct_and_import(tmp_path, monkeypatch):
     # The same file again is recognised, not stored twice.
     assert any("已导入" in s.value for s in at.success)
     assert len(store.facts()) == subs[0]["n_records"]
+
+
+def test_upload_correction_rereads_then_imports(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'fix.db'}"
+    monkeypatch.setenv("OUTREACH_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="uploader").upload("problems.xlsx", (LAYOUTS / "problems.xlsx").read_bytes(),
+                                            "application/octet-stream").run()
+    no_exception(at)
+    # No year anywhere in the file: the store refuses it, the page says what to do.
+    assert any("找不到年度" in e.value for e in at.error)
+    assert at.button(key="upload_confirm").disabled
+    at.number_input[0].set_value(2023)
+    at.button[0].click().run()  # the form's 重新读取 (the only form button)
+    no_exception(at)
+    assert any("新报表" in i.value for i in at.info)
+    at.button(key="upload_confirm").click().run()
+    no_exception(at)
+    store = Store(url)
+    [sub] = store.submissions()
+    assert sub["years"] == "2023"
+    assert json.loads(sub["overrides"]) == {"year": 2023}
+    # The stored original replays to the same records with the stored correction.
+    assert store.replay(sub["id"]).totals() == pytest.approx(
+        dict(store.facts().frame.groupby("measure", observed=True)["value"].sum()))
+
+
+def test_empty_store_offers_the_samples(tmp_path, monkeypatch):
+    from metrics.samples import sample_files
+
+    if not sample_files():
+        pytest.skip("data/samples/ holds no returns yet")
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("OUTREACH_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    no_exception(at)
+    assert not at.metric
+    at.button(key="load_samples").click().run()
+    no_exception(at)
+    subs = Store(url).submissions()
+    assert len(subs) == len(sample_files())
+    assert at.metric, "the overview shows tiles once the samples are in"
