@@ -5,6 +5,7 @@ Pure pandas on categorical columns; every page calls these and shows what they r
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -316,26 +317,36 @@ def outliers(frame: pd.DataFrame, *, factor: float = 5.0) -> pd.DataFrame:
     """An agency's yearly total far from its other years (≥ factor × or ≤ 1/factor of their median).
 
     A 万 slip is a factor of 10,000; ordinary growth rarely passes 5×. Needs two other years to judge.
+    Worked on an agency-metric × year matrix, one column at a time, so a million records take
+    milliseconds.
     """
-    yearly = frame[frame["year"].to_numpy() >= 0].groupby(["agency", "measure", "year"], observed=True)["value"].sum()
+    columns = ["agency", "measure", "year", "value", "typical", "ratio"]
+    dated = frame[frame["year"].to_numpy() >= 0]
+    yearly = dated.groupby(["agency", "measure", "year"], observed=True)["value"].sum()
     if yearly.empty:
-        return _empty(["agency", "measure", "year", "value", "typical", "ratio"])
-    table = yearly.reset_index()
-    rows = []
-    for (agency, measure), group in table.groupby(["agency", "measure"], observed=True, sort=False):
-        if len(group) < 3:
-            continue
-        values = group["value"].to_numpy()
-        for k, (year, value) in enumerate(zip(group["year"].tolist(), values.tolist())):
-            others = np.delete(values, k)
-            typical = float(np.median(others))
-            if typical <= 0 or value <= 0:
-                continue
-            ratio = value / typical
-            if ratio >= factor or ratio <= 1 / factor:
-                rows.append({"agency": agency, "measure": measure, "year": int(year), "value": value,
-                             "typical": typical, "ratio": ratio})
-    out = pd.DataFrame(rows, columns=["agency", "measure", "year", "value", "typical", "ratio"])
+        return _empty(columns)
+    wide = yearly.unstack("year")
+    wide = wide[wide.notna().sum(axis=1).to_numpy() >= 3]
+    if wide.empty:
+        return _empty(columns)
+    values = wide.to_numpy(dtype=float)
+    parts = []
+    for j, year in enumerate(wide.columns):
+        others = np.delete(values, j, axis=1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            typical = np.nanmedian(others, axis=1)
+            ratio = values[:, j] / typical
+        flagged = (values[:, j] > 0) & (typical > 0) & ((ratio >= factor) | (ratio <= 1 / factor))
+        if flagged.any():
+            keys = wide.index[flagged]
+            parts.append(pd.DataFrame({"agency": keys.get_level_values(0).astype(object),
+                                       "measure": keys.get_level_values(1).astype(object), "year": int(year),
+                                       "value": values[flagged, j], "typical": typical[flagged],
+                                       "ratio": ratio[flagged]}))
+    if not parts:
+        return _empty(columns)
+    out = pd.concat(parts, ignore_index=True)
     return out.sort_values("ratio", key=lambda r: -np.abs(np.log(r)), kind="stable").reset_index(drop=True)
 
 

@@ -11,6 +11,7 @@ from pages.common import get_store, lang, stop_if_empty, t, through_app, view
 through_app()
 
 SHOWN = 1000
+LISTED = 200  # submissions listed at once; the search box finds the others
 _COLUMN_KEYS = {"agency": "common.agency", "sector": "common.sector", "province": "common.province",
                 "city": "common.city", "district": "common.district", "year": "common.year", "date": "common.date",
                 "theme": "common.theme", "activity": "common.activity", "metric": "common.measure",
@@ -48,7 +49,11 @@ else:
     stop_if_empty(frame) if not len(store.facts()) else st.info(t("common.no_match"))
 
 st.subheader(t("details.submissions"))
-subs = store.submissions()
+search = st.text_input(t("details.search"), key="details_search")
+subs = store.submissions(search=search, limit=LISTED)
+total = store.count_submissions(search=search)
+if total > len(subs):
+    st.caption(t("details.listed", n=len(subs), total=f"{total:,}"))
 if subs:
     listing = pd.DataFrame([{
         "#": s["id"], t("common.file"): s["file_name"], t("common.agency"): s["agency"], t("common.year"): s["years"],
