@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics.labels import LABELS
 from metrics.labels import t as _t
 from metrics.query import (
     LIST_FILTERS,
@@ -18,7 +19,7 @@ from metrics.query import (
 )
 from pages.common import facts, get_store, through_app
 
-st.set_page_config(page_title="3·15 活动数据看板", page_icon=":material/dashboard:", layout="wide")
+st.set_page_config(page_title=_t("app.title"), page_icon=":material/dashboard:", layout="wide")
 
 _KEYS = {name: f"f_{name}" for name in (*LIST_FILTERS, *PLACE_FILTERS)}
 
@@ -129,9 +130,9 @@ def main() -> None:
         _read_link(frame)
     _reseed(st.session_state.get("filters", Filters()))
     _apply_pending()
-    lang_choice = st.sidebar.radio(_t("app.lang", "zh"), ["中文", "English"], horizontal=True,
+    lang_choice = st.sidebar.radio(_t("app.lang", "zh"), list(LABELS["app.lang_names"]), horizontal=True,
                                    index=1 if st.session_state.get("lang") == "en" else 0)
-    lang = "en" if lang_choice == "English" else "zh"
+    lang = "en" if lang_choice == LABELS["app.lang_names"][1] else "zh"
     st.session_state["lang"] = lang
     for note in st.session_state.get("link_notes", []):
         st.sidebar.warning(note)

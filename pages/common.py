@@ -70,7 +70,7 @@ def stop_if_empty(frame: pd.DataFrame) -> None:
         return
     st.info(t("common.empty") + " " + t("common.or_upload"))
     if st.button(t("common.load_samples"), type="primary", help=t("common.samples_help"), key="load_samples"):
-        outcomes = load_samples(get_store(), who="示例")
+        outcomes = load_samples(get_store(), who=t("common.samples_who"))
         st.success(t("common.samples_done", n=sum(o.status == "imported" for o in outcomes)))
         st.rerun()
     st.stop()

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.query import records_table
-from pages.common import get_store, lang, stop_if_empty, t, through_app, view
+from pages.common import get_store, stop_if_empty, t, through_app, view
 
 through_app()
 
@@ -36,13 +36,13 @@ if len(frame):
         table = _headed(records_table(frame, store.record_texts()))
         st.session_state["details_csv"] = table.to_csv(index=False).encode("utf-8-sig")
         buffer = io.BytesIO()
-        table.head(1_048_575).to_excel(buffer, index=False, engine="xlsxwriter", sheet_name="明细")
+        table.head(1_048_575).to_excel(buffer, index=False, engine="xlsxwriter", sheet_name=t("details.sheet"))
         st.session_state["details_xlsx"] = buffer.getvalue()
     if "details_csv" in st.session_state:
         left, right = st.columns(2)
-        left.download_button(t("details.download_csv"), st.session_state["details_csv"], "3·15明细.csv",
+        left.download_button(t("details.download_csv"), st.session_state["details_csv"], t("details.file") + ".csv",
                              "text/csv", key="details_dl_csv")
-        right.download_button(t("details.download_xlsx"), st.session_state["details_xlsx"], "3·15明细.xlsx",
+        right.download_button(t("details.download_xlsx"), st.session_state["details_xlsx"], t("details.file") + ".xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key="details_dl_xlsx")
 else:
@@ -57,11 +57,11 @@ if total > len(subs):
 if subs:
     listing = pd.DataFrame([{
         "#": s["id"], t("common.file"): s["file_name"], t("common.agency"): s["agency"], t("common.year"): s["years"],
-        "记录" if lang() == "zh" else "Records": s["n_records"],
+        t("common.records"): s["n_records"],
         t("quality.level.error"): s["n_errors"], t("quality.level.warning"): s["n_warnings"],
-        "导入时间" if lang() == "zh" else "Imported at": s["imported_at"].replace("T", " ")[:19],
-        "上报人" if lang() == "zh" else "By": s["imported_by"],
-        "状态" if lang() == "zh" else "Status": t(f"details.status.{s['status']}"),
+        t("common.imported_at"): s["imported_at"].replace("T", " ")[:19],
+        t("common.who"): s["imported_by"],
+        t("common.status"): t(f"details.status.{s['status']}"),
     } for s in subs])
     st.dataframe(listing, hide_index=True, width="stretch")
     by_id = {s["id"]: s for s in subs}

@@ -44,7 +44,7 @@ with left:
     by_sector = measure_totals(frame, measure.key, "sector")
     event = show_chart(charts.bar_ranked(by_sector, "sector", "value", title=f"{name} · {t('overview.by_sector')}",
                                          unit=measure.unit),
-                       f"{name}_按系统", key="overview_sector", select=True)
+                       t("common.by_sector_file", name=name), key="overview_sector", select=True)
     if (value := clicked(event)) and value in set(by_sector["sector"]):
         filter_to("sector", value)
     numbers_table(by_sector, "sector", measure, t("common.sector"))
@@ -53,7 +53,7 @@ with right:
     by_region = measure_totals(frame, measure.key, level)
     event = show_chart(charts.bar_ranked(by_region, level, "value", title=f"{name} · {t('overview.by_region')}",
                                          unit=measure.unit),
-                       f"{name}_按地区", key="overview_region", select=True)
+                       t("common.by_region_file", name=name), key="overview_region", select=True)
     if (value := clicked(event)) and value in set(by_region[level]):
         filter_to(level, value)
     numbers_table(by_region, level, measure, t(f"common.{level}"))
@@ -61,5 +61,5 @@ st.caption(t("common.click_filter"))
 
 by_year = measure_totals(frame, measure.key, "year").sort_values("year")
 show_chart(charts.line_trend(by_year, "year", "value", title=f"{name} · {t('overview.by_year')}", unit=measure.unit),
-           f"{name}_按年度", key="overview_year")
+           t("common.by_year_file", name=name), key="overview_year")
 numbers_table(by_year, "year", measure, t("common.year"))

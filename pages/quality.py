@@ -28,9 +28,9 @@ for tab, level in zip(tabs, levels):
             st.write(t("quality.none"))
         else:
             st.dataframe(rows[["file_name", "location", "code", "value", "message"]].rename(columns={
-                "file_name": t("common.file"), "location": "位置" if lang() == "zh" else "Where",
-                "code": "代码" if lang() == "zh" else "Code", "value": t("common.raw"),
-                "message": "说明" if lang() == "zh" else "Message"}), hide_index=True, width="stretch")
+                "file_name": t("common.file"), "location": t("common.where"),
+                "code": t("common.code"), "value": t("common.raw"),
+                "message": t("common.message")}), hide_index=True, width="stretch")
 
 st.subheader(t("quality.resolved"))
 bad = resolved_exceeding(frame)
@@ -38,8 +38,8 @@ if bad.empty:
     st.write(t("quality.none"))
 else:
     st.dataframe(bad.rename(columns={"agency": t("common.agency"), "year": t("common.year"), "file": t("common.file"),
-                                     "received": "受理" if lang() == "zh" else "Received",
-                                     "resolved": "办结" if lang() == "zh" else "Resolved"}),
+                                     "received": t("quality.received"),
+                                     "resolved": t("quality.resolved_n")}),
                  hide_index=True, width="stretch")
 
 st.subheader(t("quality.totals"))
@@ -48,8 +48,8 @@ if mismatches.empty:
     st.write(t("quality.none"))
 else:
     st.dataframe(mismatches[["file_name", "location", "value", "message"]].rename(columns={
-        "file_name": t("common.file"), "location": "位置" if lang() == "zh" else "Where",
-        "value": t("common.raw"), "message": "说明" if lang() == "zh" else "Message"}),
+        "file_name": t("common.file"), "location": t("common.where"),
+        "value": t("common.raw"), "message": t("common.message")}),
         hide_index=True, width="stretch")
 
 st.subheader(t("quality.outliers"))
@@ -63,8 +63,8 @@ else:
     far["ratio"] = [f"{r:.1f}×" if r >= 1 else f"1/{1 / r:.0f}" for r in far["ratio"]]
     st.dataframe(far.rename(columns={"agency": t("common.agency"), "measure": t("common.measure"),
                                      "year": t("common.year"), "value": t("common.value"),
-                                     "typical": "其他年份中位数" if lang() == "zh" else "Median of other years",
-                                     "ratio": "倍数" if lang() == "zh" else "Ratio"}),
+                                     "typical": t("quality.typical"),
+                                     "ratio": t("quality.ratio")}),
                  hide_index=True, width="stretch")
 
 st.subheader(t("quality.missing"))

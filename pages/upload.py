@@ -5,6 +5,7 @@ import streamlit as st
 
 from metrics.catalog import default_catalog
 from metrics.dimensions import NATIONAL_THEMES
+from metrics.dimensions import SECTORS as DIMENSION_SECTORS
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.issues import ISSUE_CODES
 from metrics.review import corrected, read_columns
@@ -13,8 +14,7 @@ from pages.common import get_store, lang, t, through_app
 
 through_app()
 
-SECTORS = ("", "市场监管", "消委会", "银行", "保险", "烟草", "海关/检验检疫", "司法", "公安", "乡镇街道", "行业协会",
-           "企业", "其他")
+SECTORS = ("", *DIMENSION_SECTORS)
 PREVIEW_ROWS = 200
 
 st.title(t("upload.title"))
@@ -62,9 +62,9 @@ def show_issues(result) -> None:
                 st.write(t("quality.none"))
                 continue
             st.dataframe(pd.DataFrame([{
-                "位置" if lang() == "zh" else "Where": i.where, "问题" if lang() == "zh" else "Issue":
+                t("common.where"): i.where, t("common.issue"):
                 ISSUE_CODES[i.code][1] if i.code in ISSUE_CODES else i.code,
-                t("common.raw"): i.value, "说明" if lang() == "zh" else "Message": i.message}
+                t("common.raw"): i.value, t("common.message"): i.message}
                 for i in grouped[level]]), hide_index=True, width="stretch")
 
 
@@ -102,10 +102,10 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
             current = {letter: (t("upload.ignore") if m == "" else catalog[m].zh)
                        for letter, m in overrides.columns.items() if m == "" or m in catalog.metrics}
             table = pd.DataFrame({
-                "列" if lang() == "zh" else "Column": [c.letter for c in columns],
-                "读作" if lang() == "zh" else "Read as": [c.label if c.metric is None else catalog[c.metric].zh
+                t("upload.column"): [c.letter for c in columns],
+                t("upload.read_as"): [c.label if c.metric is None else catalog[c.metric].zh
                                                           for c in columns],
-                "指定" if lang() == "zh" else "Set to": [current.get(c.letter, t("upload.auto")) for c in columns],
+                t("upload.set_to"): [current.get(c.letter, t("upload.auto")) for c in columns],
             })
             edited = st.data_editor(table, hide_index=True, disabled=list(table.columns[:2]), width="stretch",
                                     column_config={table.columns[2]: st.column_config.SelectboxColumn(
@@ -184,7 +184,7 @@ if not ready and "upload_outcomes" not in st.session_state:
 
 if outcomes := st.session_state.get("upload_outcomes"):
     st.subheader(t("upload.result"))
-    st.dataframe(pd.DataFrame([{t("common.file"): o.file, "状态" if lang() == "zh" else "Status":
-                                t(f"upload.status.{o.status}"), "记录" if lang() == "zh" else "Records": o.records,
-                                "说明" if lang() == "zh" else "Message": o.message} for o in outcomes]),
+    st.dataframe(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
+                                t(f"upload.status.{o.status}"), t("common.records"): o.records,
+                                t("common.message"): o.message} for o in outcomes]),
                  hide_index=True, width="stretch")
