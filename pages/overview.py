@@ -31,7 +31,7 @@ tiles = kpis(facts().frame, chosen)
 if tiles:
     year = tiles[0].year
     st.caption(t("overview.kpi_years") if len(chosen.year) > 1 else t("overview.kpi_year", year=year))
-    columns = st.columns(min(4, len(tiles)))
+    columns = st.columns(min(3, len(tiles)))
     for k, tile in enumerate(tiles):
         with columns[k % len(columns)]:
             st.metric(tile.measure.name(lang()), format_metric(tile.value, tile.measure.unit),
