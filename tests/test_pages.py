@@ -307,3 +307,42 @@ def test_empty_store_offers_the_samples(tmp_path, monkeypatch):
     subs = Store(url).submissions()
     assert len(subs) == len(sample_files())
     assert at.metric, "the overview shows tiles once the samples are in"
+
+
+def _return(materials: int) -> bytes:
+    """A small county return of 鄞州区消保委 for 2024 whose 发放宣传资料 total is ``materials``."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["2024年“3·15”国际消费者权益日活动情况统计表"])
+    sheet.append(["填报单位:宁波市鄞州区消保委"])
+    sheet.append(["活动形式", "开展活动(场)", "发放宣传资料(份)"])
+    sheet.append(["进社区", 3, materials - 100])
+    sheet.append(["进校园", 2, 100])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_new_version_shows_its_differences_then_replaces_the_old(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'sup.db'}"
+    monkeypatch.setenv("OUTREACH_DB_URL", url)
+    store = Store(url)
+    _, first = store.import_bytes(_return(1000), "鄞州区2024.xlsx")
+    assert first.status == "imported"
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="uploader").upload("鄞州区2024(更正).xlsx", _return(1600), "application/octet-stream").run()
+    no_exception(at)
+    assert any("将替换" in w.value and "鄞州区2024.xlsx" in w.value for w in at.warning)
+    diff = next(d.value for d in at.dataframe if "原值" in d.value.columns)
+    row = diff[diff["指标"] == "发放宣传资料"].iloc[0]
+    assert (row["原值"], row["新值"], row["变化"]) == ("1,000份", "1,600份", "600份")
+    at.button(key="upload_confirm").click().run()
+    no_exception(at)
+    statuses = {s["file_name"]: s["status"] for s in store.submissions()}
+    assert statuses == {"鄞州区2024.xlsx": "superseded", "鄞州区2024(更正).xlsx": "active"}
+    assert store.facts().frame.query("metric == 'materials'")["value"].sum() == 1600
