@@ -7,39 +7,41 @@ lock serialises writers on every database, and readers reload their in-memory co
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import os
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import sqlalchemy as sa
 
+from metrics import intake
 from metrics.facts import Facts, FactsCache
 from metrics.ingest import Overrides, ingest_bytes
-from metrics.record import FileResult, RecordBatch
+from metrics.intake import Conflict, ImportOutcome, ImportPlan, sha256_of
+from metrics.record import FileResult
 from metrics.schema import (
-    RECORD_INSERT_COLUMNS,
     SCHEMA_VERSION,
-    TERM_COLUMNS,
     issues,
     metadata,
     originals,
     records,
-    regions,
     store_meta,
     submissions,
     terms,
 )
 
+# What pages and the CLI use; the plan and outcome types live in metrics.intake.
+__all__ = ["DATA_DIR", "DEFAULT_URL", "URL_VARIABLE", "Conflict", "ImportOutcome", "ImportPlan", "Store",
+           "overrides_from_json", "overrides_to_json", "resolve_url", "sha256_of"]
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_URL = f"sqlite:///{DATA_DIR / 'outreach.db'}"
 URL_VARIABLE = "OUTREACH_DB_URL"
 _CHUNK = 500
+# A bulk import writes every this many files or records, so memory stays flat however many come.
+_BULK_FILES, _BULK_RECORDS = 2_000, 200_000
 
 
 def resolve_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -48,10 +50,6 @@ def resolve_url(explicit: str | None = None, environ: Mapping[str, str] | None =
         return explicit
     env = os.environ if environ is None else environ
     return env.get(URL_VARIABLE) or DEFAULT_URL
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def overrides_to_json(overrides: Overrides | None) -> str:
@@ -73,49 +71,6 @@ def overrides_from_json(text: str) -> Overrides:
     return Overrides(**plain)
 
 
-class ImportRefused(ValueError):
-    """The store will not take this file; the message says why and what to do, in Chinese."""
-
-
-@dataclass
-class Conflict:
-    """An active submission sharing agency-year pairs with a new file."""
-
-    submission_id: int
-    file_name: str
-    imported_at: str
-    shared: int          # agency-year pairs in common
-    total: int           # the old submission's agency-year pairs
-
-    @property
-    def covered(self) -> bool:
-        """The new file reports everything the old one did: it replaces it."""
-        return self.shared == self.total
-
-
-@dataclass
-class ImportPlan:
-    """What confirming an upload would do, shown on the page before anything is written."""
-
-    file: str
-    status: str                    # "new" | "duplicate" | "replaces" | "refused"
-    message: str
-    duplicate_of: int | None = None
-    replaces: list[Conflict] = field(default_factory=list)
-    overlaps: list[Conflict] = field(default_factory=list)
-    diff: list[dict] = field(default_factory=list)   # measure, old, new
-
-
-@dataclass
-class ImportOutcome:
-    file: str
-    status: str                    # "imported" | "duplicate" | "refused"
-    message: str
-    submission_id: int | None = None
-    replaced: list[int] = field(default_factory=list)
-    records: int = 0
-
-
 class Store:
     """All reads and writes of submissions; pages and the CLI never touch SQL themselves."""
 
@@ -131,7 +86,10 @@ class Store:
 
     # ---- set-up -------------------------------------------------------------------------------
     def _create(self) -> None:
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.DatabaseError:  # another process created a table between the check and the CREATE
+            metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             have = {row.key for row in conn.execute(sa.select(store_meta.c.key))}
             for key, value in (("version", 0), ("schema", SCHEMA_VERSION)):
@@ -155,7 +113,10 @@ class Store:
     def plan(self, result: FileResult, data: bytes, overrides: Overrides | None = None) -> ImportPlan:
         """What importing this read would do (nothing is written)."""
         with self.engine.connect() as conn:
-            return self._plan(conn, result, data, overrides_to_json(overrides))
+            decision = intake.Planner(conn).decide(result, sha256_of(data), overrides_to_json(overrides))
+            old = [c.submission_id for c in decision.replaces]
+            diff = _diff(self._totals(conn, old), result.totals()) if old else []
+            return decision.plan(result.file, len(result.batch), diff)
 
     def import_result(self, result: FileResult, data: bytes, *, overrides: Overrides | None = None,
                       who: str = "", replace: bool = True) -> ImportOutcome:
@@ -164,26 +125,26 @@ class Store:
         The same bytes with the same corrections again → "duplicate". Active submissions whose every
         agency-year the new file also reports are marked superseded (``replace=False`` keeps them).
         """
+        (outcome,) = self.import_many([(result, data)], overrides=overrides, who=who, replace=replace)
+        return outcome
+
+    def import_many(self, items: Iterable[tuple[FileResult, bytes]], *, overrides: Overrides | None = None,
+                    who: str = "", replace: bool = True) -> list[ImportOutcome]:
+        """Store many read files in one transaction (bulk loads, the demo); all of them or none.
+
+        Each file is judged as ``import_result`` would, in order, so a later file may duplicate or
+        replace an earlier one of the same batch. Nothing written (all duplicate or refused) leaves
+        the version where it was.
+        """
         settings = overrides_to_json(overrides)
-        try:
-            with self._write() as conn:
-                plan = self._plan(conn, result, data, settings)
-                if plan.status == "refused":
-                    raise ImportRefused(plan.message)
-                if plan.status == "duplicate":
-                    conn.rollback()
-                    return ImportOutcome(result.file, "duplicate", plan.message, plan.duplicate_of)
-                new_id = self._insert(conn, result, data, settings, who)
-                replaced = [c.submission_id for c in plan.replaces] if replace else []
-                if replaced:
-                    conn.execute(submissions.update().where(submissions.c.id.in_(replaced))
-                                 .values(status="superseded", replaced_by=new_id, changed_at=_now()))
-        except ImportRefused as exc:
-            return ImportOutcome(result.file, "refused", str(exc))
-        message = f"已导入 {len(result.batch)} 条记录"
-        if replaced:
-            message += f",替换了之前导入的 {len(replaced)} 份报表(旧版本可在“明细”页恢复)"
-        return ImportOutcome(result.file, "imported", message, new_id, replaced, len(result.batch))
+        outcomes: list[ImportOutcome] = []
+        with self._write() as conn:
+            planner, ids = intake.Planner(conn), intake.Ids()
+            for chunk in _bulk_chunks(items):
+                outcomes += self._import_chunk(conn, planner, ids, chunk, settings, who, replace)
+            if not any(o.status == "imported" for o in outcomes):
+                conn.rollback()
+        return outcomes
 
     def import_bytes(self, data: bytes, name: str, *, overrides: Overrides | None = None, who: str = "",
                      replace: bool = True) -> tuple[FileResult, ImportOutcome]:
@@ -191,62 +152,29 @@ class Store:
         result = ingest_bytes(data, name, overrides=overrides or Overrides())
         return result, self.import_result(result, data, overrides=overrides, who=who, replace=replace)
 
-    def _plan(self, conn: sa.Connection, result: FileResult, data: bytes, settings: str) -> ImportPlan:
-        if not result.ok:
-            return ImportPlan(result.file, "refused", f"拒收:{result.error}")
-        refusal = _missing_dimensions(result)
-        if refusal:
-            return ImportPlan(result.file, "refused", refusal)
-        digest = sha256_of(data)
-        same = conn.execute(sa.select(submissions.c.id, submissions.c.overrides, submissions.c.status)
-                            .where(submissions.c.sha256 == digest, submissions.c.status != "deleted")
-                            .order_by(submissions.c.id)).all()
-        for row in same:
-            if row.overrides == settings:
-                return ImportPlan(result.file, "duplicate", f"已导入:与第 {row.id} 号报表内容相同,未重复导入",
-                                  duplicate_of=row.id)
-        conflicts = self._conflicts(conn, _pairs(result.batch))
-        # The same bytes read with other corrections replace their earlier reading whatever it held.
-        earlier = {row.id for row in same if row.status == "active"}
-        replaces = [c for c in conflicts if c.covered or c.submission_id in earlier]
-        replaces += [self._conflict_for(conn, i) for i in sorted(earlier - {c.submission_id for c in conflicts})]
-        overlaps = [c for c in conflicts if c not in replaces]
-        diff = _diff(self._totals(conn, [c.submission_id for c in replaces]), result.totals()) if replaces else []
-        if replaces:
-            names = "、".join(f"《{c.file_name}》" for c in replaces)
-            message = f"将替换之前导入的 {names}(同一单位、同一年度);旧版本保留,可恢复"
-            status = "replaces"
-        else:
-            message, status = f"新报表,{len(result.batch)} 条记录", "new"
-        if overlaps:
-            names = "、".join(f"《{c.file_name}》({c.shared} 个单位·年度)" for c in overlaps)
-            message += f"。注意:与 {names} 部分重复,两份都会计入,请确认没有重复上报"
-        return ImportPlan(result.file, status, message, None, replaces, overlaps, diff)
-
-    def _conflicts(self, conn: sa.Connection, pairs: set[tuple[str, int]]) -> list[Conflict]:
-        if not pairs:
-            return []
-        agency = terms.alias("agency")
-        names = sorted({a for a, _ in pairs})
-        years = sorted({y for _, y in pairs})
-        hits: Counter[int] = Counter()
-        for chunk in _chunks(names):
-            rows = conn.execute(
-                sa.select(records.c.submission_id, agency.c.text, records.c.year).distinct()
-                .join(agency, agency.c.id == records.c.agency_id)
-                .join(submissions, submissions.c.id == records.c.submission_id)
-                .where(submissions.c.status == "active", agency.c.text.in_(chunk), records.c.year.in_(years)))
-            for row in rows:
-                if (row.text, row.year) in pairs:
-                    hits[row.submission_id] += 1
-        return [self._conflict_for(conn, sub_id, shared) for sub_id, shared in sorted(hits.items())]
-
-    def _conflict_for(self, conn: sa.Connection, sub_id: int, shared: int | None = None) -> Conflict:
-        pairs = sa.select(records.c.agency_id, records.c.year).distinct().where(records.c.submission_id == sub_id)
-        total = conn.execute(sa.select(sa.func.count()).select_from(pairs.subquery())).scalar_one()
-        row = conn.execute(sa.select(submissions.c.file_name, submissions.c.imported_at)
-                           .where(submissions.c.id == sub_id)).one()
-        return Conflict(sub_id, row.file_name, row.imported_at, total if shared is None else shared, total)
+    def _import_chunk(self, conn: sa.Connection, planner: intake.Planner, ids: intake.Ids,
+                      chunk: list[tuple[FileResult, bytes]], settings: str, who: str,
+                      replace: bool) -> list[ImportOutcome]:
+        digests = [sha256_of(data) for _, data in chunk]
+        planner.prefetch(digests, {pair for result, _ in chunk if result.ok for pair in intake.pairs_of(result.batch)})
+        decided: list[tuple[FileResult, intake.Decision, intake.Pending | None]] = []
+        pending: list[intake.Pending] = []
+        for (result, data), digest in zip(chunk, digests):
+            decision = planner.decide(result, digest, settings)
+            item = None
+            if decision.status in ("new", "replaces"):
+                replaced = [c.submission_id for c in decision.replaces] if replace else []
+                item = intake.Pending(-1 - len(pending), result, data, digest, settings, who, intake.now(),
+                                      decision, replaced)
+                planner.admit(item.key, decision, digest, settings, result.file, item.imported_at, replaced)
+                pending.append(item)
+            decided.append((result, decision, item))
+        real = intake.write(conn, pending, ids)
+        planner.rename(real)
+        return [decision.renamed(real).outcome(result.file, real[item.key] if item else None,
+                                               len(result.batch) if item else 0,
+                                               [real.get(i, i) for i in item.replaced] if item else [])
+                for result, decision, item in decided]
 
     def _totals(self, conn: sa.Connection, sub_ids: list[int]) -> dict[str, float]:
         if not sub_ids:
@@ -264,39 +192,29 @@ class Store:
             out[key] = out.get(key, 0.0) + float(total)
         return out
 
-    def _insert(self, conn: sa.Connection, result: FileResult, data: bytes, settings: str, who: str) -> int:
-        digest = sha256_of(data)
-        if conn.execute(sa.select(originals.c.sha256).where(originals.c.sha256 == digest)).first() is None:
-            conn.execute(originals.insert().values(sha256=digest, size=len(data), data=data))
-        batch = result.batch
-        levels = Counter(i.level for i in result.issues)
-        agencies = Counter(a for a in batch.column("agency").tolist() if a)
-        years = sorted({int(y) for y in batch.column("year").tolist() if y is not None})
-        sub_id = conn.execute(submissions.insert().values(
-            file_name=result.file, sha256=digest, size=len(data), imported_at=_now(), imported_by=who,
-            status="active", agency=agencies.most_common(1)[0][0] if agencies else None,
-            years=",".join(map(str, years)), n_records=len(batch), n_errors=levels["error"],
-            n_warnings=levels["warning"], layouts=json.dumps(result.layouts, ensure_ascii=False),
-            overrides=settings)).inserted_primary_key[0]
-        rows = _record_rows(conn, sub_id, batch)
-        if rows:
-            marks = ", ".join([_placeholder(self.engine.dialect)] * len(RECORD_INSERT_COLUMNS))
-            quoted = ", ".join(self.engine.dialect.identifier_preparer.quote(c) for c in RECORD_INSERT_COLUMNS)
-            conn.exec_driver_sql(f"INSERT INTO records ({quoted}) VALUES ({marks})", rows)
-        if result.issues:
-            conn.execute(issues.insert(), [
-                {"submission_id": sub_id, "code": i.code, "level": i.level, "location": i.where,
-                 "value": i.value, "message": i.message} for i in result.issues])
-        return int(sub_id)
-
     # ---- the submissions list -----------------------------------------------------------------
-    def submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted")) -> list[dict]:
-        """Submissions, newest first, as plain dicts."""
+    def submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
+                    search: str | None = None, limit: int | None = None) -> list[dict]:
+        """Submissions, newest first, as plain dicts; ``search`` matches file name or agency."""
+        query = self._submissions_query(statuses, search).order_by(submissions.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(*[c for c in submissions.c])
-                                .where(submissions.c.status.in_(list(statuses)))
-                                .order_by(submissions.c.id.desc()))
-            return [dict(row._mapping) for row in rows]
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def count_submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
+                          search: str | None = None) -> int:
+        query = self._submissions_query(statuses, search).with_only_columns(sa.func.count())
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @staticmethod
+    def _submissions_query(statuses: Iterable[str], search: str | None) -> sa.Select:
+        query = sa.select(*[c for c in submissions.c]).where(submissions.c.status.in_(list(statuses)))
+        if search and search.strip():
+            pattern = f"%{search.strip()}%"
+            query = query.where(sa.or_(submissions.c.file_name.like(pattern), submissions.c.agency.like(pattern)))
+        return query
 
     def submission(self, sub_id: int) -> dict | None:
         with self.engine.connect() as conn:
@@ -311,35 +229,50 @@ class Store:
     def restore(self, sub_id: int) -> list[int]:
         """Make a deleted or superseded submission active again; the version that replaced it steps back.
 
-        Returns the ids that were superseded by the restore.
+        So does any other active submission whose every agency-year this one reports (as on import),
+        so a restore never makes the same unit's year count twice. Returns the ids that stepped back.
         """
         with self._write() as conn:
             row = conn.execute(sa.select(submissions.c.status, submissions.c.replaced_by)
                                .where(submissions.c.id == sub_id)).first()
             if row is None:
                 raise KeyError(f"没有第 {sub_id} 号报表")
-            stepped_back = []
-            successor = row.replaced_by
-            seen = set()
-            while successor is not None and successor not in seen:  # follow the chain to the live version
-                seen.add(successor)
-                nxt = conn.execute(sa.select(submissions.c.status, submissions.c.replaced_by)
-                                   .where(submissions.c.id == successor)).first()
-                if nxt is None:
-                    break
-                if nxt.status == "active":
-                    conn.execute(submissions.update().where(submissions.c.id == successor)
-                                 .values(status="superseded", replaced_by=sub_id, changed_at=_now()))
-                    stepped_back.append(successor)
-                    break
-                successor = nxt.replaced_by
+            conflicts = intake.Planner(conn).conflicts(self._stored_pairs(conn, sub_id))
+            stepped_back = {c.submission_id for c in conflicts if c.covered and c.submission_id != sub_id}
+            live = self._live_successor(conn, row.replaced_by)
+            if live is not None and live != sub_id:
+                stepped_back.add(live)
+            if stepped_back:
+                conn.execute(submissions.update().where(submissions.c.id.in_(sorted(stepped_back)))
+                             .values(status="superseded", replaced_by=sub_id, changed_at=intake.now()))
             conn.execute(submissions.update().where(submissions.c.id == sub_id)
-                         .values(status="active", replaced_by=None, changed_at=_now()))
-            return stepped_back
+                         .values(status="active", replaced_by=None, changed_at=intake.now()))
+            return sorted(stepped_back)
+
+    def _live_successor(self, conn: sa.Connection, successor: int | None) -> int | None:
+        """Follow ``replaced_by`` to the version in use now, if it is still active."""
+        seen: set[int] = set()
+        while successor is not None and successor not in seen:
+            seen.add(successor)
+            row = conn.execute(sa.select(submissions.c.status, submissions.c.replaced_by)
+                               .where(submissions.c.id == successor)).first()
+            if row is None:
+                return None
+            if row.status == "active":
+                return successor
+            successor = row.replaced_by
+        return None
+
+    def _stored_pairs(self, conn: sa.Connection, sub_id: int) -> set[tuple[str, int]]:
+        agency = terms.alias("agency")
+        rows = conn.execute(sa.select(agency.c.text, records.c.year).distinct()
+                            .join(agency, agency.c.id == records.c.agency_id)
+                            .where(records.c.submission_id == sub_id, records.c.year.is_not(None)))
+        return {(text, int(year)) for text, year in rows}
 
     def _set_status(self, conn: sa.Connection, sub_id: int, status: str) -> None:
         done = conn.execute(submissions.update().where(submissions.c.id == sub_id)
-                            .values(status=status, changed_at=_now())).rowcount
+                            .values(status=status, changed_at=intake.now())).rowcount
         if not done:
             raise KeyError(f"没有第 {sub_id} 号报表")
 
@@ -370,6 +303,14 @@ class Store:
             query = query.where(submissions.c.status == "active")
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    def record_texts(self) -> dict[int, tuple[str | None, str | None]]:
+        """record id → (raw cell text, approx) for every active record (for downloads)."""
+        query = (sa.select(records.c.id, records.c.raw, records.c.approx)
+                 .join(submissions, submissions.c.id == records.c.submission_id)
+                 .where(submissions.c.status == "active"))
+        with self.engine.connect() as conn:
+            return {row.id: (row.raw, row.approx) for row in conn.execute(query)}
 
     def record_details(self, record_ids: Iterable[int]) -> dict[int, tuple[str | None, str | None]]:
         """record id → (raw cell text, approx) for the rows a page shows."""
@@ -426,99 +367,25 @@ def _make_engine(url: str) -> sa.Engine:
     return engine
 
 
-def _placeholder(dialect: sa.Dialect) -> str:
-    return "?" if dialect.paramstyle == "qmark" else "%s"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def _missing_dimensions(result: FileResult) -> str | None:
-    batch = result.batch
-    if not len(batch):
-        return "拒收:文件中没有读到任何数字记录"
-    no_year = int(sum(y is None for y in batch.coded("year").decode()))
-    no_agency = int(sum(not a for a in batch.coded("agency").decode()))
-    parts = []
-    if no_year:
-        parts.append(f"{no_year} 条记录找不到年度(请在“更正”里填写年度,或在文件名/标题中写明)")
-    if no_agency:
-        parts.append(f"{no_agency} 条记录找不到填报单位(请在“更正”里填写单位)")
-    return "拒收:" + ";".join(parts) if parts else None
-
-
-def _pairs(batch: RecordBatch) -> set[tuple[str, int]]:
-    return {(a, int(y)) for a, y in zip(batch.column("agency").tolist(), batch.column("year").tolist())
-            if a and y is not None}
-
-
 def _diff(old: dict[str, float], new: dict[str, float | int]) -> list[dict]:
     keys = sorted(set(old) | set(new))
     return [{"measure": k, "old": float(old.get(k, 0.0)), "new": float(new.get(k, 0.0))} for k in keys
-            if abs(old.get(k, 0.0) - new.get(k, 0.0)) > 1e-9]
+            if not math.isclose(old.get(k, 0.0), new.get(k, 0.0), rel_tol=1e-9, abs_tol=1e-9)]
 
 
-def _term_ids(conn: sa.Connection, kind: str, texts: list[str]) -> dict[str, int]:
-    """Ids of these texts of one kind, adding the new ones."""
-    found: dict[str, int] = {}
-    for chunk in _chunks(texts):
-        for row in conn.execute(sa.select(terms.c.id, terms.c.text)
-                                .where(terms.c.kind == kind, terms.c.text.in_(chunk))):
-            found[row.text] = row.id
-    missing = [t for t in texts if t not in found]
-    if missing:
-        conn.execute(terms.insert(), [{"kind": kind, "text": t} for t in missing])
-        for chunk in _chunks(missing):
-            for row in conn.execute(sa.select(terms.c.id, terms.c.text)
-                                    .where(terms.c.kind == kind, terms.c.text.in_(chunk))):
-                found[row.text] = row.id
-    return found
-
-
-def _region_ids(conn: sa.Connection, keys: list[tuple[str, str, str, str]]) -> dict[tuple, int]:
-    found: dict[tuple, int] = {}
-    for province in sorted({k[0] for k in keys}):
-        for row in conn.execute(sa.select(regions).where(regions.c.province == province)):
-            found[(row.province, row.city, row.district, row.adcode)] = row.id
-    missing = [k for k in keys if k not in found]
-    if missing:
-        conn.execute(regions.insert(), [dict(zip(("province", "city", "district", "adcode"), k)) for k in missing])
-        return _region_ids(conn, keys)
-    return found
-
-
-def _coded_ids(conn: sa.Connection, batch: RecordBatch, column: str, kind: str) -> list[int | None]:
-    coded = batch.coded(column)
-    texts = [None if v is None else str(v) for v in coded.values.tolist()]
-    ids = _term_ids(conn, kind, sorted({t for t in texts if t}))
-    lookup = np.array([ids[t] if t else -1 for t in texts] or [-1], dtype=np.int64)
-    out = lookup[coded.codes]
-    return [None if v < 0 else v for v in out.tolist()]
-
-
-def _record_rows(conn: sa.Connection, sub_id: int, batch: RecordBatch) -> list[tuple]:
-    n = len(batch)
-    if not n:
-        return []
-    cols: dict[str, list] = {"submission_id": [sub_id] * n}
-    for column, kind in TERM_COLUMNS.items():
-        cols[column] = _coded_ids(conn, batch, kind, kind)
-    places = list(zip(*[[("" if v is None else str(v)) for v in batch.column(c).tolist()]
-                        for c in ("province", "city", "district", "adcode")]))
-    distinct = sorted(set(places))
-    region_of = _region_ids(conn, [p for p in distinct if any(p)])
-    cols["region_id"] = [region_of.get(p) if any(p) else None for p in places]
-    cols["value"] = [float(v) for v in batch.column("value").tolist()]
-    cols["year"] = [None if y is None else int(y) for y in batch.column("year").tolist()]
-    cols["date"] = [None if d is None else str(d) for d in batch.column("date").tolist()]
-    cols["approx"] = batch.column("approx").tolist()
-    cols["raw"] = batch.raw_text()
-    cols["row"] = [int(r) for r in batch.column("row").tolist()]
-    cols["col"] = [int(c) for c in batch.column("col").tolist()]
-    return list(zip(*[cols[c] for c in RECORD_INSERT_COLUMNS]))
+def _bulk_chunks(items: Iterable[tuple[FileResult, bytes]]) -> Iterator[list[tuple[FileResult, bytes]]]:
+    chunk: list[tuple[FileResult, bytes]] = []
+    size = 0
+    for result, data in items:
+        chunk.append((result, data))
+        size += len(result.batch)
+        if len(chunk) >= _BULK_FILES or size >= _BULK_RECORDS:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
