@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from metrics import intake
+from metrics import intake, writer
 from metrics.facts import Facts, FactsCache
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.intake import Conflict, ImportOutcome, ImportPlan, sha256_of
@@ -39,7 +39,6 @@ __all__ = ["DATA_DIR", "DEFAULT_URL", "URL_VARIABLE", "Conflict", "ImportOutcome
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_URL = f"sqlite:///{DATA_DIR / 'outreach.db'}"
 URL_VARIABLE = "OUTREACH_DB_URL"
-_CHUNK = 500
 # A bulk import writes every this many files or records, so memory stays flat however many come.
 _BULK_FILES, _BULK_RECORDS = 2_000, 200_000
 
@@ -139,7 +138,7 @@ class Store:
         settings = overrides_to_json(overrides)
         outcomes: list[ImportOutcome] = []
         with self._write() as conn:
-            planner, ids = intake.Planner(conn), intake.Ids()
+            planner, ids = intake.Planner(conn), writer.Ids()
             for chunk in _bulk_chunks(items):
                 outcomes += self._import_chunk(conn, planner, ids, chunk, settings, who, replace)
             if not any(o.status == "imported" for o in outcomes):
@@ -152,24 +151,23 @@ class Store:
         result = ingest_bytes(data, name, overrides=overrides or Overrides())
         return result, self.import_result(result, data, overrides=overrides, who=who, replace=replace)
 
-    def _import_chunk(self, conn: sa.Connection, planner: intake.Planner, ids: intake.Ids,
+    def _import_chunk(self, conn: sa.Connection, planner: intake.Planner, ids: writer.Ids,
                       chunk: list[tuple[FileResult, bytes]], settings: str, who: str,
                       replace: bool) -> list[ImportOutcome]:
         digests = [sha256_of(data) for _, data in chunk]
         planner.prefetch(digests, {pair for result, _ in chunk if result.ok for pair in intake.pairs_of(result.batch)})
-        decided: list[tuple[FileResult, intake.Decision, intake.Pending | None]] = []
-        pending: list[intake.Pending] = []
+        decided: list[tuple[FileResult, intake.Decision, writer.Pending | None]] = []
+        pending: list[writer.Pending] = []
         for (result, data), digest in zip(chunk, digests):
             decision = planner.decide(result, digest, settings)
             item = None
             if decision.status in ("new", "replaces"):
                 replaced = [c.submission_id for c in decision.replaces] if replace else []
-                item = intake.Pending(-1 - len(pending), result, data, digest, settings, who, intake.now(),
-                                      decision, replaced)
+                item = writer.Pending(-1 - len(pending), result, data, digest, settings, who, intake.now(), replaced)
                 planner.admit(item.key, decision, digest, settings, result.file, item.imported_at, replaced)
                 pending.append(item)
             decided.append((result, decision, item))
-        real = intake.write(conn, pending, ids)
+        real = writer.write(conn, pending, ids)
         planner.rename(real)
         return [decision.renamed(real).outcome(result.file, real[item.key] if item else None,
                                                len(result.batch) if item else 0,
@@ -317,7 +315,7 @@ class Store:
         ids = [int(i) for i in record_ids]
         out: dict[int, tuple[str | None, str | None]] = {}
         with self.engine.connect() as conn:
-            for chunk in _chunks(ids):
+            for chunk in intake.chunks(ids):
                 for row in conn.execute(sa.select(records.c.id, records.c.raw, records.c.approx)
                                         .where(records.c.id.in_(chunk))):
                     out[row.id] = (row.raw, row.approx)
@@ -365,11 +363,6 @@ def _make_engine(url: str) -> sa.Engine:
         cursor.close()
 
     return engine
-
-
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _diff(old: dict[str, float], new: dict[str, float | int]) -> list[dict]:

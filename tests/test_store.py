@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from metrics import intake
+from metrics import writer
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.record import FileResult
 from metrics.schema import metadata
@@ -310,14 +310,14 @@ def test_refused_files_write_nothing(store):
 
 def _slow_insert(monkeypatch) -> None:
     """Hold every import's write transaction open a little, so two threads really collide."""
-    real = intake.write
+    real = writer.write
 
     def slow(*args, **kwargs):
         written = real(*args, **kwargs)
         time.sleep(0.3)
         return written
 
-    monkeypatch.setattr(intake, "write", slow)
+    monkeypatch.setattr(writer, "write", slow)
 
 
 def _in_threads(jobs) -> list:
