@@ -388,6 +388,7 @@ def test_facts_reload_after_a_write_and_only_then(store_url):
     store.import_result(result, data)
     loaded = store.facts()
     assert loaded is not empty and len(loaded) == 36 and loaded.version == store.version()
+    assert loaded.frame["id"].is_monotonic_increasing and loaded.frame["id"].is_unique
     assert store.facts() is loaded
     store.import_result(result, data)  # duplicate: nothing written
     store.import_result(ingest_bytes(b"", "empty.xlsx"), b"")  # refused: nothing written
@@ -399,7 +400,10 @@ def test_facts_reload_after_a_write_and_only_then(store_url):
     other.dispose()
 
 
-def test_import_many_in_one_transaction(store):
+@pytest.mark.parametrize("files_per_write", [1, 2, 2000])
+def test_import_many_in_one_transaction(store, monkeypatch, files_per_write):
+    """Small write batches make later files meet earlier ones already written (ids no longer provisional)."""
+    monkeypatch.setattr("metrics.store._BULK_FILES", files_per_write)
     v1, v2 = make_return(YINZHOU_V1), make_return(YINZHOU_V2)
     city_result, city_data = fixture("city_summary.xlsx")
     version = store.version()
@@ -412,10 +416,29 @@ def test_import_many_in_one_transaction(store):
     ], who="演示")
     assert [o.status for o in outcomes] == ["imported", "imported", "imported", "duplicate", "refused"]
     assert outcomes[1].replaced == [outcomes[0].submission_id]
+    assert outcomes[3].submission_id == outcomes[0].submission_id and "已被新版本替换" in outcomes[3].message
+    assert [(c.submission_id, c.shared, c.total) for c in outcomes[2].overlaps] == [(outcomes[1].submission_id, 1, 6)]
+    assert store.submission(outcomes[0].submission_id)["replaced_by"] == outcomes[1].submission_id
     assert store.version() == version + 1
     assert len(store.facts()) == 36 + 3
     assert {s["imported_by"] for s in store.submissions()} == {"演示"}
     assert counts(store)["originals"] == 3
+
+
+@pytest.mark.parametrize("files_per_write", [1, 2000])
+def test_import_many_chain_of_versions(store, monkeypatch, files_per_write):
+    monkeypatch.setattr("metrics.store._BULK_FILES", files_per_write)
+    versions = [make_return([("鄞州区消保委", events, 3000, 150)]) for events in (10, 11, 12)]
+    first = store.import_result(read(versions[0], "v0.xlsx"), versions[0]).submission_id
+    outcomes = store.import_many([(read(data, f"v{k}.xlsx"), data) for k, data in enumerate(versions)])
+    assert [o.status for o in outcomes] == ["duplicate", "imported", "imported"]
+    v1, v2 = outcomes[1].submission_id, outcomes[2].submission_id
+    assert (outcomes[1].replaced, outcomes[2].replaced) == ([first], [v1])
+    assert [(status(store, i), store.submission(i)["replaced_by"]) for i in (first, v1, v2)] == [
+        ("superseded", v1), ("superseded", v2), ("active", None)]
+    assert totals(store)["events"] == 12
+    assert store.restore(first) == [v2]
+    assert totals(store)["events"] == 10
 
 
 def test_import_many_is_all_or_nothing(store):
