@@ -1,0 +1,418 @@
+"""The dashboard in a real browser: Debian's Chromium through Playwright, a real `streamlit run` server,
+a real SQLite file.
+
+Every number the page shows is checked against plain SQL on that file (records joined to their terms,
+regions and active submissions the long way), written independently of metrics/facts.py and
+metrics/query.py. Every wait is for an element or a value, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+
+from metrics.fmt import format_metric
+from metrics.ingest import ingest_file
+from metrics.samples import sample_files
+from metrics.store import Store
+
+CHROMIUM = Path("/usr/bin/chromium")
+NEED_CHROMIUM = "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    pytest.skip(f"{NEED_CHROMIUM} and playwright (pip install -r requirements-dev.txt)", allow_module_level=True)
+if not CHROMIUM.exists():  # pragma: no cover - depends on the machine
+    pytest.skip(NEED_CHROMIUM, allow_module_level=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
+# Stored before the server starts; the latest year is 2024, so uploading county_activities.xlsx (2024,
+# 河南省, not in the seed) moves the overview's tiles.
+SEED = ("city_summary.xlsx", "gbk.csv", "long_table.csv", "legacy.xls", "years_across.xlsx", "merged_agency.xlsx",
+        "stacked_tables.xlsx")
+UPLOAD = LAYOUTS / "county_activities.xlsx"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT = 30_000  # ms: a cold server on a 2-core machine first shows an empty main area
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+_SUM = """
+SELECT SUM(r.value)
+FROM records r
+JOIN submissions s ON s.id = r.submission_id
+JOIN terms m ON m.id = r.metric_id AND m.kind = 'metric'
+LEFT JOIN regions g ON g.id = r.region_id
+WHERE s.status = 'active' AND m.text = ? AND r.year = ? {where}
+"""
+_LATEST = """
+SELECT MAX(r.year)
+FROM records r
+JOIN submissions s ON s.id = r.submission_id
+LEFT JOIN regions g ON g.id = r.region_id
+WHERE s.status = 'active' AND r.year IS NOT NULL {where}
+"""
+
+
+def sql_sum(db: Path, metric: str, year: int, province: str | None = None) -> float:
+    where, params = ("AND g.province = ?", (province,)) if province else ("", ())
+    with sqlite3.connect(db) as conn:
+        return conn.execute(_SUM.format(where=where), (metric, year, *params)).fetchone()[0] or 0.0
+
+
+def sql_latest_year(db: Path, province: str | None = None) -> int:
+    """The overview's tiles show the latest year of the view (ignoring a year filter)."""
+    where, params = ("AND g.province = ?", (province,)) if province else ("", ())
+    with sqlite3.connect(db) as conn:
+        return conn.execute(_LATEST.format(where=where), params).fetchone()[0]
+
+
+def sql_cities(db: Path, province: str) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT DISTINCT g.city FROM records r JOIN submissions s ON s.id = r.submission_id "
+                            "JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' AND g.province = ? "
+                            "AND g.city != ''", (province,)).fetchall()
+    return {city for (city,) in rows}
+
+
+# ---- a real server ----------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(db: Path, log: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over the SQLite file `db`; yields its base URL once
+    /_stcore/health answers, and always ends its whole process group."""
+    port = _free_port()
+    env = {**os.environ, "OUTREACH_DB_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except (urllib.error.URLError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not answer in 30 s:\n{log.read_text(errors='replace')}")
+                time.sleep(0.1)  # polling the port, not waiting for the page
+            yield url
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def seeded_store(path: Path, names: tuple[str, ...]) -> Path:
+    store = Store(f"sqlite:///{path}")
+    for name in names:
+        _, outcome = store.import_bytes((LAYOUTS / name).read_bytes(), name, who="测试")
+        assert outcome.status == "imported", (name, outcome.message)
+    store.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> Path:
+    return seeded_store(tmp_path_factory.mktemp("browser") / "store.db", SEED)
+
+
+@pytest.fixture(scope="module")
+def server(db) -> Iterator[str]:
+    with serve(db, db.with_name("server.log")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        expect.set_options(timeout=TIMEOUT)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Pages in fresh browser contexts (a fresh Streamlit session each), closed after the test."""
+    contexts = []
+
+    def make() -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                                      accept_downloads=True)
+        context.set_default_timeout(TIMEOUT)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page) -> Page:
+    return new_page()
+
+
+# ---- what the page shows ----------------------------------------------------------------------
+
+def sidebar(page: Page):
+    return page.get_by_test_id("stSidebar")
+
+
+def tile(page: Page, label: str):
+    """The value of the KPI tile (st.metric) labelled exactly `label`."""
+    box = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    return box.get_by_test_id("stMetricValue")
+
+
+def kpi_year(page: Page) -> int:
+    """The year the tiles show, from the caption "2024 年,与上一年相比"."""
+    caption = page.get_by_test_id("stCaptionContainer").filter(has_text="与上一年相比")
+    expect(caption).to_have_count(1)
+    return int(re.search(r"(\d{4}) 年", caption.inner_text()).group(1))
+
+
+def open_overview(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_role("heading", name="总览", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stMetric").first).to_be_visible()
+
+
+def choose_province(page: Page, province: str) -> None:
+    box = sidebar(page).get_by_test_id("stSelectbox").filter(has_text="省份")
+    box.get_by_role("combobox").click()
+    page.get_by_role("option", name=province, exact=True).click()
+    page.wait_for_url(lambda u: "province=" in u)
+    expect(box.get_by_role("combobox")).to_have_value(province)
+
+
+def choose_year(page: Page, year: int) -> None:
+    box = sidebar(page).get_by_test_id("stMultiSelect").filter(has_text="年度")
+    box.click()
+    page.get_by_role("option", name=str(year), exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_url(lambda u: f"year={year}" in u)
+
+
+def query_of(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def cell(frame, text: str):
+    """A cell of an st.dataframe holding exactly `text` (the grid is a canvas; its cells are mirrored
+    in an accessible table)."""
+    return frame.locator('[role="gridcell"]').filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+def no_exception(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def plotly_chart(page: Page, title_part: str):
+    """The drawn Plotly chart whose title contains `title_part` (its SVG is in the page)."""
+    chart = page.locator(".js-plotly-plot").filter(has_text=title_part)
+    expect(chart.locator("svg.main-svg").first).to_be_attached()
+    return chart
+
+
+# ---- the tests --------------------------------------------------------------------------------
+
+def test_upload_through_the_page_moves_the_overview_by_the_files_total(server, db, page):
+    open_overview(page, server)
+    year = kpi_year(page)
+    assert year == sql_latest_year(db)
+    before = sql_sum(db, "materials", year)
+    expect(tile(page, "发放宣传资料")).to_have_text(format_metric(before, "份"))
+
+    # What the file adds to that year, read independently of the page and the store.
+    records = ingest_file(UPLOAD).frame()
+    added = float(records[(records["metric"] == "materials") & (records["year"] == year)]["value"].sum())
+    assert added > 0 and format_metric(before + added, "份") != format_metric(before, "份")
+
+    page.goto(f"{server}/upload")
+    expect(page.get_by_role("heading", name="数据上报", exact=True)).to_be_visible()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(UPLOAD)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("识别的版式")).to_be_visible()
+    expect(main.get_by_text(re.compile(r"导入后:新报表"))).to_be_visible()
+    expect(main.get_by_text("记录预览", exact=True)).to_be_visible()
+    expect(main.get_by_text("发现的问题", exact=True)).to_be_visible()
+    expect(main.get_by_role("tab", name=re.compile(r"^错误 \(\d+\)$"))).to_be_visible()
+    preview = main.get_by_test_id("stDataFrame").first
+    expect(cell(preview, "中牟县市场监督管理局").first).to_be_attached()
+    confirm = main.get_by_role("button", name="确认导入")
+    expect(confirm).to_be_enabled()
+    confirm.click()
+
+    expect(main.get_by_role("heading", name="导入结果")).to_be_visible()
+    result = main.get_by_test_id("stDataFrame").last
+    expect(cell(result, "已导入")).to_have_count(1)
+    expect(cell(result, UPLOAD.name)).to_have_count(1)
+    no_exception(page)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM submissions WHERE file_name = ?",
+                            (UPLOAD.name,)).fetchall() == [("active",)]
+    assert sql_sum(db, "materials", year) == pytest.approx(before + added)
+
+    open_overview(page, server)
+    assert kpi_year(page) == year
+    expect(tile(page, "发放宣传资料")).to_have_text(format_metric(before + added, "份"))
+
+
+def test_sidebar_province_filters_tiles_and_charts(server, db, page):
+    province = "福建省"
+    open_overview(page, server)
+    choose_province(page, province)
+    assert query_of(page.url)["province"] == [province]
+    year = sql_latest_year(db, province)
+    expect(page.get_by_test_id("stCaptionContainer").filter(has_text="与上一年相比")).to_have_text(
+        f"{year} 年,与上一年相比")
+    expect(tile(page, "发放宣传资料")).to_have_text(format_metric(sql_sum(db, "materials", year, province), "份"))
+    expect(tile(page, "开展活动")).to_have_text(format_metric(sql_sum(db, "events", year, province), "场"))
+    # The region chart now ranks the province's cities, drawn by Plotly with Chinese ticks.
+    chart = plotly_chart(page, "按地区")
+    cities = sql_cities(db, province)
+    assert len(cities) >= 2
+    for city in cities:
+        expect(chart).to_contain_text(city)
+    assert "浙江省" not in chart.text_content()
+    expect(chart.locator("g.xtick text, g.ytick text").first).to_be_attached()
+    expect(chart.locator("g.trace.bars path")).not_to_have_count(0)
+    no_exception(page)
+
+
+def test_copied_link_reopens_the_same_view_in_a_new_session(server, db, new_page):
+    province, year = "浙江省", 2023
+    first = new_page()
+    open_overview(first, server)
+    choose_province(first, province)
+    choose_year(first, year)
+    expected = format_metric(sql_sum(db, "materials", year, province), "份")
+    expect(tile(first, "发放宣传资料")).to_have_text(expected)
+    link = first.url
+    assert query_of(link) == {"province": [province], "year": [str(year)]}
+
+    second = new_page()  # a new browser context: nothing shared but the link
+    second.goto(link)
+    expect(second.get_by_role("heading", name="总览", exact=True)).to_be_visible()
+    expect(sidebar(second).get_by_role("combobox", name="省份")).to_have_value(province)
+    years = sidebar(second).get_by_test_id("stMultiSelect").filter(has_text="年度")
+    expect(years).to_contain_text(str(year))
+    expect(tile(second, "发放宣传资料")).to_have_text(expected)
+    assert query_of(second.url) == query_of(link)
+    no_exception(second)
+
+
+def test_deep_link_is_the_first_request_of_a_fresh_server(db, page):
+    """pages/common.py: through_app() — the first run of a new process, deep-linked to a page, still goes
+    through app.py: the page has the sidebar filters, set from the link, and the next choice sticks."""
+    province = "贵州省"
+    with serve(db, db.with_name("fresh.log")) as url:
+        page.goto(f"{url}/regions?province={quote(province)}")
+        expect(page.get_by_role("heading", name="地区", exact=True)).to_be_visible()
+        expect(sidebar(page).get_by_role("combobox", name="省份")).to_have_value(province)
+        chart = plotly_chart(page, "排名")
+        for city in sql_cities(db, province):
+            expect(chart).to_contain_text(city)
+        assert query_of(page.url)["province"] == [province]
+        # The first choice on the fresh server is kept (widget ids do not change under it).
+        city = min(sql_cities(db, province))
+        box = sidebar(page).get_by_test_id("stSelectbox").filter(has_text="城市")
+        box.get_by_role("combobox").click()
+        page.get_by_role("option", name=city, exact=True).click()
+        page.wait_for_url(lambda u: "city=" in u)
+        expect(box.get_by_role("combobox")).to_have_value(city)
+        expect(page.get_by_role("heading", name="地区", exact=True)).to_be_visible()
+        assert query_of(page.url) == {"province": [province], "city": [city]}
+        no_exception(page)
+
+
+def test_bad_link_values_are_noted_in_the_sidebar_never_an_error(server, db, page):
+    page.goto(f"{server}/?year=abc&province={quote('火星')}")
+    expect(page.get_by_role("heading", name="总览", exact=True)).to_be_visible()
+    warnings = sidebar(page).get_by_test_id("stAlert")
+    expect(warnings.filter(has_text="火星")).to_have_count(1)
+    expect(warnings.filter(has_text="abc")).to_have_count(1)
+    # The view falls back to everything: the tiles show the latest year over all the data.
+    year = sql_latest_year(db)
+    expect(tile(page, "开展活动")).to_have_text(format_metric(sql_sum(db, "events", year), "场"))
+    expect(sidebar(page).get_by_role("combobox", name="省份")).to_have_value("全部")
+    page.wait_for_url(lambda u: "province=" not in u and "year=" not in u)
+    no_exception(page)
+
+
+def test_chart_camera_saves_a_3x_png_with_a_chinese_name(server, page):
+    open_overview(page, server)
+    chart = plotly_chart(page, "按系统")
+    options = chart.first.evaluate("gd => gd._context.toImageButtonOptions")
+    assert options["format"] == "png" and options["scale"] >= 3
+    assert CJK.search(options["filename"]), options
+    everyone = page.locator(".js-plotly-plot").evaluate_all(
+        "gds => gds.map(gd => gd._context.toImageButtonOptions)")
+    assert len(everyone) >= 3 and all(o["scale"] >= 3 and CJK.search(o["filename"]) for o in everyone)
+    # The camera button really downloads that file, at 3× the drawn size.
+    width, height = chart.first.evaluate("gd => [gd._fullLayout.width, gd._fullLayout.height]")
+    chart.first.hover()
+    with page.expect_download() as download:
+        chart.first.locator('.modebar-btn[data-title="下载图片(PNG)"]').click()
+    assert download.value.suggested_filename == f"{options['filename']}.png"
+    data = Path(download.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (round(width * options["scale"]), round(height * options["scale"]))
+
+
+def test_empty_store_loads_the_samples_from_the_button(tmp_path, page):
+    samples = sample_files()
+    if not samples:
+        pytest.skip("data/samples/ holds no sample returns yet (they are being added)")
+    db = tmp_path / "empty.db"
+    Store(f"sqlite:///{db}").dispose()
+    with serve(db, tmp_path / "samples.log") as url:
+        page.goto(url)
+        expect(page.get_by_role("heading", name="总览", exact=True)).to_be_visible()
+        button = page.get_by_role("button", name="载入示例报表")
+        expect(button).to_be_visible()
+        expect(page.get_by_test_id("stMetric")).to_have_count(0)
+        button.click()
+        expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=60_000)
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == len(samples)
+        year = kpi_year(page)
+        assert year == sql_latest_year(db)
+        expect(tile(page, "开展活动")).to_have_text(format_metric(sql_sum(db, "events", year), "场"))
+        no_exception(page)
