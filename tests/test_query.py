@@ -122,3 +122,11 @@ def test_outliers_catch_a_wan_slip_and_leave_growth_alone():
 def test_missing_returns_lists_last_years_reporters_absent_now(frame):
     assert missing_returns(frame, 2024) == []
     assert missing_returns(frame[frame["year"] != 2024], 2024) == ["海曙区市场监管局", "鄞州区消保委", "鼓楼区消委会"]
+
+
+def test_small_counts_swinging_are_not_outliers():
+    frame = pd.DataFrame({
+        "agency": pd.Categorical(["丙"] * 4), "measure": pd.Categorical(["complaints_received"] * 4),
+        "year": np.array([2021, 2022, 2023, 2024], dtype=np.int32), "value": [1, 22, 20, 25]})
+    assert outliers(frame).empty
+    assert len(outliers(frame, floor=10)) == 1  # the year with 1 against a median of 22
