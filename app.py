@@ -15,6 +15,7 @@ from metrics.query import (
     PLACE_FILTERS,
     Filters,
     filters_from_params,
+    measure_of,
     options,
 )
 from pages.common import facts, get_store, through_app
@@ -99,8 +100,6 @@ def _sidebar(frame, lang: str) -> Filters:
     for name in ("sector", "agency", "theme", "activity"):
         _keep_known(name, choices[name])
         st.sidebar.multiselect(label(names[name]), choices[name], key=_KEYS[name], placeholder=label("filters.all"))
-    from metrics.query import measure_of
-
     _keep_known("metric", choices["metric"])
     st.sidebar.multiselect(label("filters.metric"), choices["metric"], key=_KEYS["metric"],
                            format_func=lambda k: measure_of(k).name(lang), placeholder=label("filters.all"))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from metrics.record import measure_key
 from metrics.schema import regions, submissions, terms
 
 # Text columns of the frame that come from ``terms``; each is a pandas categorical.
@@ -124,7 +125,7 @@ def _measures(metric: pd.Series, unit: pd.Series) -> pd.Categorical:
     quantity = codes == metrics.index("destroyed_qty")
     units = list(unit.cat.categories)
     # Worked on codes: one label per unit, never a million strings.
-    labels = [*metrics, *(f"destroyed_qty:{u}" for u in units), "destroyed_qty:"]
+    labels = [*metrics, *(measure_key("destroyed_qty", u) for u in units), measure_key("destroyed_qty", None)]
     unit_codes = unit.cat.codes.to_numpy()[quantity]
     codes[quantity] = np.where(unit_codes < 0, len(labels) - 1, len(metrics) + unit_codes)
     used = sorted({labels[k] for k in np.unique(codes).tolist()})

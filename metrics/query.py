@@ -165,9 +165,13 @@ def options(frame: pd.DataFrame, filters: Filters) -> dict[str, list]:
         mask &= _codes_in(frame[name], (value,))
     for name in ("sector", "agency", "theme", "activity"):
         out[name] = _present(frame[name], np.ones(len(frame), dtype=bool))
-    out["metric"] = sorted(set(frame["metric"].cat.categories[np.unique(frame["metric"].cat.codes.to_numpy()[
-        frame["metric"].cat.codes.to_numpy() >= 0])]))
+    out["metric"] = _present(frame["metric"], np.ones(len(frame), dtype=bool))
     return out
+
+
+def next_level(filters: Filters) -> str:
+    """The place level one below the chosen one: provinces, the cities of a province, a city's districts."""
+    return "district" if filters.city else "city" if filters.province else "province"
 
 
 def _present(column: pd.Series, mask: np.ndarray) -> list[str]:

@@ -233,9 +233,14 @@ class RecordBatch:
             units = self.coded("unit").take(quantity)
             per_unit = np.bincount(units.codes, weights=values[quantity], minlength=len(units.values))
             for k in np.unique(units.codes).tolist():
-                key = f"destroyed_qty:{units.values[k] or ''}"
+                key = measure_key("destroyed_qty", units.values[k])
                 sums[key] = sums.get(key, 0.0) + float(per_unit[k])
         return {key: _tidy_number(total) for key, total in sorted(sums.items())}
+
+
+def measure_key(metric: str, unit: str | None) -> str:
+    """What may be summed: the metric, or ``destroyed_qty:<unit>`` since 条 and 千克 never add up."""
+    return f"{metric}:{unit or ''}" if metric == "destroyed_qty" else metric
 
 
 def _plain(value: object) -> object:

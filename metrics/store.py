@@ -20,7 +20,7 @@ from metrics import intake, writer
 from metrics.facts import Facts, FactsCache
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.intake import Conflict, ImportOutcome, ImportPlan, sha256_of
-from metrics.record import FileResult
+from metrics.record import FileResult, measure_key
 from metrics.schema import (
     SCHEMA_VERSION,
     issues,
@@ -186,7 +186,7 @@ class Store:
             .group_by(metric.c.text, unit.c.text))
         out: dict[str, float] = {}
         for name, unit_text, total in rows:
-            key = f"destroyed_qty:{unit_text or ''}" if name == "destroyed_qty" else name
+            key = measure_key(name, unit_text)
             out[key] = out.get(key, 0.0) + float(total)
         return out
 

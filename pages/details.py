@@ -45,8 +45,10 @@ if len(frame):
         right.download_button(t("details.download_xlsx"), st.session_state["details_xlsx"], t("details.file") + ".xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key="details_dl_xlsx")
+elif len(store.facts()):
+    st.info(t("common.no_match"))  # the list of returns below stays reachable
 else:
-    stop_if_empty(frame) if not len(store.facts()) else st.info(t("common.no_match"))
+    stop_if_empty(frame)
 
 st.subheader(t("details.submissions"))
 search = st.text_input(t("details.search"), key="details_search")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics import charts
 from metrics.fmt import change_text, format_metric
-from metrics.query import kpis, measure_totals
+from metrics.query import kpis, measure_totals, next_level
 from pages.common import (
     clicked,
     facts,
@@ -49,7 +49,7 @@ with left:
         filter_to("sector", value)
     numbers_table(by_sector, "sector", measure, t("common.sector"))
 with right:
-    level = "district" if chosen.city else "city" if chosen.province else "province"
+    level = next_level(chosen)
     by_region = measure_totals(frame, measure.key, level)
     event = show_chart(charts.bar_ranked(by_region, level, "value", title=f"{name} · {t('overview.by_region')}",
                                          unit=measure.unit),

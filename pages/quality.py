@@ -4,7 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from metrics.fmt import format_cn
-from metrics.query import measure_of, missing_returns, outliers, resolved_exceeding
+from metrics.query import (
+    apply_filters,
+    measure_of,
+    missing_returns,
+    outliers,
+    resolved_exceeding,
+)
 from pages.common import filters, get_store, lang, stop_if_empty, t, through_app, view
 
 through_app()
@@ -71,8 +77,6 @@ st.subheader(t("quality.missing"))
 years = sorted(filters().year) or sorted(int(y) for y in frame["year"].unique() if y >= 0)
 base = store.facts().frame
 if years:
-    from metrics.query import apply_filters
-
     scope = apply_filters(base, filters().without("year", "agency"))
     gone = missing_returns(scope, years[-1])
     st.caption(f"{years[-1]}")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import charts
-from metrics.query import UNKNOWN, measure_totals
+from metrics.query import UNKNOWN, measure_totals, next_level
 from pages.common import (
     clicked,
     filter_to,
@@ -42,7 +42,7 @@ show_chart(builder(placed, levels, "value", title=title, unit=measure.unit), tit
 if unplaced:
     st.caption(t("regions.unplaced", n=int((frame["province"].isna() & (frame["measure"] == measure.key)).sum())))
 
-level = "district" if chosen.city else "city" if chosen.province else "province"
+level = next_level(chosen)
 ranked = measure_totals(frame, measure.key, level)
 left, right = st.columns([3, 2])
 with left:

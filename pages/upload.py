@@ -6,8 +6,10 @@ import streamlit as st
 from metrics.catalog import default_catalog
 from metrics.dimensions import NATIONAL_THEMES
 from metrics.dimensions import SECTORS as DIMENSION_SECTORS
+from metrics.fmt import format_metric
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.issues import ISSUE_CODES
+from metrics.query import measure_of
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
 from pages.common import get_store, lang, t, through_app
@@ -134,9 +136,6 @@ def show_plan(plan) -> None:
     style = {"new": st.info, "replaces": st.warning, "duplicate": st.success, "refused": st.error}[plan.status]
     style(plan.message if plan.status == "refused" else f"{t('upload.plan')}:{plan.message}")
     if plan.diff:
-        from metrics.fmt import format_metric
-        from metrics.query import measure_of
-
         st.caption(t("upload.diff"))
         rows = []
         for row in plan.diff:
