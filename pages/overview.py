@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import charts
-from metrics.fmt import change_text, format_metric
+from metrics.fmt import MINUS, change_text, format_metric
 from metrics.query import kpis, measure_totals, next_level
 from pages.common import (
     clicked,
@@ -27,6 +27,11 @@ frame = view()
 stop_if_empty(frame)
 chosen = filters()
 
+def _delta(change: str | None) -> str | None:
+    """st.metric reads a fall from an ASCII '-' only; the typographic minus would draw a green ↑."""
+    return change.replace(MINUS, "-") if change else change
+
+
 tiles = kpis(facts().frame, chosen)
 if tiles:
     year = tiles[0].year
@@ -35,7 +40,7 @@ if tiles:
     for k, tile in enumerate(tiles):
         with columns[k % len(columns)]:
             st.metric(tile.measure.name(lang()), format_metric(tile.value, tile.measure.unit),
-                      delta=change_text(tile.value, tile.previous), border=True)
+                      delta=_delta(change_text(tile.value, tile.previous)), border=True)
 
 measure = pick_measure(frame, "overview_measure")
 name = measure.name(lang())

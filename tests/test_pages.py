@@ -120,6 +120,17 @@ def test_overview_tiles_equal_sql_for_the_latest_year_with_change(app, db):
         assert tiles["发放宣传资料"][1].lstrip("+−-").startswith(f"{abs(change):.1f}")
 
 
+def test_overview_arrows_point_the_way_the_numbers_went(app, db):
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = app.run()
+    changed = [m for m in at.metric if m.delta]
+    assert changed, "no tile compares with the year before"
+    for tile in changed:
+        fell = tile.delta[0] in "-−"
+        assert (tile.proto.direction == Metric.MetricDirection.DOWN) == fell, (tile.label, tile.delta)
+
+
 def test_overview_sector_and_region_charts_equal_sql(app, db):
     at = app.run()
     figs = figures(at)
