@@ -1,11 +1,10 @@
 """明细: the filtered records with the cell each came from, downloads, and the submitted returns."""
 
-import io
-
 import pandas as pd
 import streamlit as st
 
 from metrics.query import records_table
+from metrics.safe_export import csv_bytes, xlsx_bytes
 from pages.common import get_store, stop_if_empty, t, through_app, view
 
 through_app()
@@ -34,10 +33,8 @@ if len(frame):
     st.caption(t("filters.records", n=f"{len(frame):,}"))
     if st.button(t("details.prepare"), key="details_prepare"):
         table = _headed(records_table(frame, store.record_texts()))
-        st.session_state["details_csv"] = table.to_csv(index=False).encode("utf-8-sig")
-        buffer = io.BytesIO()
-        table.head(1_048_575).to_excel(buffer, index=False, engine="xlsxwriter", sheet_name=t("details.sheet"))
-        st.session_state["details_xlsx"] = buffer.getvalue()
+        st.session_state["details_csv"] = csv_bytes(table)
+        st.session_state["details_xlsx"] = xlsx_bytes({t("details.sheet"): table})
     if "details_csv" in st.session_state:
         left, right = st.columns(2)
         left.download_button(t("details.download_csv"), st.session_state["details_csv"], t("details.file") + ".csv",
