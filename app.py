@@ -153,6 +153,7 @@ def main() -> None:
         st.Page("pages/trends.py", title=_t("nav.trends", lang), icon=":material/trending_up:", url_path="trends"),
         st.Page("pages/details.py", title=_t("nav.details", lang), icon=":material/table_rows:", url_path="details"),
         st.Page("pages/quality.py", title=_t("nav.quality", lang), icon=":material/fact_check:", url_path="quality"),
+        st.Page("pages/briefing.py", title=_t("nav.briefing", lang), icon=":material/slideshow:", url_path="briefing"),
     ]
     st.navigation(pages).run()
 

@@ -335,6 +335,7 @@ def chart_config(filename: str) -> dict:
     """Plotly config for st.plotly_chart: no logo, 3× PNG download under `filename`, Chinese menus."""
     return {
         "displaylogo": False,
+        "showSendToCloud": False,  # plotly.js's "share" button would upload the figure to Plotly's cloud
         "toImageButtonOptions": {"format": "png", "scale": 3, "filename": safe_filename(filename)},
         "locale": "zh-CN",
         "locales": {"zh-CN": ZH_CN_LOCALE},

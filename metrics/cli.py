@@ -1,4 +1,4 @@
-"""The command line: ``python -m metrics ingest | import | demo``."""
+"""The command line: ``python -m metrics ingest | import | demo | brief``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from metrics.brief import BREAKDOWNS, DEFAULT_BREAKDOWNS
 from metrics.ingest import Overrides, ingest_file
 from metrics.record import FileResult
 from metrics.store import ImportOutcome, Store, resolve_url
@@ -41,6 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=315, help="随机种子(默认 315)")
     _db_argument(demo)
     demo.add_argument("--who", default="演示数据", help="导入人(默认“演示数据”)")
+
+    brief = sub.add_parser("brief", help="生成简报:--out 的扩展名(.pptx .xlsx .docx .html)决定格式")
+    _db_argument(brief)
+    brief.add_argument("--out", required=True, metavar="FILE", help="输出文件,如 简报.pptx")
+    scope = brief.add_argument_group("范围(与看板侧栏的筛选相同;不填即全部)")
+    scope.add_argument("--year", type=int, action="append", help="年度,可重复:--year 2023 --year 2024")
+    scope.add_argument("--province", help="省份")
+    scope.add_argument("--city", help="城市")
+    scope.add_argument("--district", help="区县")
+    scope.add_argument("--sector", action="append", help="系统,可重复")
+    scope.add_argument("--agency", action="append", help="单位,可重复")
+    content = brief.add_argument_group("内容")
+    content.add_argument("--metric", action="append", metavar="ID",
+                         help="指标编号(如 events、materials),可重复;默认取主要指标前三项")
+    content.add_argument("--chart", action="append", choices=BREAKDOWNS, metavar="BY",
+                         help=f"分项图表,可重复:{' '.join(BREAKDOWNS)};默认 sector region year agency")
+    content.add_argument("--title", help="标题;默认按年度和地区生成")
     return parser
 
 
@@ -64,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _import(args)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "brief":
+        return _brief(args)
     return 2
 
 
@@ -136,6 +156,54 @@ def _demo(args: argparse.Namespace) -> int:
         if outcome.status == "refused":
             print(f"{outcome.file}: 拒收 — {outcome.message.removeprefix('拒收:')}")
     return 0 if not count["refused"] else 1
+
+
+BRIEF_FORMATS = (".pptx", ".xlsx", ".docx", ".html")
+
+
+def _brief(args: argparse.Namespace) -> int:
+    from metrics import packs  # only this command writes Office files
+    from metrics.query import filters_from_params, measures_in
+
+    out = Path(args.out)
+    if out.suffix.lower() not in BRIEF_FORMATS:
+        print(f"无法生成“{out.name}”:文件扩展名须为 {' '.join(BRIEF_FORMATS)} 之一", file=sys.stderr)
+        return 2
+    store = Store(resolve_url(args.db))
+    try:
+        frame = store.facts().frame
+        if frame.empty:
+            print("数据库里还没有数据:请先用 import 导入报表(或 demo 生成演示数据)", file=sys.stderr)
+            return 1
+        params = {name: ",".join(str(v) for v in value) if isinstance(value, list) else value
+                  for name in ("year", "province", "city", "district", "sector", "agency")
+                  if (value := getattr(args, name))}
+        filters, notes = filters_from_params(params, frame)
+        if notes:
+            for note in notes:
+                print(note.replace("链接中的", "参数中的").replace(",已忽略", ""), file=sys.stderr)
+            return 1
+        present = {m.key: m for m in measures_in(frame)}
+        unknown = [m for m in args.metric or () if m not in present]
+        if unknown:
+            print(f"数据中没有这些指标:{'、'.join(unknown)};可用:{' '.join(present)}", file=sys.stderr)
+            return 1
+        started = time.perf_counter()
+        made = packs.make_pack(out.suffix.lower(), frame, filters, measures=args.metric,
+                               breakdowns=args.chart or DEFAULT_BREAKDOWNS, title=args.title,
+                               texts=store.record_details)
+    finally:
+        store.dispose()
+    if made.brief.record_count == 0:
+        print("所选范围内没有数据,未生成文件", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(made.data)
+    print(f"{out}: {len(made.brief.charts)} 张图表,{made.brief.record_count} 条记录;"
+          f"用时 {time.perf_counter() - started:.1f} 秒")
+    for note in made.notes:
+        print(note)
+    return 0
 
 
 def _text_line(result: FileResult) -> str:

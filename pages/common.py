@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics.charts import chart_config
+from metrics import render
+from metrics.charts import chart_config, safe_filename
 from metrics.facts import Facts
 from metrics.fmt import format_metric
 from metrics.labels import t as _t
@@ -89,12 +90,33 @@ def pick_measure(frame: pd.DataFrame, key: str) -> Measure:
 
 
 def show_chart(fig, name: str, *, key: str | None = None, select: bool = False):
-    """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name); returns the selection."""
+    """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name) and an export menu; returns the selection."""
     config = chart_config(name)
     if select and key:
-        return st.plotly_chart(fig, config=config, key=key, on_select="rerun", selection_mode="points", theme=None)
-    st.plotly_chart(fig, config=config, key=key, theme=None)
-    return None
+        event = st.plotly_chart(fig, config=config, key=key, on_select="rerun", selection_mode="points", theme=None)
+    else:
+        event = st.plotly_chart(fig, config=config, key=key, theme=None)
+    if key:
+        export_menu(fig, name, key)
+    return event if select and key else None
+
+
+def export_menu(fig, name: str, key: str) -> None:
+    """PNG and SVG drawn on the server (Chinese fonts, one shared browser) and an offline HTML file.
+
+    The files are made only when a button is pressed; a server without Chromium or a Chinese font says
+    so here instead of failing.
+    """
+    stem = safe_filename(name)
+    status = render.render_status()
+    with st.popover(t("export.menu"), icon=":material/download:"):
+        if not status.ok:
+            st.caption(t("export.no_server", problems=";".join(status.problems)))
+        for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
+            st.download_button(t(f"export.{fmt}"), lambda fmt=fmt: render.render_image(fig, fmt), f"{stem}.{fmt}",
+                               mime, key=f"{key}_export_{fmt}", disabled=not status.ok, on_click="ignore")
+        st.download_button(t("export.html"), lambda: render.figure_html(fig, title=name), f"{stem}.html",
+                           "text/html", key=f"{key}_export_html", on_click="ignore")
 
 
 def clicked(event, field: str = "customdata") -> str | None:

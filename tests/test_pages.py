@@ -357,3 +357,36 @@ def test_a_new_version_shows_its_differences_then_replaces_the_old(tmp_path, mon
     statuses = {s["file_name"]: s["status"] for s in store.submissions()}
     assert statuses == {"鄞州区2024.xlsx": "superseded", "鄞州区2024(更正).xlsx": "active"}
     assert store.facts().frame.query("metric == 'materials'")["value"].sum() == 1600
+
+
+def test_briefing_page_drafts_from_the_numbers_and_keeps_edits(app, db):
+    at = app.run()
+    at.switch_page("pages/briefing.py").run()
+    no_exception(at)
+    year = latest_year(db)
+    summary = at.text_area(key="briefing_summary").value
+    events = sql_sums(db, "events", where="AND r.year = ?", params=(year,))["all"]
+    assert summary.startswith(f"{year}年“3·15”期间") and f"开展各类宣传活动{format_metric(events, '场')}" in summary
+    assert at.multiselect(key="briefing_measures").value[:2] == ["events", "materials"]
+    assert len(at.get("download_button")) >= 4  # PPTX, XLSX, DOCX, HTML (plus none from charts here)
+    traced = at.dataframe[0].value
+    assert format_metric(events, "场") in traced["摘要中的写法"].tolist()
+    at.text_area(key="briefing_summary").input("领导审阅后改写的摘要。").run()
+    at.multiselect(key="briefing_breakdowns").unselect("agency").run()
+    no_exception(at)
+    assert at.text_area(key="briefing_summary").value == "领导审阅后改写的摘要。"  # edits survive reruns
+    assert any("共 9 张图表" in c.value for c in at.caption)
+    at.button(key="briefing_redraft").click().run()
+    assert at.text_area(key="briefing_summary").value == summary
+
+
+def test_briefing_page_follows_the_sidebar_scope(app, db):
+    with sqlite3.connect(db) as conn:
+        province = conn.execute("SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
+                                "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+    app.query_params["province"] = province
+    at = app.run()
+    at.switch_page("pages/briefing.py").run()
+    no_exception(at)
+    assert province in at.text_input(key="briefing_name").value
+    assert province in at.text_area(key="briefing_summary").value

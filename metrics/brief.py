@@ -1,0 +1,203 @@
+"""What a briefing pack says, worked out once from the facts and then written as PPTX, XLSX, DOCX or HTML.
+
+A brief covers one scope (the dashboard's filters), a few measures and a few breakdowns; every chart
+in it is one measure summed by one breakdown, computed by the same query functions the dashboard
+pages use, so a pack's numbers are the dashboard's numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from metrics import charts
+from metrics.catalog import Catalog, default_catalog
+from metrics.draft import Draft, draft_summary, scope_text
+from metrics.query import (
+    KEY_MEASURES,
+    UNKNOWN,
+    Filters,
+    Kpi,
+    Measure,
+    apply_filters,
+    kpis,
+    measure_of,
+    measure_totals,
+    measures_in,
+    next_level,
+    pivot,
+    records_table,
+)
+
+# Breakdowns a brief can chart, in the order a pack shows them; "region" is one level below the scope.
+BREAKDOWNS = ("sector", "region", "year", "agency", "theme", "activity")
+BREAKDOWN_NAMES = {"sector": "按系统", "region": "按地区", "year": "按年度", "agency": "按单位",
+                   "theme": "按主题", "activity": "按活动形式"}
+DIMENSION_NAMES = {"sector": "系统", "province": "省份", "city": "城市", "district": "区县", "year": "年度",
+                   "agency": "单位", "theme": "主题", "activity": "活动形式"}
+DEFAULT_BREAKDOWNS = ("sector", "region", "year", "agency")
+DEFAULT_MEASURE_COUNT = 3
+TOP = 12  # bars per chart: the largest 11 and one 其他 bar holding the rest, so the bars add up to the total
+RECORD_LIMIT = 20_000  # records listed in a pack's data sheet; the 明细 page downloads them all
+NO_YEAR = "未注明年度"
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """One measure summed by one breakdown: the categories and values every format draws."""
+
+    measure: Measure
+    breakdown: str  # "sector", "year", "agency", … or the region level ("province", "city", "district")
+    title: str
+    categories: tuple[str, ...]
+    values: tuple[float, ...]
+
+    @property
+    def kind(self) -> str:
+        """"line" over years, "bar" (a ranking, largest first) for everything else."""
+        return "line" if self.breakdown == "year" else "bar"
+
+    @property
+    def unit(self) -> str:
+        return self.measure.unit
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.values))
+
+    @property
+    def label(self) -> str:
+        return DIMENSION_NAMES.get(self.breakdown, self.breakdown)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"label": list(self.categories), "value": list(self.values)})
+
+    def figure(self) -> go.Figure:
+        """The dashboard's Plotly figure of these numbers (for images and the HTML page)."""
+        if self.kind == "line":
+            return charts.line_trend(self.frame(), "label", "value", title=self.title, unit=self.unit)
+        return charts.bar_ranked(self.frame(), "label", "value", title=self.title, unit=self.unit,
+                                 top=len(self.categories) + 1)
+
+
+@dataclass(frozen=True)
+class Brief:
+    title: str
+    scope: str  # 浙江省杭州市 · 2023—2024年 …
+    filters: Filters
+    kpis: tuple[Kpi, ...]
+    kpi_caption: str
+    charts: tuple[ChartData, ...]
+    table: pd.DataFrame  # agency × measure, 合计 last
+    summary: str
+    draft: Draft
+    records: pd.DataFrame  # records_table of the first RECORD_LIMIT records of the scope
+    record_count: int
+    made: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+    @property
+    def file_stem(self) -> str:
+        return charts.safe_filename(self.title)
+
+
+def default_measures(frame: pd.DataFrame, catalog: Catalog | None = None,
+                     count: int = DEFAULT_MEASURE_COUNT) -> list[str]:
+    """The headline measures present in the view (活动, 资料, 咨询 … in catalog priority)."""
+    present = measures_in(frame, catalog)
+    keyed = sorted((m for m in present if m.metric in KEY_MEASURES), key=lambda m: KEY_MEASURES.index(m.metric))
+    return [m.key for m in (keyed or present)[:count]]
+
+
+def default_title(frame: pd.DataFrame, filters: Filters) -> str:
+    view = apply_filters(frame, filters)
+    years = sorted(filters.year) or sorted(int(y) for y in np.unique(view["year"].to_numpy()) if y >= 0)
+    when = f"{years[0]}年" if len(years) == 1 else f"{years[0]}—{years[-1]}年" if years else ""
+    where = scope_text(filters)
+    return f"{when}{'' if where == '各地' else where}“3·15”消费者权益保护宣传活动情况"
+
+
+def scope_line(frame: pd.DataFrame, filters: Filters) -> str:
+    """The scope in one line for a subtitle: places, sectors, agencies, years, what else is filtered."""
+    parts = [p for p in (filters.province, filters.city, filters.district) if p] or ["全部地区"]
+    if filters.sector:
+        parts.append("、".join(filters.sector))
+    if filters.agency:
+        parts.append("、".join(filters.agency) if len(filters.agency) <= 3 else f"{len(filters.agency)}家单位")
+    years = sorted(filters.year) or sorted(int(y) for y in np.unique(apply_filters(frame, filters)["year"]
+                                                                      .to_numpy()) if y >= 0)
+    if years:
+        parts.append(f"{years[0]}年" if len(years) == 1 else f"{years[0]}—{years[-1]}年")
+    for name, zh in (("theme", "主题"), ("activity", "活动形式"), ("metric", "指标")):
+        values = getattr(filters, name)
+        if values:
+            parts.append(f"{zh}:{'、'.join(values)}")
+    return " · ".join(parts)
+
+
+def chart_data(view: pd.DataFrame, measure: Measure, breakdown: str, filters: Filters, *, top: int = TOP) -> ChartData:
+    """One chart's numbers; a ranking longer than ``top`` keeps ``top - 1`` bars and sums the rest as 其他."""
+    dimension = next_level(filters) if breakdown == "region" else breakdown
+    totals = measure_totals(view, measure.key, dimension)
+    name = BREAKDOWN_NAMES.get(breakdown, dimension)
+    title = f"{measure.name()} · {name}"
+    if dimension == "year":
+        totals = totals.sort_values("year", kind="stable")
+        labels = [NO_YEAR if y == UNKNOWN or int(y) < 0 else str(int(y)) for y in totals["year"]]
+        return ChartData(measure, "year", title, tuple(labels), tuple(float(v) for v in totals["value"]))
+    labels = [str(v) for v in totals[dimension]]
+    values = [float(v) for v in totals["value"]]
+    if len(labels) > top:
+        rest = len(labels) - (top - 1)
+        labels = labels[:top - 1] + [f"其他({rest}项)"]
+        values = values[:top - 1] + [float(sum(values[top - 1:]))]
+    return ChartData(measure, dimension, title, tuple(labels), tuple(values))
+
+
+def agency_table(view: pd.DataFrame, measures: Sequence[Measure]) -> pd.DataFrame:
+    """Agency × chosen measures with a 合计 row (blank where an agency did not report a metric)."""
+    wanted = [m.key for m in measures]
+    rows = view[view["measure"].isin(wanted).to_numpy()]
+    table = pivot(rows, "agency")
+    return table.rename(columns={"agency": "单位"})
+
+
+def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str] | None = None,
+                breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS, title: str | None = None,
+                summary: str | None = None,
+                texts: Callable[[Iterable[int]], Mapping[int, tuple[str | None, str | None]]] | None = None,
+                record_limit: int = RECORD_LIMIT, catalog: Catalog | None = None) -> Brief:
+    """The brief of ``filters``' view of ``frame`` (all active facts).
+
+    ``texts`` maps record ids to the cell text as written (``Store.record_details``) for the data
+    sheet; ``summary`` replaces the generated draft when the user has edited it.
+    """
+    catalog = catalog or default_catalog()
+    view = apply_filters(frame, filters)
+    keys = list(measures) if measures is not None else default_measures(view, catalog)
+    present = {m.key for m in measures_in(view, catalog)}
+    chosen = [measure_of(k, catalog) for k in keys if k in present]
+    tiles = kpis(frame, filters, catalog, keys=[m.key for m in chosen]) if chosen else []
+    if tiles and tiles[0].year is not None:
+        kpi_caption = (f"{tiles[0].year}年,与上一年相比" if len(filters.year) <= 1
+                       else "所选年度合计,与各前一年相比")
+    else:
+        kpi_caption = ""
+    wanted = [b for b in BREAKDOWNS if b in set(breakdowns)]
+    figures = tuple(chart_data(view, m, b, filters) for m in chosen for b in wanted)
+    draft = draft_summary(frame, filters, catalog=catalog)
+    head = view.head(record_limit)
+    records = records_table(head, texts(head["id"]) if texts else None, catalog)
+    return Brief(title=title or default_title(frame, filters), scope=scope_line(frame, filters), filters=filters,
+                 kpis=tuple(tiles), kpi_caption=kpi_caption, charts=figures,
+                 table=agency_table(view, chosen) if chosen else pd.DataFrame(),
+                 summary=draft.text if summary is None else summary, draft=draft,
+                 records=records, record_count=len(view))
+
+
+def with_summary(brief: Brief, summary: str) -> Brief:
+    return replace(brief, summary=summary)

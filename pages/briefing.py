@@ -1,0 +1,101 @@
+"""简报导出: the current view as a briefing pack — PPTX, XLSX, DOCX or an offline HTML page."""
+
+import pandas as pd
+import streamlit as st
+
+from metrics import render
+from metrics.brief import (
+    BREAKDOWNS,
+    DEFAULT_BREAKDOWNS,
+    RECORD_LIMIT,
+    build_brief,
+    default_measures,
+    default_title,
+    scope_line,
+)
+from metrics.charts import safe_filename
+from metrics.draft import draft_summary
+from metrics.packs import MIMES, write_pack
+from metrics.query import measure_of, measures_in
+from pages.common import facts, filters, get_store, lang, stop_if_empty, t, through_app, view
+
+through_app()
+
+st.title(t("briefing.title"))
+frame = view()
+stop_if_empty(frame)
+chosen = filters()
+store = get_store()
+everything = facts().frame
+
+# A new scope (filters or data) starts a new draft; an edit of the title or summary survives reruns.
+signature = (chosen, store.version())
+if st.session_state.get("briefing_signature") != signature:
+    st.session_state["briefing_signature"] = signature
+    st.session_state["briefing_name"] = default_title(everything, chosen)
+    st.session_state["briefing_summary"] = draft_summary(everything, chosen).text
+    keys = [m.key for m in measures_in(frame)]
+    kept = [k for k in st.session_state.get("briefing_measures", []) if k in keys]
+    st.session_state["briefing_measures"] = kept or default_measures(frame)
+
+st.caption(t("briefing.scope", scope=scope_line(everything, chosen)))
+present = measures_in(frame)
+names = {m.key: f"{m.name(lang())}({m.unit})" if m.unit else m.name(lang()) for m in present}
+picked = st.multiselect(t("briefing.measures"), list(names), format_func=names.__getitem__, key="briefing_measures")
+breakdowns = st.multiselect(t("briefing.charts"), list(BREAKDOWNS), default=list(DEFAULT_BREAKDOWNS),
+                            format_func=lambda b: t(f"briefing.by.{b}"), key="briefing_breakdowns")
+st.caption(t("briefing.n_charts", n=len(picked) * len(breakdowns)))
+title = st.text_input(t("briefing.name"), key="briefing_name")
+
+
+def _redraft() -> None:
+    st.session_state["briefing_summary"] = draft_summary(facts().frame, filters()).text
+
+
+summary = st.text_area(t("briefing.summary"), key="briefing_summary", height=180)
+st.button(t("briefing.redraft"), on_click=_redraft, key="briefing_redraft")
+draft = draft_summary(everything, chosen)
+with st.expander(t("briefing.numbers")):
+    rows = []
+    for number in draft.numbers:
+        key, _, kind = number.measure.partition("@")
+        if key == "resolution_rate":
+            meaning = t("briefing.rate")
+        else:
+            meaning = measure_of(key).name(lang())
+            if kind == "change":
+                meaning = t("briefing.change", name=meaning)
+        rows.append({t("briefing.number_text"): number.text, t("briefing.number_measure"): meaning,
+                     t("briefing.number_exact"): round(number.value, 6)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+if not picked:
+    st.warning(t("briefing.pick_something"))
+    st.stop()
+
+status = render.render_status()
+if not status.ok:
+    st.warning(t("briefing.no_images", problems=";".join(status.problems)))
+if len(frame) > RECORD_LIMIT:
+    st.caption(t("briefing.records_cap", n=f"{RECORD_LIMIT:,}", total=f"{len(frame):,}"))
+
+# Files are made when a button is pressed (Streamlit calls these on another thread), never on every rerun.
+settings = {"measures": list(picked), "breakdowns": list(breakdowns), "title": title.strip() or None,
+            "summary": summary}
+
+
+def _maker(fmt: str):
+    def make() -> bytes:
+        brief = build_brief(everything, chosen, texts=store.record_details, **settings)
+        return write_pack(fmt, brief, images=status.ok).data
+    return make
+
+
+stem = safe_filename(title.strip() or default_title(everything, chosen))
+st.subheader(t("briefing.download"))
+columns = st.columns(4)
+for column, fmt in zip(columns, (".pptx", ".xlsx", ".docx", ".html")):
+    column.download_button(t(f"briefing.{fmt[1:]}"), _maker(fmt), f"{stem}{fmt}", MIMES[fmt],
+                           key=f"briefing_{fmt[1:]}", icon=":material/download:", on_click="ignore",
+                           width="stretch")
+st.caption(t("briefing.formats"))
