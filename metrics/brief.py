@@ -36,7 +36,7 @@ from metrics.query import (
 
 # Breakdowns a brief can chart, in the order a pack shows them; "region" is one level below the scope.
 BREAKDOWNS = ("sector", "region", "year", "agency", "theme", "activity")
-BREAKDOWN_NAMES = {"sector": "按系统", "region": "按地区", "year": "按年度", "agency": "按单位",
+BREAKDOWN_NAMES = {"sector": "按系统", "region": "按地区", "year": "历年对比", "agency": "按单位",
                    "theme": "按主题", "activity": "按活动形式"}
 DIMENSION_NAMES = {"sector": "系统", "province": "省份", "city": "城市", "district": "区县", "year": "年度",
                    "agency": "单位", "theme": "主题", "activity": "活动形式"}
@@ -188,7 +188,10 @@ def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str
     else:
         kpi_caption = ""
     wanted = [b for b in BREAKDOWNS if b in set(breakdowns)]
-    figures = tuple(chart_data(view, m, b, filters) for m in chosen for b in wanted)
+    # The year chart shows the scope's history (all years, other filters kept): one chosen year alone
+    # would be a single point, and a briefing compares with earlier years.
+    history = apply_filters(frame, filters.without("year")) if "year" in wanted else view
+    figures = tuple(chart_data(history if b == "year" else view, m, b, filters) for m in chosen for b in wanted)
     draft = draft_summary(frame, filters, catalog=catalog)
     head = view.head(record_limit)
     records = records_table(head, texts(head["id"]) if texts else None, catalog)

@@ -122,7 +122,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.charts": ("分项图表", "Breakdowns"),
     "briefing.by.sector": ("按系统", "By sector"),
     "briefing.by.region": ("按地区", "By region"),
-    "briefing.by.year": ("按年度", "By year"),
+    "briefing.by.year": ("历年对比", "Over the years"),
     "briefing.by.agency": ("按单位", "By agency"),
     "briefing.by.theme": ("按主题", "By theme"),
     "briefing.by.activity": ("按活动形式", "By activity"),

@@ -115,8 +115,10 @@ def test_brief_charts_equal_sql(db, brief, scope):
         if key in ("theme", "activity"):
             continue
         sums = sql_sums(db, data.measure.metric, key, where, params)
-        if key == "year":
-            assert list(data.categories) == [str(YEAR)] and data.values == pytest.approx([sums[str(YEAR)]])
+        if key == "year":  # the scope's history: every year of the province, not just the chosen one
+            history = sql_sums(db, data.measure.metric, "year", "AND g.province = ?", (scope.province,))
+            assert list(data.categories) == sorted(history) and str(YEAR) in data.categories
+            assert list(data.values) == pytest.approx([history[y] for y in sorted(history)])
         else:
             check_ranking(list(data.categories), list(data.values), sums)
 
@@ -179,7 +181,7 @@ def test_xlsx_native_charts_equal_sql(db, brief, scope):
     assert book.sheetnames[0] == "概况" and book.sheetnames[-2:] == ["各单位", "明细"]
     where, params = scope_where(scope)
     found = 0
-    for name in ("按系统", "按地区", "按年度", "按单位"):
+    for name in ("按系统", "按地区", "历年对比", "按单位"):
         sheet = book[name]
         charts = sheet._charts
         assert len(charts) == len(MEASURES)
@@ -189,9 +191,10 @@ def test_xlsx_native_charts_equal_sql(db, brief, scope):
                                                          else series.cat.numRef.f)]
             values = _series_values(book, series.val.numRef.f)
             assert all(isinstance(v, (int, float)) for v in values)  # numbers, not text
-            if name == "按年度":
-                assert chart.tagname == "lineChart" and categories == [str(YEAR)]
-                assert values == pytest.approx([sum(sql_sums(db, metric, "year", where, params).values())])
+            if name == "历年对比":
+                history = sql_sums(db, metric, "year", "AND g.province = ?", (scope.province,))
+                assert chart.tagname == "lineChart" and categories == sorted(history)
+                assert values == pytest.approx([history[y] for y in sorted(history)])
             else:
                 assert chart.tagname == "barChart" and chart.barDir == "bar"
                 key = {"按系统": "sector", "按地区": "city", "按单位": "agency"}[name]
