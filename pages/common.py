@@ -109,11 +109,12 @@ def export_menu(fig, name: str, key: str) -> None:
     """
     stem = safe_filename(name)
     status = render.render_status()
+    size = {"width": 1200, "height": fig.layout.height or 675}  # a long ranking keeps its own height
     with st.popover(t("export.menu"), icon=":material/download:"):
         if not status.ok:
             st.caption(t("export.no_server", problems=";".join(status.problems)))
         for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
-            st.download_button(t(f"export.{fmt}"), lambda fmt=fmt: render.render_image(fig, fmt), f"{stem}.{fmt}",
+            st.download_button(t(f"export.{fmt}"), lambda fmt=fmt: render.render_image(fig, fmt, **size), f"{stem}.{fmt}",
                                mime, key=f"{key}_export_{fmt}", disabled=not status.ok, on_click="ignore")
         st.download_button(t("export.html"), lambda: render.figure_html(fig, title=name), f"{stem}.html",
                            "text/html", key=f"{key}_export_html", on_click="ignore")

@@ -8,6 +8,7 @@ metrics/query.py. Every wait is for an element or a value, never a fixed sleep.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -416,3 +417,48 @@ def test_empty_store_loads_the_samples_from_the_button(tmp_path, page):
         assert year == sql_latest_year(db)
         expect(tile(page, "开展活动")).to_have_text(format_metric(sql_sum(db, "events", year), "场"))
         no_exception(page)
+
+
+def _download(page: Page, button) -> tuple[str, bytes]:
+    with page.expect_download() as download:
+        button.click()
+    return download.value.suggested_filename, Path(download.value.path()).read_bytes()
+
+
+def test_chart_export_menu_renders_png_and_svg_on_the_server(server, page):
+    from metrics.render import render_status
+
+    if not render_status().ok:
+        pytest.skip("server-side rendering unavailable: " + ";".join(render_status().problems))
+    open_overview(page, server)
+    plotly_chart(page, "按系统")
+    menu = page.get_by_test_id("stPopover").first
+    menu.get_by_role("button").first.click()
+    name, png = _download(page, page.get_by_role("button", name="PNG 图片(高清)"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and name.endswith(".png") and CJK.search(name), name
+    assert struct.unpack(">II", png[16:24])[0] == 3600  # 1200 px at 3×, drawn by the server's Chromium
+    name, svg = _download(page, page.get_by_role("button", name="SVG 矢量图"))
+    assert name.endswith(".svg") and "按系统" in svg.decode("utf-8")  # Chinese kept as text
+    name, html = _download(page, page.get_by_role("button", name="交互式网页(可离线打开)"))
+    assert name.endswith(".html") and b"<script src=" not in html and "按系统" in html.decode("utf-8")
+
+
+def test_briefing_page_downloads_an_editable_pptx_equal_to_sql(server, db, page):
+    from pptx import Presentation
+
+    page.goto(f"{server}/briefing")
+    expect(page.get_by_role("heading", name="简报导出", exact=True)).to_be_visible()
+    no_exception(page)
+    name, data = _download(page, page.get_by_role("button", name="PowerPoint 演示文稿"))
+    assert name.endswith(".pptx") and CJK.search(name), name
+    deck = Presentation(io.BytesIO(data))
+    charts = [s.chart for slide in deck.slides for s in slide.shapes if s.has_chart]
+    assert len(charts) == 12  # 3 metrics × sector, region, year, agency
+    first = charts[0]  # 开展活动 by sector over the whole store
+    with sqlite3.connect(db) as conn:
+        expected = dict(conn.execute(
+            "SELECT COALESCE(se.text, '(未填写)'), SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+            "JOIN terms m ON m.id = r.metric_id LEFT JOIN terms se ON se.id = r.sector_id "
+            "WHERE s.status = 'active' AND m.text = 'events' GROUP BY 1").fetchall())
+    shown = dict(zip(first.plots[0].categories, first.plots[0].series[0].values))
+    assert shown == pytest.approx(expected)
