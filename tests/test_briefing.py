@@ -205,6 +205,8 @@ def test_xlsx_native_charts_equal_sql(db, brief, scope):
     assert records.max_row - 1 == min(brief.record_count, len(brief.records))
     header = [c.value for c in records[1]]
     assert header[-1] == "来源单元格" and "!" in records.cell(2, len(header)).value
+    assert records.cell(2, header.index("年度") + 1).data_type == "n"  # years and values stay numbers
+    assert records.cell(2, header.index("数值") + 1).data_type == "n"
 
 
 def test_xlsx_strings_are_never_formulas(store):
