@@ -7,8 +7,9 @@ pages use, so a pack's numbers are the dashboard's numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -45,6 +46,21 @@ DEFAULT_MEASURE_COUNT = 3
 TOP = 12  # bars per chart: the largest 11 and one 其他 bar holding the rest, so the bars add up to the total
 RECORD_LIMIT = 20_000  # records listed in a pack's data sheet; the 明细 page downloads them all
 NO_YEAR = "未注明年度"
+# Characters XML 1.0 forbids: PowerPoint, Word and Excel files cannot hold them (a pasted summary or a
+# cell copied from another system may carry one); they are dropped from everything a brief says.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def _xml_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.rename(columns=lambda c: xml_safe(str(c)))
+    for name in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[name]):
+            out[name] = [xml_safe(v) if isinstance(v, str) else v for v in out[name]]
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,7 +165,7 @@ def chart_data(view: pd.DataFrame, measure: Measure, breakdown: str, filters: Fi
         totals = totals.sort_values("year", kind="stable")
         labels = [NO_YEAR if y == UNKNOWN or int(y) < 0 else str(int(y)) for y in totals["year"]]
         return ChartData(measure, "year", title, tuple(labels), tuple(float(v) for v in totals["value"]))
-    labels = [str(v) for v in totals[dimension]]
+    labels = [xml_safe(str(v)) for v in totals[dimension]]
     values = [float(v) for v in totals["value"]]
     if len(labels) > top:
         rest = len(labels) - (top - 1)
@@ -195,12 +211,8 @@ def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str
     draft = draft_summary(frame, filters, catalog=catalog)
     head = view.head(record_limit)
     records = records_table(head, texts(head["id"]) if texts else None, catalog)
-    return Brief(title=title or default_title(frame, filters), scope=scope_line(frame, filters), filters=filters,
-                 kpis=tuple(tiles), kpi_caption=kpi_caption, charts=figures,
-                 table=agency_table(view, chosen) if chosen else pd.DataFrame(),
-                 summary=draft.text if summary is None else summary, draft=draft,
-                 records=records, record_count=len(view))
-
-
-def with_summary(brief: Brief, summary: str) -> Brief:
-    return replace(brief, summary=summary)
+    return Brief(title=xml_safe(title or default_title(frame, filters)), scope=xml_safe(scope_line(frame, filters)),
+                 filters=filters, kpis=tuple(tiles), kpi_caption=kpi_caption, charts=figures,
+                 table=_xml_safe_frame(agency_table(view, chosen)) if chosen else pd.DataFrame(),
+                 summary=xml_safe(draft.text if summary is None else summary), draft=draft,
+                 records=_xml_safe_frame(records), record_count=len(view))

@@ -318,3 +318,22 @@ def test_libreoffice_opens_pptx_with_chinese_text(tmp_path, brief):
     big = [v for c in brief.charts for v in c.values if v >= 10_000]
     if big:
         assert "万" in text
+
+
+def test_odd_names_neither_break_nor_inject_any_format(store):
+    """A control character (XML forbids it) or markup in an agency name, a summary pasted from elsewhere."""
+    frame = store.facts().frame.copy()
+    names = list(frame["agency"].cat.categories)
+    names[0] = "坏\x01名<script>alert(1)</script>=1+1"
+    frame["agency"] = frame["agency"].cat.rename_categories(names)
+    brief = build_brief(frame, Filters(agency=(names[0],)), measures=None, breakdowns=["agency"],
+                        summary="摘要\x0b<b>粗</b>", title="=标题\x02")
+    assert brief.charts and brief.charts[0].categories == ("坏名<script>alert(1)</script>=1+1",)
+    deck = Presentation(io.BytesIO(to_pptx(brief)))
+    assert any("坏名<script>" in str(c) for s in deck.slides for sh in s.shapes if sh.has_chart
+               for c in sh.chart.plots[0].categories)
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(brief)))
+    assert book["概况"]["A1"].value == "=标题" and book["概况"]["A1"].data_type == "s"
+    assert "摘要<b>粗</b>" in "\n".join(p.text for p in Document(io.BytesIO(to_docx(brief))).paragraphs)
+    page = to_html(brief).decode("utf-8")
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page and "<b>粗" not in page
