@@ -1,4 +1,4 @@
-"""The command line: ``python -m metrics ingest | import | demo | brief``."""
+"""The command line: ``python -m metrics ingest | import | demo | brief | extract``."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(demo)
     demo.add_argument("--who", default="演示数据", help="导入人(默认“演示数据”)")
 
+    extract = sub.add_parser("extract", help="从活动总结(.txt .md .docx)中提取指标数字(不写入数据库)")
+    extract.add_argument("--json", action="store_true", help="输出每个文件的记录(含原文 evidence 与位置 start/end)")
+    extract.add_argument("files", nargs="+", metavar="FILE")
+
     brief = sub.add_parser("brief", help="生成简报:--out 的扩展名(.pptx .xlsx .docx .html)决定格式")
     _db_argument(brief)
     brief.add_argument("--out", required=True, metavar="FILE", help="输出文件,如 简报.pptx")
@@ -84,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args)
     if args.command == "brief":
         return _brief(args)
+    if args.command == "extract":
+        return _extract(args)
     return 2
 
 
@@ -156,6 +162,30 @@ def _demo(args: argparse.Namespace) -> int:
         if outcome.status == "refused":
             print(f"{outcome.file}: 拒收 — {outcome.message.removeprefix('拒收:')}")
     return 0 if not count["refused"] else 1
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from metrics.narrative import extract_file
+
+    results = []
+    for path in args.files:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            results.append({"file": path, "ok": False, "records": [], "issues": [], "reports": [],
+                            "error": f"无法打开文件:{exc.strerror or exc}"})
+            continue
+        results.append({**extract_file(data, Path(path).name), "file": path})
+    if args.json:
+        json.dump(results, sys.stdout, ensure_ascii=False, indent=1, default=_json_default)
+        sys.stdout.write("\n")
+    else:
+        for result in results:
+            if not result["ok"]:
+                print(f"{result['file']}: 拒收 — {result['error']}")
+            else:
+                print(f"{result['file']}: {len(result['reports'])} 篇总结,{len(result['records'])} 条记录")
+    return 0 if all(r["ok"] for r in results) else 1
 
 
 BRIEF_FORMATS = (".pptx", ".xlsx", ".docx", ".html")
