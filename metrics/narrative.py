@@ -37,7 +37,7 @@ _NUMBER = re.compile(
     rf"(?P<num>\d+(?:[.,]\d+)*|[{_CN_NUM}]+)"
     rf"(?P<tail>(?:余|多)?(?:万|亿)?(?:余|多)?)"
 )
-_CLAUSE_END = re.compile(r"[,,;;::]")
+_CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))")  # 1,200 is one number; 、 lists
 _SENTENCE_END = re.compile(r"[。!!??\n]|(?<![0-9])\.(?![0-9])")  # some summaries end sentences with "."
 _REPORT_HEAD = re.compile(r"(?m)^(?:#+\s*)?.{0,40}?[((]?篇\s*([0-9一二三四五六七八九十]+)[))]?[^\n]{0,40}$")
 _AGENCY = re.compile(

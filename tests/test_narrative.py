@@ -1,0 +1,123 @@
+"""Numbers out of written summaries: the seed's traps, offsets, file types, and precision/recall on gold sets."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from metrics.cli import main
+from metrics.narrative import extract, extract_file, split_reports
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "seed" / "000_ee4710341e3169fb.txt"
+GOLD = ROOT / "tests" / "fixtures" / "narrative"
+
+
+def pairs(text: str) -> list[tuple[str, float]]:
+    return [(m.record.metric, m.record.value) for r in extract(text) for m in r.mentions]
+
+
+@pytest.mark.parametrize("text", [
+    "整个宣传活动走进企业__家,发放宣传资料近__份、接受群众咨询__余次。",  # redacted
+    "积极落实《老年人权益保障法》第三十八条防骗维权宣传教育。",  # an article number
+    "召开常务委员会、五届五次全委会、相关部门协调会。",  # a session
+    "加大12365产品质量举报投诉热线宣传。",  # a hotline
+    "销毁物品涉及9大类30余种,集中销毁。",  # kinds
+    "在活动现场设置两台笔记本电脑和流动宣传执法车。",  # equipment
+    "组织十二个科室参加活动。",  # not a metric
+    "20__年3月15日,在广场开展活动。",  # a redacted year and a date
+])
+def test_traps_give_no_record(text):
+    assert pairs(text) == []
+
+
+def test_sub_items_are_not_added_twice():
+    text = "据统计,全市发放宣传资料12.5万份,其中市本级1.34万份,现场接受咨询549人次,受理投诉115起。"
+    assert pairs(text) == [("materials", 125000), ("consultations", 549), ("complaints_received", 115)]
+
+
+def test_approximations_multipliers_and_numerals():
+    reports = extract("活动期间共散发宣传材料3万余份,集中销毁1530床价值近7万元的“黑心棉”,接待咨询一百二十人次。")
+    found = {(m.record.metric, m.record.value, m.record.approx) for m in reports[0].mentions}
+    assert found == {("materials", 30000, "at_least"), ("destroyed_value", 70000, "nearly"),
+                     ("consultations", 120, None)}
+
+
+def test_traditional_script_and_full_width_digits_keep_offsets():
+    text = "本會共發放宣傳資料1,200份,舉辦講座１２場,受理投訴35件。"
+    mentions = extract(text)[0].mentions
+    assert [(m.record.metric, m.record.value) for m in mentions] == [
+        ("materials", 1200), ("events", 12), ("complaints_received", 35)]
+    assert [text[m.start:m.end] for m in mentions] == ["1,200份", "１２場", "35件"]
+    assert all(m.record.raw == text[m.start:m.end] and m.evidence in text for m in mentions)
+
+
+def test_the_seed_splits_into_its_fifteen_reports():
+    text = SEED.read_text(encoding="utf-8")
+    reports = split_reports(text)
+    assert len(reports) == 15 and reports[0][0].endswith("(篇1)") and reports[-1][0].endswith("(篇15)")
+    assert "84726" in text[reports[-1][1]:reports[-1][2]]  # noise stays inside the last report, unread
+    assert not any(m.record.value == 84726 for r in extract(text) for m in r.mentions)
+
+
+def test_docx_and_refusals():
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph("2024年,宁波市鄞州区消费者权益保护委员会开展“3·15”宣传活动。")
+    document.add_paragraph("活动当天发放宣传资料2000余份,接受咨询300人次。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    result = extract_file(buffer.getvalue(), "鄞州区总结.docx")
+    assert result["ok"] and [(r["metric"], r["value"]) for r in result["records"]] == [
+        ("materials", 2000), ("consultations", 300)]
+    record = result["records"][0]
+    assert record["year"] == 2024 and record["agency"] == "宁波市鄞州区消费者权益保护委员会"
+    assert record["district"] == "鄞州区" and record["evidence"] and record["end"] > record["start"]
+    refused = extract_file(b"%PDF-1.4", "总结.pdf")
+    assert not refused["ok"] and "不支持" in refused["error"]
+    broken = extract_file(b"PK\x03\x04 not a real docx", "坏.docx")
+    assert not broken["ok"] and "无法读取" in broken["error"]
+
+
+def test_cli_extract_json_shape_and_exit_codes(tmp_path, capsys):
+    good = tmp_path / "总结.txt"
+    good.write_text("某县消费者协会2023年共受理投诉88件,办结85件,为消费者挽回经济损失12.3万元。", encoding="utf-8")
+    assert main(["extract", "--json", str(good)]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    records = payload[0]["records"]
+    assert [(r["metric"], r["value"]) for r in records] == [
+        ("complaints_received", 88), ("complaints_resolved", 85), ("recovered_loss", 123000)]
+    assert {"evidence", "start", "end", "source", "raw"} <= set(records[0])
+    assert main(["extract", str(good), str(tmp_path / "没有.txt")]) == 1
+
+
+# ---- precision and recall on hand-annotated gold sets ---------------------------------------------
+
+def _score(found: Counter, gold: Counter) -> tuple[float, float]:
+    hits = sum((found & gold).values())
+    precision = hits / max(1, sum(found.values()))
+    recall = hits / max(1, sum(gold.values()))
+    return precision, recall
+
+
+def _gold_pairs(reports: list[dict], key=lambda r: "") -> Counter:
+    return Counter((key(r), m["metric"], round(float(m["value"]), 2)) for r in reports for m in r["mentions"])
+
+
+def _found_pairs(text: str, key_of) -> Counter:
+    return Counter((key_of(r), m.record.metric, round(m.record.value, 2)) for r in extract(text) for m in r.mentions)
+
+
+@pytest.mark.skipif(not (GOLD / "seed_gold.json").exists(), reason="seed gold set not annotated yet")
+def test_precision_and_recall_on_the_seed():
+    gold = json.loads((GOLD / "seed_gold.json").read_text(encoding="utf-8"))
+    text = SEED.read_text(encoding="utf-8")
+    found = _found_pairs(text, lambda r: "篇" + r.title.rsplit("篇", 1)[-1].rstrip("))"))
+    precision, recall = _score(found, _gold_pairs(gold["reports"], lambda r: r["id"]))
+    print(f"seed: precision {precision:.3f}, recall {recall:.3f}")
+    assert precision >= 0.9 and recall >= 0.9, (precision, recall)
