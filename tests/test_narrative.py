@@ -15,6 +15,7 @@ from metrics.narrative import extract, extract_file, split_reports
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "seed" / "000_ee4710341e3169fb.txt"
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
+NEED_SEED = pytest.mark.skipif(not SEED.exists(), reason="the seed document (../shared/seed) is not beside this checkout")
 
 
 def pairs(text: str) -> list[tuple[str, float]]:
@@ -56,6 +57,7 @@ def test_traditional_script_and_full_width_digits_keep_offsets():
     assert all(m.record.raw == text[m.start:m.end] and m.evidence in text for m in mentions)
 
 
+@NEED_SEED
 def test_the_seed_splits_into_its_fifteen_reports():
     text = SEED.read_text(encoding="utf-8")
     reports = split_reports(text)
@@ -113,6 +115,7 @@ def _found_pairs(text: str, key_of) -> Counter:
     return Counter((key_of(r), m.record.metric, round(m.record.value, 2)) for r in extract(text) for m in r.mentions)
 
 
+@NEED_SEED
 @pytest.mark.xfail(reason="issue 5 open: extractor measured at precision 0.84 / recall 0.82 on the seed gold "
                           "set (target 0.9 each); tuning is the next step", strict=False)
 def test_precision_and_recall_on_the_seed():
