@@ -38,14 +38,15 @@ _NUMBER = re.compile(
     rf"(?P<tail>(?:余|多)?(?:万|亿)?(?:余|多)?)"
 )
 _CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))")  # 1,200 is one number; 、 lists
-_SENTENCE_END = re.compile(r"[。!!??\n]|(?<![0-9])\.(?![0-9])")  # some summaries end sentences with "."
+_SENTENCE_END = re.compile(r"[。!!??\n]|(?<![0-9])\.")  # some summaries end sentences with "." (never after a digit)
 _REPORT_HEAD = re.compile(r"(?m)^(?:#+\s*)?.{0,40}?[((]?篇\s*([0-9一二三四五六七八九十]+)[))]?[^\n]{0,40}$")
 _AGENCY = re.compile(
-    r"[\u4e00-\u9fff]{1,14}(?:分行|支行|银行|消费者权益保护委员会|消费者委员会|消保委|消委会|消费者协会|消协|"
+    r"(?:分行|支行|银行|消费者权益保护委员会|保护消费者权益委员会|消费者委员会|消保委|消委会|消费者协会|消协|"
     r"市场监督管理局|市场监管局|工商行政管理局|工商局|质量技术监督局|质监局|检验检疫局|烟草专卖局|烟草公司|司法所|"
-    r"分公司|保险公司|人民政府|管理所)"
+    r"分公司|支公司|保险公司|人民政府|管理所|市场监管所|监管局|管理局)"
 )
-_AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日)")
+_AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日|"
+                          r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合)")
 _YEAR = re.compile(r"(?<![0-9_])((?:19|20)\d{2})\s*年")
 _THEME = re.compile(r"[“\"]([^”\"]{2,24})[”\"](?:为|的)?(?:活动)?(?:年)?主题|主题[为是::]\s*[“\"]([^”\"]{2,24})[”\"]")
 
@@ -110,12 +111,14 @@ def split_reports(text: str) -> list[tuple[str, int, int]]:
 
 
 @lru_cache(maxsize=4)
-def _synonym_pattern(catalog: Catalog) -> tuple[re.Pattern[str], dict[str, MetricDef]]:
-    words: dict[str, MetricDef] = {}
+def _synonym_pattern(catalog: Catalog) -> tuple[re.Pattern[str], dict[str, tuple[MetricDef, ...]]]:
+    """One pattern for every synonym, longest first; a word may name several metrics (销毁: value and quantity)."""
+    words: dict[str, tuple[MetricDef, ...]] = {}
     for metric in catalog.metrics.values():
         for word in (*metric.synonyms, metric.zh):
-            if len(word) >= 2:
-                words.setdefault(to_simplified(word), metric)
+            word = to_simplified(word)
+            if len(word) >= 2 and metric not in words.get(word, ()):
+                words[word] = (*words.get(word, ()), metric)
     ordered = sorted(words, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, ordered))), words
 
@@ -155,7 +158,7 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
     for title, start, end in split_reports(text):
         report = Report(title, start, end)
         body = norm[start:end]
-        report.agency = _agency(body)
+        report.agency = _agency(body, gazetteer)
         years = Counter(int(y) for y in _YEAR.findall(body))
         report.year = years.most_common(1)[0][0] if years else None
         theme = _THEME.search(body)
@@ -174,13 +177,52 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
     return reports
 
 
-def _agency(body: str) -> str | None:
-    for match in _AGENCY.finditer(body[:600]):
-        name = _AGENCY_LEAD.sub("", match.group(0))
-        if ("__" not in name and len(name) >= 4 and not name.startswith(("我", "本", "该", "各", "全", "中消协", "中国消费者协会"))
-                and not name.startswith(("市", "省", "县", "区"))):
-            return name
-    return None
+def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
+    """The reporting body as the text names it: the first full name (place or brand + type), joint names kept
+    together (九江市工商行政管理局、九江市消费者权益保护委员会); redacted or generic names (__市, 我局, 各级消保委)
+    are no name. When the text speaks of itself as 我市/我县, a name at that level wins."""
+    gazetteer = gazetteer or default_gazetteer()
+    names: list[tuple[int, int, str, int]] = []  # start, end, name, rank
+    said = Counter()
+    for word, lvl in _SELF_LEVEL:
+        said[lvl] += body.count(word) * (3 if word.startswith("我") else 1)
+    level = said.most_common(1)[0][0] if sum(said.values()) else None
+    for match in _AGENCY.finditer(body):
+        lead = re.search(r"[\u4e00-\u9fff]{0,14}$", body[max(0, match.start() - 14):match.start()]).group(0)
+        prefix = _AGENCY_LEAD.sub("", lead)
+        if (len(prefix) < 2 or body[match.start() - len(prefix) - 1:match.start() - len(prefix)] == "_"
+                or prefix.startswith(_GENERIC_LEAD) or prefix in _GENERIC_PREFIX or any(w in prefix for w in _GENERIC_INSIDE)
+                or body[match.end():match.end() + 1] in ("业", "卡", "系", "界")):  # 银行业 is a trade, not a bank
+            continue
+        opened = body.rfind("《", 0, match.start())
+        if opened > body.rfind("》", 0, match.start()):  # inside a document's title: its own plan, not a rule
+            title = body[opened:body.find("》", match.end()) if "》" in body[match.end():] else len(body)]
+            if not re.search("方案|计划|安排|总结", title) or re.search("办法|条例|规定|通知|意见|法$", title):
+                continue
+        start = match.start() - len(prefix)
+        if names and start <= names[-1][0] < match.end():  # 华夏银行 then 华夏银行吉安分行: the longer name
+            names.pop()
+        if names and names[-1][1] + 1 == start and body[start - 1] == "\u3001":
+            names[-1] = (names[-1][0], match.end(), names[-1][2] + "\u3001" + prefix + match.group(0), names[-1][3])
+            continue
+        place = gazetteer.find_in_text(prefix)
+        region = place.region if place.ok else None
+        rank = 0 if region is not None and (level is None or region.level == level) else 1 if region else 2
+        names.append((start, match.end(), prefix + match.group(0), rank))
+    for town in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,4}[镇乡])(?=[0-9“\"]|人民政府|党委)", body):
+        if "我" + town.group(1)[-1] in body:  # 我镇 … 新马集镇3.15活动领导组
+            names.append((town.start(1), town.end(1), town.group(1), 1))
+    if not names:
+        return None
+    return min(names, key=lambda n: (n[3], n[0]))[2]
+
+
+_SELF_LEVEL = (("我省", "province"), ("全省", "province"), ("我市", "city"), ("全市", "city"), ("我县", "district"),
+               ("我区", "district"), ("全县", "district"), ("全区", "district"))
+_GENERIC_LEAD = ("我", "本", "该", "各", "全", "使", "中消协", "中国消费者协会", "社区", "市", "省", "县", "区", "今年",
+                 "上级", "下级", "一是", "二是", "三是")
+_GENERIC_INSIDE = ("该", "本", "我", "各", "社区", "辖内", "网点", "下属")
+_GENERIC_PREFIX = ("各级", "各地", "本级", "辖内", "辖区", "当地", "基层", "人行", "人民", "中国")
 
 
 def _place(agency: str | None, body: str, gazetteer: Gazetteer | None) -> tuple:
@@ -198,59 +240,139 @@ def _place(agency: str | None, body: str, gazetteer: Gazetteer | None) -> tuple:
 def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog) -> list[Mention]:
     synonyms, words = _synonym_pattern(catalog)
     units = _unit_pattern(catalog)
+    whole = norm[sentence[0]:sentence[1]]
     out: list[Mention] = []
-    inherited: MetricDef | None = None
-    for c_start, c_end in _segments(norm, _CLAUSE_END, *sentence):
+    carried: list[MetricDef] = []  # what the clause before named or counted: 检测血压计46台、眼镜32副
+    for c_start, c_end in _clauses(norm, *sentence):
         clause = norm[c_start:c_end]
         if "其中" in clause:  # a sub-item of a total stated just before: never counted twice
-            inherited = None
+            carried = []
             continue
-        carried, inherited = inherited, None
-        names = [(m.start(), m.end(), words[m.group(0)]) for m in synonyms.finditer(clause)]
+        names = [(m.start(), m.end(), words[m.group(0)]) for m in synonyms.finditer(clause)
+                 if not clause.startswith(_NAMES_SOMETHING_ELSE, m.end())]
+        heir = carried
+        if names:
+            carried = [metric for word in names_words(clause, synonyms, words) for metric in word]
+        else:  # an item of a counted list passes the list's metric on (换镜片11个,电子秤15台); other text ends it
+            counted = re.search(r"\d", clause) or (units.search(clause) and _HAS_NUMBER.search(clause))
+            carried = list(heir) if counted else []
         for number in _NUMBER.finditer(clause):
             unit = units.match(clause, number.end())
-            if unit is None or not _plausible(clause, number, unit.end()):
+            if unit is None or not _plausible(clause, number, unit.end(), names):
                 continue
             metric = _metric_for(names, number.start(), unit.end(), unit.group(0))
-            if metric is None and carried is not None and not names and len(clause) <= 14 \
-                    and _accepts(carried, unit.group(0)):
-                metric = carried  # 检测血压计46台,电子秤15台: a list continues the clause before
+            if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
+                metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None:
+                metric = _people(catalog, clause, unit.group(0), unit.end())
+            if metric is None or not _own_work(metric, clause, whole, number, out):
                 continue
-            written = number.group(0) + unit.group(0)
-            parsed = parse_number(written)
+            first = number.start() if number.group("pre") not in _TOTAL_WORDS else number.start("num")
+            parsed = parse_number(clause[first:unit.end()])  # 共计2356.3条 → 2356.3条; 近7万元 stays
             if parsed.kind != "number" or parsed.value is None or parsed.value <= 0:
                 continue
-            a, b = c_start + number.start(), c_start + unit.end()
+            a, b = c_start + first, c_start + unit.end()
             record = Record(metric=metric.id, value=parsed.value, unit=parsed.unit or unit.group(0),
                             approx=parsed.approx, raw=text[a:b])
             if metric.kind != "quantity":
                 record.unit = metric.unit
             out.append(Mention(record, text[c_start:c_end].strip(), a, b))
-            inherited = metric
+            carried.append(metric)
     return out
 
 
-def _plausible(clause: str, number: re.Match[str], unit_end: int) -> bool:
+def names_words(clause: str, synonyms: re.Pattern[str], words: dict) -> list[tuple[MetricDef, ...]]:
+    """The metrics a clause names, with those of each word's shorter forms (销毁物品 → 销毁: value too)."""
+    out = []
+    for m in synonyms.finditer(clause):
+        word = m.group(0)
+        out.extend(words[word[:k]] for k in range(len(word), 1, -1) if word[:k] in words)
+    return out
+
+
+def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clauses of a sentence; a 、 joins bare nouns (电话、信函等业务398起) and splits counted items."""
+    out: list[tuple[int, int]] = []
+    for a, b in _segments(norm, _CLAUSE_END, start, end):
+        if out and norm[a - 1] == "\u3001" and not _HAS_NUMBER.search(norm, out[-1][0], out[-1][1]):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -> bool:
     """Not an ordinal, a session, a redacted or partly redacted figure, a hotline, or a count of other things."""
     before = clause[max(0, number.start() - 1):number.start()]
-    after = clause[unit_end:unit_end + 3]
-    if before in ("第", "_", "x", "X", "届", "年", "/", ".", "-") or after.startswith(("_", "届")):
+    if number.group("num") in ("一", "每") or before in ("第", "_", "x", "X", "届", "年", "/", ".", "-", "每") \
+            or clause.startswith("届", unit_end):  # 一个、一场讲座: an article, not a count
         return False
     if number.group("pre") is None and before.isdigit():
         return False
-    if clause[unit_end:unit_end + 1] in ("种", "类", "届", "期间"):
+    if clause[unit_end:unit_end + 1] in ("种", "类", "届") or clause.startswith("期间", unit_end):
         return False
+    if _SITE_BEFORE.search(clause, 0, number.start()):
+        return False  # 设立宣传咨询服务点91个: sites, not events
+    if _PLANNED.search(clause, 0, number.start()):
+        return False  # 将举办三项活动: not yet done
+    if any(s == unit_end for s, _, _ in names):
+        return True  # 50名志愿者: the metric's own word follows
     return not any(clause.startswith(word, unit_end) for word in _NOT_THE_OBJECT)
 
 
-def _metric_for(names: list[tuple[int, int, MetricDef]], start: int, end: int, unit: str) -> MetricDef | None:
+def _metric_for(names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int, end: int,
+                unit: str) -> MetricDef | None:
     """The metric named nearest before the number (or right after it: 发放3000余份宣传材料) that takes its unit."""
-    before = [(start - e, m) for s, e, m in names if e <= start and _accepts(m, unit)]
+    before = [(start - e, m) for s, e, named in names if e <= start for m in named if _accepts(m, unit)]
     if before:
         return min(before, key=lambda pair: pair[0])[1]
-    after = [(s - end, m) for s, e, m in names if s >= end and s - end <= 6 and _accepts(m, unit)]
+    after = [(s - end, m) for s, e, named in names if s >= end and s - end <= 8 for m in named if _accepts(m, unit)]
     return min(after, key=lambda pair: pair[0])[1] if after else None
+
+
+def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDef | None:
+    """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them."""
+    metric = catalog.metrics.get("participants")
+    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause):
+        return None
+    tail = clause[unit_end:unit_end + 8]
+    return metric if tail.startswith(_PEOPLE) or _TAKE_PART.match(tail) else None
+
+
+def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[str], found: list[Mention]) -> bool:
+    """Whether the number is the body's own work this campaign, not exposed cases, kinds, or a multi-year total."""
+    if unit_is_kind(metric, clause, number):
+        return False
+    veto = _NOT_OWN.get(metric.id)
+    if veto is not None and veto.search(clause):
+        return False
+    if "累计" in clause and _YEARS_LONG.search(sentence):
+        return False  # 连续三年…累计已发放30000多册
+    # 查处违法案件158件……查办大要案件5件: a part of the total before
+    return not (_SUBSET.search(clause, 0, number.start()) and any(m.record.metric == metric.id for m in found))
+
+
+def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
+    """七项活动 are programme lines, not events held."""
+    unit_end = number.end()
+    return any(clause.startswith(unit, unit_end) for unit in _KIND_UNITS.get(metric.id, ()))
+
+
+# Words that follow a metric's word and make it something else: 警示标语 are slogans, not warnings.
+_NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语")
+_TOTAL_WORDS = ("共计", "累计", "合计", "共", "达")
+_HAS_NUMBER = re.compile(rf"[0-9{_CN_NUM}]")
+_VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评]")  # 换镜片11个 is no test
+_SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|处|摊位|展位|窗口|网点)(?:共|达)?$")
+_PLANNED = re.compile("将(?!近)|拟|计划|准备|预计")
+_PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
+           "游客", "农民")
+_TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育)")
+_STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工")
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报")}  # cases the press exposed
+_KIND_UNITS = {"events": ("项",)}
+_YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年|近几年|成立")
+_SUBSET = re.compile("大要案|重大案件|典型案件")
 
 
 SUMMARY_EXTENSIONS = (".txt", ".md", ".docx")
