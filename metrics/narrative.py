@@ -19,12 +19,12 @@ from metrics.catalog import Catalog, MetricDef, default_catalog
 from metrics.dimensions import infer_sector
 from metrics.numbers import parse_number
 from metrics.record import Record
-from metrics.regions import Gazetteer, default_gazetteer
+from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.text import to_simplified
 
 # Units a destroyed quantity may be counted in (the catalog keeps that metric's unit as written).
 QUANTITY_UNITS = ("千克", "公斤", "吨", "条", "床", "箱", "瓶", "盒", "袋", "件", "个", "台", "副", "套", "批", "桶",
-                  "斤", "部", "双", "只", "张", "本")
+                  "斤", "部", "双", "只", "张", "本", "支", "包", "克", "升", "桶")
 # A measure word followed by one of these counts things that are not the metric: 12个单位, 3家企业.
 _NOT_THE_OBJECT = ("单位", "企业", "家庭", "学校", "中学", "小学", "志愿者", "媒体", "商场", "超市", "网点", "社区",
                    "部门", "科室", "品种", "规格", "工地", "茶楼", "行业", "协会", "委员", "代表", "乡镇", "街道",
@@ -41,9 +41,9 @@ _CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001]|(?<![0-9]),|,(?![0-9]{3}(?![0-9
 _SENTENCE_END = re.compile(r"[。!!??\n]|(?<![0-9])\.")  # some summaries end sentences with "." (never after a digit)
 _REPORT_HEAD = re.compile(r"(?m)^(?:#+\s*)?.{0,40}?[((]?篇\s*([0-9一二三四五六七八九十]+)[))]?[^\n]{0,40}$")
 _AGENCY = re.compile(
-    r"(?:分行|支行|银行|消费者权益保护委员会|保护消费者权益委员会|消费者委员会|消保委|消委会|消费者协会|消协|"
+    r"(?:分行|支行|银行|消费者权益保护委员会|消费者保护委员会|保护消费者权益委员会|消费者委员会|消保委|消委会|消费者协会|消协|"
     r"市场监督管理局|市场监管局|工商行政管理局|工商局|质量技术监督局|质监局|检验检疫局|烟草专卖局|烟草公司|司法所|"
-    r"分公司|支公司|保险公司|人民政府|管理所|市场监管所|监管局|管理局)"
+    r"分公司|支公司|保险公司|人民政府|管理所|市场监管所|监管局|管理局|司法局|海关|街道办事处|分局)"
 )
 _AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日|"
                           r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合)")
@@ -72,6 +72,7 @@ class Report:
     agency: str | None = None
     year: int | None = None
     theme: str | None = None
+    region: str | None = None  # the place as a path ('浙江省 宁波市 鄞州区'), from the agency or the opening lines
     mentions: list[Mention] = field(default_factory=list)
 
 
@@ -158,15 +159,21 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
     for title, start, end in split_reports(text):
         report = Report(title, start, end)
         body = norm[start:end]
-        report.agency = _agency(body, gazetteer)
-        years = Counter(int(y) for y in _YEAR.findall(body))
+        headed = f"{normalise(title)}\n{body}" if title else body  # 篇2 丽水市消费者协会: the heading names it
+        agency = _agency(headed, gazetteer)
+        if agency is not None and (at := headed.find(agency)) >= 0:  # as written: 消費者委員會 stays traditional
+            agency = (f"{title}\n{text[start:end]}" if title else text[start:end])[at:at + len(agency)]
+        report.agency = agency
+        years = Counter(int(y) for y in _YEAR.findall(headed))
         report.year = years.most_common(1)[0][0] if years else None
         theme = _THEME.search(body)
         named = (theme.group(1) or theme.group(2)) if theme else None
         report.theme = None if named is None or re.fullmatch(r"[0-9.·]*3\W?15[\W\w]{0,4}", named) else named
-        place = _place(report.agency, body, gazetteer)
+        region = _place(report.agency, headed, gazetteer)
+        report.region = region.path if region is not None else None
+        place = (region.province, region.city or None, region.district or None, region.adcode) if region else (None,) * 4
         for sentence in _segments(norm, _SENTENCE_END, start, end):
-            report.mentions.extend(_sentence_mentions(text, norm, sentence, catalog))
+            report.mentions.extend(_sentence_mentions(text, norm, sentence, catalog, report.year))
         for mention in report.mentions:
             record = mention.record
             record.agency, record.year, record.theme = report.agency, report.year, report.theme
@@ -188,7 +195,7 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
         said[lvl] += body.count(word) * (3 if word.startswith("我") else 1)
     level = said.most_common(1)[0][0] if sum(said.values()) else None
     for match in _AGENCY.finditer(body):
-        lead = re.search(r"[\u4e00-\u9fff]{0,14}$", body[max(0, match.start() - 14):match.start()]).group(0)
+        lead = re.search(r"[\u4e00-\u9fff]{0,24}$", body[max(0, match.start() - 24):match.start()]).group(0)
         prefix = _AGENCY_LEAD.sub("", lead)
         if (len(prefix) < 2 or body[match.start() - len(prefix) - 1:match.start() - len(prefix)] == "_"
                 or prefix.startswith(_GENERIC_LEAD) or prefix in _GENERIC_PREFIX or any(w in prefix for w in _GENERIC_INSIDE)
@@ -225,19 +232,19 @@ _GENERIC_INSIDE = ("该", "本", "我", "各", "社区", "辖内", "网点", "�
 _GENERIC_PREFIX = ("各级", "各地", "本级", "辖内", "辖区", "当地", "基层", "人行", "人民", "中国")
 
 
-def _place(agency: str | None, body: str, gazetteer: Gazetteer | None) -> tuple:
+def _place(agency: str | None, body: str, gazetteer: Gazetteer | None) -> Region | None:
     gazetteer = gazetteer or default_gazetteer()
     for text in (agency, body[:300]):
         if not text:
             continue
         match = gazetteer.find_in_text(text)
         if match.ok and match.region is not None:
-            region = match.region
-            return region.province, region.city or None, region.district or None, region.adcode
-    return None, None, None, None
+            return match.region
+    return None
 
 
-def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog) -> list[Mention]:
+def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog,
+                       year: int | None = None) -> list[Mention]:
     synonyms, words = _synonym_pattern(catalog)
     units = _unit_pattern(catalog)
     whole = norm[sentence[0]:sentence[1]]
@@ -245,7 +252,7 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
     carried: list[MetricDef] = []  # what the clause before named or counted: 检测血压计46台、眼镜32副
     for c_start, c_end in _clauses(norm, *sentence):
         clause = norm[c_start:c_end]
-        if "其中" in clause:  # a sub-item of a total stated just before: never counted twice
+        if _PART.search(clause):  # a sub-item of a total stated just before (其中, 其余): never counted twice
             carried = []
             continue
         names = [(m.start(), m.end(), words[m.group(0)]) for m in synonyms.finditer(clause)
@@ -264,8 +271,9 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None:
-                metric = _people(catalog, clause, unit.group(0), unit.end())
-            if metric is None or not _own_work(metric, clause, whole, number, out):
+                metric = _people(catalog, clause, unit.group(0), unit.end()) or _by_unit(catalog, clause, unit.group(0))
+            if metric is None or not _own_work(metric, clause, whole, number, out) \
+                    or _other_year(norm[sentence[0]:c_start + number.start()], year):
                 continue
             first = number.start() if number.group("pre") not in _TOTAL_WORDS else number.start("num")
             parsed = parse_number(clause[first:unit.end()])  # 共计2356.3条 → 2356.3条; 近7万元 stays
@@ -315,6 +323,9 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
         return False  # 设立宣传咨询服务点91个: sites, not events
     if _PLANNED.search(clause, 0, number.start()):
         return False  # 将举办三项活动: not yet done
+    if (number.group("pre") not in _TOTAL_WORDS and _KINDS_BEFORE.search(clause, 0, number.start())) \
+            or _VIEWS_BEFORE.search(clause, 0, number.start()):
+        return False  # 品牌40余个 counts kinds; 阅读量1.1万次 counts readers of a post
     if any(s == unit_end for s, _, _ in names):
         return True  # 50名志愿者: the metric's own word follows
     return not any(clause.startswith(word, unit_end) for word in _NOT_THE_OBJECT)
@@ -336,7 +347,27 @@ def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDe
     if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause):
         return None
     tail = clause[unit_end:unit_end + 8]
-    return metric if tail.startswith(_PEOPLE) or _TAKE_PART.match(tail) else None
+    if tail.startswith(_PEOPLE) or _TAKE_PART.match(tail):
+        return metric
+    return metric if _WATCHED.search(clause, 0, unit_end) and unit in ("人次", "人") else None
+
+
+def _by_unit(catalog: Catalog, clause: str, unit: str) -> MetricDef | None:
+    """A unit that says the metric when no word does: 线上直播2场 held, 编印《指南》近两万份 handed out."""
+    if unit in ("场", "场次") and _HELD.search(clause):
+        return catalog.metrics.get("events")
+    if unit in ("份", "册") and _HANDED_OUT.search(clause):
+        return catalog.metrics.get("materials")
+    return None
+
+
+def _other_year(before: str, year: int | None) -> bool:
+    """回顾2023年,全市共受理投诉1.86万件 in a 2024 report: another period's figure (the sentence so far names
+    other years and not the report's own)."""
+    if year is None:
+        return False
+    years = {int(y) for y in _YEAR.findall(before)}
+    return bool(years) and year not in years
 
 
 def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[str], found: list[Mention]) -> bool:
@@ -362,16 +393,22 @@ def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
 _NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语")
 _TOTAL_WORDS = ("共计", "累计", "合计", "共", "达")
 _HAS_NUMBER = re.compile(rf"[0-9{_CN_NUM}]")
-_VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评]")  # 换镜片11个 is no test
+_VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结]")  # 换镜片11个 is no test
 _SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|处|摊位|展位|窗口|网点)(?:共|达)?$")
 _PLANNED = re.compile("将(?!近)|拟|计划|准备|预计")
 _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
-           "游客", "农民")
+           "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
+_WATCHED = re.compile(r"(?:观看|收看|参与|参加)(?:人数|人次)?(?:共|达|超过|逾|近|约)?[0-9.一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育)")
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工")
 _NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报")}  # cases the press exposed
 _KIND_UNITS = {"events": ("项",)}
-_YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年|近几年|成立")
+_YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年|近几年")
+_PART = re.compile("其中|其余|剩余|尚有|尚未")
+_KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
+_VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
+_HELD = re.compile("开展|举办|组织|举行|开设|召开")
+_HANDED_OUT = re.compile("编印|印发|印制|发放|派发|散发|分发|赠送|送出")
 _SUBSET = re.compile("大要案|重大案件|典型案件")
 
 
@@ -391,6 +428,6 @@ def extract_file(data: bytes, name: str, *, catalog: Catalog | None = None) -> d
     reports = extract(text, catalog=catalog, file=name)
     records = [m.to_dict() for r in reports for m in r.mentions]
     return {"file": name, "ok": True, "error": None, "records": records, "issues": [],
-            "reports": [{"title": r.title, "agency": r.agency, "year": r.year, "theme": r.theme,
+            "reports": [{"title": r.title, "agency": r.agency, "region": r.region, "year": r.year, "theme": r.theme,
                          "start": r.start, "end": r.end, "records": len(r.mentions)} for r in reports]}
 

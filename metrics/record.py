@@ -192,7 +192,8 @@ class RecordBatch:
         from metrics.workbook import cell_ref
 
         sheets, rows, cols = self.column("sheet"), self.column("row"), self.column("col")
-        return [f"{file}/{s}!{cell_ref(int(r), int(c))}" for s, r, c in zip(sheets, rows, cols)]
+        return [f"{file}/{s}!{cell_ref(int(r), int(c))}" if r >= 0 and c >= 0 else f"{file}/{s}"  # no cell: text
+                for s, r, c in zip(sheets, rows, cols)]
 
     def raw_text(self) -> list[str | None]:
         """The cell as written: its text, or its number printed the way Excel shows it."""

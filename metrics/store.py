@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from metrics import intake, writer
+from metrics import intake, summary_review, writer
 from metrics.facts import Facts, FactsCache
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.intake import Conflict, ImportOutcome, ImportPlan, sha256_of
@@ -109,33 +109,37 @@ class Store:
         return _WriteTransaction(self.engine)
 
     # ---- importing ----------------------------------------------------------------------------
-    def plan(self, result: FileResult, data: bytes, overrides: Overrides | None = None) -> ImportPlan:
+    def plan(self, result: FileResult, data: bytes, overrides: Overrides | None = None, *,
+             settings: str | None = None) -> ImportPlan:
         """What importing this read would do (nothing is written)."""
+        settings = overrides_to_json(overrides) if settings is None else settings
         with self.engine.connect() as conn:
-            decision = intake.Planner(conn).decide(result, sha256_of(data), overrides_to_json(overrides))
+            decision = intake.Planner(conn).decide(result, sha256_of(data), settings)
             old = [c.submission_id for c in decision.replaces]
             diff = _diff(self._totals(conn, old), result.totals()) if old else []
             return decision.plan(result.file, len(result.batch), diff)
 
     def import_result(self, result: FileResult, data: bytes, *, overrides: Overrides | None = None,
-                      who: str = "", replace: bool = True) -> ImportOutcome:
+                      who: str = "", replace: bool = True, settings: str | None = None) -> ImportOutcome:
         """Store one read file and its original in a single transaction; all or nothing.
 
         The same bytes with the same corrections again → "duplicate". Active submissions whose every
         agency-year the new file also reports are marked superseded (``replace=False`` keeps them).
+        ``settings`` stands in for the overrides' JSON when the reading came another way (a reviewed summary).
         """
-        (outcome,) = self.import_many([(result, data)], overrides=overrides, who=who, replace=replace)
+        (outcome,) = self.import_many([(result, data)], overrides=overrides, who=who, replace=replace,
+                                      settings=settings)
         return outcome
 
     def import_many(self, items: Iterable[tuple[FileResult, bytes]], *, overrides: Overrides | None = None,
-                    who: str = "", replace: bool = True) -> list[ImportOutcome]:
+                    who: str = "", replace: bool = True, settings: str | None = None) -> list[ImportOutcome]:
         """Store many read files in one transaction (bulk loads, the demo); all of them or none.
 
         Each file is judged as ``import_result`` would, in order, so a later file may duplicate or
         replace an earlier one of the same batch. Nothing written (all duplicate or refused) leaves
         the version where it was.
         """
-        settings = overrides_to_json(overrides)
+        settings = overrides_to_json(overrides) if settings is None else settings
         outcomes: list[ImportOutcome] = []
         with self._write() as conn:
             planner, ids = intake.Planner(conn), writer.Ids()
@@ -285,8 +289,14 @@ class Store:
         return row.file_name, bytes(row.data)
 
     def replay(self, sub_id: int, overrides: Overrides | None = None) -> FileResult:
-        """Read a stored original again, with its stored corrections unless others are given."""
+        """Read a stored original again, with its stored corrections unless others are given.
+
+        A written summary comes back as it was reviewed (its settings hold the confirmed numbers).
+        """
         name, data = self.original(sub_id)
+        stored = self.submission(sub_id)["overrides"]
+        if summary_review.is_review(stored):
+            return summary_review.replay(data, name, stored)
         if overrides is None:
             overrides = overrides_from_json(self.submission(sub_id)["overrides"])
         return ingest_bytes(data, name, overrides=overrides)

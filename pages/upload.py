@@ -13,6 +13,7 @@ from metrics.query import measure_of
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
 from pages.common import get_store, lang, t, through_app
+from pages.summary_tab import summary_tab
 
 through_app()
 
@@ -27,7 +28,6 @@ reads: dict = st.session_state.setdefault("upload_reads", {})
 fixes: dict = st.session_state.setdefault("upload_fixes", {})
 
 who = st.text_input(t("upload.who"), key="upload_who")
-files = st.file_uploader(t("upload.files"), accept_multiple_files=True, key="uploader")
 
 
 def read(name: str, data: bytes, digest: str):
@@ -147,43 +147,53 @@ def show_plan(plan) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
-if not files:
-    st.stop()
+def tables() -> None:
+    """Returns (xlsx, xls, ods, csv): read, show, correct, then import."""
+    files = st.file_uploader(t("upload.files"), accept_multiple_files=True, key="uploader")
+    if not files:
+        return
 
-ready = []
-for upload in files:
-    data = upload.getvalue()
-    digest = sha256_of(data)
-    result, overrides = read(upload.name, data, digest)
-    with st.expander(upload.name, expanded=len(files) <= 3 or not result.ok, icon=":material/description:"):
-        if not result.ok:
-            st.error(f"{t('upload.refused')}:{result.error}")
-            continue
-        layouts = ";".join(f"{sheet}:{layout}" for sheet, layout in result.layouts.items())
-        st.write(f"**{t('upload.layout')}**:{layouts} · {t('upload.records', n=result.stats.records)}")
-        plan = store.plan(result, data, overrides)
-        show_plan(plan)
-        if plan.status in ("new", "replaces"):
-            ready.append((upload.name, data, result, overrides))
-        st.caption(t("upload.preview"))
-        st.dataframe(preview_table(result), hide_index=True, width="stretch")
-        st.caption(t("upload.issues"))
-        show_issues(result)
-        with st.container(border=True):
-            st.markdown(f"**{t('upload.fix')}**")
-            correction_form(result, overrides, digest, list(result.layouts))
+    ready = []
+    for upload in files:
+        data = upload.getvalue()
+        digest = sha256_of(data)
+        result, overrides = read(upload.name, data, digest)
+        with st.expander(upload.name, expanded=len(files) <= 3 or not result.ok, icon=":material/description:"):
+            if not result.ok:
+                st.error(f"{t('upload.refused')}:{result.error}")
+                continue
+            layouts = ";".join(f"{sheet}:{layout}" for sheet, layout in result.layouts.items())
+            st.write(f"**{t('upload.layout')}**:{layouts} · {t('upload.records', n=result.stats.records)}")
+            plan = store.plan(result, data, overrides)
+            show_plan(plan)
+            if plan.status in ("new", "replaces"):
+                ready.append((upload.name, data, result, overrides))
+            st.caption(t("upload.preview"))
+            st.dataframe(preview_table(result), hide_index=True, width="stretch")
+            st.caption(t("upload.issues"))
+            show_issues(result)
+            with st.container(border=True):
+                st.markdown(f"**{t('upload.fix')}**")
+                correction_form(result, overrides, digest, list(result.layouts))
 
-if st.button(t("upload.confirm"), type="primary", disabled=not ready, key="upload_confirm"):
-    outcomes = [store.import_result(result, data, overrides=overrides, who=who)
-                for _, data, result, overrides in ready]
-    st.session_state["upload_outcomes"] = outcomes
-    st.rerun()
-if not ready and "upload_outcomes" not in st.session_state:
-    st.caption(t("upload.nothing"))
+    if st.button(t("upload.confirm"), type="primary", disabled=not ready, key="upload_confirm"):
+        outcomes = [store.import_result(result, data, overrides=overrides, who=who)
+                    for _, data, result, overrides in ready]
+        st.session_state["upload_outcomes"] = outcomes
+        st.rerun()
+    if not ready and "upload_outcomes" not in st.session_state:
+        st.caption(t("upload.nothing"))
 
-if outcomes := st.session_state.get("upload_outcomes"):
-    st.subheader(t("upload.result"))
-    st.dataframe(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
-                                t(f"upload.status.{o.status}"), t("common.records"): o.records,
-                                t("common.message"): o.message} for o in outcomes]),
-                 hide_index=True, width="stretch")
+    if outcomes := st.session_state.get("upload_outcomes"):
+        st.subheader(t("upload.result"))
+        st.dataframe(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
+                                    t(f"upload.status.{o.status}"), t("common.records"): o.records,
+                                    t("common.message"): o.message} for o in outcomes]),
+                     hide_index=True, width="stretch")
+
+
+tab_tables, tab_summary = st.tabs([t("upload.tab_tables"), t("upload.tab_summary")])
+with tab_tables:
+    tables()
+with tab_summary:
+    summary_tab(store, catalog, who, show_plan)

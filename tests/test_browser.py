@@ -267,7 +267,7 @@ def test_upload_through_the_page_moves_the_overview_by_the_files_total(server, d
 
     page.goto(f"{server}/upload")
     expect(page.get_by_role("heading", name="数据上报", exact=True)).to_be_visible()
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(UPLOAD)
+    page.locator('.st-key-uploader input[type="file"]').set_input_files(UPLOAD)
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("识别的版式")).to_be_visible()
     expect(main.get_by_text(re.compile(r"导入后:新报表"))).to_be_visible()
@@ -293,6 +293,29 @@ def test_upload_through_the_page_moves_the_overview_by_the_files_total(server, d
     open_overview(page, server)
     assert kpi_year(page) == year
     expect(tile(page, "发放宣传资料")).to_have_text(format_metric(before + added, "份"))
+
+
+def test_a_pasted_summary_is_highlighted_reviewed_and_moves_the_overview(server, db, page):
+    open_overview(page, server)
+    year = kpi_year(page)
+    before = sql_sum(db, "consultations", year)
+    text = (f"台州市黄岩区消费者权益保护委员会{year}年“3·15”活动总结\n"
+            "活动当天发放宣传资料3600余份,接受群众咨询1280人次,受理投诉27起,办结25起。")
+    page.goto(f"{server}/upload")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("tab", name="从总结提取").click()
+    area = main.locator(".st-key-summary_paste textarea")
+    area.fill(text)
+    area.press("Control+Enter")
+    expect(main.get_by_text("共 1 篇报告,找到 4 个数字。")).to_be_visible()
+    expect(main.locator("mark", has_text="1280人次")).to_be_visible()
+    expect(main.get_by_text(re.compile(r"导入后:新报表,4 条记录"))).to_be_visible()
+    main.get_by_role("button", name="确认导入总结").click()
+    expect(main.get_by_text(re.compile(r"已导入 4 条记录"))).to_be_visible()
+    no_exception(page)
+    assert sql_sum(db, "consultations", year) == pytest.approx(before + 1280)
+    open_overview(page, server)
+    expect(tile(page, "接受咨询")).to_have_text(format_metric(before + 1280, "人次"))
 
 
 def test_sidebar_province_filters_tiles_and_charts(server, db, page):

@@ -359,6 +359,84 @@ def test_a_new_version_shows_its_differences_then_replaces_the_old(tmp_path, mon
     assert store.facts().frame.query("metric == 'materials'")["value"].sum() == 1600
 
 
+SUMMARY = ("宁波市鄞州区消费者权益保护委员会“3·15”活动<b>总结</b><script>alert(1)</script>\n"
+           "活动当天发放宣传资料2000余份,接受咨询300人次,受理投诉12起,办结11起。")
+
+
+def _year_input(at: AppTest, report: int = 0):
+    return next(w for w in at.number_input if w.key and w.key.startswith("summary_") and w.key.endswith(f"_{report}_year"))
+
+
+def test_summary_tab_highlights_asks_for_the_year_then_imports(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'sum.db'}"
+    monkeypatch.setenv("OUTREACH_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    at.text_area(key="summary_paste").input(SUMMARY).run()
+    no_exception(at)
+    (page,) = [h.proto.body for h in at.get("html")]
+    assert page.count("<mark") == 4 and "&lt;script&gt;" in page and "<script>" not in page and "<b>" not in page
+    assert ">2000余份</mark>" in page
+    # The text names no year: the import waits for one, with a message saying where.
+    assert any("缺少年度" in w.value for w in at.warning) and at.button(key="summary_confirm").disabled
+    assert [w.value for w in at.text_input if w.key and w.key.endswith("_0_agency")] == ["宁波市鄞州区消费者权益保护委员会"]
+    _year_input(at).set_value(2025).run()
+    assert any("新报表,4 条记录" in i.value for i in at.info)
+    at.button(key="summary_confirm").click().run()
+    no_exception(at)
+    assert any("已导入 4 条记录" in s.value for s in at.success)
+    store = Store(url)
+    frame = store.facts().frame
+    assert frame.groupby("metric", observed=True)["value"].sum().to_dict() == {
+        "materials": 2000, "consultations": 300, "complaints_received": 12, "complaints_resolved": 11}
+    (sub,) = store.submissions()
+    assert sub["file_name"] == "粘贴的总结.txt" and store.original(sub["id"])[1] == SUMMARY.encode("utf-8")
+    assert set(frame["year"]) == {2025} and set(frame["district"].astype(str)) == {"鄞州区"}
+    # The page now says the same review is already stored.
+    assert at.button(key="summary_confirm").disabled
+
+
+def test_summary_tab_reads_a_docx_and_refuses_a_broken_one(tmp_path, monkeypatch):
+    import io
+
+    from docx import Document
+
+    monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{tmp_path / 'docx.db'}")
+    document = Document()
+    document.add_paragraph("丽水市消费者协会2024年“3·15”活动总结")
+    document.add_paragraph("共受理投诉86件,为消费者挽回经济损失21.4万元。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="summary_file").upload("丽水.docx", buffer.getvalue(), "application/octet-stream").run()
+    no_exception(at)
+    assert any("新报表,2 条记录" in i.value for i in at.info)
+    at.file_uploader(key="summary_file").upload("坏.docx", b"PK\x03\x04 broken", "application/octet-stream").run()
+    no_exception(at)
+    assert any("无法读取" in e.value and "坏.docx" in e.value for e in at.error)
+
+
+def test_summary_review_table_edits_become_the_review():
+    import pandas as pd
+
+    from metrics import summary_review as sr
+    from pages.summary_tab import _review, highlighted
+
+    fields = [sr.ReportFields(agency="某县消费者协会", year=2024)]
+    rows = pd.DataFrame({"accept": [True, False, True], "report": ["全文"] * 3,
+                         "metric": ["发放宣传资料", "接受咨询", "志愿者人数"], "value": [2100.0, 300.0, 25.0],
+                         "start": pd.array([10, 20, None], dtype="Int64"), "end": pd.array([16, 25, None], dtype="Int64"),
+                         "approx": ["at_least", None, None]})
+    review = _review(fields, rows, ["全文"], {"发放宣传资料": "materials", "接受咨询": "consultations",
+                                               "志愿者人数": "volunteers"})
+    assert [(r.metric, r.value, r.accepted, r.start) for r in review.rows] == [
+        ("materials", 2100, True, 10), ("consultations", 300, False, 20), ("volunteers", 25, True, None)]
+    text = "活动当天共发放宣传资料2000余份,接受咨询300人次。"
+    marked = highlighted(text, review, {"materials": "发放宣传资料"})
+    assert marked.count("<mark") == 2 and "line-through" in marked
+
+
 def test_briefing_page_drafts_from_the_numbers_and_keeps_edits(app, db):
     at = app.run()
     at.switch_page("pages/briefing.py").run()
