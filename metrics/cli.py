@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract = sub.add_parser("extract", help="从活动总结(.txt .md .docx)中提取指标数字(不写入数据库)")
     extract.add_argument("--json", action="store_true", help="输出每个文件的记录(含原文 evidence 与位置 start/end)")
-    extract.add_argument("files", nargs="+", metavar="FILE")
+    extract.add_argument("files", nargs="+", metavar="FILE", help="总结文件;“-”表示从标准输入读取粘贴的文字")
 
     brief = sub.add_parser("brief", help="生成简报:--out 的扩展名(.pptx .xlsx .docx .html)决定格式")
     _db_argument(brief)
@@ -165,15 +165,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from metrics.narrative import extract_file
+    from metrics.narrative import extract_file, refused
 
     results = []
     for path in args.files:
+        if path == "-":  # pasted text on standard input
+            results.append({**extract_file(sys.stdin.buffer.read(), "stdin.txt"), "file": "-"})
+            continue
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            results.append({"file": path, "ok": False, "records": [], "issues": [], "reports": [],
-                            "error": f"无法打开文件:{exc.strerror or exc}"})
+            results.append(refused(path, f"无法打开文件:{exc.strerror or exc}"))
             continue
         results.append({**extract_file(data, Path(path).name), "file": path})
     if args.json:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +19,7 @@ from functools import lru_cache
 from metrics.catalog import Catalog, MetricDef, default_catalog
 from metrics.dimensions import infer_sector
 from metrics.numbers import parse_number
-from metrics.record import Record
+from metrics.record import Record, Stats
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.text import to_simplified
 
@@ -416,18 +417,25 @@ SUMMARY_EXTENSIONS = (".txt", ".md", ".docx")
 
 
 def extract_file(data: bytes, name: str, *, catalog: Catalog | None = None) -> dict:
-    """One summary file as ``ingest --json`` shows a return; records also carry evidence and offsets."""
+    """One summary file in the shape ``ingest --json`` gives a return (file, ok, error, records, issues, stats,
+    layouts); records also carry evidence and offsets, and ``reports`` lists what each report is about."""
+    started = time.perf_counter()
     if not name.lower().endswith(SUMMARY_EXTENSIONS):
-        return {"file": name, "ok": False, "records": [], "issues": [], "reports": [],
-                "error": f"不支持的文件类型:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结"}
+        return refused(name, f"不支持的文件类型:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结")
     try:
         text = read_text(data, name)
-    except Exception as exc:  # a broken .docx: say so, never a traceback
-        return {"file": name, "ok": False, "records": [], "issues": [], "reports": [],
-                "error": f"无法读取文件({type(exc).__name__}):请确认是完好的 Word 或文本文件"}
+    except Exception as exc:  # noqa: BLE001 - a broken .docx says so, never a traceback
+        return refused(name, f"无法读取文件({type(exc).__name__}):请确认是完好的 Word 或文本文件")
     reports = extract(text, catalog=catalog, file=name)
     records = [m.to_dict() for r in reports for m in r.mentions]
-    return {"file": name, "ok": True, "error": None, "records": records, "issues": [],
+    stats = Stats(sheets=1, rows=len(reports), records=len(records), seconds=round(time.perf_counter() - started, 4))
+    return {"file": name, "ok": True, "error": None, "records": records, "issues": [], "stats": stats.to_dict(),
+            "layouts": {"正文": "活动总结(文字)"},
             "reports": [{"title": r.title, "agency": r.agency, "region": r.region, "year": r.year, "theme": r.theme,
                          "start": r.start, "end": r.end, "records": len(r.mentions)} for r in reports]}
 
+
+def refused(name: str, error: str) -> dict:
+    """A file that gives nothing, in ``extract_file``'s shape, with the reason in Chinese."""
+    return {"file": name, "ok": False, "error": error, "records": [], "issues": [], "stats": Stats().to_dict(),
+            "layouts": {}, "reports": []}

@@ -26,7 +26,7 @@ from metrics.record import Coded, FileResult, RecordBatch, Stats, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
 
 FORMAT = "narrative-review/1"
-LAYOUT = "活动总结(文字)"
+LAYOUT = "活动总结(文字)"  # the same words narrative.extract_file reports
 
 
 class ReviewError(ValueError):

@@ -127,7 +127,19 @@ def test_cli_extract_json_shape_and_exit_codes(tmp_path, capsys):
     assert [(r["metric"], r["value"]) for r in records] == [
         ("complaints_received", 88), ("complaints_resolved", 85), ("recovered_loss", 123000)]
     assert {"evidence", "start", "end", "source", "raw"} <= set(records[0])
+    assert set(payload[0]) >= {"file", "ok", "error", "records", "issues", "stats", "layouts", "reports"}
+    assert payload[0]["stats"]["records"] == 3 and payload[0]["reports"][0]["agency"] == "某县消费者协会"
     assert main(["extract", str(good), str(tmp_path / "没有.txt")]) == 1
+    assert "无法打开文件" in capsys.readouterr().out
+
+
+def test_cli_extract_reads_pasted_text_from_stdin(monkeypatch, capsys):
+    text = "丽水市消费者协会2024年共受理投诉86件,发放宣传资料1.2万份。"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
+    assert main(["extract", "--json", "-"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert [(r["metric"], r["value"], r["year"]) for r in result["records"]] == [
+        ("complaints_received", 86, 2024), ("materials", 12000, 2024)]
 
 
 # ---- precision and recall on hand-annotated gold sets ---------------------------------------------
