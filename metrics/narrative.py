@@ -265,7 +265,7 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             counted = re.search(r"\d", clause) or (units.search(clause) and _HAS_NUMBER.search(clause))
             carried = list(heir) if counted else []
         for number in _NUMBER.finditer(clause):
-            unit = units.match(clause, number.end())
+            unit = units.match(clause, _after_space(clause, number.end()))
             if unit is None or not _plausible(clause, number, unit.end(), names):
                 continue
             metric = _metric_for(names, number.start(), unit.end(), unit.group(0))
@@ -288,6 +288,11 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             out.append(Mention(record, text[c_start:c_end].strip(), a, b))
             carried.append(metric)
     return out
+
+
+def _after_space(clause: str, at: int) -> int:
+    """接待咨询 560 人次: one space between a number and its unit is still its unit."""
+    return at + 1 if clause[at:at + 1] in (" ", "\u3000") else at
 
 
 def names_words(clause: str, synonyms: re.Pattern[str], words: dict) -> list[tuple[MetricDef, ...]]:
