@@ -332,8 +332,8 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
     if (number.group("pre") not in _TOTAL_WORDS and _KINDS_BEFORE.search(clause, 0, number.start())) \
             or _VIEWS_BEFORE.search(clause, 0, number.start()):
         return False  # 品牌40余个 counts kinds; 阅读量1.1万次 counts readers of a post
-    if any(s == unit_end for s, _, _ in names):
-        return True  # 50名志愿者: the metric's own word follows
+    if any(s == unit_end for s, _, _ in names) or clause.startswith(_PEOPLE, unit_end):
+        return True  # 50名志愿者, 2000余名市民: the metric's own word or people follow
     return not any(clause.startswith(word, unit_end) for word in _NOT_THE_OBJECT)
 
 
@@ -350,7 +350,7 @@ def _metric_for(names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int,
 def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDef | None:
     """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them."""
     metric = catalog.metrics.get("participants")
-    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause):
+    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause) or _RECEIVER.search(clause):
         return None
     tail = clause[unit_end:unit_end + 8]
     if tail.startswith(_PEOPLE) or _TAKE_PART.match(tail):
@@ -406,8 +406,11 @@ _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村�
            "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
 _WATCHED = re.compile(r"(?:观看|收看|参与|参加)(?:人数|人次)?(?:共|达|超过|逾|近|约)?[0-9.一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育)")
-_STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工")
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报")}  # cases the press exposed
+_STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
+_RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
+_GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报"),  # cases the press exposed
+            "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
 _KIND_UNITS = {"events": ("项",)}
 _YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年|近几年")
 _PART = re.compile("其中|其余|剩余|尚有|尚未")

@@ -44,6 +44,11 @@ def test_traps_give_no_record(text):
     "在各集贸市场张贴警示标语40条。",  # slogans, not warnings
     "努力打造一个放心的消费环境,让每一位消费者满意。",  # an article
     "工作人员现场为群众更换表带8个。",  # a service that is no metric
+    "向12名消费者发放赔偿金3.2万元。",  # people paid, not people reached
+    "在人民广场举行主会场活动,市领导3人出席。",  # leaders attending
+    "悬挂宣传横幅60余条,滚动播放宣传标语120条。",  # banners and slogans
+    "发放环保购物袋500个。",  # promotional goods are not materials
+    "通过微信公众号推送消费提示,阅读量达10万余次。",  # readers of a post
 ])
 def test_things_that_are_not_the_bodys_own_counted_work(text):
     assert pairs(text) == []
@@ -60,6 +65,16 @@ def test_lists_carry_their_metric_through_items():
                            ("destroyed_qty", 80), ("destroyed_value", 60000)]
     quiet = "举办了系列宣传活动,在县电视台开通维权热线,先后接受记者采访6次。"
     assert pairs(quiet) == []
+
+
+def test_common_report_phrasings():
+    text = ("共出动执法人员1260人次,检查各类市场主体2860户次。发放宣传单、宣传册等资料5.6万份、环保购物袋500个。"
+            "现场受理消费者投诉45件,当场调解32件。活动共吸引2000余名市民参与。"
+            "- 接待咨询 560 人次\n监督抽检食品86批次,合格率98.8%。累计销毁假冒伪劣商品1.2吨,货值8.6万元。")
+    assert pairs(text) == [("staff", 1260), ("inspections", 2860), ("materials", 56000),
+                           ("complaints_received", 45), ("complaints_resolved", 32), ("participants", 2000),
+                           ("consultations", 560), ("tests", 86), ("destroyed_qty", 1.2),
+                           ("destroyed_value", 86000)]
 
 
 def test_people_reached_without_a_metric_word():
