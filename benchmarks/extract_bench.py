@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from metrics.catalog import default_catalog  # noqa: E402
-from metrics.narrative import _unit_pattern, extract, normalise, read_text, split_reports  # noqa: E402
-from metrics.numbers import parse_number  # noqa: E402
+from metrics.catalog import default_catalog
+from metrics.narrative import _unit_pattern, extract, normalise, read_text, split_reports
+from metrics.numbers import parse_number
 
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
 SEED = ROOT.parent / "shared" / "seed" / "000_ee4710341e3169fb.txt"

@@ -38,16 +38,19 @@ _NUMBER = re.compile(
     rf"(?P<num>\d+(?:[.,]\d+)*|[{_CN_NUM}]+)"
     rf"(?P<tail>(?:余|多)?(?:万|亿)?(?:余|多)?)"
 )
-_CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))")  # 1,200 is one number; 、 lists
+_CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001(\uff08]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))")  # 1,200 is one number; 、 lists
 _SENTENCE_END = re.compile(r"[。!!??\n]|(?<![0-9])\.")  # some summaries end sentences with "." (never after a digit)
 _REPORT_HEAD = re.compile(r"(?m)^(?:#+\s*)?.{0,40}?[((]?篇\s*([0-9一二三四五六七八九十]+)[))]?[^\n]{0,40}$")
 _AGENCY = re.compile(
     r"(?:分行|支行|银行|消费者权益保护委员会|消费者保护委员会|保护消费者权益委员会|消费者委员会|消保委|消委会|消费者协会|消协|"
     r"市场监督管理局|市场监管局|工商行政管理局|工商局|质量技术监督局|质监局|检验检疫局|烟草专卖局|烟草公司|司法所|"
-    r"分公司|支公司|保险公司|人民政府|管理所|市场监管所|监管局|管理局|司法局|海关|街道办事处|分局)"
+    r"分公司|支公司|保险公司|人民政府|管理所|市场监管所|监管局|管理局|司法局|海关|街道办事处|分局|"
+    r"公安局|教育局|商务局|供电公司|电力公司|通信公司|"
+    r"局|公司|委员会)"  # these last only after a place: 平江县教育局, 国网芜湖供电公司
 )
+_AGENCY_NEEDS_PLACE = ("局", "公司", "委员会")
 _AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日|"
-                          r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合)")
+                          r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合|从|自|获悉|记者)")
 _YEAR = re.compile(r"(?<![0-9_])((?:19|20)\d{2})\s*年")
 _THEME = re.compile(r"[“\"]([^”\"]{2,24})[”\"](?:为|的)?(?:活动)?(?:年)?主题|主题[为是::]\s*[“\"]([^”\"]{2,24})[”\"]")
 
@@ -173,8 +176,12 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
         region = _place(report.agency, headed, gazetteer)
         report.region = region.path if region is not None else None
         place = (region.province, region.city or None, region.district or None, region.adcode) if region else (None,) * 4
+        heading: list[MetricDef] = []
         for sentence in _segments(norm, _SENTENCE_END, start, end):
-            report.mentions.extend(_sentence_mentions(text, norm, sentence, catalog, report.year))
+            found, named = _sentence_mentions(text, norm, sentence, catalog, report.year, heading)
+            report.mentions.extend(found)
+            if not _BULLET.match(norm, *sentence):  # 六、免费检测 heads the lines "- 血压计 38 台" below it
+                heading = named if named and not found else []
         for mention in report.mentions:
             record = mention.record
             record.agency, record.year, record.theme = report.agency, report.year, report.theme
@@ -210,11 +217,13 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
         start = match.start() - len(prefix)
         if names and start <= names[-1][0] < match.end():  # 华夏银行 then 华夏银行吉安分行: the longer name
             names.pop()
-        if names and names[-1][1] + 1 == start and body[start - 1] == "\u3001":
+        if names and names[-1][1] + 1 == start and body[start - 1] in "\u3001 \u3000":  # 甲局、乙局 / 甲局 乙局
             names[-1] = (names[-1][0], match.end(), names[-1][2] + "\u3001" + prefix + match.group(0), names[-1][3])
             continue
         place = gazetteer.find_in_text(prefix)
         region = place.region if place.ok else None
+        if region is None and match.group(0) in _AGENCY_NEEDS_PLACE:
+            continue
         rank = 0 if region is not None and (level is None or region.level == level) else 1 if region else 2
         names.append((start, match.end(), prefix + match.group(0), rank))
     for town in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,4}[镇乡])(?=[0-9“\"]|人民政府|党委)", body):
@@ -245,26 +254,34 @@ def _place(agency: str | None, body: str, gazetteer: Gazetteer | None) -> Region
 
 
 def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog,
-                       year: int | None = None) -> list[Mention]:
+                       year: int | None = None, heading: list[MetricDef] | None = None
+                       ) -> tuple[list[Mention], list[MetricDef]]:
+    """The mentions of one sentence, and the metrics it names (a heading passes them to its list items)."""
     synonyms, words = _synonym_pattern(catalog)
     units = _unit_pattern(catalog)
     whole = norm[sentence[0]:sentence[1]]
     out: list[Mention] = []
-    carried: list[MetricDef] = []  # what the clause before named or counted: 检测血压计46台、眼镜32副
+    named_here: list[MetricDef] = []
+    # What the clause before named or counted: 检测血压计46台、眼镜32副; a heading's metrics for its list item.
+    carried: list[MetricDef] = list(heading or ()) if _BULLET.match(whole) else []
+    parts_of: set[str] = set()  # after 其中: the metrics whose sub-items follow (其中投诉3915件、举报947件)
     for c_start, c_end in _clauses(norm, *sentence):
         clause = norm[c_start:c_end]
-        if _PART.search(clause):  # a sub-item of a total stated just before (其中, 其余): never counted twice
-            carried = []
-            continue
+        part = _PART.search(clause)
         names = [(m.start(), m.end(), words[m.group(0)]) for m in synonyms.finditer(clause)
                  if not clause.startswith(_NAMES_SOMETHING_ELSE, m.end())]
+        if part is not None:  # a sub-item of a total stated just before: never counted twice
+            parts_of |= {m.record.metric for m in out[-1:]} | {m.id for _, _, named in names for m in named}
         heir = carried
         if names:
             carried = [metric for word in names_words(clause, synonyms, words) for metric in word]
+            named_here += carried
         else:  # an item of a counted list passes the list's metric on (换镜片11个,电子秤15台); other text ends it
             counted = re.search(r"\d", clause) or (units.search(clause) and _HAS_NUMBER.search(clause))
             carried = list(heir) if counted else []
         for number in _NUMBER.finditer(clause):
+            if part is not None and number.start() > part.start():
+                continue
             unit = units.match(clause, _after_space(clause, number.end()))
             if unit is None or not _plausible(clause, number, unit.end(), names):
                 continue
@@ -273,13 +290,14 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None:
                 metric = _people(catalog, clause, unit.group(0), unit.end()) or _by_unit(catalog, clause, unit.group(0))
-            if metric is None or not _own_work(metric, clause, whole, number, out) \
+            if metric is None or metric.id in parts_of or not _own_work(metric, clause, whole, number, out) \
                     or _other_year(norm[sentence[0]:c_start + number.start()], year):
                 continue
             first = number.start() if number.group("pre") not in _TOTAL_WORDS else number.start("num")
             parsed = parse_number(clause[first:unit.end()])  # 共计2356.3条 → 2356.3条; 近7万元 stays
-            if parsed.kind != "number" or parsed.value is None or parsed.value <= 0:
-                continue
+            if parsed.kind != "number" or parsed.value is None or parsed.value < 0 \
+                    or (parsed.value == 0 and not number.group("num").isdigit()):
+                continue  # 立案查处:0 件 is a real zero
             a, b = c_start + first, c_start + unit.end()
             record = Record(metric=metric.id, value=parsed.value, unit=parsed.unit or unit.group(0),
                             approx=parsed.approx, raw=text[a:b])
@@ -287,7 +305,7 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
                 record.unit = metric.unit
             out.append(Mention(record, text[c_start:c_end].strip(), a, b))
             carried.append(metric)
-    return out
+    return out, named_here
 
 
 def _after_space(clause: str, at: int) -> int:
@@ -339,11 +357,20 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
 
 def _metric_for(names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int, end: int,
                 unit: str) -> MetricDef | None:
-    """The metric named nearest before the number (or right after it: 发放3000余份宣传材料) that takes its unit."""
-    before = [(start - e, m) for s, e, named in names if e <= start for m in named if _accepts(m, unit)]
+    """The metric named nearest before the number (or right after it: 发放3000余份宣传材料) that takes its unit.
+
+    Of words written back to back the first governs: 办结投诉举报4517件 are complaints resolved."""
+    taking = [(s, e, next(m for m in named if _accepts(m, unit))) for s, e, named in names
+              if any(_accepts(m, unit) for m in named)]
+    before = [(s, e, m) for s, e, m in taking if e <= start]
     if before:
-        return min(before, key=lambda pair: pair[0])[1]
-    after = [(s - end, m) for s, e, named in names if s >= end and s - end <= 8 for m in named if _accepts(m, unit)]
+        s, _, metric = before[-1]
+        for s2, e2, m2 in reversed(before[:-1]):
+            if e2 != s:
+                break
+            s, metric = s2, m2
+        return metric
+    after = [(s - end, m) for s, e, m in taking if s >= end and s - end <= 8]
     return min(after, key=lambda pair: pair[0])[1] if after else None
 
 
@@ -400,20 +427,23 @@ _NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "
 _TOTAL_WORDS = ("共计", "累计", "合计", "共", "达")
 _HAS_NUMBER = re.compile(rf"[0-9{_CN_NUM}]")
 _VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结]")  # 换镜片11个 is no test
-_SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|处|摊位|展位|窗口|网点)(?:共|达)?$")
+_SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|(?<![查惩办])处|摊位|展位|窗口|网点)(?:共|达)?$")
 _PLANNED = re.compile("将(?!近)|拟|计划|准备|预计")
 _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
            "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
-_WATCHED = re.compile(r"(?:观看|收看|参与|参加)(?:人数|人次)?(?:共|达|超过|逾|近|约)?[0-9.一二三四五六七八九十百千万两余多]+(?:人次|人)$")
+_WATCHED = re.compile(r"(?:观看|收看|参与|参加|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
+                      r"[0-9.一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育)")
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
 _NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报"),  # cases the press exposed
+            "tests": re.compile("不合格|合格|阳性|超标"),  # 检出不合格9批次: a part of what was tested
             "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
 _KIND_UNITS = {"events": ("项",)}
 _YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年|近几年")
-_PART = re.compile("其中|其余|剩余|尚有|尚未")
+_PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括")
+_BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
 _KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
 _VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
 _HELD = re.compile("开展|举办|组织|举行|开设|召开")
