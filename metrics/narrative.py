@@ -94,16 +94,36 @@ _FULL_WIDTH = {code: chr(code - 0xFEE0) for code in range(0xFF10, 0xFF1A)} | {0x
 def read_text(data: bytes, name: str) -> str:
     """A summary's text from .txt/.md (UTF-8, GB18030) or .docx bytes."""
     if name.lower().endswith(".docx"):
-        from docx import Document
-
-        document = Document(io.BytesIO(data))
-        return "\n".join(p.text for p in document.paragraphs)
+        return _docx_text(data)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
     return data.decode("utf-8", errors="replace")
+
+
+def _docx_text(data: bytes) -> str:
+    """Paragraphs and tables in document order; a table row is one line, its cells joined by ";" (a merged
+    cell once), so 发放宣传资料;3000份 reads like a clause and its value."""
+    from docx import Document
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    document = Document(io.BytesIO(data))
+    lines: list[str] = []
+    for block in document.element.body.iterchildren():
+        if block.tag.endswith("}p"):
+            lines.append(Paragraph(block, document).text)
+        elif block.tag.endswith("}tbl"):
+            for row in Table(block, document).rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    text = " ".join(cell.text.split())
+                    if text and (not cells or cells[-1] != text):
+                        cells.append(text)
+                lines.append(";".join(cells))
+    return "\n".join(lines)
 
 
 def split_reports(text: str) -> list[tuple[str, int, int]]:

@@ -127,6 +127,17 @@ def test_docx_and_refusals():
     record = result["records"][0]
     assert record["year"] == 2024 and record["agency"] == "宁波市鄞州区消费者权益保护委员会"
     assert record["district"] == "鄞州区" and record["evidence"] and record["end"] > record["start"]
+    table = Document()
+    table.add_paragraph("丽水市消费者协会2024年“3·15”活动总结")
+    grid = table.add_table(rows=3, cols=2)
+    for r, (label, value) in enumerate([("项目", "数量"), ("发放宣传资料", "3000份"), ("受理投诉", "86件")]):
+        grid.cell(r, 0).text, grid.cell(r, 1).text = label, value
+    table.add_paragraph("活动取得良好效果。")
+    buffer = io.BytesIO()
+    table.save(buffer)
+    result = extract_file(buffer.getvalue(), "附表.docx")  # a table inside the Word file is read in its place
+    assert [(r["metric"], r["value"], r["year"]) for r in result["records"]] == [
+        ("materials", 3000, 2024), ("complaints_received", 86, 2024)]
     refused = extract_file(b"%PDF-1.4", "总结.pdf")
     assert not refused["ok"] and "不支持" in refused["error"]
     broken = extract_file(b"PK\x03\x04 not a real docx", "坏.docx")
