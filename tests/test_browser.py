@@ -299,6 +299,7 @@ def test_a_pasted_summary_is_highlighted_reviewed_and_moves_the_overview(server,
     open_overview(page, server)
     year = kpi_year(page)
     before = sql_sum(db, "consultations", year)
+    materials = sql_sum(db, "materials", year)
     text = (f"台州市黄岩区消费者权益保护委员会{year}年“3·15”活动总结\n"
             "活动当天发放宣传资料3600余份,接受群众咨询1280人次,受理投诉27起,办结25起。")
     page.goto(f"{server}/upload")
@@ -310,10 +311,17 @@ def test_a_pasted_summary_is_highlighted_reviewed_and_moves_the_overview(server,
     expect(main.get_by_text("共 1 篇报告,找到 4 个数字。")).to_be_visible()
     expect(main.locator("mark", has_text="1280人次")).to_be_visible()
     expect(main.get_by_text(re.compile(r"导入后:新报表,4 条记录"))).to_be_visible()
+    # The reviewer unticks the first number (the materials): it is struck through and left out.
+    grid = main.locator('[class*="st-key-summary_rows_"] [data-testid="stDataFrame"]')
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 69, box["y"] + 35 + 17)  # column 导入 (after the row marker), first row
+    expect(main.get_by_text(re.compile(r"导入后:新报表,3 条记录"))).to_be_visible()
+    expect(main.locator("mark", has_text="3600余份")).to_have_attribute("style", re.compile("line-through"))
     main.get_by_role("button", name="确认导入总结").click()
-    expect(main.get_by_text(re.compile(r"已导入 4 条记录"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"已导入 3 条记录"))).to_be_visible()
     no_exception(page)
     assert sql_sum(db, "consultations", year) == pytest.approx(before + 1280)
+    assert sql_sum(db, "materials", year) == pytest.approx(materials)
     open_overview(page, server)
     expect(tile(page, "接受咨询")).to_have_text(format_metric(before + 1280, "人次"))
 
