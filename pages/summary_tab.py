@@ -57,7 +57,7 @@ def summary_tab(store, catalog, who: str, show_plan) -> None:
                               "raw": st.column_config.TextColumn(t("common.raw")),
                               "evidence": st.column_config.TextColumn(t("summary.evidence"), width="large")})
     review = _review(fields, rows, labels, {v: k for k, v in names.items()})
-    with st.expander(t("summary.text"), expanded=True), st.container(height=420 if len(text) > 1200 else None):
+    with st.expander(t("summary.text"), expanded=True), st.container(height=420 if len(text) > 1200 else "content"):
         st.html(highlighted(text, review, names))
 
     try:
