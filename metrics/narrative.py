@@ -188,8 +188,7 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
         if agency is not None and (at := headed.find(agency)) >= 0:  # as written: 消費者委員會 stays traditional
             agency = (f"{title}\n{text[start:end]}" if title else text[start:end])[at:at + len(agency)]
         report.agency = agency
-        years = Counter(int(y) for y in _YEAR.findall(headed))
-        report.year = years.most_common(1)[0][0] if years else None
+        report.year = _report_year(headed)
         theme = _THEME.search(body)
         named = (theme.group(1) or theme.group(2)) if theme else None
         report.theme = None if named is None or re.fullmatch(r"[0-9.·]*3\W?15[\W\w]{0,4}", named) else named
@@ -210,6 +209,17 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
             record.source = f"{file}:{mention.start}-{mention.end}" if file else f"{mention.start}-{mention.end}"
         reports.append(report)
     return reports
+
+
+def _report_year(headed: str) -> int | None:
+    """The year in the title line (2025年…活动总结) or else the one the text names most; comparisons with
+    other years (较2024年同期) do not outvote the title."""
+    first_line = headed.lstrip().split("\n", 1)[0]
+    titled = _YEAR.findall(first_line[:80])
+    if titled:
+        return int(titled[0])
+    years = Counter(int(y) for y in _YEAR.findall(headed))
+    return years.most_common(1)[0][0] if years else None
 
 
 def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:

@@ -67,6 +67,14 @@ def test_lists_carry_their_metric_through_items():
     assert pairs(quiet) == []
 
 
+def test_the_title_year_wins_over_comparisons():
+    text = ("绍兴市消费者权益保护委员会2025年“3·15”活动总结\n受理投诉312件,较2024年同期增长8%,2024年全年受理"
+            "1180件,2024年以来累计办结2260件。")
+    (report,) = extract(text)
+    assert report.year == 2025 and [(m.record.metric, m.record.value) for m in report.mentions] == [
+        ("complaints_received", 312)]
+
+
 def test_common_report_phrasings():
     text = ("共出动执法人员1260人次,检查各类市场主体2860户次。发放宣传单、宣传册等资料5.6万份、环保购物袋500个。"
             "现场受理消费者投诉45件,当场调解32件。活动共吸引2000余名市民参与。"
