@@ -21,6 +21,7 @@ from metrics.dimensions import infer_sector
 from metrics.numbers import parse_number
 from metrics.record import Record, Stats
 from metrics.regions import Gazetteer, Region, default_gazetteer
+from metrics.sniff import FileRefused, check_inflation, check_size, decode_text
 from metrics.text import to_simplified
 
 # Units a destroyed quantity may be counted in (the catalog keeps that metric's unit as written).
@@ -51,7 +52,7 @@ _AGENCY = re.compile(
 _AGENCY_NEEDS_PLACE = ("局", "公司", "委员会")
 _AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日|"
                           r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合|从|自|获悉|记者)")
-_YEAR = re.compile(r"(?<![0-9_])((?:19|20)\d{2})\s*年")
+_YEAR = re.compile(r"(?<![0-9_])(199\d|20\d{2})\s*年")  # 成立于1985年 is history, not a report's year
 _THEME = re.compile(r"[“\"]([^”\"]{2,24})[”\"](?:为|的)?(?:活动)?(?:年)?主题|主题[为是::]\s*[“\"]([^”\"]{2,24})[”\"]")
 
 
@@ -82,7 +83,7 @@ class Report:
 
 def normalise(text: str) -> str:
     """Simplified script and ASCII digits, character for character, so offsets stay valid."""
-    out = to_simplified(text)
+    out = to_simplified(text) if len(text) < 512 else to_simplified.__wrapped__(text)  # no whole texts in the cache
     if len(out) != len(text):  # a phrase conversion changed the length: convert one character at a time
         out = "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
     return out.translate(_FULL_WIDTH)
@@ -91,25 +92,49 @@ def normalise(text: str) -> str:
 _FULL_WIDTH = {code: chr(code - 0xFEE0) for code in range(0xFF10, 0xFF1A)} | {0xFF0C: ",", 0xFF0E: "."}
 
 
+MAX_TEXT = 300_000          # characters: the seed's fifteen reports are 19,000
+MAX_DOCUMENT_XML = 10 << 20  # bytes of word/document.xml; a 100-page briefing is 1–3 MB
+
+
 def read_text(data: bytes, name: str) -> str:
-    """A summary's text from .txt/.md (UTF-8, GB18030) or .docx bytes."""
+    """A summary's text from .txt/.md bytes (a BOM decides, else UTF-8, else GB18030) or .docx bytes.
+
+    Raises ``FileRefused`` (message in Chinese) for what is not a summary: too large, a zip bomb, binary
+    bytes, text in no Chinese encoding, more than ``MAX_TEXT`` characters.
+    """
+    check_size(len(data))
     if name.lower().endswith(".docx"):
-        return _docx_text(data)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
+        text = _docx_text(data)
+    else:
+        if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise FileRefused("bad-encoding", "这不是文本文件(含二进制内容),请上传 txt、md 或 docx 格式的活动总结")
+        text = decode_text(data, name=name)
+    if len(text) > MAX_TEXT:
+        raise FileRefused("file-too-large", f"总结过长(约 {len(text) // 10000} 万字,上限 {MAX_TEXT // 10000} 万字),"
+                                            "请按单位拆分成几个文件后上传")
+    return text
 
 
 def _docx_text(data: bytes) -> str:
-    """Paragraphs and tables in document order; a table row is one line, its cells joined by ";" (a merged
-    cell once), so 发放宣传资料;3000份 reads like a clause and its value."""
+    """Paragraphs and tables in document order. A label-and-value row reads as one line
+    (发放宣传资料;3000份); a row of several values (years, units side by side) is kept between tabs, which
+    the extractor reads only when the row holds a single number."""
+    import zipfile
+
     from docx import Document
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise FileRefused("corrupt-file", "无法读取这个 Word 文件(文件已损坏或不是 docx),请在 Word 中另存为 docx 后重试") from exc
+    check_inflation(infos)
+    body = next((i for i in infos if i.filename == "word/document.xml"), None)
+    if body is None or body.file_size > MAX_DOCUMENT_XML:
+        raise FileRefused("corrupt-file" if body is None else "file-too-large",
+                          "这不是 Word 文档(缺少正文)" if body is None else "Word 文档正文过大,请按单位拆分后上传")
     document = Document(io.BytesIO(data))
     lines: list[str] = []
     for block in document.element.body.iterchildren():
@@ -117,12 +142,15 @@ def _docx_text(data: bytes) -> str:
             lines.append(Paragraph(block, document).text)
         elif block.tag.endswith("}tbl"):
             for row in Table(block, document).rows:
-                cells: list[str] = []
+                cells, seen = [], set()
                 for cell in row.cells:
+                    if id(cell._tc) in seen:  # a merged cell comes back once per grid column it spans
+                        continue
+                    seen.add(id(cell._tc))
                     text = " ".join(cell.text.split())
-                    if text and (not cells or cells[-1] != text):
+                    if text:
                         cells.append(text)
-                lines.append(";".join(cells))
+                lines.append(";".join(cells) if len(cells) <= 2 else "\t".join(cells))
     return "\n".join(lines)
 
 
@@ -321,13 +349,15 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if metric is None:
                 metric = _people(catalog, clause, unit.group(0), unit.end()) or _by_unit(catalog, clause, unit.group(0))
             if metric is None or metric.id in parts_of or not _own_work(metric, clause, whole, number, out) \
-                    or _other_year(norm[sentence[0]:c_start + number.start()], year):
+                    or _other_year(norm[sentence[0]:c_start + number.start()], year) \
+                    or _glued(norm, c_start + number.start(), sentence[0]):
                 continue
             first = number.start() if number.group("pre") not in _TOTAL_WORDS else number.start("num")
             parsed = parse_number(clause[first:unit.end()])  # 共计2356.3条 → 2356.3条; 近7万元 stays
             if parsed.kind != "number" or parsed.value is None or parsed.value < 0 \
-                    or (parsed.value == 0 and not number.group("num").isdigit()):
-                continue  # 立案查处:0 件 is a real zero
+                    or (parsed.value == 0 and not number.group("num").isdigit()) \
+                    or (metric.kind == "count" and not float(parsed.value).is_integer()):
+                continue  # 立案查处:0 件 is a real zero; 12.5件 is no count
             a, b = c_start + first, c_start + unit.end()
             record = Record(metric=metric.id, value=parsed.value, unit=parsed.unit or unit.group(0),
                             approx=parsed.approx, raw=text[a:b])
@@ -335,6 +365,8 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
                 record.unit = metric.unit
             out.append(Mention(record, text[c_start:c_end].strip(), a, b))
             carried.append(metric)
+    if "\t" in whole and len(out) > 1:
+        return [], named_here  # a table row of several values (years or units side by side): which one is meant?
     return out, named_here
 
 
@@ -377,6 +409,8 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
         return False  # 设立宣传咨询服务点91个: sites, not events
     if _PLANNED.search(clause, 0, number.start()):
         return False  # 将举办三项活动: not yet done
+    if _COMPARED.search(clause, 0, number.start()) or clause.startswith(_NOT_DONE, unit_end):
+        return False  # 同比增加50件, 去年同期98件, 人均500元, 每场200人次; 2件正在处理中
     if (number.group("pre") not in _TOTAL_WORDS and _KINDS_BEFORE.search(clause, 0, number.start())) \
             or _VIEWS_BEFORE.search(clause, 0, number.start()):
         return False  # 品牌40余个 counts kinds; 阅读量1.1万次 counts readers of a post
@@ -424,6 +458,13 @@ def _by_unit(catalog: Catalog, clause: str, unit: str) -> MetricDef | None:
     return None
 
 
+def _glued(norm: str, at: int, sentence_start: int) -> bool:
+    """1,20份 / 1e20份 / 3~5件 / 3至5场: the number is the tail of something else, not a count."""
+    before = norm[max(sentence_start, at - 2):at]
+    return bool(before) and (before[-1].isdigit() or before[-1] in "eE~～至到-—−" or before[-1].isascii()
+                             and before[-1].isalpha() or (before[-1] == "," and before[:1].isdigit()))
+
+
 def _other_year(before: str, year: int | None) -> bool:
     """回顾2023年,全市共受理投诉1.86万件 in a 2024 report: another period's figure (the sentence so far names
     other years and not the report's own)."""
@@ -459,6 +500,10 @@ _HAS_NUMBER = re.compile(rf"[0-9{_CN_NUM}]")
 _VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结]")  # 换镜片11个 is no test
 _SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|(?<![查惩办])处|摊位|展位|窗口|网点)(?:共|达)?$")
 _PLANNED = re.compile("将(?!近)|拟|计划|准备|预计")
+_COMPARED = re.compile("同比|环比|较上年|较去年|较同期|比去年|比上年|比同期|较(?:19|20)[0-9]{2}年|去年|上年|上一年|同期|"
+                       "人均|平均|户均|场均|每[场人次件户家个天日期位名]|最高|最低|单笔|单次|涉及|"
+                       "增加|减少|增长|下降|上升|提高|降低|增幅|降幅")
+_NOT_DONE = ("正在", "尚在", "待", "未", "百分点")
 _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
            "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
 _WATCHED = re.compile(r"(?:观看|收看|参与|参加|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
@@ -492,6 +537,8 @@ def extract_file(data: bytes, name: str, *, catalog: Catalog | None = None) -> d
         return refused(name, f"不支持的文件类型:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结")
     try:
         text = read_text(data, name)
+    except FileRefused as exc:
+        return refused(name, exc.message)
     except Exception as exc:  # noqa: BLE001 - a broken .docx says so, never a traceback
         return refused(name, f"无法读取文件({type(exc).__name__}):请确认是完好的 Word 或文本文件")
     reports = extract(text, catalog=catalog, file=name)

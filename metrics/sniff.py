@@ -186,7 +186,7 @@ def _sniff_zip(data: bytes, name: str, limits: Limits) -> str:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
             struct.error, UnicodeDecodeError, NotImplementedError) as exc:
         raise FileRefused("corrupt-file", _CORRUPT) from exc
-    _check_inflation(infos, limits)
+    check_inflation(infos, limits)
     if any(info.flag_bits & 0x1 for info in infos):
         raise FileRefused("encrypted", "压缩包设置了密码,请解压并取消密码后,逐个上传表格文件")
     names = {info.filename.lower(): info for info in infos}
@@ -241,7 +241,8 @@ def _check_member_count(count: int, limits: Limits) -> None:
                                       "疑似压缩炸弹,已拒收")
 
 
-def _check_inflation(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+def check_inflation(infos: list[zipfile.ZipInfo], limits: Limits = Limits()) -> None:
+    """Refuse a zip whose members inflate too far (a zip bomb), from its directory alone."""
     _check_member_count(len(infos), limits)
     inflated = sum(info.file_size for info in infos)
     packed = sum(info.compress_size for info in infos)

@@ -24,6 +24,7 @@ from metrics.narrative import Report, extract, read_text
 from metrics.numbers import parse_number
 from metrics.record import Coded, FileResult, RecordBatch, Stats, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
+from metrics.sniff import FileRefused
 
 FORMAT = "narrative-review/1"
 LAYOUT = "活动总结(文字)"  # the same words narrative.extract_file reports
@@ -208,7 +209,9 @@ def read_summary(data: bytes, name: str, catalog: Catalog | None = None) -> tupl
         raise ReviewError(f"{name}:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结")
     try:
         text = read_text(data, name)
-    except Exception as exc:
+    except FileRefused as exc:
+        raise ReviewError(f"{name}:{exc.message}") from exc
+    except Exception as exc:  # noqa: BLE001 - a broken .docx says so, never a traceback
         raise ReviewError(f"{name}:无法读取({type(exc).__name__}),请确认是完好的 Word 或文本文件") from exc
     if not text.strip():
         raise ReviewError(f"{name}:文件里没有文字")

@@ -49,6 +49,13 @@ def test_traps_give_no_record(text):
     "悬挂宣传横幅60余条,滚动播放宣传标语120条。",  # banners and slogans
     "发放环保购物袋500个。",  # promotional goods are not materials
     "通过微信公众号推送消费提示,阅读量达10万余次。",  # readers of a post
+    "受理投诉较去年的250件增加50件(去年同期98件),同比增加50件。",  # comparisons and last year
+    "人均挽回500元,单笔最高1.2万元,平均每件500元。",  # per head, the largest, averages
+    "每场参与群众200人次,每人发放资料2份。",  # per event, per person
+    "另有2件正在处理中。责令整改12户,发现问题12家,涉及15名消费者。",  # pending, ordered to fix, found, involved
+    "发放资料1,20份,挽回经济损失1,2345元,发放1e20份,受理3~5件,3至5场活动。",  # malformed numbers, ranges
+    "受理投诉同比增长15.2个百分点,受理投诉12.5件。",  # percentage points; a fractional count
+    "受理投诉\t98件\t120件",  # a Word table row of two years side by side
 ])
 def test_things_that_are_not_the_bodys_own_counted_work(text):
     assert pairs(text) == []
@@ -65,6 +72,17 @@ def test_lists_carry_their_metric_through_items():
                            ("destroyed_qty", 80), ("destroyed_value", 60000)]
     quiet = "举办了系列宣传活动,在县电视台开通维权热线,先后接受记者采访6次。"
     assert pairs(quiet) == []
+
+
+def test_files_that_are_not_summaries_are_refused_in_chinese():
+    utf16 = "丽水市消费者协会受理投诉86件。".encode("utf-16")
+    assert [(r["metric"], r["value"]) for r in extract_file(utf16, "记事本.txt")["records"]] == [
+        ("complaints_received", 86)]
+    binary = extract_file(bytes(range(256)) * 4, "图片.txt")
+    assert not binary["ok"] and "不是文本文件" in binary["error"]
+    long = extract_file(("受理投诉86件。" * 40_000).encode(), "长.txt")
+    assert not long["ok"] and "总结过长" in long["error"]
+    assert extract("某县消费者协会成立于1985年。今年受理投诉12起。")[0].year is None
 
 
 def test_the_title_year_wins_over_comparisons():
