@@ -20,7 +20,7 @@ import numpy as np
 
 from metrics.catalog import Catalog, default_catalog
 from metrics.dimensions import infer_sector
-from metrics.narrative import Report, extract, read_text
+from metrics.narrative import QUANTITY_UNITS, Report, extract, read_text
 from metrics.numbers import parse_number
 from metrics.record import Coded, FileResult, RecordBatch, Stats, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
@@ -57,6 +57,7 @@ class ReviewRow:
     end: int | None = None
     approx: str | None = None
     accepted: bool = True
+    raw: str | None = None  # text[start:end] when reviewed: a replay checks the text still says it
 
 
 @dataclass(slots=True)
@@ -89,10 +90,10 @@ def is_review(settings: str | None) -> bool:
 
 def first_review(reports: list[Report]) -> Review:
     """Everything the extractor found, accepted, with each report's fields as the text says them."""
-    fields_ = [ReportFields(title=r.title, agency=r.agency, sector=infer_sector(r.agency) if r.agency else None,
+    fields_ = [ReportFields(title=r.title, agency=r.agency, sector=None,  # None: from the agency, as corrected
                             region=r.region, year=r.year,
                             theme=r.theme) for r in reports]
-    rows = [ReviewRow(k, m.record.metric, float(m.record.value), m.start, m.end, m.record.approx)
+    rows = [ReviewRow(k, m.record.metric, float(m.record.value), m.start, m.end, m.record.approx, raw=m.record.raw)
             for k, r in enumerate(reports) for m in r.mentions]
     return Review(fields_, rows)
 
@@ -118,6 +119,7 @@ def check(review: Review, text: str, catalog: Catalog | None = None,
             problems.append(f"{name}:年度 {report.year} 不合理,请填写四位年份")
         if report.region and _resolve(gazetteer, report.region) is None:
             problems.append(f"{name}:找不到地区“{report.region}”,请写全称(如 宁波市鄞州区)或留空")
+    spans: set[tuple[int, int]] = set()
     for n, row in enumerate(review.rows, start=1):
         if not row.accepted:
             continue
@@ -134,7 +136,22 @@ def check(review: Review, text: str, catalog: Catalog | None = None,
             if not (0 <= row.start < (row.end or -1) <= len(text)):
                 problems.append(f"{where}:原文位置超出全文,请拒绝此行后补录")
                 continue
-            written = parse_number(text[row.start:row.end]).unit
+            said = text[row.start:row.end]
+            if row.raw is not None and said != row.raw:
+                problems.append(f"{where}:原文此处已不是“{row.raw}”(文件内容变了),请重新提取")
+                continue
+            if (row.start, row.end) in spans:
+                problems.append(f"{where}:与上面一行是原文中的同一个数字,请只保留一行")
+                continue
+            spans.add((row.start, row.end))
+            parsed = parse_number(said)
+            if parsed.kind != "number":
+                problems.append(f"{where}:原文“{said}”不是一个数字,请拒绝此行后补录")
+                continue
+            if metric.kind == "quantity" and (parsed.unit or "") not in QUANTITY_UNITS:
+                problems.append(f"{where}:“{metric.zh}”要按件、条、千克等计量,原文“{said}”不是数量,请改选指标")
+                continue
+            written = parsed.unit
             if written and metric.kind != "quantity" and not metric.accepts_unit(written) and \
                     not (metric.is_money and written == "元"):
                 problems.append(f"{where}:原文“{text[row.start:row.end]}”的单位“{written}”不是“{metric.zh}”的单位"

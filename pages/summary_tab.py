@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 import streamlit as st
 
 from metrics import summary_review as sr
 from metrics.dimensions import SECTORS
+from metrics.labels import t as label
 from metrics.narrative import SUMMARY_EXTENSIONS
 from metrics.store import sha256_of
 from pages.common import lang, t
@@ -26,17 +28,18 @@ def summary_tab(store, catalog, who: str, show_plan) -> None:
     if upload is not None:
         name, data = upload.name, upload.getvalue()
     elif pasted.strip():
-        name, data = t("summary.pasted_name"), pasted.encode("utf-8")
+        name, data = None, pasted.encode("utf-8")
     else:
-        show_outcome()
         return
     digest = sha256_of(data)[:16]
     try:
-        text, reports = _read(data, name)
+        text, reports = _read(data, name or "x.txt")
     except sr.ReviewError as exc:
         st.error(f"{t('upload.refused')}:{exc}")
         return
     first = sr.first_review(reports)
+    if name is None:  # a paste is stored under the name of who wrote it: 宁波市鄞州区消保委-1a2b3c4d.txt
+        name = f"{_file_safe(first.reports[0].agency) or label('summary.pasted_name', 'zh')}-{digest[:8]}.txt"
     st.write(t("summary.found", reports=len(reports), n=len(first.rows)))
 
     names = {m.id: m.en if lang() == "en" else m.zh for m in catalog.metrics.values()}
@@ -72,9 +75,9 @@ def summary_tab(store, catalog, who: str, show_plan) -> None:
         show_plan(plan)
         ready = plan.status in ("new", "replaces")
     if st.button(t("summary.confirm"), type="primary", disabled=not ready, key="summary_confirm"):
-        st.session_state["summary_outcome"] = store.import_result(result, data, who=who, settings=settings)
+        st.session_state["summary_outcome"] = (digest, store.import_result(result, data, who=who, settings=settings))
         st.rerun()
-    show_outcome()
+    show_outcome(digest)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -82,12 +85,17 @@ def _read(data: bytes, name: str):
     return sr.read_summary(data, name)
 
 
-def show_outcome() -> None:
-    outcome = st.session_state.get("summary_outcome")
-    if outcome is None:
+def show_outcome(digest: str) -> None:
+    """The result of importing this very text (another text's result is not shown)."""
+    done, outcome = st.session_state.get("summary_outcome", (None, None))
+    if outcome is None or done != digest:
         return
     style = st.success if outcome.status == "imported" else st.info if outcome.status == "duplicate" else st.error
     style(f"{outcome.file}:{t('upload.status.' + outcome.status)} · {outcome.message}")
+
+
+def _file_safe(name: str | None) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "", name or "")[:40]
 
 
 def _report_label(title: str, k: int, n: int) -> str:
@@ -100,14 +108,16 @@ def report_fields(k: int, label: str, found: sr.ReportFields, digest: str) -> sr
     """One line of inputs per report, filled with what the text says; blank means unknown."""
     shown = "visible" if k == 0 else "collapsed"
     cells = st.columns((2, 4, 2, 3, 2, 3), vertical_alignment="bottom")
-    cells[0].markdown(label)
+    cells[0].text(label)  # the document's own heading: shown as text, never as markdown
     key = f"summary_{digest}_{k}"
     agency = cells[1].text_input(t("upload.agency"), found.agency or "", key=f"{key}_agency", label_visibility=shown)
     sectors = ["", *SECTORS]
     sector = cells[2].selectbox(t("upload.sector"), sectors, index=sectors.index(found.sector or ""),
-                                key=f"{key}_sector", label_visibility=shown, format_func=lambda s: s or "—")
+                                key=f"{key}_sector", label_visibility=shown,
+                                format_func=lambda s: s or t("upload.auto"))  # automatic: from the agency
     region = cells[3].text_input(t("upload.region"), found.region or "", key=f"{key}_region", label_visibility=shown)
-    year = cells[4].number_input(t("upload.year"), 1990, 2100, found.year, step=1, key=f"{key}_year",
+    known = found.year if found.year is not None and 1990 <= found.year <= 2100 else None
+    year = cells[4].number_input(t("upload.year"), 1990, 2100, known, step=1, key=f"{key}_year",
                                  label_visibility=shown, placeholder="—")
     theme = cells[5].text_input(t("upload.theme"), found.theme or "", key=f"{key}_theme", label_visibility=shown)
     return sr.ReportFields(title=found.title, agency=agency.strip() or None, sector=sector or None,
@@ -152,7 +162,8 @@ def _review(fields: list[sr.ReportFields], rows: pd.DataFrame, labels: list[str]
             start=None if start is None or pd.isna(start) else int(start),
             end=None if end is None or pd.isna(end) else int(end),
             approx=row.get("approx") if isinstance(row.get("approx"), str) else None,
-            accepted=bool(row.get("accept")) if row.get("accept") is not None else True))
+            accepted=bool(row.get("accept")) if row.get("accept") is not None else True,
+            raw=row.get("raw") if isinstance(row.get("raw"), str) and row.get("start") is not None else None))
     return sr.Review(list(fields), out)
 
 

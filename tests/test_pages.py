@@ -390,10 +390,14 @@ def test_summary_tab_highlights_asks_for_the_year_then_imports(tmp_path, monkeyp
     assert frame.groupby("metric", observed=True)["value"].sum().to_dict() == {
         "materials": 2000, "consultations": 300, "complaints_received": 12, "complaints_resolved": 11}
     (sub,) = store.submissions()
-    assert sub["file_name"] == "粘贴的总结.txt" and store.original(sub["id"])[1] == SUMMARY.encode("utf-8")
+    assert sub["file_name"].startswith("宁波市鄞州区消费者权益保护委员会-") and sub["file_name"].endswith(".txt")
+    assert store.original(sub["id"])[1] == SUMMARY.encode("utf-8")
     assert set(frame["year"]) == {2025} and set(frame["district"].astype(str)) == {"鄞州区"}
     # The page now says the same review is already stored.
     assert at.button(key="summary_confirm").disabled
+    # Another text: the earlier import's result is not shown against it.
+    at.text_area(key="summary_paste").input("某县消费者协会2024年受理投诉3起。").run()
+    assert not any("已导入 4 条记录" in s.value for s in at.success)
 
 
 def test_summary_tab_reads_a_docx_and_refuses_a_broken_one(tmp_path, monkeypatch):

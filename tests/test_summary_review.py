@@ -41,7 +41,10 @@ def test_first_review_holds_what_the_text_says():
     review, _ = reviewed(TEXT)
     (report,) = review.reports
     assert (report.agency, report.year, report.sector, report.region) == (
-        "宁波市鄞州区消费者权益保护委员会", 2025, "消委会", "浙江省 宁波市 鄞州区")
+        "宁波市鄞州区消费者权益保护委员会", 2025, None, "浙江省 宁波市 鄞州区")  # sector: from the agency
+    assert set(sr.review_result("总结.txt", TEXT, review).frame()["sector"]) == {"消委会"}
+    review.reports[0].agency = "宁波银行鄞州支行"  # a corrected agency brings its own sector
+    assert set(sr.review_result("总结.txt", TEXT, review).frame()["sector"]) == {"银行"}
     assert [(r.metric, r.value, TEXT[r.start:r.end]) for r in review.rows] == [
         ("materials", 2000, "2000余份"), ("consultations", 300, "300人次"), ("complaints_received", 12, "12起"),
         ("complaints_resolved", 11, "11起"), ("tests", 15, "15台")]
@@ -96,6 +99,11 @@ def test_each_report_of_a_document_is_its_own_agency(store):
     (lambda r: setattr(r.rows[1], "value", math.nan), "第 2 行:数值“nan”无效"),
     (lambda r: setattr(r.rows[2], "metric", "no_such_metric"), "第 3 行:没有“no_such_metric”这个指标"),
     (lambda r: [setattr(row, "accepted", False) for row in r.rows], "没有要导入的数字"),
+    (lambda r: r.rows.append(sr.ReviewRow(0, "materials", 2000, r.rows[0].start, r.rows[0].end, raw="2000余份")),
+     "第 6 行:与上面一行是原文中的同一个数字"),
+    (lambda r: setattr(r.rows[0], "raw", "3000余份"), "第 1 行:原文此处已不是“3000余份”"),
+    (lambda r: r.rows.append(sr.ReviewRow(0, "materials", 5, 0, 3)), "第 6 行:原文“宁波市”不是一个数字"),
+    (lambda r: setattr(r.rows[1], "metric", "destroyed_qty"), "第 2 行:“销毁物品数量”要按件、条、千克等计量"),
 ])
 def test_a_review_that_cannot_be_imported_says_why_and_writes_nothing(store, change, message):
     review, _ = reviewed(TEXT)
