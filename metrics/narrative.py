@@ -301,14 +301,19 @@ _GENERIC_PREFIX = ("各级", "各地", "本级", "辖内", "辖区", "当地", "
 
 
 def _place(agency: str | None, body: str, gazetteer: Gazetteer | None) -> Region | None:
+    """The agency's place; else one the opening lines name in full (中牟县, not 镇安 in 镇安全生产办公室)."""
     gazetteer = gazetteer or default_gazetteer()
-    for text in (agency, body[:300]):
-        if not text:
-            continue
-        match = gazetteer.find_in_text(text)
+    if agency:
+        match = gazetteer.find_in_text(agency)
         if match.ok and match.region is not None:
             return match.region
+    match = gazetteer.find_in_text(body[:300])
+    if match.ok and match.region is not None and (match.matched or "").endswith(_PLACE_SUFFIXES):
+        return match.region
     return None
+
+
+_PLACE_SUFFIXES = ("省", "市", "县", "区", "州", "旗", "盟", "自治区")
 
 
 def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog,
