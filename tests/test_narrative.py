@@ -85,6 +85,12 @@ def test_files_that_are_not_summaries_are_refused_in_chinese():
     assert extract("某县消费者协会成立于1985年。今年受理投诉12起。")[0].year is None
 
 
+def test_region_from_the_agency_or_a_full_place_name_only():
+    assert extract("我镇组织镇安全生产办公室、派出所联合检查,受理投诉3起。")[0].region is None
+    assert extract("中牟县质监局“3·15”活动:受理投诉3起。")[0].region == "河南省 郑州市 中牟县"
+    assert extract("今年在中牟县城区开展宣传,受理投诉3起。")[0].region == "河南省 郑州市 中牟县"
+
+
 def test_the_title_year_wins_over_comparisons():
     text = ("绍兴市消费者权益保护委员会2025年“3·15”活动总结\n受理投诉312件,较2024年同期增长8%,2024年全年受理"
             "1180件,2024年以来累计办结2260件。")
