@@ -26,7 +26,7 @@ from metrics.text import to_simplified
 
 # Units a destroyed quantity may be counted in (the catalog keeps that metric's unit as written).
 QUANTITY_UNITS = ("千克", "公斤", "吨", "条", "床", "箱", "瓶", "盒", "袋", "件", "个", "台", "副", "套", "批", "桶",
-                  "斤", "部", "双", "只", "张", "本", "支", "包", "克", "升", "桶")
+                  "斤", "部", "双", "只", "张", "本", "支", "包", "克", "升", "卷", "米")
 # A measure word followed by one of these counts things that are not the metric: 12个单位, 3家企业.
 _NOT_THE_OBJECT = ("单位", "企业", "家庭", "学校", "中学", "小学", "志愿者", "媒体", "商场", "超市", "网点", "社区",
                    "部门", "科室", "品种", "规格", "工地", "茶楼", "行业", "协会", "委员", "代表", "乡镇", "街道",
@@ -39,17 +39,20 @@ _NUMBER = re.compile(
     rf"(?P<num>\d+(?:[.,]\d+)*|[{_CN_NUM}]+)"
     rf"(?P<tail>(?:余|多)?(?:万|亿)?(?:余|多)?)"
 )
-_CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001(\uff08]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))")  # 1,200 is one number; 、 lists
+_CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001(\uff08)\uff09]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))")  # 1,200 is one number; 、 lists
 _SENTENCE_END = re.compile(r"[。!!??\n]|(?<![0-9])\.")  # some summaries end sentences with "." (never after a digit)
 _REPORT_HEAD = re.compile(r"(?m)^(?:#+\s*)?.{0,40}?[((]?篇\s*([0-9一二三四五六七八九十]+)[))]?[^\n]{0,40}$")
 _AGENCY = re.compile(
     r"(?:分行|支行|银行|消费者权益保护委员会|消费者保护委员会|保护消费者权益委员会|消费者委员会|消保委|消委会|消费者协会|消协|"
     r"市场监督管理局|市场监管局|工商行政管理局|工商局|质量技术监督局|质监局|检验检疫局|烟草专卖局|烟草公司|司法所|"
     r"分公司|支公司|保险公司|人民政府|管理所|市场监管所|监管局|管理局|司法局|海关|街道办事处|分局|"
-    r"公安局|教育局|商务局|供电公司|电力公司|通信公司|"
-    r"局|公司|委员会)"  # these last only after a place: 平江县教育局, 国网芜湖供电公司
+    r"公安局|教育局|商务局|供电公司|电力公司|通信公司|行业协会|基金会|"
+    r"局|公司|委员会|协会|学校|中学|小学|学院)"  # these last only after a place: 平江县教育局, 国网芜湖供电公司
 )
-_AGENCY_NEEDS_PLACE = ("局", "公司", "委员会")
+_AGENCY_NEEDS_PLACE = ("局", "公司", "委员会", "协会", "学校", "中学", "小学", "学院", "行业协会")
+# How a report speaks of itself, and the endings its own name may then have (我公司: not 保险行业协会).
+_SELF_TYPES = (("我公司", ("公司",)), ("我司", ("公司",)), ("我行", ("行",)), ("我局", ("局",)),
+               ("本会", ("会", "委")), ("我会", ("会", "委")))
 _AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日|"
                           r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合|从|自|获悉|记者)")
 _YEAR = re.compile(r"(?<![0-9_])(199\d|20\d{2})\s*年")  # 成立于1985年 is history, not a report's year
@@ -260,12 +263,14 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
     for word, lvl in _SELF_LEVEL:
         said[lvl] += body.count(word) * (3 if word.startswith("我") else 1)
     level = said.most_common(1)[0][0] if sum(said.values()) else None
+    own_types = next((types for word, types in _SELF_TYPES if body.count(word) >= 2), ())
     for match in _AGENCY.finditer(body):
         lead = re.search(r"[\u4e00-\u9fff]{0,24}$", body[max(0, match.start() - 24):match.start()]).group(0)
         prefix = _AGENCY_LEAD.sub("", lead)
         if (len(prefix) < 2 or body[match.start() - len(prefix) - 1:match.start() - len(prefix)] == "_"
                 or prefix.startswith(_GENERIC_LEAD) or prefix in _GENERIC_PREFIX or any(w in prefix for w in _GENERIC_INSIDE)
-                or body[match.end():match.end() + 1] in ("业", "卡", "系", "界")):  # 银行业 is a trade, not a bank
+                or body[match.end():match.end() + 1] in ("业", "卡", "系", "界", "网")  # 银行业, 人民政府网
+                or re.search(r"(?:来源|稿源|转载|编辑|作者)[::]?[^\n]*$", body[max(0, match.start() - 30):match.start()])):
             continue
         opened = body.rfind("《", 0, match.start())
         if opened > body.rfind("》", 0, match.start()):  # inside a document's title: its own plan, not a rule
@@ -283,6 +288,12 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
         if region is None and match.group(0) in _AGENCY_NEEDS_PLACE:
             continue
         rank = 0 if region is not None and (level is None or region.level == level) else 1 if region else 2
+        if match.group(0) in _AGENCY_NEEDS_PLACE:
+            rank += 2  # a school or an association named in a council's report took part; it did not report
+        if "\n" not in body[:start].lstrip():  # named in the title line: the report's own body
+            rank = -1
+        if own_types and not (prefix + match.group(0)).endswith(own_types):
+            continue
         names.append((start, match.end(), prefix + match.group(0), rank))
     for town in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,4}[镇乡])(?=[0-9“\"]|人民政府|党委)", body):
         if "我" + town.group(1)[-1] in body:  # 我镇 … 新马集镇3.15活动领导组
@@ -294,7 +305,7 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
 
 _SELF_LEVEL = (("我省", "province"), ("全省", "province"), ("我市", "city"), ("全市", "city"), ("我县", "district"),
                ("我区", "district"), ("全县", "district"), ("全区", "district"))
-_GENERIC_LEAD = ("我", "本", "该", "各", "全", "使", "中消协", "中国消费者协会", "社区", "市", "省", "县", "区", "今年",
+_GENERIC_LEAD = ("我", "本", "该", "各", "全", "使", "相关", "有关", "中消协", "中国消费者协会", "社区", "市", "省", "县", "区", "今年",
                  "上级", "下级", "一是", "二是", "三是")
 _GENERIC_INSIDE = ("该", "本", "我", "各", "社区", "辖内", "网点", "下属")
 _GENERIC_PREFIX = ("各级", "各地", "本级", "辖内", "辖区", "当地", "基层", "人行", "人民", "中国")
@@ -333,7 +344,7 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
         part = _PART.search(clause)
         names = [(m.start(), m.end(), words[m.group(0)]) for m in synonyms.finditer(clause)
                  if not clause.startswith(_NAMES_SOMETHING_ELSE, m.end())]
-        if part is not None:  # a sub-item of a total stated just before: never counted twice
+        if part is not None and not part.group(0).startswith(("含", "包括")):  # 其中: its siblings follow
             parts_of |= {m.record.metric for m in out[-1:]} | {m.id for _, _, named in names for m in named}
         heir = carried
         if names:
@@ -410,6 +421,8 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
         return False
     if clause[unit_end:unit_end + 1] in ("种", "类", "届") or clause.startswith("期间", unit_end):
         return False
+    if before == "等" and clause.startswith("项", unit_end - 1):
+        return False  # 甲醛等12项: the kinds of a list
     if _SITE_BEFORE.search(clause, 0, number.start()):
         return False  # 设立宣传咨询服务点91个: sites, not events
     if _PLANNED.search(clause, 0, number.start()):
@@ -456,7 +469,7 @@ def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDe
 
 def _by_unit(catalog: Catalog, clause: str, unit: str) -> MetricDef | None:
     """A unit that says the metric when no word does: 线上直播2场 held, 编印《指南》近两万份 handed out."""
-    if unit in ("场", "场次") and _HELD.search(clause):
+    if unit in ("场", "场次", "期") and _HELD.search(clause):
         return catalog.metrics.get("events")
     if unit in ("份", "册") and _HANDED_OUT.search(clause):
         return catalog.metrics.get("materials")
@@ -488,6 +501,10 @@ def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[st
         return False
     if "累计" in clause and _YEARS_LONG.search(sentence):
         return False  # 连续三年…累计已发放30000多册
+    if _MANY_YEARS.search(clause, 0, number.start()):
+        return False  # 近三年来全市查获的1427起涉烟案件
+    if _BREAKDOWN.search(sentence, 0, sentence.find(clause) + number.start() if clause in sentence else len(sentence)):
+        return False  # 从类别看 / 依次是预付式消费(2814件): a breakdown of a total
     # 查处违法案件158件……查办大要案件5件: a part of the total before
     return not (_SUBSET.search(clause, 0, number.start()) and any(m.record.metric == metric.id for m in found))
 
@@ -499,12 +516,12 @@ def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
 
 
 # Words that follow a metric's word and make it something else: 警示标语 are slogans, not warnings.
-_NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语")
+_NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语", "车", "室", "站", "仪", "箱", "设备")
 _TOTAL_WORDS = ("共计", "累计", "合计", "共", "达")
 _HAS_NUMBER = re.compile(rf"[0-9{_CN_NUM}]")
-_VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结]")  # 换镜片11个 is no test
-_SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|(?<![查惩办])处|摊位|展位|窗口|网点)(?:共|达)?$")
-_PLANNED = re.compile("将(?!近)|拟|计划|准备|预计")
+_VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结堵截拦测量整责]")  # 换镜片11个 is no test
+_SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|(?<![查惩办调])处|摊位|展位|窗口|网点)(?:共|达)?$")
+_PLANNED = re.compile("将(?!近)|拟|计划|准备|预计|力争|争取|目标")
 _COMPARED = re.compile("同比|环比|较上年|较去年|较同期|比去年|比上年|比同期|较(?:19|20)[0-9]{2}年|去年|上年|上一年|同期|"
                        "人均|平均|户均|场均|每[场人次件户家个天日期位名]|最高|最低|单笔|单次|涉及|"
                        "增加|减少|增长|下降|上升|提高|降低|增幅|降幅")
@@ -517,16 +534,20 @@ _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆�
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报"),  # cases the press exposed
-            "tests": re.compile("不合格|合格|阳性|超标"),  # 检出不合格9批次: a part of what was tested
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送"),  # cases the press exposed
+            "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # 不合格9批次: a part; a council's
+            "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; rosters
             "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
-_KIND_UNITS = {"events": ("项",)}
+_KIND_UNITS = {"events": ("项",)}  # 七项活动: programme lines
 _YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年|近几年")
+_MANY_YEARS = re.compile(r"近[0-9一二三四五六七八九十两几]+年|多年来|历年|连续[0-9一二三四五六七八九十两]+年|成立以来|建会以来|至今")
+_BREAKDOWN = re.compile(r"从[^,;。]{0,14}(?:类别|类型|性质|领域|行业|品类|渠道)[^,;。]{0,4}看|按[^,;。]{0,10}(?:分|划分|统计)"
+                        r"|依次是|依次为|排名前|居前")  # 从商品和服务类别看,商品类投诉2274件: a share of the total
 _PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括")
 _BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
 _KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
 _VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
-_HELD = re.compile("开展|举办|组织|举行|开设|召开")
+_HELD = re.compile("开展|举办|组织|举行|召开")
 _HANDED_OUT = re.compile("编印|印发|印制|发放|派发|散发|分发|赠送|送出")
 _SUBSET = re.compile("大要案|重大案件|典型案件")
 

@@ -249,16 +249,20 @@ def _own_pairs(gold_file: str, folder: str) -> tuple[Counter, Counter, list[tupl
     return found, expected, fields
 
 
-@pytest.mark.parametrize("gold_file, folder", [("own_gold.json", "own"), ("heldout_gold.json", "heldout")])
+@pytest.mark.parametrize("gold_file, folder", [("own_gold.json", "own"), ("heldout_gold.json", "heldout"),
+                                               ("blind3_gold.json", "blind3")])
 def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
     """Two sets of ten summaries in other styles (own: bank, tobacco, enforcement, traditional script, insurer,
     county council, Chinese numerals, three reports in one .md, traps, mixed units; heldout: 12315, telecom,
     power supply, education, news release, label:value lists, joint enforcement, township, provincial totals,
-    Macao traditional script), each written and annotated by a reviewer who had not read the extractor."""
+    Macao traditional script; blind3: twelve in the register of published summaries — provincial prose,
+    complaint statistics by category, bank week, insurance association, tobacco destruction, 12315 data
+    release, county news, school, quick tests, six sub-units, Taiwan), each written and annotated by a reviewer
+    who had not read the extractor."""
     found, gold, fields = _own_pairs(gold_file, folder)
     precision, recall = _score(found, gold)
     print(f"{folder}: precision {precision:.3f}, recall {recall:.3f} over {sum(gold.values())} mentions")
-    assert sum(gold.values()) >= 100
+    assert sum(gold.values()) >= 100 and all(f[3] is None or f[2] == f[3] for f in fields), fields
     assert precision >= 0.9 and recall >= 0.9, (precision, recall, found - gold, gold - found)
-    wrong = [f for f in fields if f[2] != f[3] or f[4] != f[5]]
-    assert len(wrong) <= 1, wrong
+    wrong_years = [f for f in fields if f[4] != f[5]]
+    assert len(wrong_years) <= 1, wrong_years  # 113年 (the Minguo calendar) is not read as 2024
