@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -203,6 +204,12 @@ def review_result(name: str, text: str, review: Review, *, catalog: Catalog | No
     columns["cell_value"] = np.full(n, np.nan)
     stats = Stats(sheets=1, rows=len({r.report for r in rows}), records=n)
     return FileResult(name, RecordBatch(columns), stats=stats, layouts={"正文": LAYOUT})
+
+
+def numbered(title: str) -> str | None:
+    """'篇3' from a report heading such as '开展消费者权益保护培训总结(篇3)'."""
+    found = re.search(r"篇\s*[0-9一二三四五六七八九十]+", title)
+    return found.group(0) if found else None
 
 
 def _plain(value: float) -> str:

@@ -101,8 +101,7 @@ def _file_safe(name: str | None) -> str:
 def _report_label(title: str, k: int, n: int) -> str:
     if n == 1:
         return t("summary.whole")
-    numbered = re.search(r"篇\s*[0-9一二三四五六七八九十]+", title)
-    return numbered.group(0) if numbered else (f"{k + 1}. {title[:12]}" if title else f"{k + 1}.")
+    return sr.numbered(title) or (f"{k + 1}. {title[:12]}" if title else f"{k + 1}.")
 
 
 def report_fields(k: int, label: str, found: sr.ReportFields, digest: str) -> sr.ReportFields:
