@@ -55,6 +55,7 @@ _SELF_TYPES = (("我公司", ("公司",)), ("我司", ("公司",)), ("我行", (
                ("本会", ("会", "委")), ("我会", ("会", "委")))
 _AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日|"
                           r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合|从|自|获悉|记者)")
+_MINGUO_YEAR = re.compile(r"(?<![0-9_])(1[01][0-9])\s*年")
 _YEAR = re.compile(r"(?<![0-9_])(199\d|20\d{2})\s*年")  # 成立于1985年 is history, not a report's year
 _THEME = re.compile(r"[“\"]([^”\"]{2,24})[”\"](?:为|的)?(?:活动)?(?:年)?主题|主题[为是::]\s*[“\"]([^”\"]{2,24})[”\"]")
 
@@ -250,6 +251,8 @@ def _report_year(headed: str) -> int | None:
     if titled:
         return int(titled[0])
     years = Counter(int(y) for y in _YEAR.findall(headed))
+    if not years and re.search("民国|台湾|台北|高雄|台中|台南", headed):  # 113年 in the Minguo calendar is 2024
+        years = Counter(int(y) + 1911 for y in _MINGUO_YEAR.findall(headed))
     return years.most_common(1)[0][0] if years else None
 
 
