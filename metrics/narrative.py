@@ -28,14 +28,14 @@ from metrics.text import to_simplified
 QUANTITY_UNITS = ("千克", "公斤", "吨", "条", "床", "箱", "瓶", "盒", "袋", "件", "个", "台", "副", "套", "批", "桶",
                   "斤", "部", "双", "只", "张", "本", "支", "包", "克", "升", "卷", "米")
 # A measure word followed by one of these counts things that are not the metric: 12个单位, 3家企业.
-_NOT_THE_OBJECT = ("单位", "企业", "家庭", "学校", "中学", "小学", "志愿者", "媒体", "商场", "超市", "网点", "社区",
+_NOT_THE_OBJECT = ("单位", "企业", "支公司", "分公司", "公司", "分行", "支行", "门店", "营业厅", "营业所", "景区", "酒店", "家庭", "学校", "中学", "小学", "志愿者", "媒体", "商场", "超市", "网点", "社区",
                    "部门", "科室", "品种", "规格", "工地", "茶楼", "行业", "协会", "委员", "代表", "乡镇", "街道",
                    "县", "区", "市", "省", "所", "组", "名", "位", "栏目", "专栏", "版面", "展板", "横幅", "标语",
                    "阶段", "方面", "步骤", "环节", "重点", "主题", "疑难", "典型", "月", "多月", "小时", "工作日", "天",
                    "多天", "年", "多年", "周", "星期", "批次")
 _CN_NUM = "零〇一二三四五六七八九十百千万亿两"
 _NUMBER = re.compile(
-    rf"(?P<pre>将近|接近|超过|不少于|大约|共计|累计|合计|近|约|逾|共|达)?"
+    rf"(?P<pre>将近|接近|超过|不少于|大约|共计|累计|合计|合共|近|约|逾|共|达)?"
     rf"(?P<num>\d+(?:[.,]\d+)*|[{_CN_NUM}]+)"
     rf"(?P<tail>(?:余|多)?(?:万|亿)?(?:余|多)?)"
 )
@@ -54,7 +54,8 @@ _AGENCY_NEEDS_PLACE = ("局", "公司", "委员会", "协会", "学校", "中学
 _SELF_TYPES = (("我公司", ("公司",)), ("我司", ("公司",)), ("我行", ("行",)), ("我局", ("局",)),
                ("本会", ("会", "委")), ("我会", ("会", "委")))
 _AGENCY_LEAD = re.compile(r"^.*(?:为了|为|由|据|根据|按照|关于|围绕|转发|在|以|和|与|及|、|的|是|了|联合|会同|组织|号召|同时|我|年|月|日|"
-                          r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合|从|自|获悉|记者)")
+                          r"利用|通过|依托|深入|走进|进入|到|向|对|给|经|将|把|被|请|邀请|协助|配合|从|自|获悉|记者|下称|简称|"
+                          r"转介|移交|移送|转交|交由)")
 _MINGUO_YEAR = re.compile(r"(?<![0-9_])(1[01][0-9])\s*年")
 _YEAR = re.compile(r"(?<![0-9_])(199\d|20\d{2})\s*年")  # 成立于1985年 is history, not a report's year
 _THEME = re.compile(r"[“\"]([^”\"]{2,24})[”\"](?:为|的)?(?:活动)?(?:年)?主题|主题[为是::]\s*[“\"]([^”\"]{2,24})[”\"]")
@@ -270,6 +271,14 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
     for match in _AGENCY.finditer(body):
         lead = re.search(r"[\u4e00-\u9fff]{0,24}$", body[max(0, match.start() - 24):match.start()]).group(0)
         prefix = _AGENCY_LEAD.sub("", lead)
+        if match.group(0) in _AGENCY_NEEDS_PLACE and not gazetteer.find_in_text(prefix).ok:
+            anchored = gazetteer.find_in_text(lead)  # 桂林市文化广电和旅游局: 和 belongs to the name
+            if anchored.ok and anchored.matched and anchored.matched in lead:
+                prefix = lead[lead.rfind(anchored.matched):]
+        if re.search(r"(?:转介|移交|移送|转交|交由|报请)[^\n]{0,4}$", body[max(0, match.start() - len(prefix) - 6):
+                                                                      match.start() - len(prefix)]) \
+                or (body.startswith(_ISSUER_AFTER, match.end()) and "\n" in body[:match.start()].lstrip()):
+            continue  # 个案已转介香港海关; 荆州市邮政管理局关于…的通知: another body, not the one reporting
         if (len(prefix) < 2 or body[match.start() - len(prefix) - 1:match.start() - len(prefix)] == "_"
                 or prefix.startswith(_GENERIC_LEAD) or prefix in _GENERIC_PREFIX or any(w in prefix for w in _GENERIC_INSIDE)
                 or body[match.end():match.end() + 1] in ("业", "卡", "系", "界", "网")  # 银行业, 人民政府网
@@ -303,14 +312,20 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
             names.append((town.start(1), town.end(1), town.group(1), 1))
     if not names:
         return None
-    return min(names, key=lambda n: (n[3], n[0]))[2]
+    chosen = min(names, key=lambda n: (n[3], n[0]))[2]
+    # 湖州市消保委 in the title, 湖州市消费者权益保护委员会 in the text: the full name of the same body
+    fuller = [n[2] for n in names if len(n[2]) > len(chosen) and "\u3001" not in n[2]
+              and (n[2][:2] == chosen[:2] or (n[2][-6:] == chosen[-6:] and chosen not in n[2]))
+              and infer_sector(n[2]) == infer_sector(chosen)]
+    return max(fuller, key=len) if fuller and "\u3001" not in chosen else chosen
 
 
+_ISSUER_AFTER = ("关于", "统一部署", "的部署", "的要求", "要求", "印发")
 _SELF_LEVEL = (("我省", "province"), ("全省", "province"), ("我市", "city"), ("全市", "city"), ("我县", "district"),
                ("我区", "district"), ("全县", "district"), ("全区", "district"))
 _GENERIC_LEAD = ("我", "本", "该", "各", "全", "使", "相关", "有关", "中消协", "中国消费者协会", "社区", "市", "省", "县", "区", "今年",
                  "上级", "下级", "一是", "二是", "三是")
-_GENERIC_INSIDE = ("该", "本", "我", "各", "社区", "辖内", "网点", "下属")
+_GENERIC_INSIDE = ("该", "本", "我", "各", "社区", "辖内", "网点", "下属", "宣传", "网上")
 _GENERIC_PREFIX = ("各级", "各地", "本级", "辖内", "辖区", "当地", "基层", "人行", "人民", "中国")
 
 
@@ -362,11 +377,20 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             unit = units.match(clause, _after_space(clause, number.end()))
             if unit is None or not _plausible(clause, number, unit.end(), names):
                 continue
-            metric = _metric_for(names, number.start(), unit.end(), unit.group(0))
+            metric = _metric_for(clause, names, number.start(), unit.end(), unit.group(0))
+            if unit.group(0) in ("人", "人次", "名") and _SENT.search(clause, 0, number.start()):
+                metric = catalog.metrics.get("staff") or metric  # 选派业务骨干38人次: sent out, whatever follows
             if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None:
-                metric = _people(catalog, clause, unit.group(0), unit.end()) or _by_unit(catalog, clause, unit.group(0))
+                metric = _by_unit(catalog, clause, unit.group(0)) or _people(catalog, clause, unit.group(0), unit.end())
+            if metric is not None and metric.id != "inspections" and _SITE_BEFORE.search(clause, 0, number.start()):
+                continue  # 设立宣传咨询服务点91个 are sites; 检查网点37个 are inspections
+            if "据此" in norm[sentence[0]:c_start + number.start()]:
+                continue  # 市市场监管局据此立案查处…: another body acting on the hotline's data
+            if c_start > sentence[0] and norm[c_start - 1] in "(\uff08" \
+                    and _COMPARED.search(norm, max(sentence[0], c_start - 14), c_start):
+                continue  # 较去年同期(120件): last year's figure in brackets
             if metric is None or metric.id in parts_of or not _own_work(metric, clause, whole, number, out) \
                     or _other_year(norm[sentence[0]:c_start + number.start()], year) \
                     or _glued(norm, c_start + number.start(), sentence[0]):
@@ -426,10 +450,10 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
         return False
     if before == "等" and clause.startswith("项", unit_end - 1):
         return False  # 甲醛等12项: the kinds of a list
-    if _SITE_BEFORE.search(clause, 0, number.start()):
-        return False  # 设立宣传咨询服务点91个: sites, not events
     if _PLANNED.search(clause, 0, number.start()):
         return False  # 将举办三项活动: not yet done
+    if clause.startswith("元", unit_end - 1) and _FOREIGN.search(clause, 0, number.start()):
+        return False  # 新臺幣1,236萬元: not renminbi
     if _COMPARED.search(clause, 0, number.start()) or clause.startswith(_NOT_DONE, unit_end):
         return False  # 同比增加50件, 去年同期98件, 人均500元, 每场200人次; 2件正在处理中
     if (number.group("pre") not in _TOTAL_WORDS and _KINDS_BEFORE.search(clause, 0, number.start())) \
@@ -440,7 +464,7 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
     return not any(clause.startswith(word, unit_end) for word in _NOT_THE_OBJECT)
 
 
-def _metric_for(names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int, end: int,
+def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int, end: int,
                 unit: str) -> MetricDef | None:
     """The metric named nearest before the number (or right after it: 发放3000余份宣传材料) that takes its unit.
 
@@ -450,15 +474,18 @@ def _metric_for(names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int,
     before = [(s, e, m) for s, e, m in taking if e <= start]
     if before:
         s, _, metric = before[-1]
-        for s2, e2, m2 in reversed(before[:-1]):
-            if e2 != s:
-                break
-            s, metric = s2, m2
+        if len(before) > 1:  # 办结(消费)投诉举报: of two words back to back the first governs (one step only)
+            s2, e2, m2 = before[-2]
+            if 0 <= s - e2 <= 2 and "的" not in clause[e2:s]:
+                metric = m2
         return metric
-    after = [(s - end, m) for s, e, m in taking if s >= end and s - end <= 8]
+    # 80余名“3·15”消费维权志愿者: words in quotes do not count towards the distance
+    after = [(len(_GAP.sub("", clause[end:s])), m) for s, e, m in taking if s >= end]
+    after = [(d, m) for d, m in after if d <= 8]
     return min(after, key=lambda pair: pair[0])[1] if after else None
 
 
+_GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")
 def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDef | None:
     """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them."""
     metric = catalog.metrics.get("participants")
@@ -471,7 +498,10 @@ def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDe
 
 
 def _by_unit(catalog: Catalog, clause: str, unit: str) -> MetricDef | None:
-    """A unit that says the metric when no word does: 线上直播2场 held, 编印《指南》近两万份 handed out."""
+    """A unit that says the metric when no word does: 线上直播2场 held, 编印《指南》近两万份 handed out,
+    选派业务骨干38人次 sent out."""
+    if unit in ("人", "人次", "名") and _SENT.search(clause):
+        return catalog.metrics.get("staff")
     if unit in ("场", "场次", "期") and _HELD.search(clause):
         return catalog.metrics.get("events")
     if unit in ("份", "册") and _HANDED_OUT.search(clause):
@@ -520,7 +550,7 @@ def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
 
 # Words that follow a metric's word and make it something else: 警示标语 are slogans, not warnings.
 _NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语", "车", "室", "站", "仪", "箱", "设备")
-_TOTAL_WORDS = ("共计", "累计", "合计", "共", "达")
+_TOTAL_WORDS = ("共计", "累计", "合计", "合共", "共", "达")
 _HAS_NUMBER = re.compile(rf"[0-9{_CN_NUM}]")
 _VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结堵截拦测量整责]")  # 换镜片11个 is no test
 _SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|(?<![查惩办调])处|摊位|展位|窗口|网点)(?:共|达)?$")
@@ -528,29 +558,35 @@ _PLANNED = re.compile("将(?!近)|拟|计划|准备|预计|力争|争取|目标"
 _COMPARED = re.compile("同比|环比|较上年|较去年|较同期|比去年|比上年|比同期|较(?:19|20)[0-9]{2}年|去年|上年|上一年|同期|"
                        "人均|平均|户均|场均|每[场人次件户家个天日期位名]|最高|最低|单笔|单次|涉及|"
                        "增加|减少|增长|下降|上升|提高|降低|增幅|降幅")
+_FOREIGN = re.compile("新台币|台币|港币|港元|澳门币|澳门元|美元|欧元|日元|英镑")
 _NOT_DONE = ("正在", "尚在", "待", "未", "百分点")
 _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
            "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
 _WATCHED = re.compile(r"(?:观看|收看|参与|参加|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
                       r"[0-9.一二三四五六七八九十百千万两余多]+(?:人次|人)$")
-_TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育)")
+_TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育|入场|进场)")
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送"),  # cases the press exposed
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此"),  # another body's cases
+            "fines": re.compile("据此"),
+            "complaints_received": re.compile("诉求(?!.*投诉)"),  # 各类诉求 are requests of every kind
+            "destroyed_qty": re.compile("展出|展示|展览|图片"),
+            "destroyed_value": re.compile("展出|展示|展览|图片"),  # cases the press exposed
             "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # 不合格9批次: a part; a council's
             "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; rosters
             "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
 _KIND_UNITS = {"events": ("项",)}  # 七项活动: programme lines
-_YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年|近几年")
+_YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年来|近几年")
 _MANY_YEARS = re.compile(r"近[0-9一二三四五六七八九十两几]+年|多年来|历年|连续[0-9一二三四五六七八九十两]+年|成立以来|建会以来|至今")
-_BREAKDOWN = re.compile(r"从[^,;。]{0,14}(?:类别|类型|性质|领域|行业|品类|渠道)[^,;。]{0,4}看|按[^,;。]{0,10}(?:分|划分|统计)"
+_BREAKDOWN = re.compile(r"从[^,;。]{1,14}看|按[^,;。]{0,10}(?:分|划分|统计)|集中在|主要集中|集中于"
                         r"|依次是|依次为|排名前|居前")  # 从商品和服务类别看,商品类投诉2274件: a share of the total
 _PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括")
 _BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
 _KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
 _VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
 _HELD = re.compile("开展|举办|组织|举行|召开")
+_SENT = re.compile("出动|选派|派出|抽调|安排.{0,4}(?:人员|干部|骨干|员工)")
 _HANDED_OUT = re.compile("编印|印发|印制|发放|派发|散发|分发|赠送|送出")
 _SUBSET = re.compile("大要案|重大案件|典型案件")
 
