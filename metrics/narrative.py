@@ -475,7 +475,7 @@ def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]]
     if before:
         s, _, metric = before[-1]
         if len(before) > 1:  # 办结(消费)投诉举报: of two words back to back the first governs (one step only)
-            s2, e2, m2 = before[-2]
+            _, e2, m2 = before[-2]
             if 0 <= s - e2 <= 2 and "的" not in clause[e2:s]:
                 metric = m2
         return metric
