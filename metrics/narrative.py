@@ -382,7 +382,7 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
                 metric = catalog.metrics.get("staff") or metric  # 选派业务骨干38人次: sent out, whatever follows
             if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
-            if metric is None:
+            if metric is None and not parts_of:  # after 其中 only a metric named anew counts (不是 1,600余名学生参加)
                 metric = _by_unit(catalog, clause, unit.group(0)) or _people(catalog, clause, unit.group(0), unit.end())
             if metric is not None and metric.id != "inspections" and _SITE_BEFORE.search(clause, 0, number.start()):
                 continue  # 设立宣传咨询服务点91个 are sites; 检查网点37个 are inspections

@@ -67,6 +67,11 @@ def test_things_that_are_not_the_bodys_own_counted_work(text):
     assert pairs(text) == []
 
 
+def test_after_qizhong_only_a_metric_named_anew_counts():
+    text = "共开展外拓宣传活动126场,其中在7所学校开展进校园活动,1,600余名学生参加,接受咨询300人次。"
+    assert pairs(text) == [("events", 126), ("consultations", 300)]
+
+
 def test_a_subset_of_a_total_before_is_not_added():
     text = "一季度全市共查处违法案件96件,罚没款42.6万元,查办大要案件4件。"
     assert pairs(text) == [("cases", 96), ("fines", 426000)]
