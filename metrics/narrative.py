@@ -271,10 +271,11 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
     for match in _AGENCY.finditer(body):
         lead = re.search(r"[\u4e00-\u9fff]{0,24}$", body[max(0, match.start() - 24):match.start()]).group(0)
         prefix = _AGENCY_LEAD.sub("", lead)
-        if match.group(0) in _AGENCY_NEEDS_PLACE and not gazetteer.find_in_text(prefix).ok:
+        place = gazetteer.find_in_text(prefix)
+        if match.group(0) in _AGENCY_NEEDS_PLACE and not place.ok:
             anchored = gazetteer.find_in_text(lead)  # 桂林市文化广电和旅游局: 和 belongs to the name
             if anchored.ok and anchored.matched and anchored.matched in lead:
-                prefix = lead[lead.rfind(anchored.matched):]
+                prefix, place = lead[lead.rfind(anchored.matched):], anchored
         if re.search(r"(?:转介|移交|移送|转交|交由|报请)[^\n]{0,4}$", body[max(0, match.start() - len(prefix) - 6):
                                                                       match.start() - len(prefix)]) \
                 or (body.startswith(_ISSUER_AFTER, match.end()) and "\n" in body[:match.start()].lstrip()):
@@ -295,7 +296,6 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
         if names and names[-1][1] + 1 == start and body[start - 1] in "\u3001 \u3000":  # 甲局、乙局 / 甲局 乙局
             names[-1] = (names[-1][0], match.end(), names[-1][2] + "\u3001" + prefix + match.group(0), names[-1][3])
             continue
-        place = gazetteer.find_in_text(prefix)
         region = place.region if place.ok else None
         if region is None and match.group(0) in _AGENCY_NEEDS_PLACE:
             continue
@@ -485,7 +485,9 @@ def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]]
     return min(after, key=lambda pair: pair[0])[1] if after else None
 
 
-_GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")
+_GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  # a quoted name between a number and its word
+
+
 def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDef | None:
     """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them."""
     metric = catalog.metrics.get("participants")
@@ -568,13 +570,14 @@ _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆�
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此"),  # another body's cases
+_SHOWN = re.compile("展出|展示|展览|图片")  # goods exhibited, not destroyed
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此"),  # exposed by the press, transferred, another body's
             "fines": re.compile("据此"),
             "complaints_received": re.compile("诉求(?!.*投诉)"),  # 各类诉求 are requests of every kind
-            "destroyed_qty": re.compile("展出|展示|展览|图片"),
-            "destroyed_value": re.compile("展出|展示|展览|图片"),  # cases the press exposed
-            "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # 不合格9批次: a part; a council's
-            "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; rosters
+            "destroyed_qty": _SHOWN,
+            "destroyed_value": _SHOWN,
+            "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # a part of what was tested; a council's
+            "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; a roster
             "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
 _KIND_UNITS = {"events": ("项",)}  # 七项活动: programme lines
 _YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年来|近几年")
@@ -594,23 +597,35 @@ _SUBSET = re.compile("大要案|重大案件|典型案件")
 SUMMARY_EXTENSIONS = (".txt", ".md", ".docx")
 
 
+LAYOUT = "活动总结(文字)"  # what ``layouts`` says of a summary, here and for a reviewed import
+
+
+def load_summary(data: bytes, name: str) -> str:
+    """A summary file's text; ``FileRefused`` (Chinese) for another file type or one that cannot be read."""
+    if not name.lower().endswith(SUMMARY_EXTENSIONS):
+        raise FileRefused("not-a-spreadsheet",
+                          f"不支持的文件类型:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结")
+    try:
+        return read_text(data, name)
+    except FileRefused:
+        raise
+    except Exception as exc:  # a broken .docx says so, never a traceback
+        raise FileRefused("corrupt-file", f"无法读取文件({type(exc).__name__}):请确认是完好的 Word 或文本文件") from exc
+
+
 def extract_file(data: bytes, name: str, *, catalog: Catalog | None = None) -> dict:
     """One summary file in the shape ``ingest --json`` gives a return (file, ok, error, records, issues, stats,
     layouts); records also carry evidence and offsets, and ``reports`` lists what each report is about."""
     started = time.perf_counter()
-    if not name.lower().endswith(SUMMARY_EXTENSIONS):
-        return refused(name, f"不支持的文件类型:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结")
     try:
-        text = read_text(data, name)
+        text = load_summary(data, name)
     except FileRefused as exc:
         return refused(name, exc.message)
-    except Exception as exc:  # noqa: BLE001 - a broken .docx says so, never a traceback
-        return refused(name, f"无法读取文件({type(exc).__name__}):请确认是完好的 Word 或文本文件")
     reports = extract(text, catalog=catalog, file=name)
     records = [m.to_dict() for r in reports for m in r.mentions]
     stats = Stats(sheets=1, rows=len(reports), records=len(records), seconds=round(time.perf_counter() - started, 4))
     return {"file": name, "ok": True, "error": None, "records": records, "issues": [], "stats": stats.to_dict(),
-            "layouts": {"正文": "活动总结(文字)"},
+            "layouts": {"正文": LAYOUT},
             "reports": [{"title": r.title, "agency": r.agency, "region": r.region, "year": r.year, "theme": r.theme,
                          "start": r.start, "end": r.end, "records": len(r.mentions)} for r in reports]}
 

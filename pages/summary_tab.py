@@ -47,7 +47,8 @@ def summary_tab(store, catalog, who: str, show_plan) -> None:
     st.markdown(f"**{t('summary.reports')}**")
     fields = [report_fields(k, label, f, digest) for k, (label, f) in enumerate(zip(labels, first.reports))]
     st.markdown(f"**{t('summary.rows')}**")
-    rows = st.data_editor(_rows_frame(first, text, labels, names, catalog), key=f"summary_rows_{digest}",
+    evidence = [m.evidence for r in reports for m in r.mentions]  # the clause each number was read in
+    rows = st.data_editor(_rows_frame(first, text, evidence, labels, names, catalog), key=f"summary_rows_{digest}",
                           hide_index=True, width="stretch", num_rows="dynamic",
                           disabled=["unit", "raw", "evidence"], column_order=_ROW_COLUMNS[:7], column_config={
                               "accept": st.column_config.CheckboxColumn(t("summary.accept"), default=True),
@@ -125,7 +126,8 @@ def report_fields(k: int, label: str, found: sr.ReportFields, digest: str) -> sr
                            theme=theme.strip() or None)
 
 
-def _rows_frame(review: sr.Review, text: str, labels: list[str], names: dict[str, str], catalog) -> pd.DataFrame:
+def _rows_frame(review: sr.Review, text: str, evidence: list[str], labels: list[str], names: dict[str, str],
+                catalog) -> pd.DataFrame:
     rows = review.rows
     return pd.DataFrame({
         "accept": [True] * len(rows),
@@ -134,18 +136,11 @@ def _rows_frame(review: sr.Review, text: str, labels: list[str], names: dict[str
         "value": [r.value for r in rows],
         "unit": [catalog[r.metric].unit or "" for r in rows],
         "raw": [text[r.start:r.end] for r in rows],
-        "evidence": [_clause(text, r.start, r.end) for r in rows],
+        "evidence": evidence,
         "start": pd.array([r.start for r in rows], dtype="Int64"),
         "end": pd.array([r.end for r in rows], dtype="Int64"),
         "approx": [r.approx for r in rows],
     }, columns=list(_ROW_COLUMNS))
-
-
-def _clause(text: str, start: int, end: int) -> str:
-    """The words around a number, for the reviewer (the record's evidence)."""
-    left = max(text.rfind(ch, 0, start) for ch in ",。;,;\n") + 1
-    rights = [i for i in (text.find(ch, end) for ch in ",。;,;\n") if i >= 0]
-    return text[left:min(rights) if rights else len(text)].strip()
 
 
 def _review(fields: list[sr.ReportFields], rows: pd.DataFrame, labels: list[str],
