@@ -375,7 +375,7 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if part is not None and number.start() > part.start():
                 continue
             unit = units.match(clause, _after_space(clause, number.end()))
-            if unit is None or not _plausible(clause, number, unit.end(), names):
+            if unit is None or not _plausible(clause, number, unit.end(), names, words):
                 continue
             metric = _metric_for(clause, names, number.start(), unit.end(), unit.group(0))
             if unit.group(0) in ("人", "人次", "名") and _SENT.search(clause, 0, number.start()):
@@ -383,7 +383,8 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None and not parts_of:  # after 其中 only a metric named anew counts (不是 1,600余名学生参加)
-                metric = _by_unit(catalog, clause, unit.group(0)) or _people(catalog, clause, unit.group(0), unit.end())
+                metric = _by_unit(catalog, clause, unit.group(0)) or _people(catalog, clause, unit.group(0),
+                                                                     unit.end() + len(_qualifier(clause, unit.end())))
             if metric is not None and metric.id != "inspections" and _SITE_BEFORE.search(clause, 0, number.start()):
                 continue  # 设立宣传咨询服务点91个 are sites; 检查网点37个 are inspections
             if "据此" in norm[sentence[0]:c_start + number.start()]:
@@ -391,17 +392,18 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if c_start > sentence[0] and norm[c_start - 1] in "(\uff08" \
                     and _COMPARED.search(norm, max(sentence[0], c_start - 14), c_start):
                 continue  # 较去年同期(120件): last year's figure in brackets
-            if metric is None or metric.id in parts_of or not _own_work(metric, clause, whole, number, out) \
+            if metric is None or metric.id in parts_of or not _own_work(metric, clause, whole, number) \
                     or _other_year(norm[sentence[0]:c_start + number.start()], year) \
                     or _glued(norm, c_start + number.start(), sentence[0]):
                 continue
             first = number.start() if number.group("pre") not in _TOTAL_WORDS else number.start("num")
-            parsed = parse_number(clause[first:unit.end()])  # 共计2356.3条 → 2356.3条; 近7万元 stays
+            last = unit.end() + len(_qualifier(clause, unit.end()))
+            parsed = parse_number(clause[first:last])  # 共计2356.3条 → 2356.3条; 近7万元 stays
             if parsed.kind != "number" or parsed.value is None or parsed.value < 0 \
                     or (parsed.value == 0 and not number.group("num").isdigit()) \
                     or (metric.kind == "count" and not float(parsed.value).is_integer()):
                 continue  # 立案查处:0 件 is a real zero; 12.5件 is no count
-            a, b = c_start + first, c_start + unit.end()
+            a, b = c_start + first, c_start + last
             record = Record(metric=metric.id, value=parsed.value, unit=parsed.unit or unit.group(0),
                             approx=parsed.approx, raw=text[a:b])
             if metric.kind != "quantity":
@@ -438,7 +440,7 @@ def _clauses(norm: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -> bool:
+def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list, words: dict) -> bool:
     """Not an ordinal, a session, a redacted or partly redacted figure, a hotline, or a count of other things."""
     before = clause[max(0, number.start() - 1):number.start()]
     if number.group("num") in ("一", "每") or before in ("第", "_", "x", "X", "届", "年", "/", ".", "-", "每") \
@@ -456,12 +458,26 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list) -
         return False  # 新臺幣1,236萬元: not renminbi
     if _COMPARED.search(clause, 0, number.start()) or clause.startswith(_NOT_DONE, unit_end):
         return False  # 同比增加50件, 去年同期98件, 人均500元, 每场200人次; 2件正在处理中
-    if (number.group("pre") not in _TOTAL_WORDS and _KINDS_BEFORE.search(clause, 0, number.start())) \
-            or _VIEWS_BEFORE.search(clause, 0, number.start()):
-        return False  # 品牌40余个 counts kinds; 阅读量1.1万次 counts readers of a post
+    if (number.group("pre") not in _TOTAL_WORDS and clause[unit_end - 1:unit_end] in _KIND_COUNTERS
+            and _KINDS_BEFORE.search(clause, 0, number.start())) or _VIEWS_BEFORE.search(clause, 0, number.start()):
+        return False  # 品牌40余个 counts kinds (规格2356.3条 does not); 阅读量1.1万次 counts readers of a post
+    unit_end += len(_qualifier(clause, unit_end))  # 1200名以上学生: what follows the qualifier
     if any(s == unit_end for s, _, _ in names) or clause.startswith(_PEOPLE, unit_end):
         return True  # 50名志愿者, 2000余名市民: the metric's own word or people follow
-    return not any(clause.startswith(word, unit_end) for word in _NOT_THE_OBJECT)
+    thing = next((word for word in _NOT_THE_OBJECT if clause.startswith(word, unit_end)), None)
+    return thing is None or _verb_object(clause, number.start(), thing, names, words)
+
+
+def _qualifier(clause: str, unit_end: int) -> str:
+    """以上 / 左右 written after the unit (1200名以上, 3万份左右): part of the number."""
+    found = _AFTER_UNIT.match(clause, unit_end)
+    return found.group(0) if found else ""
+
+
+def _verb_object(clause: str, start: int, thing: str, names: list, words: dict) -> bool:
+    """检查41家次企业: the word before the number and the thing after it make one catalog phrase (检查企业)."""
+    before = [(s, e) for s, e, _ in names if e <= start]
+    return bool(before) and clause[before[-1][0]:before[-1][1]] + thing in words
 
 
 def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int, end: int,
@@ -474,10 +490,10 @@ def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]]
     before = [(s, e, m) for s, e, m in taking if e <= start]
     if before:
         s, _, metric = before[-1]
-        if len(before) > 1:  # 办结(消费)投诉举报: of two words back to back the first governs (one step only)
+        if len(before) > 1:  # 办结(消费者)投诉举报: of two words back to back the first governs (one step only)
             _, e2, m2 = before[-2]
-            if 0 <= s - e2 <= 2 and "的" not in clause[e2:s]:
-                metric = m2
+            if s >= e2 and _ATTRIBUTIVE.fullmatch(clause, e2, s) and m2.id not in _PEOPLE_METRICS:
+                metric = m2  # 工作人员即场解答: people doing something are not its object
         return metric
     # 80余名“3·15”消费维权志愿者: words in quotes do not count towards the distance
     after = [(len(_GAP.sub("", clause[end:s])), m) for s, e, m in taking if s >= end]
@@ -485,6 +501,9 @@ def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]]
     return min(after, key=lambda pair: pair[0])[1] if after else None
 
 
+# What may stand between a verb and its object (办结消费者投诉举报): who the object belongs to, what kind it is.
+_ATTRIBUTIVE = re.compile("(?:消费者|消费|群众|市民|客户|用户|居民|各类|各种|相关|有效)*")
+_PEOPLE_METRICS = ("staff", "volunteers", "participants")
 _GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  # a quoted name between a number and its word
 
 
@@ -527,7 +546,7 @@ def _other_year(before: str, year: int | None) -> bool:
     return bool(years) and year not in years
 
 
-def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[str], found: list[Mention]) -> bool:
+def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[str]) -> bool:
     """Whether the number is the body's own work this campaign, not exposed cases, kinds, or a multi-year total."""
     if unit_is_kind(metric, clause, number):
         return False
@@ -540,8 +559,8 @@ def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[st
         return False  # 近三年来全市查获的1427起涉烟案件
     if _BREAKDOWN.search(sentence, 0, sentence.find(clause) + number.start() if clause in sentence else len(sentence)):
         return False  # 从类别看 / 依次是预付式消费(2814件): a breakdown of a total
-    # 查处违法案件158件……查办大要案件5件: a part of the total before
-    return not (_SUBSET.search(clause, 0, number.start()) and any(m.record.metric == metric.id for m in found))
+    # 查办重特大案件4件, 大要案5件: a kind of case, a part of the cases total (stated or not), never its own record
+    return not (metric.id == "cases" and _SEVERE_CASES.search(clause, max(0, number.start() - 12), number.start()))
 
 
 def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
@@ -565,7 +584,7 @@ _NOT_DONE = ("正在", "尚在", "待", "未", "百分点")
 _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
            "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
 _WATCHED = re.compile(r"(?:观看|收看|参与|参加|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
-                      r"[0-9.一二三四五六七八九十百千万两余多]+(?:人次|人)$")
+                      r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育|入场|进场)")
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
@@ -586,12 +605,14 @@ _BREAKDOWN = re.compile(r"从[^,;。]{1,14}看|按[^,;。]{0,10}(?:分|划分|�
                         r"|依次是|依次为|排名前|居前")  # 从商品和服务类别看,商品类投诉2274件: a share of the total
 _PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括")
 _BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
+_KIND_COUNTERS = ("个", "种", "类", "款", "项", "家")  # what kinds are counted in; 条, 千克 count goods
+_AFTER_UNIT = re.compile("以上|左右")
 _KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
 _VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
 _HELD = re.compile("开展|举办|组织|举行|召开")
 _SENT = re.compile("出动|选派|派出|抽调|安排.{0,4}(?:人员|干部|骨干|员工)")
 _HANDED_OUT = re.compile("编印|印发|印制|发放|派发|散发|分发|赠送|送出")
-_SUBSET = re.compile("大要案|重大案件|典型案件")
+_SEVERE_CASES = re.compile("(?:重特大|特别重大|特大|重大|较大|大要|要|典型)(?:违法|涉烟|经济|刑事|侵权)?案")
 
 
 SUMMARY_EXTENSIONS = (".txt", ".md", ".docx")
