@@ -317,9 +317,36 @@ def _agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
     fuller = [n[2] for n in names if len(n[2]) > len(chosen) and "\u3001" not in n[2]
               and (n[2][:2] == chosen[:2] or (n[2][-6:] == chosen[-6:] and chosen not in n[2]))
               and infer_sector(n[2]) == infer_sector(chosen)]
-    return max(fuller, key=len) if fuller and "\u3001" not in chosen else chosen
+    chosen = max(fuller, key=len) if fuller and "\u3001" not in chosen else chosen
+    return chosen if well_formed_agency(chosen, gazetteer) else None  # blank, never a wrong name
 
 
+def well_formed_agency(name: str, gazetteer: Gazetteer | None = None) -> bool:
+    """Whether every body of a (joint, 、-separated) name is a well-formed agency name: a place (from the
+    gazetteer, anywhere before the type: 中国农业银行绍兴越城支行), a known prefix (中国, 国网, 财团法人…) or a
+    short place name of two to four characters (中山海关, 汤溪市场监管所), then optional qualifiers, then a known
+    agency-type ending (局, 消委会, 分行…, or 镇/乡 for a town) — and no verb or function word anywhere before the
+    ending (下称, 报告, 情况, 关于, 开展…), no digit, no level word standing alone as the place (区市场监管局)."""
+    gazetteer = gazetteer or default_gazetteer()
+    for part in name.split("\u3001"):
+        ending = _AGENCY_END.search(part)
+        if ending is None:
+            return False
+        prefix = part[:ending.start()]
+        if len(prefix) < 2 or _NOT_IN_NAME.search(prefix) or not re.fullmatch(r"[\u4e00-\u9fff()()·]+", prefix) \
+                or prefix.startswith(_GENERIC_LEAD) or prefix in _GENERIC_PREFIX:
+            return False
+        place = gazetteer.find_in_text(part)
+        if not (place.ok or prefix.startswith(_KNOWN_PREFIXES) or len(prefix) <= 4):
+            return False
+    return True
+
+
+_AGENCY_END = re.compile(f"(?:{_AGENCY.pattern}|[镇乡])$")
+# Words that never stand inside an agency's name: a reference (下称, 简称), a title (情况报告, 关于…), an act.
+_NOT_IN_NAME = re.compile("下称|简称|以下|称|报告|情况|关于|开展|活动|总结|通知|举办|召开|印发|发布|工作|期间|今年|我们|"
+                          "本次|此次|通过|联合|组织|参加|参与|进行|为了|根据|按照")
+_KNOWN_PREFIXES = ("中国", "中华", "国网", "国家电网", "财团法人", "社团法人", "香港", "澳门", "台湾", "全国")
 _ISSUER_AFTER = ("关于", "统一部署", "的部署", "的要求", "要求", "印发")
 _SELF_LEVEL = (("我省", "province"), ("全省", "province"), ("我市", "city"), ("全市", "city"), ("我县", "district"),
                ("我区", "district"), ("全县", "district"), ("全区", "district"))
@@ -360,8 +387,9 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
     for c_start, c_end in _clauses(norm, *sentence):
         clause = norm[c_start:c_end]
         part = _PART.search(clause)
-        names = [(m.start(), m.end(), words[m.group(0)]) for m in synonyms.finditer(clause)
-                 if not clause.startswith(_NAMES_SOMETHING_ELSE, m.end())]
+        names = [(m.start(), m.end(), named) for m in synonyms.finditer(clause)
+                 if not clause.startswith(_NAMES_SOMETHING_ELSE, m.end())
+                 and (named := _named_by(clause, m, words))]
         if part is not None and not part.group(0).startswith(("含", "包括")):  # 其中: its siblings follow
             parts_of |= {m.record.metric for m in out[-1:]} | {m.id for _, _, named in names for m in named}
         heir = carried
@@ -392,6 +420,11 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if c_start > sentence[0] and norm[c_start - 1] in "(\uff08" \
                     and _COMPARED.search(norm, max(sentence[0], c_start - 14), c_start):
                 continue  # 较去年同期(120件): last year's figure in brackets
+            if _DELTA_BEFORE.search(clause, 0, number.start()) \
+                    and _COMPARED_WITH.search(norm, sentence[0], c_start + number.start()):
+                continue  # 比去年同期(120件)多23件: the difference, not a count
+            if unit.group(0) == "元" and _VALUE_BEFORE.search(clause, 0, number.start()):
+                metric = _goods_valued(catalog, norm[sentence[0]:c_start + number.start()]) or metric
             if metric is None or metric.id in parts_of or not _own_work(metric, clause, whole, number) \
                     or _other_year(norm[sentence[0]:c_start + number.start()], year) \
                     or _glued(norm, c_start + number.start(), sentence[0]):
@@ -413,6 +446,24 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
     if "\t" in whole and len(out) > 1:
         return [], named_here  # a table row of several values (years or units side by side): which one is meant?
     return out, named_here
+
+
+def _named_by(clause: str, word: re.Match[str], words: dict) -> tuple[MetricDef, ...]:
+    """The metrics a synonym names, with those of its shorter forms (销毁假冒伪劣: the value too); 罚没 followed
+    by goods (罚没物品, 罚没的假冒商品) names the goods, not the money."""
+    text = word.group(0)
+    named = tuple(dict.fromkeys(m for k in range(len(text), 1, -1) if text[:k] in words for m in words[text[:k]]))
+    if _GOODS_AFTER.match(clause, word.end()):
+        named = tuple(m for m in named if m.id != "fines")
+    return named
+
+
+def _goods_valued(catalog: Catalog, before: str) -> MetricDef | None:
+    """货值/标值/价值 X元: the value of the goods the sentence speaks of, destroyed (销毁) or in cases (涉案)."""
+    found = [m.group(0) for m in _GOODS_ACT.finditer(before)]
+    if not found:
+        return None
+    return catalog.metrics.get("destroyed_value" if found[-1] == "销毁" else "case_value")
 
 
 def _after_space(clause: str, at: int) -> int:
@@ -577,7 +628,7 @@ _VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收�
 _SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|(?<![查惩办调])处|摊位|展位|窗口|网点)(?:共|达)?$")
 _PLANNED = re.compile("将(?!近)|拟|计划|准备|预计|力争|争取|目标")
 _COMPARED = re.compile("同比|环比|较上年|较去年|较同期|比去年|比上年|比同期|较(?:19|20)[0-9]{2}年|去年|上年|上一年|同期|"
-                       "人均|平均|户均|场均|每[场人次件户家个天日期位名]|最高|最低|单笔|单次|涉及|"
+                       "人均|平均|户均|场均|每[场人次件户家个天日期位名]|最高|最低|单笔|单次|涉及(?!货值|标值)|"
                        "增加|减少|增长|下降|上升|提高|降低|增幅|降幅")
 _FOREIGN = re.compile("新台币|台币|港币|港元|澳门币|澳门元|美元|欧元|日元|英镑")
 _NOT_DONE = ("正在", "尚在", "待", "未", "百分点")
@@ -612,6 +663,11 @@ _VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)
 _HELD = re.compile("开展|举办|组织|举行|召开")
 _SENT = re.compile("出动|选派|派出|抽调|安排.{0,4}(?:人员|干部|骨干|员工)")
 _HANDED_OUT = re.compile("编印|印发|印制|发放|派发|散发|分发|赠送|送出")
+_DELTA_BEFORE = re.compile("(?:多|少|增加|减少|增长|下降|上升|提高|降低|增|减)了?(?:共|达|近|约)?$")
+_COMPARED_WITH = re.compile("[比较](?:去年|上年|上一年|前年|往年|同期|上月|上季度|(?:19|20)[0-9]{2}年)")
+_VALUE_BEFORE = re.compile("(?:货值|标值|价值|总价值|总值)(?:金额)?(?:共计|合计|约|达|近|逾|超过|共)?$")
+_GOODS_ACT = re.compile("销毁|涉案|案值")
+_GOODS_AFTER = re.compile("的?[\u4e00-\u9fff]{0,4}?(?:物品|商品|货物|财物|产品|卷烟|食品|药品)")
 _SEVERE_CASES = re.compile("(?:重特大|特别重大|特大|重大|较大|大要|要|典型)(?:违法|涉烟|经济|刑事|侵权)?案")
 
 
