@@ -88,6 +88,20 @@ def score(method, texts) -> tuple[float, float, int]:
     return hits / max(1, sum(found.values())), hits / max(1, sum(gold.values())), sum(gold.values())
 
 
+def agencies(texts) -> tuple[int, int, int]:
+    """Reports whose agency is right, left blank, or wrong (a gold agency of null counts any name as wrong)."""
+    right = blank = wrong = 0
+    for text, reports in texts:
+        for found, want in zip(extract(text), reports):
+            if found.agency is None:
+                blank += 1
+            elif found.agency == want["agency"]:
+                right += 1
+            else:
+                wrong += 1
+    return right, blank, wrong
+
+
 def speed(method, texts, repeat: int) -> float:
     chars = sum(len(t) for t, _ in texts)
     best = min(_timed(method, texts) for _ in range(repeat))
@@ -108,11 +122,15 @@ def main() -> None:
     sets = gold_sets()
     everything = [pair for _, texts in sets for pair in texts]
     extract(everything[0][0][:200])  # catalog, gazetteer and patterns loaded once, outside the timing
-    print(f"{'set':<22}{'mentions':>9}{'ours P':>9}{'ours R':>9}{'naive P':>9}{'naive R':>9}")
+    print(f"{'set':<22}{'mentions':>9}{'ours P':>9}{'ours R':>9}{'naive P':>9}{'naive R':>9}{'agencies ok/blank/wrong':>26}")
     for name, texts in sets:
         p, r, n = score(ours, texts)
         np_, nr, _ = score(naive, texts)
-        print(f"{name:<22}{n:>9}{p:>9.3f}{r:>9.3f}{np_:>9.3f}{nr:>9.3f}")
+        right, blank, wrong = agencies(texts)
+        print(f"{name:<22}{n:>9}{p:>9.3f}{r:>9.3f}{np_:>9.3f}{nr:>9.3f}{f'{right}/{blank}/{wrong}':>26}")
+    from tests.test_narrative_perturb import tally
+    for name, (passed, total, left_out) in tally().items():
+        print(f"perturbations {name:<10} {passed}/{total} pass ({left_out} gold sentences left out: not readable alone)")
     fast, slow = speed(ours, everything, args.repeat), speed(naive, everything, args.repeat)
     print(f"speed: ours {fast / 1000:.0f}k chars/s, naive {slow / 1000:.0f}k chars/s "
           f"({sum(len(t) for t, _ in everything):,} chars in {len(everything)} texts)")

@@ -294,3 +294,62 @@ def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
     assert sum(f[2] == f[3] for f in fields) >= 0.75 * len(fields)
     assert precision >= 0.9 and recall >= 0.9, (precision, recall, found - gold, gold - found)
     assert [f for f in fields if f[4] != f[5]] == []
+
+
+# ---- issue 11 item 11: rewordings that gave wrong numbers, and agencies that were wrong, not blank -------
+
+@pytest.mark.parametrize("text, expected", [
+    ("办结消费者投诉举报2.24万件。", [("complaints_resolved", 22400)]),  # attributive words between verb and object
+    ("工作人员即场解答1,480人次市民咨询。", [("consultations", 1480)]),  # people doing it do not govern
+    ("受理量比去年同期(120件)多23件。", []),  # last year's figure and the difference
+    ("受理投诉比去年少12件,办结率98%。", []),
+    ("全市共查处违法案件96件,查办重特大案件4件。", [("cases", 96)]),  # a kind of case, part of the total
+    ("查处涉烟重大案件3起。", []),  # never its own record, total stated or not
+    ("发放宣传资料100万余份。", [("materials", 1_000_000)]),
+    ("销毁假冒伪劣商品货值12万元。", [("destroyed_value", 120_000)]),
+    ("销毁罚没的假冒商品,货值12万元。", [("destroyed_value", 120_000)]),  # 罚没 goods are no fine
+    ("集中销毁一批假冒商品,涉及货值12万元。", [("destroyed_value", 120_000)]),
+    ("集中销毁假冒商品,标值约20万元,罚没款3万元。", [("destroyed_value", 200_000), ("fines", 30_000)]),
+    ("检查41家次企业,检查37个网点。", [("inspections", 41), ("inspections", 37)]),  # the verb's own object after
+    ("1200名以上学生代表在横幅上签名。", [("participants", 1200)]),  # 以上 after the unit
+    ("累计在线观看13,000人次。", [("participants", 13000)]),
+    ("公开销毁卷烟21个品种规格2356.3条。", [("destroyed_qty", 2356.3)]),  # 条 counts goods, not kinds
+])
+def test_rewordings_from_the_issue(text, expected):
+    assert pairs(text) == expected
+
+
+def test_a_qualifier_after_the_unit_is_kept():
+    (mention,) = extract("现场接待咨询300人次以上。")[0].mentions
+    assert (mention.record.value, mention.record.approx, mention.record.raw) == (300, "at_least", "300人次以上")
+
+
+@pytest.mark.parametrize("name, ok", [
+    ("下称消委会", False),  # "hereinafter"
+    ("情况报告区市场监管局", False),  # a title fragment glued to a name
+    ("活动情况报告区市场监管局", False),
+    ("关于开展宣传的市场监管局", False),
+    ("区市场监管局", False),  # a level word alone is no place
+    ("2024年消费者协会", False),
+    ("杭州市消费者协会、下称消委会", False),  # every body of a joint name
+    ("宁波市鄞州区消费者权益保护委员会", True),
+    ("中国农业银行绍兴越城支行", True),  # a brand before the place
+    ("国网芜湖供电公司", True),  # a known prefix
+    ("中山海关", True),  # a short place name
+    ("九江市工商行政管理局、九江市消费者权益保护委员会", True),
+    ("新马集镇", True),
+])
+def test_an_agency_name_is_well_formed(name, ok):
+    from metrics.narrative import well_formed_agency
+
+    assert well_formed_agency(name) is ok
+
+
+@pytest.mark.parametrize("text", [
+    "2024年3·15活动情况报告区市场监管局\n今年受理投诉3件。",
+    "关于开展3·15活动的情况报告区市场监管局受理投诉3件。",
+])
+def test_an_agency_that_is_not_well_formed_is_left_blank(text):
+    (report,) = extract(text)
+    assert report.agency is None and [(m.record.metric, m.record.value) for m in report.mentions] == [
+        ("complaints_received", 3)]
