@@ -535,16 +535,17 @@ def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]]
                 unit: str) -> MetricDef | None:
     """The metric named nearest before the number (or right after it: 发放3000余份宣传材料) that takes its unit.
 
-    Of words written back to back the first governs: 办结投诉举报4517件 are complaints resolved."""
+    A verb governs the object noun written right after it: 办结(消费者)投诉举报4517件 are complaints resolved."""
     taking = [(s, e, next(m for m in named if _accepts(m, unit))) for s, e, named in names
               if any(_accepts(m, unit) for m in named)]
     before = [(s, e, m) for s, e, m in taking if e <= start]
     if before:
-        s, _, metric = before[-1]
-        if len(before) > 1:  # 办结(消费者)投诉举报: of two words back to back the first governs (one step only)
+        s, e, metric = before[-1]
+        if len(before) > 1:  # 办结(消费者)投诉举报: a verb governs the object noun after it (one step only)
             _, e2, m2 = before[-2]
-            if s >= e2 and _ATTRIBUTIVE.fullmatch(clause, e2, s) and m2.id not in _PEOPLE_METRICS:
-                metric = m2  # 工作人员即场解答: people doing something are not its object
+            if s >= e2 and _ATTRIBUTIVE.fullmatch(clause, e2, s) and _OBJECT_NOUN.fullmatch(clause, s, e) \
+                    and m2.id not in _PEOPLE_METRICS:
+                metric = m2  # not 投诉举报办结 (the verb is nearest), not 工作人员即场解答 (people are no verb)
         return metric
     # 80余名“3·15”消费维权志愿者: words in quotes do not count towards the distance
     after = [(len(_GAP.sub("", clause[end:s])), m) for s, e, m in taking if s >= end]
@@ -555,6 +556,7 @@ def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]]
 # What may stand between a verb and its object (办结消费者投诉举报): who the object belongs to, what kind it is.
 _ATTRIBUTIVE = re.compile("(?:消费者|消费|群众|市民|客户|用户|居民|各类|各种|相关|有效)*")
 _PEOPLE_METRICS = ("staff", "volunteers", "participants")
+_OBJECT_NOUN = re.compile("(?:消费者?)?(?:投诉举报|投诉|举报|申诉|案件|纠纷|诉求)")
 _GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  # a quoted name between a number and its word
 
 

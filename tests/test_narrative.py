@@ -301,6 +301,8 @@ def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
 @pytest.mark.parametrize("text, expected", [
     ("办结消费者投诉举报2.24万件。", [("complaints_resolved", 22400)]),  # attributive words between verb and object
     ("工作人员即场解答1,480人次市民咨询。", [("consultations", 1480)]),  # people doing it do not govern
+    ("投诉举报办结4,517件。", [("complaints_resolved", 4517)]),  # the object first: the verb after it governs
+    ("本会共消费申诉案件受理2,846件。", [("complaints_received", 2846)]),
     ("受理量比去年同期(120件)多23件。", []),  # last year's figure and the difference
     ("受理投诉比去年少12件,办结率98%。", []),
     ("全市共查处违法案件96件,查办重特大案件4件。", [("cases", 96)]),  # a kind of case, part of the total

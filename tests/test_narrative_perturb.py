@@ -8,9 +8,9 @@ then reworded by the rules below, deterministically; every rewording must give t
 
 Rules (each applied on its own):
   synonym    a word swapped for another of its ``[[interchangeable]]`` group in catalog.toml
-  approx     余 ↔ 多 ↔ X份以上; 约 put before a number written plain
-  order      verb + object + number (发放宣传资料3000份) ↔ verb + number + object (发放3000份宣传资料);
-             共 added before the number, or removed
+  approx     余 ↔ 多 ↔ X份以上, 100万余份 ↔ 100余万份; 约 put before a number written plain
+  order      verb + object + number (发放宣传资料3000份) ↔ verb + number + object (发放3000份宣传资料),
+             object + verb + number (宣传资料发放3000份); 共 added before the number, or removed
   wan        12000 ↔ 1.2万, 1200 ↔ 1,200
   fullwidth  ASCII digits written full-width (１２００)
   trad       the sentence in traditional script (OpenCC s2t)
@@ -108,6 +108,9 @@ def approx(text: str, values: set[float]) -> list[str]:
             other = "多" if q == "余" else "余"
             out.append(_swap(text, m, pre + num + (other if where == "q1" else "") + mul
                              + (other if where == "q2" else "") + unit))
+            if mul:  # 100万余份 ↔ 100余万份
+                out.append(_swap(text, m, pre + num + (q if where == "q2" else "") + mul
+                                 + (q if where == "q1" else "") + unit))
             out.append(_swap(text, m, pre + num + mul + unit + "以上"))
         elif m.group("q3"):
             out.append(_swap(text, m, pre + num + mul + "余" + unit))
@@ -128,6 +131,9 @@ def order(text: str, values: set[float]) -> list[str]:
         after = re.match(r"[\u4e00-\u9fff“”《》]{2,12}$", tail)
         if after and re.search(rf"({verbs})$", head):
             out.append(head + tail + token)  # 发放3000份宣传资料 → 发放宣传资料3000份
+        if before and not re.match(r"[\u4e00-\u9fff]", tail) and len(before.group(2)) <= 8:
+            start = before.start(1)  # 发放宣传资料3000份 → 宣传资料发放3000份 (the object first)
+            out.append(head[:start] + before.group(2) + before.group(1) + (m.group("pre") or "") + token + tail)
         if m.group("pre") in ("共", "共计"):
             out.append(head + token + tail)
         elif not m.group("pre") and not head.endswith(("近", "约", "逾", "达", "超过")):
@@ -218,7 +224,8 @@ def test_the_generator_rewords_as_the_rules_say():
         "现场派发宣传资料3000余份", "现场散发宣传资料3000余份", "现场分发宣传资料3000余份", "现场发放宣传材料3000余份"]
     assert approx("发放宣传资料3000余份", {3000}) == ["发放宣传资料3000多份", "发放宣传资料3000份以上"]
     assert approx("受理投诉45件", {45}) == ["受理投诉约45件"]
-    assert order("发放宣传资料3000份", {3000}) == ["发放3000份宣传资料", "发放宣传资料共3000份"]
+    assert approx("发放资料100万余份", {1_000_000}) == ["发放资料100万多份", "发放资料100余万份", "发放资料100万份以上"]
+    assert order("发放宣传资料3000份", {3000}) == ["发放3000份宣传资料", "宣传资料发放3000份", "发放宣传资料共3000份"]
     assert order("发放3000份宣传资料", {3000}) == ["发放宣传资料3000份", "发放共3000份宣传资料"]
     assert wan("发放资料12000份", {12000}) == ["发放资料1.2万份", "发放资料12,000份"]
     assert wan("办结2.24万件", {22400}) == ["办结22400件", "办结22,400件"]
