@@ -129,8 +129,9 @@ def main() -> None:
         right, blank, wrong = agencies(texts)
         print(f"{name:<22}{n:>9}{p:>9.3f}{r:>9.3f}{np_:>9.3f}{nr:>9.3f}{f'{right}/{blank}/{wrong}':>26}")
     from tests.test_narrative_perturb import tally
-    for name, (passed, total, left_out) in tally().items():
-        print(f"perturbations {name:<10} {passed}/{total} pass ({left_out} gold sentences left out: not readable alone)")
+    for name, (passed, total, alone, quiet, negatives) in tally().items():
+        print(f"rewordings {name:<8} mentions: {passed}/{total} same pairs ({alone} gold sentences not readable alone);"
+              f" left-out clauses: {quiet}/{negatives} still nothing")
     fast, slow = speed(ours, everything, args.repeat), speed(naive, everything, args.repeat)
     print(f"speed: ours {fast / 1000:.0f}k chars/s, naive {slow / 1000:.0f}k chars/s "
           f"({sum(len(t) for t, _ in everything):,} chars in {len(everything)} texts)")

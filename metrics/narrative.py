@@ -563,7 +563,8 @@ _GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  #
 def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDef | None:
     """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them."""
     metric = catalog.metrics.get("participants")
-    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause) or _RECEIVER.search(clause):
+    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause) or _RECEIVER.search(clause) \
+            or _SERVED.search(clause, 0, unit_end):
         return None
     tail = clause[unit_end:unit_end + 8]
     if tail.startswith(_PEOPLE) or _TAKE_PART.match(tail):
@@ -613,7 +614,9 @@ def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[st
     if _BREAKDOWN.search(sentence, 0, sentence.find(clause) + number.start() if clause in sentence else len(sentence)):
         return False  # 从类别看 / 依次是预付式消费(2814件): a breakdown of a total
     # 查办重特大案件4件, 大要案5件: a kind of case, a part of the cases total (stated or not), never its own record
-    return not (metric.id == "cases" and _SEVERE_CASES.search(clause, max(0, number.start() - 12), number.start()))
+    severe = _SEVERE_CASES.search(clause, max(0, number.start() - 12), number.start()) \
+        or _SEVERE_CASES.search(clause, number.end(), number.end() + 8)
+    return not (metric.id == "cases" and severe)  # the word before the number or right after it: 查办5件大要案件
 
 
 def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
@@ -623,7 +626,8 @@ def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
 
 
 # Words that follow a metric's word and make it something else: 警示标语 are slogans, not warnings.
-_NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语", "车", "室", "站", "仪", "箱", "设备")
+_NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语", "车", "室", "站", "仪", "箱", "设备",
+                         "期间", "当天", "当日", "现场", "中")  # 活动期间, 检查中发现, 检测中心: a time, a place, a body
 _TOTAL_WORDS = ("共计", "累计", "合计", "合共", "共", "达")
 _HAS_NUMBER = re.compile(rf"[0-9{_CN_NUM}]")
 _VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结堵截拦测量整责]")  # 换镜片11个 is no test
@@ -640,6 +644,7 @@ _WATCHED = re.compile(r"(?:观看|收看|参与|参加|受教育|受益|惠及|�
                       r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育|入场|进场)")
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
+_SERVED = re.compile("接待|接送|运送|入住|客流")  # 接待1,256.8万人次游客: visitors served, not people reached
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
 _SHOWN = re.compile("展出|展示|展览|图片")  # goods exhibited, not destroyed

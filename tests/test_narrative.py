@@ -316,6 +316,9 @@ def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
     ("1200名以上学生代表在横幅上签名。", [("participants", 1200)]),  # 以上 after the unit
     ("累计在线观看13,000人次。", [("participants", 13000)]),
     ("公开销毁卷烟21个品种规格2356.3条。", [("destroyed_qty", 2356.3)]),  # 条 counts goods, not kinds
+    ("查办5件大要案件。", []),  # the kind of case written after the number
+    ("活动期间,先后接受采访10多次。", []),  # 活动期间 is a time, it names no events for what follows
+    ("全市共接待1,256.8万人次游客。", []),  # visitors served, not people reached
 ])
 def test_rewordings_from_the_issue(text, expected):
     assert pairs(text) == expected

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
 SEED = ROOT.parent / "shared" / "seed" / "000_ee4710341e3169fb.txt"
 SETS = ("seed", "own", "heldout", "blind3", "blind4")
-RULES = ("synonym", "approx", "order", "wan", "fullwidth", "trad", "combined")
+RULES = ("synonym", "approx", "order", "wan", "fullwidth", "trad", "numerals", "units", "context", "combined")
 
 _S2T = opencc.OpenCC("s2t")
 _VERBS = ("发放", "派发", "散发", "分发", "编印", "印发", "接受", "解答", "接待", "受理", "办结", "检查", "查处", "查办",
@@ -60,6 +60,22 @@ def gold_sentences(name: str) -> list[tuple[str, Counter]]:
             key = (report.get("file", report.get("id", "")), mention["evidence"])
             by_evidence.setdefault(key, Counter())[(mention["metric"], round(float(mention["value"]), 2))] += 1
     return [(evidence, want) for (_, evidence), want in by_evidence.items()]
+
+
+def left_out_sentences(name: str) -> list[str]:
+    """The set's ``ambiguous`` clauses — numbers its annotator decided are no mention (a 其中 sub-item, last
+    year's figure, sites, a plan…) — that share no words with a mention's evidence."""
+    if name == "seed" and not SEED.exists():
+        return []
+    gold = json.loads((GOLD / f"{name}_gold.json").read_text(encoding="utf-8"))
+    evidence = [m["evidence"] for r in gold["reports"] for m in r["mentions"]]
+    return list(dict.fromkeys(a["evidence"] for a in gold.get("ambiguous", [])
+                              if not any(a["evidence"] in e or e in a["evidence"] for e in evidence)))
+
+
+def _all_values(text: str) -> set[float]:
+    found = (parse_number(m.group("num") + (m.group("mul") or "") + m.group("unit")) for m in _number().finditer(text))
+    return {round(p.value, 2) for p in found if p.value is not None}
 
 
 @lru_cache(maxsize=1)
@@ -119,16 +135,19 @@ def approx(text: str, values: set[float]) -> list[str]:
     return out
 
 
+_OBJECT = r"(?![数量率])(?![^较比]*[较比])[\u4e00-\u9fff“”《》]{2,12}"  # a thing, not 立案数较去年同期增加
+
+
 def order(text: str, values: set[float]) -> list[str]:
     out = []
     verbs = "|".join(_VERBS)
     for m in _numbers(text, values):
         token = m.group(0)[len(m.group("pre") or ""):]
         head, tail = text[:m.start()], text[m.end():]
-        before = re.search(rf"^.*({verbs})([\u4e00-\u9fff“”《》]{{2,12}})$", head)  # the verb nearest the number
+        before = re.search(rf"^.*({verbs})({_OBJECT})$", head)  # the verb nearest the number
         if before and not re.match(r"[\u4e00-\u9fff]", tail):
             out.append(head[:before.start(2)] + token + before.group(2) + tail)  # 发放宣传资料3000份 → 发放3000份宣传资料
-        after = re.match(r"[\u4e00-\u9fff“”《》]{2,12}$", tail)
+        after = re.match(rf"{_OBJECT}$", tail)
         if after and re.search(rf"({verbs})$", head):
             out.append(head + tail + token)  # 发放3000份宣传资料 → 发放宣传资料3000份
         if before and not re.match(r"[\u4e00-\u9fff]", tail) and len(before.group(2)) <= 8:
@@ -170,6 +189,56 @@ def trad(text: str, values: set[float]) -> list[str]:
     return [converted] if converted != text else []
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def to_chinese(value: int) -> str | None:
+    """12 → 十二, 45 → 四十五, 3000 → 三千, 20000 → 两万; None for numbers people rarely write in words."""
+    if 0 < value < 10:
+        return _DIGITS[value]
+    if 10 <= value < 100:
+        tens, ones = divmod(value, 10)
+        return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+    for size, word in ((10000, "万"), (1000, "千"), (100, "百")):
+        if value % size == 0 and value // size < 10:
+            return ("两" if value // size == 2 else _DIGITS[value // size]) + word
+    return None
+
+
+def numerals(text: str, values: set[float]) -> list[str]:
+    """A whole number written in Chinese numerals (十二场, 三千余份)."""
+    out = []
+    for m in _numbers(text, values):
+        value = float(m.group("num").replace(",", "")) * (10000 if m.group("mul") == "万" else 1)
+        words = to_chinese(int(value)) if value.is_integer() and m.group("mul") != "亿" else None
+        if words:
+            q = m.group("q1") or m.group("q2") or ""
+            out.append(_swap(text, m, (m.group("pre") or "") + words + q + m.group("unit") + (m.group("q3") or "")))
+    return out
+
+
+_SAME_UNITS = (("件", "起", "宗"), ("人次", "人"))
+
+
+def units(text: str, values: set[float]) -> list[str]:
+    """A count word swapped for another the sentence's metrics all accept: 件 ↔ 起 ↔ 宗 for complaints and
+    cases, 人次 ↔ 人 for staff (not 检测182件 → 182起: tests are not counted in 起)."""
+    catalog = default_catalog()
+    metrics = [catalog.metrics[metric] for metric, _ in pairs(text)]
+    out = []
+    for m in _numbers(text, values):
+        group = next((g for g in _SAME_UNITS if m.group("unit") in g), ())
+        out += [text[:m.start("unit")] + other + text[m.end("unit"):] for other in group
+                if other != m.group("unit") and metrics
+                and all(d.kind != "quantity" and d.accepts_unit(other) for d in metrics)]
+    return out
+
+
+def context(text: str, values: set[float]) -> list[str]:
+    """The sentence inside a longer one: a time phrase before it, a result after it."""
+    return ["活动期间," + text, text + ",取得了良好的社会效果"]
+
+
 def combined(text: str, values: set[float]) -> list[str]:
     """Several rules at once: each word-order variant, then 万 forms, approximations and a synonym, in
     traditional script with full-width digits."""
@@ -182,7 +251,7 @@ def combined(text: str, values: set[float]) -> list[str]:
 
 
 REWORD = {"synonym": synonym, "approx": approx, "order": order, "wan": wan, "fullwidth": fullwidth, "trad": trad,
-          "combined": combined}
+          "numerals": numerals, "units": units, "context": context, "combined": combined}
 
 
 def perturbations(name: str, rule: str) -> tuple[list[tuple[str, str, Counter]], int]:
@@ -198,6 +267,20 @@ def perturbations(name: str, rule: str) -> tuple[list[tuple[str, str, Counter]],
             if variant != evidence:
                 out.append((evidence, variant, want))
     return out, skipped
+
+
+def left_out_failures(name: str, rule: str) -> tuple[list[tuple[str, str, dict]], int]:
+    """Rewordings of the left-out clauses (those that alone give nothing) that now give something."""
+    bad, total = [], 0
+    for sentence in left_out_sentences(name):
+        if pairs(sentence):
+            continue
+        for variant in dict.fromkeys(REWORD[rule](sentence, _all_values(sentence))):
+            if variant != sentence:
+                total += 1
+                if got := pairs(variant):
+                    bad.append((sentence, variant, dict(got)))
+    return bad, total
 
 
 def failures(name: str, rule: str) -> tuple[list[tuple[str, str, dict, dict]], int]:
@@ -218,6 +301,17 @@ def test_rewordings_give_the_same_pairs(name, rule):
     assert bad == [], f"{len(bad)}/{total} rewordings differ: {bad[:5]}"
 
 
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("name", SETS)
+def test_rewordings_of_left_out_numbers_still_give_nothing(name, rule):
+    """Precision under rewording: 其中 sub-items, last year's figures, sites, plans stay out however written."""
+    if name == "seed" and not SEED.exists():
+        pytest.skip("the seed document (../shared/seed) is not beside this checkout")
+    bad, total = left_out_failures(name, rule)
+    print(f"{name}/{rule} left out: {total - len(bad)}/{total} still nothing")
+    assert bad == [], f"{len(bad)}/{total} rewordings give numbers: {bad[:5]}"
+
+
 def test_the_generator_rewords_as_the_rules_say():
     """The generator itself: each rule on one sentence, so a rule that silently makes nothing fails here."""
     assert synonym("现场发放宣传资料3000余份", {3000}) == [
@@ -233,15 +327,18 @@ def test_the_generator_rewords_as_the_rules_say():
     assert trad("发放宣传资料", set()) == ["發放宣傳資料"]
 
 
-def tally() -> dict[str, tuple[int, int, int]]:
-    """Per gold set: (rewordings that pass, rewordings, sentences left out) over all rules, for the benchmark."""
+def tally() -> dict[str, tuple[int, int, int, int, int]]:
+    """Per gold set, over all rules: rewordings of mentions giving the same pairs, rewordings, gold sentences not
+    readable alone; rewordings of left-out clauses still giving nothing, such rewordings. For the benchmark."""
     out = {}
     for name in SETS:
         if not gold_sentences(name):
             continue
-        passed = total = 0
+        passed = total = quiet = negatives = 0
         for rule in RULES:
             bad, n = failures(name, rule)
             passed, total = passed + n - len(bad), total + n
-        out[name] = (passed, total, perturbations(name, RULES[0])[1])
+            bad, n = left_out_failures(name, rule)
+            quiet, negatives = quiet + n - len(bad), negatives + n
+        out[name] = (passed, total, perturbations(name, RULES[0])[1], quiet, negatives)
     return out
