@@ -344,8 +344,8 @@ def well_formed_agency(name: str, gazetteer: Gazetteer | None = None) -> bool:
 
 _AGENCY_END = re.compile(f"(?:{_AGENCY.pattern}|[镇乡])$")
 # Words that never stand inside an agency's name: a reference (下称, 简称), a title (情况报告, 关于…), an act.
-_NOT_IN_NAME = re.compile("下称|简称|以下|称|报告|情况|关于|开展|活动|总结|通知|举办|召开|印发|发布|工作|期间|今年|我们|"
-                          "本次|此次|通过|联合|组织|参加|参与|进行|为了|根据|按照")
+_NOT_IN_NAME = re.compile("下称|简称|以下|称|报告|情况|关于|开展|活动|总结|通知|举办|召开|印发|发布|期间|今年|我们|"
+                          "本次|此次|通过|参加|参与|进行|为了|根据|按照")  # not 工作/联合: 老龄工作委员会 is a name
 _KNOWN_PREFIXES = ("中国", "中华", "国网", "国家电网", "财团法人", "社团法人", "香港", "澳门", "台湾", "全国")
 _ISSUER_AFTER = ("关于", "统一部署", "的部署", "的要求", "要求", "印发")
 _SELF_LEVEL = (("我省", "province"), ("全省", "province"), ("我市", "city"), ("全市", "city"), ("我县", "district"),

@@ -343,6 +343,7 @@ def test_a_qualifier_after_the_unit_is_kept():
     ("中山海关", True),  # a short place name
     ("九江市工商行政管理局、九江市消费者权益保护委员会", True),
     ("新马集镇", True),
+    ("宁波市老龄工作委员会", True),
 ])
 def test_an_agency_name_is_well_formed(name, ok):
     from metrics.narrative import well_formed_agency
