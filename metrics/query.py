@@ -402,7 +402,9 @@ def records_table(frame: pd.DataFrame, texts: Mapping[int, tuple[str | None, str
     out = pd.DataFrame({name: frame[name].astype(object).to_numpy() for name in
                         ("agency", "sector", "province", "city", "district", "date", "theme", "activity", "unit")})
     out["year"] = frame["year"].to_numpy()
-    out["metric"] = frame["metric"].astype(object).map(lambda m: catalog[m].zh if m in catalog.metrics else m)
+    # Positional (to_numpy): a filtered frame keeps its own index labels, which would not line up with ``out``'s.
+    out["metric"] = frame["metric"].astype(object).map(
+        lambda m: catalog[m].zh if m in catalog.metrics else m).to_numpy()
     out["value"] = frame["value"].to_numpy()
     ids = frame["id"].to_numpy().tolist()
     texts = texts or {}
