@@ -10,7 +10,6 @@ half of last year's units have reported, the paragraph says so and states no cha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
