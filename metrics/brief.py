@@ -1,6 +1,7 @@
 """What a briefing pack says, worked out once from the facts and then written as PPTX, XLSX, DOCX or HTML.
 
-A brief covers one scope (the dashboard's filters), a few measures and a few breakdowns; every chart
+A brief covers one scope (the dashboard's filters, and one year when none is chosen: see ``pack_scope``),
+a few measures and a few breakdowns; every chart
 in it is one measure summed by one breakdown, computed by the same query functions the dashboard
 pages use, so a pack's numbers are the dashboard's numbers.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -19,8 +20,10 @@ import plotly.graph_objects as go
 from metrics import charts
 from metrics.catalog import Catalog, default_catalog
 from metrics.draft import Draft, draft_summary, scope_text
+from metrics.fmt import years_text
 from metrics.query import (
     KEY_MEASURES,
+    PLACE_FILTERS,
     UNKNOWN,
     Filters,
     Kpi,
@@ -33,6 +36,8 @@ from metrics.query import (
     next_level,
     pivot,
     records_table,
+    report_year,
+    view_years,
 )
 
 # Breakdowns a brief can chart, in the order a pack shows them; "region" is one level below the scope.
@@ -87,6 +92,13 @@ class ChartData:
         return float(sum(self.values))
 
     @property
+    def section(self) -> str:
+        """The breakdown's name (按系统, 按地区, 历年对比 …): a workbook's sheet of these charts."""
+        if self.breakdown in PLACE_FILTERS:
+            return BREAKDOWN_NAMES["region"]
+        return BREAKDOWN_NAMES.get(self.breakdown, self.breakdown)
+
+    @property
     def label(self) -> str:
         return DIMENSION_NAMES.get(self.breakdown, self.breakdown)
 
@@ -129,25 +141,41 @@ def default_measures(frame: pd.DataFrame, catalog: Catalog | None = None,
     return [m.key for m in (keyed or present)[:count]]
 
 
+def pack_scope(frame: pd.DataFrame, filters: Filters) -> tuple[Filters, str]:
+    """The one scope a pack covers, and a note when its year was not the latest.
+
+    With no year chosen a pack covers one year, the latest complete one (``query.report_year``): the
+    latest year in scope, unless fewer than half as many units have reported it as the year before,
+    then the year before, and the note says so. Chosen years are kept as they are.
+    """
+    if filters.year:
+        return filters, ""
+    choice = report_year(apply_filters(frame, filters))
+    if choice.year is None:
+        return filters, ""
+    note = ""
+    if choice.skipped:
+        note = (f"{choice.latest}年目前仅{choice.units_latest}家单位报送,不足上年{choice.units_before}家的一半,"
+                f"本简报采用{choice.year}年数据")
+    return replace(filters, year=(choice.year,)), note
+
+
 def default_title(frame: pd.DataFrame, filters: Filters) -> str:
-    view = apply_filters(frame, filters)
-    years = sorted(filters.year) or sorted(int(y) for y in np.unique(view["year"].to_numpy()) if y >= 0)
-    when = f"{years[0]}年" if len(years) == 1 else f"{years[0]}—{years[-1]}年" if years else ""
+    when = years_text(view_years(frame, filters))
     where = scope_text(filters)
     return f"{when}{'' if where == '各地' else where}“3·15”消费者权益保护宣传活动情况"
 
 
-def scope_line(frame: pd.DataFrame, filters: Filters) -> str:
+def scope_line(frame: pd.DataFrame, filters: Filters, note: str = "") -> str:
     """The scope in one line for a subtitle: places, sectors, agencies, years, what else is filtered."""
     parts = [p for p in (filters.province, filters.city, filters.district) if p] or ["全部地区"]
     if filters.sector:
         parts.append("、".join(filters.sector))
     if filters.agency:
         parts.append("、".join(filters.agency) if len(filters.agency) <= 3 else f"{len(filters.agency)}家单位")
-    years = sorted(filters.year) or sorted(int(y) for y in np.unique(apply_filters(frame, filters)["year"]
-                                                                      .to_numpy()) if y >= 0)
+    years = view_years(frame, filters)
     if years:
-        parts.append(f"{years[0]}年" if len(years) == 1 else f"{years[0]}—{years[-1]}年")
+        parts.append(years_text(years) + (f"({note})" if note else ""))
     for name, zh in (("theme", "主题"), ("activity", "活动形式"), ("metric", "指标")):
         values = getattr(filters, name)
         if values:
@@ -160,11 +188,15 @@ def chart_data(view: pd.DataFrame, measure: Measure, breakdown: str, filters: Fi
     dimension = next_level(filters) if breakdown == "region" else breakdown
     totals = measure_totals(view, measure.key, dimension)
     name = BREAKDOWN_NAMES.get(breakdown, dimension)
-    title = f"{measure.name()} · {name}"
     if dimension == "year":
         totals = totals.sort_values("year", kind="stable")
         labels = [NO_YEAR if y == UNKNOWN or int(y) < 0 else str(int(y)) for y in totals["year"]]
+        span = years_text([int(y) for y in totals["year"] if y != UNKNOWN and int(y) >= 0])
+        title = f"{span} {measure.name()} {name}".strip()
         return ChartData(measure, "year", title, tuple(labels), tuple(float(v) for v in totals["value"]))
+    # Every chart names its years, so one lifted out of the pack still says what it covers.
+    title = f"{years_text(sorted(int(y) for y in np.unique(view['year'].to_numpy()) if y >= 0))} " \
+            f"{measure.name()} {name}".strip()
     labels = [xml_safe(str(v)) for v in totals[dimension]]
     values = [float(v) for v in totals["value"]]
     if len(labels) > top:
@@ -182,6 +214,22 @@ def agency_table(view: pd.DataFrame, measures: Sequence[Measure]) -> pd.DataFram
     return table.rename(columns={"agency": "单位"})
 
 
+def kpi_caption_text(tiles: Sequence[Kpi], filters: Filters) -> str:
+    """"2024年,与2023年同口径比较(上年10家中8家已报)": the KPIs' years and how they compare."""
+    if not tiles or tiles[0].year is None:
+        return ""
+    years = sorted(filters.year) or [tiles[0].year]
+    before = [y - 1 for y in years]
+    text = f"{years_text(years)},与{years_text(before)}相比"
+    coverage = tiles[0].coverage
+    if coverage is None or coverage.before == 0:
+        return text + "(上年无数据)"
+    if coverage.comparable:
+        return (f"{years_text(years)},与{years_text(before)}同口径比较(只计两年均报送的单位:上年"
+                f"{coverage.before}家中{coverage.both}家已报);“全部单位”列含只报送一年的单位")
+    return text + f"(上年{coverage.before}家中仅{coverage.both}家已报,暂不比较)"
+
+
 def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str] | None = None,
                 breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS, title: str | None = None,
                 summary: str | None = None,
@@ -193,16 +241,13 @@ def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str
     sheet; ``summary`` replaces the generated draft when the user has edited it.
     """
     catalog = catalog or default_catalog()
+    filters, note = pack_scope(frame, filters)
     view = apply_filters(frame, filters)
     keys = list(measures) if measures is not None else default_measures(view, catalog)
     present = {m.key for m in measures_in(view, catalog)}
     chosen = [measure_of(k, catalog) for k in keys if k in present]
     tiles = kpis(frame, filters, catalog, keys=[m.key for m in chosen]) if chosen else []
-    if tiles and tiles[0].year is not None:
-        kpi_caption = (f"{tiles[0].year}年,与上一年相比" if len(filters.year) <= 1
-                       else "所选年度合计,与各前一年相比")
-    else:
-        kpi_caption = ""
+    kpi_caption = kpi_caption_text(tiles, filters)
     wanted = [b for b in BREAKDOWNS if b in set(breakdowns)]
     # The year chart shows the scope's history (all years, other filters kept): one chosen year alone
     # would be a single point, and a briefing compares with earlier years.
@@ -211,7 +256,8 @@ def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str
     draft = draft_summary(frame, filters, catalog=catalog)
     head = view.head(record_limit)
     records = records_table(head, texts(head["id"]) if texts else None, catalog)
-    return Brief(title=xml_safe(title or default_title(frame, filters)), scope=xml_safe(scope_line(frame, filters)),
+    return Brief(title=xml_safe(title or default_title(frame, filters)),
+                 scope=xml_safe(scope_line(frame, filters, note)),
                  filters=filters, kpis=tuple(tiles), kpi_caption=kpi_caption, charts=figures,
                  table=_xml_safe_frame(agency_table(view, chosen)) if chosen else pd.DataFrame(),
                  summary=xml_safe(draft.text if summary is None else summary), draft=draft,

@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(brief)
     brief.add_argument("--out", required=True, metavar="FILE", help="输出文件,如 简报.pptx")
     scope = brief.add_argument_group("范围(与看板侧栏的筛选相同;不填即全部)")
-    scope.add_argument("--year", type=int, action="append", help="年度,可重复:--year 2023 --year 2024")
+    scope.add_argument("--year", type=int, action="append",
+                       help="年度,可重复:--year 2023 --year 2024;不填则取最近的完整年度(见 README“简报”)")
     scope.add_argument("--province", help="省份")
     scope.add_argument("--city", help="城市")
     scope.add_argument("--district", help="区县")
@@ -233,6 +234,7 @@ def _brief(args: argparse.Namespace) -> int:
     out.write_bytes(made.data)
     print(f"{out}: {len(made.brief.charts)} 张图表,{made.brief.record_count} 条记录;"
           f"用时 {time.perf_counter() - started:.1f} 秒")
+    print(f"范围:{made.brief.scope}")
     for note in made.notes:
         print(note)
     return 0

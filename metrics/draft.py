@@ -3,20 +3,21 @@
 It reads like the summaries sub-units send in — "2024年“3·15”期间,杭州市共12家单位报送报表。各单位共开展
 活动35场,发放宣传资料3.35万份,同比增长12.5%;受理投诉举报104件,办结98件,办结率94.2%……" — and
 every number in it is one of ``Draft.numbers``, each the total of a measure over the brief's scope, so
-a reader (and a test) can trace it to the data.
+a reader (and a test) can trace it to the data. Year-on-year changes are like-for-like (同口径): only the
+units that reported both years count, and the first sentence says how many those are; when fewer than
+half of last year's units have reported, the paragraph says so and states no change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from metrics.catalog import Catalog, default_catalog
-from metrics.fmt import MINUS, change_text, format_metric
-from metrics.query import Filters, Kpi, apply_filters, kpis
+from metrics.fmt import MINUS, change_text, format_metric, years_text
+from metrics.query import Filters, Kpi, apply_filters, kpis, view_years
 
 # How each metric reads in a sentence, grouped as a summary groups them: outreach, complaints, enforcement.
 _PHRASES: tuple[tuple[tuple[str, str], ...], ...] = (
@@ -51,16 +52,6 @@ def _plain(text: str) -> str:
     return text.replace(",", "")
 
 
-def _years_text(years: Sequence[int]) -> str:
-    if not years:
-        return ""
-    if len(years) == 1:
-        return f"{years[0]}年"
-    if list(years) == list(range(years[0], years[-1] + 1)):
-        return f"{years[0]}—{years[-1]}年"
-    return "、".join(str(y) for y in years) + "年"
-
-
 def scope_text(filters: Filters) -> str:
     """Where and who the brief covers, as a summary names it: 浙江省杭州市市场监管系统 / 全部单位."""
     place = "".join(p for p in (filters.province, filters.city, filters.district) if p)
@@ -74,16 +65,25 @@ def scope_text(filters: Filters) -> str:
 
 
 def _change(kpi: Kpi, numbers: list[DraftNumber]) -> str:
-    """",同比增长12.5%" against the same scope a year earlier; recorded in ``numbers`` (as a percentage)."""
-    change = change_text(kpi.value, kpi.previous)
-    if change is None or kpi.previous is None:
+    """",同比增长12.5%" over the units that reported both years (同口径); recorded in ``numbers`` (in %)."""
+    change = change_text(kpi.same_now, kpi.same_before) if kpi.comparable else None
+    if change is None or kpi.change is None:
         return ""
-    numbers.append(DraftNumber(f"{kpi.measure.key}@change", (kpi.value - kpi.previous) / abs(kpi.previous) * 100,
-                               _plain(change.lstrip("+").removeprefix(MINUS))))
+    shown = _plain(change.lstrip("+").removeprefix(MINUS))
+    numbers.append(DraftNumber(f"{kpi.measure.key}@change", kpi.change, shown))
     if change == "0.0%":
         return ",与上年持平"
-    shown = _plain(change.lstrip("+").removeprefix(MINUS))
     return f",同比增长{shown}" if change.startswith("+") else f",同比下降{shown}"
+
+
+def coverage_clause(kpi: Kpi) -> str:
+    """How the year-on-year figures compare, for the paragraph's first sentence ("" with no earlier year)."""
+    coverage = kpi.coverage
+    if coverage is None or coverage.before == 0:
+        return ""
+    if coverage.comparable:
+        return f";上年报送的{coverage.before}家单位中{coverage.both}家已报,同比按这{coverage.both}家同口径计算"
+    return f";上年报送的{coverage.before}家单位中仅{coverage.both}家已报,暂不作同比比较"
 
 
 def draft_summary(frame: pd.DataFrame, filters: Filters, *, catalog: Catalog | None = None) -> Draft:
@@ -92,13 +92,14 @@ def draft_summary(frame: pd.DataFrame, filters: Filters, *, catalog: Catalog | N
     tiles = kpis(frame, filters, catalog, keys=catalog.ids)
     if not tiles:
         return Draft("当前范围内没有数据。", ())
-    years = sorted(filters.year) or ([tiles[0].year] if tiles[0].year is not None else [])
+    years = view_years(frame, filters)
     view = apply_filters(frame, filters if filters.year or not years else replace(filters, year=tuple(years)))
     agencies = int(np.count_nonzero(np.bincount(view["agency"].cat.codes.to_numpy() + 1)[1:]))
     returns = int(view["submission_id"].nunique())
     numbers: list[DraftNumber] = []
-    head = f"{_years_text(years)}“3·15”期间,{scope_text(filters)}"
-    head += f"共汇总报表{returns}份" + (f",涉及填报单位{agencies}家。" if agencies else "。")
+    head = f"{years_text(years)}“3·15”期间,{scope_text(filters)}"
+    head += f"共汇总报表{returns}份" + (f",涉及填报单位{agencies}家" if agencies else "")
+    head += coverage_clause(tiles[0]) + "。"
     by_metric: dict[str, list[Kpi]] = {}
     for tile in tiles:
         by_metric.setdefault(tile.measure.metric, []).append(tile)

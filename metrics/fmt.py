@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from collections.abc import Sequence
 from numbers import Integral, Real
 
 import pandas as pd
+
+from metrics.labels import t
 
 MISSING = "—"
 MINUS = "−"  # U+2212, the typographic minus used in change_text
@@ -123,3 +126,31 @@ def change_text(current: object, previous: object) -> str | None:
         return "0.0%"
     sign = "+" if percent > 0 else MINUS
     return f"{sign}{abs(percent):,.1f}%"
+
+
+def years_text(years: Sequence[int], lang: str = "zh") -> str:
+    """2024年 / 2021—2025年 / 2021、2023年 (2024, 2021–2025 in English); "" for none."""
+    years = sorted(years)
+    if not years:
+        return ""
+    if len(years) == 1:
+        return t("common.year_one", lang, year=years[0])
+    if years == list(range(years[0], years[-1] + 1)):
+        return t("common.year_span", lang, first=years[0], last=years[-1])
+    return t("common.year_list", lang, years=("、" if lang != "en" else ", ").join(str(y) for y in years))
+
+
+def comparison_texts(kpi, lang: str = "zh") -> tuple[str | None, str, str]:
+    """A KPI's comparison as shown: (like-for-like change or None, coverage note, all-units line).
+
+    ``kpi`` is a ``metrics.query.Kpi``; the note is "" when there is no earlier period to compare with.
+    """
+    coverage = kpi.coverage
+    if coverage is None or coverage.before == 0:
+        return None, "", ""
+    change = change_text(kpi.same_now, kpi.same_before) if kpi.comparable else None
+    note = t("compare.same" if coverage.comparable else "compare.too_few", lang, before=coverage.before,
+             both=coverage.both)
+    everything = change_text(kpi.value, kpi.previous)
+    all_line = t("compare.all", lang, change=everything) if everything else t("compare.all_none", lang)
+    return change, note, all_line

@@ -83,6 +83,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.by_sector": ("按系统", "By sector"),
     "overview.by_region": ("按地区", "By region"),
     "overview.by_year": ("按年度", "By year"),
+    "overview.chart_title": ("{years} {name} {by}", "{name} {by}, {years}"),
+    "overview.year_skipped": ("{latest}年目前{now}家单位报送,不足上年{before}家的一半,默认显示{year}年(可在侧栏选{latest}年)",
+                              "Only {now} units have reported {latest} so far, under half of the {before} the year "
+                              "before: showing {year} (pick {latest} in the sidebar to see it)"),
+    # year-on-year comparison (同口径: units that reported both years)
+    "compare.same": ("{before}家中{both}家已报,同口径比较", "{both} of {before} units reported; like-for-like"),
+    "compare.too_few": ("仅{before}家中{both}家报送,暂不比较", "Only {both} of {before} units reported; not compared"),
+    "compare.all": ("全部单位:{change}", "All units: {change}"),
+    "compare.all_none": ("全部单位:无上年数", "All units: no figure the year before"),
+    "common.year_one": ("{year}年", "{year}"),
+    "common.year_span": ("{first}—{last}年", "{first}–{last}"),
+    "common.year_list": ("{years}年", "{years}"),
     # agencies
     "agencies.title": ("单位对比", "Agencies compared"),
     "agencies.ranking": ("{measure} 单位排名", "{measure}: agencies ranked"),

@@ -30,7 +30,7 @@ from pptx.util import Emu, Inches
 from pptx.util import Pt as PptPt
 
 from metrics.brief import Brief, ChartData
-from metrics.fmt import MINUS, change_text, format_cn, format_metric
+from metrics.fmt import MINUS, change_text, comparison_texts, format_cn, format_metric
 from metrics.safe_export import XLSX_OPTIONS
 
 LATIN_FONT = "Microsoft YaHei"
@@ -49,12 +49,21 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+KPI_COLUMNS = ("指标", "计量单位", "本期", "上年同期", "同比(同口径)", "比较口径", "全部单位同比")
+
+
 def kpi_rows(brief: Brief) -> list[dict[str, object]]:
-    """The KPI table as every format shows it: 指标, 本期, 上年同期, 同比 (numbers, not text)."""
+    """The KPI table as every format shows it (本期 and 上年同期 are numbers, over all units).
+
+    同比(同口径) compares only the units that reported both years; 比较口径 says how many those are (or
+    why there is no comparison); 全部单位同比 is the plain change of the totals, kept for reference.
+    """
     rows = []
     for tile in brief.kpis:
-        rows.append({"指标": tile.measure.name(), "计量单位": tile.measure.unit, "本期": tile.value,
-                     "上年同期": tile.previous, "同比": change_text(tile.value, tile.previous) or "—"})
+        change, note, _ = comparison_texts(tile)
+        rows.append(dict(zip(KPI_COLUMNS, (tile.measure.name(), tile.measure.unit, tile.value, tile.previous,
+                                           change or ("暂不比较" if note else "—"), note or "上年无数据",
+                                           change_text(tile.value, tile.previous) or "—"))))
     return rows
 
 
@@ -161,7 +170,7 @@ def _pptx_chart(slide, data: ChartData) -> None:
 
 
 def _kpi_tile(slide, left: float, top: float, width: float, height: float, name: str, value: str,
-              change: str | None) -> None:
+              change: str | None, note: str = "") -> None:
     tile = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Inches(left), Inches(top), Inches(width),
                                   Inches(height))
     tile.adjustments[0] = 0.08
@@ -176,12 +185,19 @@ def _kpi_tile(slide, left: float, top: float, width: float, height: float, name:
         arrow = "↑" if change.startswith("+") else "↓" if change.startswith(MINUS) else "→"
         color = _UP if arrow == "↑" else _DOWN if arrow == "↓" else _MUTED
         lines.append((f"同比 {arrow} {change.lstrip('+').removeprefix(MINUS)}", 13, False, color))
+    lines += [(part, 10, False, _MUTED) for part in note.split("\n") if part]
     for k, (text, size, bold, color) in enumerate(lines):
         paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
         paragraph.alignment = PP_ALIGN.CENTER
         run = paragraph.add_run()
         run.text = text
         _font(run.font, size, bold=bold, color=color)
+
+
+def _tile_comparison(tile) -> tuple[str | None, str]:
+    """The like-for-like change and, below it, how many units it covers and the all-units change."""
+    change, note, all_units = comparison_texts(tile)
+    return change, f"{note}\n{all_units}" if note else ""
 
 
 def _pptx_table(slide, table: pd.DataFrame) -> None:
@@ -241,7 +257,7 @@ def to_pptx(brief: Brief) -> bytes:
             row, col = divmod(k, per_row)
             _kpi_tile(slide, 0.6 + col * (width + gap), 1.6 + row * (height + gap), width, height,
                       tile.measure.name(), format_metric(tile.value, tile.measure.unit),
-                      change_text(tile.value, tile.previous))
+                      *_tile_comparison(tile))
 
     for data in brief.charts:
         slide = deck.slides.add_slide(blank)
@@ -289,7 +305,8 @@ def to_xlsx(brief: Brief) -> bytes:
 
     sheet = book.add_worksheet(_sheet_name("概况", used))
     sheet.set_column(0, 0, 26)
-    sheet.set_column(1, 4, 16)
+    sheet.set_column(1, 6, 16)
+    sheet.set_column(5, 5, 34)  # 比较口径
     sheet.write_string(0, 0, brief.title, fmt["title"])
     sheet.write_string(1, 0, brief.scope, fmt["muted"])
     sheet.write_string(2, 0, f"生成时间 {brief.made:%Y-%m-%d %H:%M} · 记录 {brief.record_count} 条", fmt["muted"])
@@ -299,18 +316,16 @@ def to_xlsx(brief: Brief) -> bytes:
     if brief.kpis:
         sheet.write_string(row, 0, f"主要指标({brief.kpi_caption})", fmt["head"])
         row += 1
-        for c, name in enumerate(("指标", "计量单位", "本期", "上年同期", "同比")):
+        for c, name in enumerate(KPI_COLUMNS):
             sheet.write_string(row, c, name, fmt["head"])
         for item in kpi_rows(brief):
             row += 1
-            sheet.write_string(row, 0, str(item["指标"]), fmt["text"])
-            sheet.write_string(row, 1, str(item["计量单位"]), fmt["text"])
-            sheet.write_number(row, 2, float(item["本期"]), fmt["number"])
-            if item["上年同期"] is None:
-                sheet.write_string(row, 3, "—", fmt["text"])
-            else:
-                sheet.write_number(row, 3, float(item["上年同期"]), fmt["number"])
-            sheet.write_string(row, 4, str(item["同比"]), fmt["text"])
+            for c, name in enumerate(KPI_COLUMNS):
+                value = item[name]
+                if name in ("本期", "上年同期") and value is not None:
+                    sheet.write_number(row, c, float(value), fmt["number"])
+                else:
+                    sheet.write_string(row, c, "—" if value is None else str(value), fmt["text"])
         row += 2
     if brief.record_count > len(brief.records):
         sheet.write_string(row, 0, f"“明细”表列出前 {len(brief.records)} 条记录(共 {brief.record_count} 条);"
@@ -318,7 +333,7 @@ def to_xlsx(brief: Brief) -> bytes:
 
     by_breakdown: dict[str, list[ChartData]] = {}
     for data in brief.charts:
-        by_breakdown.setdefault(data.title.split(" · ")[-1], []).append(data)
+        by_breakdown.setdefault(data.section, []).append(data)
     for name, blocks in by_breakdown.items():
         sheet = book.add_worksheet(_sheet_name(name, used))
         sheet.set_column(0, 0, 24)

@@ -260,27 +260,120 @@ def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: s
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """Which units (agencies) a year-on-year comparison can use: those that reported both periods.
+
+    A unit reports a period when it has any record in the scope in one of the period's years.
+    """
+
+    before: int  # units that reported the earlier period
+    now: int  # units that reported the current period
+    both: int  # units that reported both
+
+    @property
+    def comparable(self) -> bool:
+        """At least half of last period's units have reported: a like-for-like change means something."""
+        return self.before > 0 and 2 * self.both >= self.before
+
+
+@dataclass(frozen=True)
 class Kpi:
+    """A measure's total in the current period, and the comparison with the period one year earlier.
+
+    ``value`` and ``previous`` are totals over all units; ``same_now`` and ``same_before`` are over the
+    units that reported both periods (同口径), the base of the change shown by default.
+    """
+
     measure: Measure
     value: float
     previous: float | None
     year: int | None
+    same_now: float | None = None
+    same_before: float | None = None
+    coverage: Coverage | None = None
+
+    @property
+    def comparable(self) -> bool:
+        return (self.coverage is not None and self.coverage.comparable and self.same_now is not None
+                and self.same_before is not None and self.same_before != 0)
+
+    @property
+    def change(self) -> float | None:
+        """The like-for-like change in % (None when not comparable)."""
+        if not self.comparable:
+            return None
+        return (self.same_now - self.same_before) / abs(self.same_before) * 100
+
+    @property
+    def change_all(self) -> float | None:
+        """The change over all units in % (units that reported one year only included)."""
+        if self.previous is None or self.previous == 0:
+            return None
+        return (self.value - self.previous) / abs(self.previous) * 100
+
+
+@dataclass(frozen=True)
+class YearChoice:
+    """The year a view shows when no year is chosen: the latest complete one.
+
+    The latest year in scope, unless fewer than half as many units reported it as the year before (the
+    returns are still coming in); then the year before.
+    """
+
+    year: int | None
+    latest: int | None
+    units_latest: int
+    units_before: int
+
+    @property
+    def skipped(self) -> bool:
+        return self.year != self.latest
+
+
+def _units(frame: pd.DataFrame, mask: np.ndarray | None = None) -> np.ndarray:
+    """Agency codes with any record (where ``mask``), records without an agency left out."""
+    codes = frame["agency"].cat.codes.to_numpy()
+    if mask is not None:
+        codes = codes[mask]
+    return np.unique(codes[codes >= 0])
+
+
+def report_year(frame: pd.DataFrame) -> YearChoice:
+    """The latest complete year of ``frame`` (already filtered to the scope, all years)."""
+    years_column = frame["year"].to_numpy()
+    years = [int(y) for y in np.unique(years_column) if y >= 0]
+    if not years:
+        return YearChoice(None, None, 0, 0)
+    latest = years[-1]
+    now = len(_units(frame, years_column == latest))
+    before = len(_units(frame, years_column == latest - 1))
+    chosen = latest - 1 if before and 2 * now < before else latest
+    return YearChoice(chosen, latest, now, before)
+
+
+def view_years(frame: pd.DataFrame, filters: Filters) -> list[int]:
+    """The years a view covers: those chosen, else the latest complete year of the scope."""
+    if filters.year:
+        return sorted(filters.year)
+    year = report_year(apply_filters(frame, filters)).year
+    return [] if year is None else [year]
 
 
 def kpis(frame: pd.DataFrame, filters: Filters, catalog: Catalog | None = None,
          keys: Iterable[str] | None = None) -> list[Kpi]:
     """Totals of the selected view, each with the same view one year earlier.
 
-    The comparison year is the year before the latest selected year (or the latest in the data); a
-    view over several years compares its latest year only, and says so through ``year``.
+    With no year chosen the tiles show the latest complete year (``report_year``), as a leader reads
+    them: this year against last. Several chosen years compare with the same years shifted one back
+    and report the latest through ``year``. The change is like-for-like: only units that reported in
+    both periods count (``Kpi.same_now`` / ``same_before`` and ``Kpi.coverage``).
     """
     catalog = catalog or default_catalog()
     base = apply_filters(frame, filters.without("year"))
-    years = sorted(filters.year) or sorted(int(y) for y in np.unique(base["year"].to_numpy()) if y >= 0)
+    years = sorted(filters.year) or ([] if (choice := report_year(base)).year is None else [choice.year])
     current_year = years[-1] if years else None
-    # With no year chosen the tiles show the latest year, as a leader reads them: this year vs last.
-    view = apply_filters(frame, filters if filters.year or current_year is None else
-                         replace(filters, year=(current_year,)))
+    base_years = base["year"].to_numpy()
+    view = base[np.isin(base_years, years)] if years else base
     measures = measures_in(view, catalog)
     if keys is not None:
         wanted = list(keys)
@@ -288,16 +381,29 @@ def kpis(frame: pd.DataFrame, filters: Filters, catalog: Catalog | None = None,
     elif not filters.metric:
         key_set = [m for m in measures if m.metric in KEY_MEASURES]
         measures = sorted(key_set, key=lambda m: KEY_MEASURES.index(m.metric)) or measures
-    now = totals(view, ())
-    now_by = dict(zip(now["measure"], now["value"]))
+    now_by = _sums(view)
     previous_by: dict[str, float] = {}
+    same_now: dict[str, float] = {}
+    same_before: dict[str, float] = {}
+    coverage = None
     if current_year is not None:
         # The same view shifted one year back: 2024 against 2023, 2023–2024 against 2022–2023.
-        shifted = [y - 1 for y in (years if filters.year else [current_year])]
-        before = totals(base[np.isin(base["year"].to_numpy(), shifted)], ())
-        if not before.empty:
-            previous_by = dict(zip(before["measure"], before["value"]))
-    return [Kpi(m, float(now_by.get(m.key, 0.0)), previous_by.get(m.key), current_year) for m in measures]
+        before = base[np.isin(base_years, [y - 1 for y in years])]
+        previous_by = _sums(before)
+        units_now, units_before = _units(view), _units(before)
+        both = np.intersect1d(units_now, units_before, assume_unique=True)
+        coverage = Coverage(len(units_before), len(units_now), len(both))
+        if len(both):
+            same_now = _sums(view[np.isin(view["agency"].cat.codes.to_numpy(), both)])
+            same_before = _sums(before[np.isin(before["agency"].cat.codes.to_numpy(), both)])
+    return [Kpi(m, float(now_by.get(m.key, 0.0)), previous_by.get(m.key), current_year,
+                same_now.get(m.key, 0.0) if coverage and coverage.both else None, same_before.get(m.key), coverage)
+            for m in measures]
+
+
+def _sums(frame: pd.DataFrame) -> dict[str, float]:
+    table = totals(frame, ())
+    return dict(zip(table["measure"], table["value"].astype(float)))
 
 
 # ---- checks across submissions ----------------------------------------------------------------
@@ -402,7 +508,9 @@ def records_table(frame: pd.DataFrame, texts: Mapping[int, tuple[str | None, str
     out = pd.DataFrame({name: frame[name].astype(object).to_numpy() for name in
                         ("agency", "sector", "province", "city", "district", "date", "theme", "activity", "unit")})
     out["year"] = frame["year"].to_numpy()
-    out["metric"] = frame["metric"].astype(object).map(lambda m: catalog[m].zh if m in catalog.metrics else m)
+    # Positional (to_numpy): a filtered frame keeps its own index labels, which would not line up with ``out``'s.
+    out["metric"] = frame["metric"].astype(object).map(
+        lambda m: catalog[m].zh if m in catalog.metrics else m).to_numpy()
     out["value"] = frame["value"].to_numpy()
     ids = frame["id"].to_numpy().tolist()
     texts = texts or {}

@@ -11,22 +11,25 @@ from metrics.brief import (
     build_brief,
     default_measures,
     default_title,
+    pack_scope,
     scope_line,
 )
 from metrics.charts import safe_filename
 from metrics.draft import draft_summary
 from metrics.packs import MIMES, write_pack
-from metrics.query import measure_of, measures_in
+from metrics.query import apply_filters, measure_of, measures_in
 from pages.common import facts, filters, get_store, lang, stop_if_empty, t, through_app, view
 
 through_app()
 
 st.title(t("briefing.title"))
-frame = view()
-stop_if_empty(frame)
-chosen = filters()
+stop_if_empty(view())
 store = get_store()
 everything = facts().frame
+# A pack covers one scope: with no year chosen, the latest complete year (the note says when it is not
+# the latest); the page shows, drafts and exports that same scope.
+chosen, year_note = pack_scope(everything, filters())
+frame = apply_filters(everything, chosen)
 
 # A new scope (filters or data) starts a new draft; an edit of the title or summary survives reruns.
 signature = (chosen, store.version())
@@ -38,7 +41,7 @@ if st.session_state.get("briefing_signature") != signature:
     kept = [k for k in st.session_state.get("briefing_measures", []) if k in keys]
     st.session_state["briefing_measures"] = kept or default_measures(frame)
 
-st.caption(t("briefing.scope", scope=scope_line(everything, chosen)))
+st.caption(t("briefing.scope", scope=scope_line(everything, chosen, year_note)))
 present = measures_in(frame)
 names = {m.key: f"{m.name(lang())}({m.unit})" if m.unit else m.name(lang()) for m in present}
 picked = st.multiselect(t("briefing.measures"), list(names), format_func=names.__getitem__, key="briefing_measures")
@@ -49,7 +52,8 @@ title = st.text_input(t("briefing.name"), key="briefing_name")
 
 
 def _redraft() -> None:
-    st.session_state["briefing_summary"] = draft_summary(facts().frame, filters()).text
+    current = facts().frame
+    st.session_state["briefing_summary"] = draft_summary(current, pack_scope(current, filters())[0]).text
 
 
 summary = st.text_area(t("briefing.summary"), key="briefing_summary", height=180)

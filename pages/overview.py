@@ -1,10 +1,12 @@
 """总览: the view's headline numbers against the year before, and where they came from."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from metrics import charts
-from metrics.fmt import MINUS, change_text, format_metric
-from metrics.query import kpis, measure_totals, next_level
+from metrics.fmt import MINUS, comparison_texts, format_metric, years_text
+from metrics.query import UNKNOWN, apply_filters, kpis, measure_totals, next_level, report_year, view_years
 from pages.common import (
     clicked,
     facts,
@@ -32,32 +34,43 @@ def _delta(change: str | None) -> str | None:
     return change.replace(MINUS, "-") if change else change
 
 
-tiles = kpis(facts().frame, chosen)
+everything = facts().frame
+tiles = kpis(everything, chosen)
+years = view_years(everything, chosen)
 if tiles:
     year = tiles[0].year
     st.caption(t("overview.kpi_years") if len(chosen.year) > 1 else t("overview.kpi_year", year=year))
+    if not chosen.year and (choice := report_year(frame)).skipped:
+        st.info(t("overview.year_skipped", latest=choice.latest, now=choice.units_latest, before=choice.units_before,
+                  year=choice.year))
     columns = st.columns(min(3, len(tiles)))
     for k, tile in enumerate(tiles):
-        with columns[k % len(columns)]:
-            st.metric(tile.measure.name(lang()), format_metric(tile.value, tile.measure.unit),
-                      delta=_delta(change_text(tile.value, tile.previous)), border=True)
+        change, note, all_units = comparison_texts(tile, lang())
+        with columns[k % len(columns)], st.container(border=True):
+            st.metric(tile.measure.name(lang()), format_metric(tile.value, tile.measure.unit), delta=_delta(change))
+            if note:
+                st.caption(note)
+                st.caption(all_units)
 
-measure = pick_measure(frame, "overview_measure")
+# The charts beside the tiles are for the tiles' year(s); the by-year chart spans every year of the view.
+shown = frame if chosen.year or not years else apply_filters(everything, replace(chosen, year=tuple(years)))
+when = years_text(years, lang())
+measure = pick_measure(shown, "overview_measure")
 name = measure.name(lang())
 left, right = st.columns(2)
 with left:
-    by_sector = measure_totals(frame, measure.key, "sector")
-    event = show_chart(charts.bar_ranked(by_sector, "sector", "value", title=f"{name} · {t('overview.by_sector')}",
-                                         unit=measure.unit),
+    by_sector = measure_totals(shown, measure.key, "sector")
+    title = t("overview.chart_title", years=when, name=name, by=t("overview.by_sector"))
+    event = show_chart(charts.bar_ranked(by_sector, "sector", "value", title=title, unit=measure.unit),
                        t("common.by_sector_file", name=name), key="overview_sector", select=True)
     if (value := clicked(event)) and value in set(by_sector["sector"]):
         filter_to("sector", value)
     numbers_table(by_sector, "sector", measure, t("common.sector"))
 with right:
     level = next_level(chosen)
-    by_region = measure_totals(frame, measure.key, level)
-    event = show_chart(charts.bar_ranked(by_region, level, "value", title=f"{name} · {t('overview.by_region')}",
-                                         unit=measure.unit),
+    by_region = measure_totals(shown, measure.key, level)
+    title = t("overview.chart_title", years=when, name=name, by=t("overview.by_region"))
+    event = show_chart(charts.bar_ranked(by_region, level, "value", title=title, unit=measure.unit),
                        t("common.by_region_file", name=name), key="overview_region", select=True)
     if (value := clicked(event)) and value in set(by_region[level]):
         filter_to(level, value)
@@ -65,6 +78,8 @@ with right:
 st.caption(t("common.click_filter"))
 
 by_year = measure_totals(frame, measure.key, "year").sort_values("year")
-show_chart(charts.line_trend(by_year, "year", "value", title=f"{name} · {t('overview.by_year')}", unit=measure.unit),
+span = years_text([int(y) for y in by_year["year"] if y != UNKNOWN and int(y) >= 0], lang())
+show_chart(charts.line_trend(by_year, "year", "value", unit=measure.unit,
+                             title=t("overview.chart_title", years=span, name=name, by=t("overview.by_year"))),
            t("common.by_year_file", name=name), key="overview_year")
 numbers_table(by_year, "year", measure, t("common.year"))

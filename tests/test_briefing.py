@@ -68,6 +68,15 @@ def sql_sums(db: Path, metric: str, key: str, where: str = "", params: tuple = (
     return {("" if k is None else str(k)): v for k, v in rows}
 
 
+def sql_agencies(db: Path, where: str = "", params: tuple = ()) -> set[int]:
+    """Agencies with any active record in the scope."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT DISTINCT r.agency_id FROM records r JOIN submissions s ON s.id = r.submission_id "
+                            "LEFT JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' "
+                            f"AND r.agency_id IS NOT NULL {where}", params).fetchall()
+    return {a for (a,) in rows}
+
+
 def province_of(db: Path) -> str:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
@@ -259,9 +268,12 @@ def test_summary_numbers_equal_sql(db, store, scope):
             continue
         metric = metric.partition(":")[0]
         now = sum(sql_sums(db, metric, "year", where, params).values())
-        if kind == "change":
-            then = sum(sql_sums(db, metric, "year", where, before).values())
-            assert number.value == pytest.approx((now - then) / then * 100)
+        if kind == "change":  # like-for-like: only the agencies that reported both years
+            both = sql_agencies(db, where, params) & sql_agencies(db, where, before)
+            same = f" AND r.agency_id IN ({','.join(map(str, both))})"
+            now_same = sum(sql_sums(db, metric, "year", where + same, params).values())
+            then_same = sum(sql_sums(db, metric, "year", where + same, before).values())
+            assert number.value == pytest.approx((now_same - then_same) / then_same * 100)
         elif ":" not in key:
             assert number.value == pytest.approx(now)
             assert number.text == format_metric(now, number.text.lstrip("0123456789.万亿,")).replace(",", "")

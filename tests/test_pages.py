@@ -103,26 +103,72 @@ def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_overview_tiles_equal_sql_for_the_latest_year_with_change(app, db):
+def agencies_by_year(db: Path, where: str = "", params: tuple = ()) -> dict[int, set]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT r.year, r.agency_id FROM records r JOIN submissions s ON s.id = r.submission_id "
+                            "LEFT JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' "
+                            f"AND r.year IS NOT NULL AND r.agency_id IS NOT NULL {where}", params).fetchall()
+    out: dict[int, set] = {}
+    for year, agency in rows:
+        out.setdefault(year, set()).add(agency)
+    return out
+
+
+def shown_year(db: Path) -> int:
+    """The latest year, unless fewer than half as many agencies reported it as the year before."""
+    units = agencies_by_year(db)
+    latest = max(units)
+    return latest - 1 if 2 * len(units[latest]) < len(units.get(latest - 1, ())) else latest
+
+
+def test_overview_tiles_equal_sql_for_the_shown_year_and_refuse_a_thin_comparison(app, db):
     at = app.run()
     no_exception(at)
-    year = latest_year(db)
+    year = shown_year(db)
     tiles = {m.label: (m.value, m.delta) for m in at.metric}
     assert tiles, "no KPI tiles"
     for label, metric, unit in (("开展活动", "events", "场"), ("发放宣传资料", "materials", "份"),
                                 ("受理投诉举报", "complaints_received", "件")):
         now = sql_sums(db, metric, where="AND r.year = ?", params=(year,))
         assert tiles[label][0] == format_metric(now.get("all", 0), unit)
-    before = sql_sums(db, "materials", where="AND r.year = ?", params=(year - 1,)).get("all")
-    if before:
-        now = sql_sums(db, "materials", where="AND r.year = ?", params=(year,))["all"]
-        change = (now - before) / before * 100
-        assert tiles["发放宣传资料"][1].lstrip("+−-").startswith(f"{abs(change):.1f}")
+    # The fixture's returns for the year before come mostly from other units: no percent, a note instead.
+    units = agencies_by_year(db)
+    both = units[year] & units[year - 1]
+    assert 2 * len(both) < len(units[year - 1])
+    assert all(not m.delta for m in at.metric)
+    assert f"仅{len(units[year - 1])}家中{len(both)}家报送,暂不比较" in [c.value for c in at.caption]
+
+
+def test_overview_compares_the_units_that_reported_both_years(app, db):
+    agencies = ("九江市市场监督管理局", "鼓楼区市场监管局")
+    app.query_params["agency"] = ",".join(agencies)
+    at = app.run()
+    no_exception(at)
+    where = "AND r.agency_id IN (SELECT id FROM terms WHERE text IN (?, ?))"
+    units = agencies_by_year(db, where, agencies)
+    latest = max(units)
+    year = latest - 1 if 2 * len(units[latest]) < len(units.get(latest - 1, ())) else latest
+    both = units[year] & units[year - 1]
+    assert 2 * len(both) >= len(units[year - 1]) and both != units[year - 1]
+    same = f"AND r.agency_id IN ({','.join(str(a) for a in both)})"
+    now = sql_sums(db, "events", where=f"AND r.year = ? {same}", params=(year,))["all"]
+    before = sql_sums(db, "events", where=f"AND r.year = ? {same}", params=(year - 1,))["all"]
+    change = (now - before) / before * 100
+    tile = next(m for m in at.metric if m.label == "开展活动")
+    assert tile.delta == f"{'+' if change > 0 else '-'}{abs(change):.1f}%"
+    captions = [c.value for c in at.caption]
+    assert f"{len(units[year - 1])}家中{len(both)}家已报,同口径比较" in captions
+    everyone = sql_sums(db, "events", where=f"AND r.year = ? {where}", params=(year - 1, *agencies))["all"]
+    total = sql_sums(db, "events", where=f"AND r.year = ? {where}", params=(year, *agencies))["all"]
+    all_change = (total - everyone) / everyone * 100
+    assert f"{abs(all_change):.1f}%" != f"{abs(change):.1f}%"
+    assert any(c.startswith("全部单位:") and c.endswith(f"{abs(all_change):.1f}%") for c in captions)
 
 
 def test_overview_arrows_point_the_way_the_numbers_went(app, db):
     from streamlit.proto.Metric_pb2 import Metric
 
+    app.query_params["agency"] = "九江市市场监督管理局"  # reported every year: its tiles compare
     at = app.run()
     changed = [m for m in at.metric if m.delta]
     assert changed, "no tile compares with the year before"
@@ -131,16 +177,23 @@ def test_overview_arrows_point_the_way_the_numbers_went(app, db):
         assert (tile.proto.direction == Metric.MetricDirection.DOWN) == fell, (tile.label, tile.delta)
 
 
-def test_overview_sector_and_region_charts_equal_sql(app, db):
+def test_overview_charts_are_for_the_tiles_year_and_say_so(app, db):
     at = app.run()
     figs = figures(at)
+    year = shown_year(db)
     sector = next(spec for title, spec in figs.items() if "按系统" in title)
-    expected = sql_sums(db, "events", key="se.text")
+    expected = sql_sums(db, "events", key="se.text", where="AND r.year = ?", params=(year,))
     assert bar_values(sector) == pytest.approx({k or "(未填写)": v for k, v in expected.items()})
     region = next(spec for title, spec in figs.items() if "按地区" in title)
-    expected = sql_sums(db, "events", key="g.province")
+    expected = sql_sums(db, "events", key="g.province", where="AND r.year = ?", params=(year,))
     assert bar_values(region) == pytest.approx({k or "(未填写)": v for k, v in expected.items()})
     assert "万" in "".join(region["layout"]["xaxis"].get("ticktext", [])) or max(expected.values()) < 10000
+    titles = list(figs)
+    assert f"{year}年 开展活动 按系统" in titles and f"{year}年 开展活动 按地区" in titles
+    years = sorted(sql_sums(db, "events", key="r.year"))
+    assert f"{years[0]}—{years[-1]}年 开展活动 按年度" in titles
+    if year != max(agencies_by_year(db)):
+        assert any(f"默认显示{year}年" in i.value for i in at.info)
 
 
 def test_link_with_filters_reopens_the_view_and_bad_values_are_noted(app, db):
@@ -445,7 +498,7 @@ def test_briefing_page_drafts_from_the_numbers_and_keeps_edits(app, db):
     at = app.run()
     at.switch_page("pages/briefing.py").run()
     no_exception(at)
-    year = latest_year(db)
+    year = shown_year(db)
     summary = at.text_area(key="briefing_summary").value
     events = sql_sums(db, "events", where="AND r.year = ?", params=(year,))["all"]
     assert summary.startswith(f"{year}年“3·15”期间") and f"开展各类宣传活动{format_metric(events, '场')}" in summary

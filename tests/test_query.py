@@ -17,6 +17,7 @@ from metrics.query import (
     options,
     outliers,
     pivot,
+    report_year,
     resolved_exceeding,
 )
 
@@ -130,3 +131,32 @@ def test_small_counts_swinging_are_not_outliers():
         "year": np.array([2021, 2022, 2023, 2024], dtype=np.int32), "value": [1, 22, 20, 25]})
     assert outliers(frame).empty
     assert len(outliers(frame, floor=10)) == 1  # the year with 1 against a median of 22
+
+
+def test_kpis_compare_like_for_like_the_units_that_reported_both_years(frame):
+    tiles = {k.measure.key: k for k in kpis(frame, Filters())}
+    materials = tiles["materials"]
+    # 2024: 鄞州, 海曙, 鼓楼, 无地区单位 reported; 2023: 鄞州, 海曙, 鼓楼. 无地区单位 is left out of the change.
+    assert (materials.coverage.before, materials.coverage.now, materials.coverage.both) == (3, 4, 3)
+    assert materials.same_now == 1500 + 500 and materials.same_before == 1000 + 300 + 200
+    assert materials.change == pytest.approx((2000 - 1500) / 1500 * 100)
+    assert materials.change_all == pytest.approx((2050 - 1500) / 1500 * 100)
+
+
+def test_kpis_refuse_a_change_when_under_half_of_last_years_units_reported(frame):
+    # Only 鄞州 of last year's three reported 2024 in this cut: 1 of 3 is under half.
+    cut = frame[(frame["agency"] == "鄞州区消保委").to_numpy() | (frame["year"] == 2023).to_numpy()]
+    tile = next(k for k in kpis(cut, Filters(year=(2024,))) if k.measure.key == "materials")
+    assert (tile.coverage.before, tile.coverage.both) == (3, 1)
+    assert not tile.comparable and tile.change is None
+    assert tile.change_all == pytest.approx((1500 - 1500) / 1500 * 100)
+
+
+def test_report_year_steps_back_while_the_latest_year_is_incomplete(frame):
+    assert report_year(frame).year == 2024  # 4 units in 2024, 3 in 2023
+    extra = pd.DataFrame({"agency": pd.Categorical(["鄞州区消保委"]), "year": np.array([2025], dtype=np.int32)})
+    thin = pd.concat([frame[["agency", "year"]], extra], ignore_index=True)
+    thin["agency"] = thin["agency"].astype("category")
+    choice = report_year(thin)  # 1 unit in 2025 against 4 in 2024
+    assert (choice.year, choice.latest, choice.units_latest, choice.units_before) == (2024, 2025, 1, 4)
+    assert choice.skipped
