@@ -495,3 +495,33 @@ def test_briefing_page_downloads_an_editable_pptx_equal_to_sql(server, db, page)
             "WHERE s.status = 'active' AND m.text = 'events' GROUP BY 1").fetchall())
     shown = dict(zip(first.plots[0].categories, first.plots[0].series[0].values))
     assert shown == pytest.approx(expected)
+
+
+# Every page of the navigation and its title (the heading the page draws).
+PAGES = {"": "总览", "upload": "数据上报", "agencies": "单位对比", "themes": "主题与活动", "regions": "地区",
+         "trends": "趋势", "details": "明细", "quality": "数据质量", "briefing": "简报导出"}
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def test_every_page_works_offline_no_request_leaves_the_machine(server, page):
+    """An office machine may have no internet: no page may ask another host for anything (the tab icon,
+    fonts, scripts). data: and blob: URLs stay in the browser."""
+    outside: list[str] = []
+
+    def note(request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("data", "blob") and parts.hostname not in LOCAL_HOSTS:
+            outside.append(request.url)
+
+    page.on("request", note)
+    for path, title in PAGES.items():
+        page.goto(f"{server}/{path}")
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+        expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        no_exception(page)
+    assert outside == []
+    # Chromium fetches the tab icon outside the page, unseen by page.on("request"): check where it points.
+    # It is the app's own, not a material icon from a font host (":material/…:" as page_icon).
+    icon = page.locator("link[rel='shortcut icon']").get_attribute("href")
+    assert icon.startswith("data:image/svg+xml"), icon
