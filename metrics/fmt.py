@@ -123,3 +123,45 @@ def change_text(current: object, previous: object) -> str | None:
         return "0.0%"
     sign = "+" if percent > 0 else MINUS
     return f"{sign}{abs(percent):,.1f}%"
+
+
+def _missing(value: object) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _plain(value: object) -> str:
+    """A number as written in a cell: whole floats without ".0"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for display with every empty cell blank: a grid shows None/NaN as the word "None".
+
+    Text columns get "" for a missing cell; a numeric column holding a gap becomes text (whole numbers
+    without ".0"), since a number column can only show a gap as None. Complete numeric columns stay numbers.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if not series.isna().any():
+            continue
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            out[column] = ["" if _missing(v) else _plain(v) for v in series]
+        else:
+            out[column] = [v if not _missing(v) else "" for v in series.astype(object)]
+    return out
+
+
+def cn_numbers(frame: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """Every numeric column written the Chinese way (1,234 / 1.25万 / 3.2亿), a missing value blank.
+
+    For tables whose headers carry the unit (``发放宣传资料(份)``), such as the agency × metric table.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            out[column] = ["" if _missing(v) else format_cn(v, digits=digits) for v in series]
+    return out

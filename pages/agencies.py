@@ -11,6 +11,7 @@ from pages.common import (
     numbers_table,
     pick_measure,
     show_chart,
+    show_table,
     stop_if_empty,
     t,
     through_app,
@@ -39,4 +40,4 @@ with right:
 
 st.subheader(t("agencies.table"))
 table = pivot(frame, "agency", lang=lang())
-st.dataframe(table.rename(columns={"agency": t("common.agency")}), hide_index=True, width="stretch")
+show_table(table.rename(columns={"agency": t("common.agency")}))

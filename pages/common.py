@@ -8,7 +8,7 @@ import streamlit as st
 from metrics import render
 from metrics.charts import chart_config, safe_filename
 from metrics.facts import Facts
-from metrics.fmt import format_metric
+from metrics.fmt import blank_missing, format_metric
 from metrics.labels import t as _t
 from metrics.query import Filters, Measure, apply_filters, measures_in
 from metrics.samples import load_samples
@@ -148,4 +148,9 @@ def numbers_table(frame: pd.DataFrame, label: str, measure: Measure, label_name:
                           t("common.value"): [format_metric(v, measure.unit) for v in frame["value"]]})
     total = pd.DataFrame({label_name: [t("common.total")],
                           t("common.value"): [format_metric(float(frame["value"].sum()), measure.unit)]})
-    st.dataframe(pd.concat([shown, total], ignore_index=True), hide_index=True, width="stretch")
+    show_table(pd.concat([shown, total], ignore_index=True))
+
+
+def show_table(frame: pd.DataFrame, **options) -> None:
+    """A read-only table, full width, no index, empty cells blank (a grid writes them as "None")."""
+    st.dataframe(blank_missing(frame), hide_index=True, width="stretch", **options)

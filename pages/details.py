@@ -5,7 +5,7 @@ import streamlit as st
 
 from metrics.query import records_table
 from metrics.safe_export import csv_bytes, xlsx_bytes
-from pages.common import get_store, stop_if_empty, t, through_app, view
+from pages.common import get_store, show_table, stop_if_empty, t, through_app, view
 
 through_app()
 
@@ -28,8 +28,8 @@ def _headed(table: pd.DataFrame) -> pd.DataFrame:
 if len(frame):
     st.subheader(t("details.records", n=min(SHOWN, len(frame))))
     head = frame.head(SHOWN)
-    st.dataframe(_headed(records_table(head, store.record_details(head["id"]))), hide_index=True, width="stretch",
-                 column_config={t("common.value"): st.column_config.NumberColumn(format="localized")})
+    show_table(_headed(records_table(head, store.record_details(head["id"]))),
+               column_config={t("common.value"): st.column_config.NumberColumn(format="localized")})
     st.caption(t("filters.records", n=f"{len(frame):,}"))
     if st.button(t("details.prepare"), key="details_prepare"):
         table = _headed(records_table(frame, store.record_texts()))
@@ -62,7 +62,7 @@ if subs:
         t("common.who"): s["imported_by"],
         t("common.status"): t(f"details.status.{s['status']}"),
     } for s in subs])
-    st.dataframe(listing, hide_index=True, width="stretch")
+    show_table(listing)
     by_id = {s["id"]: s for s in subs}
     picked = st.selectbox(t("details.pick"), list(by_id), key="details_pick",
                           format_func=lambda i: f"#{i} {by_id[i]['file_name']} · {t('details.status.' + by_id[i]['status'])}")

@@ -11,6 +11,7 @@ from pages.common import (
     numbers_table,
     pick_measure,
     show_chart,
+    show_table,
     stop_if_empty,
     t,
     through_app,
@@ -46,4 +47,4 @@ st.caption(t("common.click_filter"))
 
 st.subheader(t("themes.table"))
 table = pivot(frame, "activity", lang=lang())
-st.dataframe(table.rename(columns={"activity": t("common.activity")}), hide_index=True, width="stretch")
+show_table(table.rename(columns={"activity": t("common.activity")}))

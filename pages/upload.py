@@ -12,7 +12,7 @@ from metrics.issues import ISSUE_CODES
 from metrics.query import measure_of
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
-from pages.common import get_store, lang, t, through_app
+from pages.common import get_store, lang, show_table, t, through_app
 from pages.summary_tab import summary_tab
 
 through_app()
@@ -63,11 +63,11 @@ def show_issues(result) -> None:
             if not grouped[level]:
                 st.write(t("quality.none"))
                 continue
-            st.dataframe(pd.DataFrame([{
+            show_table(pd.DataFrame([{
                 t("common.where"): i.where, t("common.issue"):
                 ISSUE_CODES[i.code][1] if i.code in ISSUE_CODES else i.code,
                 t("common.raw"): i.value, t("common.message"): i.message}
-                for i in grouped[level]]), hide_index=True, width="stretch")
+                for i in grouped[level]]))
 
 
 def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]) -> None:
@@ -144,7 +144,7 @@ def show_plan(plan) -> None:
                          t("upload.old"): format_metric(row["old"], measure.unit),
                          t("upload.new"): format_metric(row["new"], measure.unit),
                          t("upload.change"): format_metric(row["new"] - row["old"], measure.unit)})
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        show_table(pd.DataFrame(rows))
 
 
 def tables() -> None:
@@ -169,7 +169,7 @@ def tables() -> None:
             if plan.status in ("new", "replaces"):
                 ready.append((upload.name, data, result, overrides))
             st.caption(t("upload.preview"))
-            st.dataframe(preview_table(result), hide_index=True, width="stretch")
+            show_table(preview_table(result))
             st.caption(t("upload.issues"))
             show_issues(result)
             with st.container(border=True):
@@ -186,10 +186,9 @@ def tables() -> None:
 
     if outcomes := st.session_state.get("upload_outcomes"):
         st.subheader(t("upload.result"))
-        st.dataframe(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
+        show_table(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
                                     t(f"upload.status.{o.status}"), t("common.records"): o.records,
-                                    t("common.message"): o.message} for o in outcomes]),
-                     hide_index=True, width="stretch")
+                                    t("common.message"): o.message} for o in outcomes]))
 
 
 tab_tables, tab_summary = st.tabs([t("upload.tab_tables"), t("upload.tab_summary")])

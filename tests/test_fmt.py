@@ -175,3 +175,27 @@ def test_to_decimal_keeps_the_written_decimal():
     assert to_decimal(0.1) == Decimal("0.1")
     assert to_decimal(True) == Decimal(1)
     assert to_decimal(pd.NaT) is None
+
+
+def test_blank_missing_leaves_no_none_or_nan_cell():
+    from metrics.fmt import blank_missing
+
+    frame = pd.DataFrame({"单位": ["甲", None, "丙"], "日期": pd.to_datetime(["2024-03-15", None, "2024-03-14"]),
+                          "数值": [1.0, np.nan, 2.5], "件": [3, 4, 5], "分类": pd.Categorical(["a", None, "a"])})
+    shown = blank_missing(frame)
+    assert shown["单位"].tolist() == ["甲", "", "丙"]
+    assert shown["日期"].tolist()[1] == "" and shown["日期"].tolist()[0] == pd.Timestamp("2024-03-15")
+    assert shown["数值"].tolist() == ["1", "", "2.5"]
+    assert shown["分类"].tolist() == ["a", "", "a"]
+    assert shown["件"].tolist() == [3, 4, 5] and pd.api.types.is_integer_dtype(shown["件"])  # complete: still numbers
+    assert frame["单位"].isna().sum() == 1  # the input is not changed
+
+
+def test_cn_numbers_formats_every_numeric_column_the_chinese_way():
+    from metrics.fmt import cn_numbers
+
+    frame = pd.DataFrame({"单位": ["甲", "乙", "合计"], "发放宣传资料(份)": [123456.0, np.nan, 123456.0],
+                          "开展活动(场)": [12.0, 3.0, 15.0]})
+    shown = cn_numbers(frame)
+    assert shown["发放宣传资料(份)"].tolist() == ["12.35万", "", "12.35万"]
+    assert shown["开展活动(场)"].tolist() == ["12", "3", "15"] and shown["单位"].tolist() == ["甲", "乙", "合计"]

@@ -1,0 +1,33 @@
+"""What people see on the pages (issue 11 item 10): blank cells, Chinese numbers, Chinese names, messages.
+
+Through AppTest on the same store as tests/test_pages.py; the values are checked against the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics.store import Store
+from tests.test_pages import LAYOUTS, ROOT, app, db, no_exception, served_navigation  # noqa: F401 (fixtures)
+
+
+def _has_missing(frame: pd.DataFrame) -> bool:
+    return bool(frame.isna().any().any()) or any((frame[c].astype(str) == "None").any() for c in frame.columns)
+
+
+def test_no_table_shows_none_for_an_empty_cell(app, db):
+    at = app.run()
+    for page in ("pages/details.py", "pages/agencies.py", "pages/themes.py", "pages/quality.py"):
+        at.switch_page(page).run()
+        no_exception(at)
+        assert at.dataframe, page
+        for table in at.dataframe:
+            assert not _has_missing(table.value), (page, table.value.head())
+    # The records do have empty cells (a return naming no district, no date): they are shown blank.
+    at.switch_page("pages/details.py").run()
+    records = at.dataframe[0].value
+    assert (records["区县"] == "").any() and (records["日期"] == "").any()
