@@ -3,6 +3,7 @@
 import streamlit as st
 
 from metrics import charts
+from metrics.fmt import cn_numbers
 from metrics.query import measure_totals, pivot
 from pages.common import (
     clicked,
@@ -40,4 +41,4 @@ with right:
 
 st.subheader(t("agencies.table"))
 table = pivot(frame, "agency", lang=lang())
-show_table(table.rename(columns={"agency": t("common.agency")}))
+show_table(cn_numbers(table).rename(columns={"agency": t("common.agency")}))

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from metrics import charts
+from metrics.fmt import cn_numbers
 from metrics.query import measure_totals, pivot
 from pages.common import (
     clicked,
@@ -47,4 +48,4 @@ st.caption(t("common.click_filter"))
 
 st.subheader(t("themes.table"))
 table = pivot(frame, "activity", lang=lang())
-show_table(table.rename(columns={"activity": t("common.activity")}))
+show_table(cn_numbers(table).rename(columns={"activity": t("common.activity")}))

@@ -31,3 +31,23 @@ def test_no_table_shows_none_for_an_empty_cell(app, db):
     at.switch_page("pages/details.py").run()
     records = at.dataframe[0].value
     assert (records["区县"] == "").any() and (records["日期"] == "").any()
+
+
+def test_agency_table_writes_numbers_the_chinese_way(app, db):
+    from metrics.fmt import format_cn
+
+    at = app.run()
+    at.switch_page("pages/agencies.py").run()
+    no_exception(at)
+    table = at.dataframe[-1].value  # the agency × metric table, after the ranking's numbers
+    column = "发放宣传资料(份)"
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute(
+            "SELECT ag.text, SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+            "JOIN terms m ON m.id = r.metric_id JOIN terms ag ON ag.id = r.agency_id "
+            "WHERE s.status = 'active' AND m.text = 'materials' GROUP BY ag.text").fetchall())
+    shown = dict(zip(table["单位"], table[column]))
+    big = max(rows, key=rows.get)
+    assert rows[big] >= 10_000 and shown[big] == format_cn(rows[big]) and "万" in shown[big]
+    assert shown["合计"] == format_cn(sum(rows.values()))
+    assert all(shown[a] == "" for a in shown if a not in rows and a != "合计")  # no value is blank, not 0
