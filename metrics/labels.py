@@ -248,7 +248,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "upload.status.imported": ("已导入", "imported"),
     "upload.status.duplicate": ("已导入(重复,未再次导入)", "already imported"),
     "upload.status.refused": ("拒收", "refused"),
+    # the reader's layout codes (metrics/tables.py), as the upload page names them
+    "layout.wide": ("横表(每行一个单位或活动,指标分列)", "wide table (a row per unit or activity, a column per metric)"),
+    "layout.long": ("长表(指标 | 数值,附单位或年度列)", "long table (indicator | value, with agency or year columns)"),
+    "layout.vertical": ("竖表(指标 | 数量 | 单位)", "vertical form (indicator | amount | unit)"),
+    "layout.years-across": ("年度横排(指标在左,各年分列)", "years across (indicators down, a column per year)"),
 }
+
+
+def layout_name(codes: str, lang: str = "zh") -> str:
+    """The reader's layout codes ("wide", "wide,long" for stacked tables) in words; other text is kept."""
+    names = [t(f"layout.{code}", lang) if f"layout.{code}" in LABELS else code for code in codes.split(",")]
+    return "、".join(dict.fromkeys(names)) if lang != "en" else ", ".join(dict.fromkeys(names))
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

@@ -9,6 +9,7 @@ from metrics.dimensions import SECTORS as DIMENSION_SECTORS
 from metrics.fmt import format_metric
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.issues import ISSUE_CODES
+from metrics.labels import layout_name
 from metrics.query import measure_of
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
@@ -162,7 +163,7 @@ def tables() -> None:
             if not result.ok:
                 st.error(f"{t('upload.refused')}:{result.error}")
                 continue
-            layouts = ";".join(f"{sheet}:{layout}" for sheet, layout in result.layouts.items())
+            layouts = ";".join(f"{sheet}:{layout_name(layout, lang())}" for sheet, layout in result.layouts.items())
             st.write(f"**{t('upload.layout')}**:{layouts} · {t('upload.records', n=result.stats.records)}")
             plan = store.plan(result, data, overrides)
             show_plan(plan)

@@ -51,3 +51,14 @@ def test_agency_table_writes_numbers_the_chinese_way(app, db):
     assert rows[big] >= 10_000 and shown[big] == format_cn(rows[big]) and "万" in shown[big]
     assert shown["合计"] == format_cn(sum(rows.values()))
     assert all(shown[a] == "" for a in shown if a not in rows and a != "合计")  # no value is blank, not 0
+
+
+def test_upload_page_names_the_layout_in_chinese(tmp_path, monkeypatch):
+    monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{tmp_path / 'layout.db'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="uploader").upload("vertical_form.xlsx", (LAYOUTS / "vertical_form.xlsx").read_bytes(),
+                                            "application/octet-stream").run()
+    no_exception(at)
+    line = next(m.value for m in at.markdown if "识别的版式" in m.value)
+    assert "竖表(指标 | 数量 | 单位)" in line and "vertical" not in line
