@@ -216,6 +216,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "upload.auto": ("(自动)", "(automatic)"),
     "upload.reread": ("重新读取", "Re-read"),
     "upload.plan": ("导入后", "On import"),
+    "upload.imported_now": ("已成功导入,保存为第 {id} 号报表。", "Imported successfully as return no. {id}."),
     "upload.diff": ("与被替换版本的差异", "Differences from the version replaced"),
     "upload.old": ("原值", "Before"),
     "upload.new": ("新值", "After"),

@@ -134,6 +134,10 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
 
 
 def show_plan(plan) -> None:
+    if plan.status == "duplicate" and plan.duplicate_of in st.session_state.get("imported_ids", ()):
+        # Imported a moment ago in this session: say so, not "already imported" as if it were refused.
+        st.success(t("upload.imported_now", id=plan.duplicate_of))
+        return
     style = {"new": st.info, "replaces": st.warning, "duplicate": st.success, "refused": st.error}[plan.status]
     style(plan.message if plan.status == "refused" else f"{t('upload.plan')}:{plan.message}")
     if plan.diff:
@@ -146,6 +150,12 @@ def show_plan(plan) -> None:
                          t("upload.new"): format_metric(row["new"], measure.unit),
                          t("upload.change"): format_metric(row["new"] - row["old"], measure.unit)})
         show_table(pd.DataFrame(rows))
+
+
+def remember_imported(outcomes) -> None:
+    """The returns this session imported, so the next run says 已成功导入 rather than 已导入 (a re-upload)."""
+    ids = st.session_state.setdefault("imported_ids", set())
+    ids.update(o.submission_id for o in outcomes if o.status == "imported")
 
 
 def tables() -> None:
@@ -181,6 +191,7 @@ def tables() -> None:
         outcomes = [store.import_result(result, data, overrides=overrides, who=who)
                     for _, data, result, overrides in ready]
         st.session_state["upload_outcomes"] = outcomes
+        remember_imported(outcomes)
         st.rerun()
     if not ready and "upload_outcomes" not in st.session_state:
         st.caption(t("upload.nothing"))
@@ -196,4 +207,4 @@ tab_tables, tab_summary = st.tabs([t("upload.tab_tables"), t("upload.tab_summary
 with tab_tables:
     tables()
 with tab_summary:
-    summary_tab(store, catalog, who, show_plan)
+    summary_tab(store, catalog, who, show_plan, remember_imported)

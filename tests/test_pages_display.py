@@ -62,3 +62,25 @@ def test_upload_page_names_the_layout_in_chinese(tmp_path, monkeypatch):
     no_exception(at)
     line = next(m.value for m in at.markdown if "识别的版式" in m.value)
     assert "竖表(指标 | 数量 | 单位)" in line and "vertical" not in line
+
+
+def test_after_importing_the_page_says_imported_and_a_reupload_says_already_imported(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    monkeypatch.setenv("OUTREACH_DB_URL", url)
+    data = (LAYOUTS / "county_activities.xlsx").read_bytes()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="uploader").upload("county_activities.xlsx", data, "application/octet-stream").run()
+    at.button(key="upload_confirm").click().run()
+    no_exception(at)
+    [sub] = Store(url).submissions()
+    said = [s.value for s in at.success]
+    assert f"已成功导入,保存为第 {sub['id']} 号报表。" in said
+    assert not any("内容相同" in s for s in said)  # not the re-upload wording, which reads like a refusal
+    # The same bytes uploaded again in a new session: that is the re-upload, and says so.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    again.switch_page("pages/upload.py").run()
+    again.file_uploader(key="uploader").upload("county_activities.xlsx", data, "application/octet-stream").run()
+    no_exception(again)
+    assert any(f"与第 {sub['id']} 号报表内容相同" in s.value for s in again.success)
+    assert again.button(key="upload_confirm").disabled
