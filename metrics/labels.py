@@ -193,6 +193,10 @@ LABELS: dict[str, tuple[str, str]] = {
                      "Pick several files at once (xlsx, xls, xlsm, ods, csv). You see what was read and what is "
                      "wrong before anything is stored."),
     "upload.files": ("选择报表文件", "Choose return files"),
+    # Streamlit 1.67 writes the upload box's own words in English and offers no option to change them.
+    "upload.box_hint": ("把文件拖进下面的框,或点框里的“Upload”按钮选择文件。框内英文为 Streamlit 固定文字:"
+                        "Drag and drop files here = 拖放文件到此处;Upload = 选择文件;Limit 50MB per file = 每个文件不超过 50MB。",
+                        "Drag files into the box below, or click its Upload button to choose them."),
     "upload.who": ("上报人(可选)", "Submitted by (optional)"),
     "upload.refused": ("无法导入", "Cannot be imported"),
     "upload.layout": ("识别的版式", "Layout found"),

@@ -22,6 +22,7 @@ _ROW_COLUMNS = ("accept", "report", "metric", "value", "unit", "raw", "evidence"
 
 def summary_tab(store, catalog, who: str, show_plan, remember_imported) -> None:
     st.caption(t("summary.intro"))
+    st.caption(t("upload.box_hint"))
     upload = st.file_uploader(t("summary.file"), type=[e.lstrip(".") for e in SUMMARY_EXTENSIONS],
                               key="summary_file")
     pasted = st.text_area(t("summary.paste"), key="summary_paste", height=140)

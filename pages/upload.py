@@ -160,6 +160,7 @@ def remember_imported(outcomes) -> None:
 
 def tables() -> None:
     """Returns (xlsx, xls, ods, csv): read, show, correct, then import."""
+    st.caption(t("upload.box_hint"))
     files = st.file_uploader(t("upload.files"), accept_multiple_files=True, key="uploader")
     if not files:
         return

@@ -84,3 +84,17 @@ def test_after_importing_the_page_says_imported_and_a_reupload_says_already_impo
     no_exception(again)
     assert any(f"与第 {sub['id']} 号报表内容相同" in s.value for s in again.success)
     assert again.button(key="upload_confirm").disabled
+
+
+def test_the_upload_boxes_english_words_are_explained_in_chinese(tmp_path, monkeypatch):
+    """Streamlit fixes the box's words (Drag and drop files here, Upload, Limit 50MB per file) in English."""
+    import tomllib
+
+    monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{tmp_path / 'box.db'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    no_exception(at)
+    hints = [c.value for c in at.caption if "拖放文件到此处" in c.value]
+    assert len(hints) == 2  # above the returns' box and above the summaries' box
+    limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert f"Limit {limit}MB per file = 每个文件不超过 {limit}MB" in hints[0]
