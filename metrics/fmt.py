@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from numbers import Integral, Real
 
@@ -165,3 +166,16 @@ def cn_numbers(frame: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             out[column] = ["" if _missing(v) else format_cn(v, digits=digits) for v in series]
     return out
+
+
+# Beijing time has had no daylight saving since 1991: a fixed UTC+8 needs no time-zone database (an office
+# Windows machine has none without the tzdata package).
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
+
+
+def beijing_time(stamp: str) -> str:
+    """A stored ISO 8601 time (UTC; a stamp without an offset is taken as UTC) as "YYYY-MM-DD HH:MM:SS" in Beijing."""
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from metrics.fmt import beijing_time
 from metrics.query import records_table
 from metrics.safe_export import csv_bytes, xlsx_bytes
 from pages.common import get_store, show_table, stop_if_empty, t, through_app, view
@@ -58,7 +59,7 @@ if subs:
         "#": s["id"], t("common.file"): s["file_name"], t("common.agency"): s["agency"], t("common.year"): s["years"],
         t("common.records"): s["n_records"],
         t("quality.level.error"): s["n_errors"], t("quality.level.warning"): s["n_warnings"],
-        t("common.imported_at"): s["imported_at"].replace("T", " ")[:19],
+        t("common.imported_at"): beijing_time(s["imported_at"]),
         t("common.who"): s["imported_by"],
         t("common.status"): t(f"details.status.{s['status']}"),
     } for s in subs])

@@ -199,3 +199,16 @@ def test_cn_numbers_formats_every_numeric_column_the_chinese_way():
     shown = cn_numbers(frame)
     assert shown["发放宣传资料(份)"].tolist() == ["12.35万", "", "12.35万"]
     assert shown["开展活动(场)"].tolist() == ["12", "3", "15"] and shown["单位"].tolist() == ["甲", "乙", "合计"]
+
+
+@pytest.mark.parametrize(("stamp", "shown"), [
+    ("2025-03-15T02:30:00+00:00", "2025-03-15 10:30:00"),
+    ("2025-03-14T20:05:09+00:00", "2025-03-15 04:05:09"),  # past midnight in Beijing: the next day
+    ("2025-03-15T10:30:00+08:00", "2025-03-15 10:30:00"),
+    ("2025-03-15T02:30:00", "2025-03-15 10:30:00"),        # no offset: stored as UTC
+    ("2024-12-31T23:59:59+00:00", "2025-01-01 07:59:59"),
+])
+def test_beijing_time(stamp, shown):
+    from metrics.fmt import beijing_time
+
+    assert beijing_time(stamp) == shown

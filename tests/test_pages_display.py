@@ -98,3 +98,17 @@ def test_the_upload_boxes_english_words_are_explained_in_chinese(tmp_path, monke
     assert len(hints) == 2  # above the returns' box and above the summaries' box
     limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
     assert f"Limit {limit}MB per file = 每个文件不超过 {limit}MB" in hints[0]
+
+
+def test_submissions_list_shows_the_import_time_in_beijing_time(app, db):
+    from datetime import UTC, datetime, timedelta
+
+    at = app.run()
+    at.switch_page("pages/details.py").run()
+    no_exception(at)
+    listing = at.dataframe[-1].value
+    with sqlite3.connect(db) as conn:
+        stored = dict(conn.execute("SELECT id, imported_at FROM submissions").fetchall())
+    for sid, shown in zip(listing["#"], listing["导入时间(北京时间)"]):
+        utc = datetime.fromisoformat(stored[sid]).astimezone(UTC)
+        assert shown == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
