@@ -179,3 +179,13 @@ def beijing_time(stamp: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def agency_list(names: list[str], lang: str = "zh", *, shown: int = 3) -> str:
+    """The agencies of one return: a single name as it is; several as "12家:甲、乙、丙…" (how many, then the first)."""
+    from metrics.labels import t
+
+    if len(names) <= 1:
+        return names[0] if names else ""
+    head = ("、" if lang != "en" else ", ").join(names[:shown]) + ("…" if len(names) > shown else "")
+    return t("details.agencies", lang, n=len(names), names=head)

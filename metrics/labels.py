@@ -70,6 +70,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.issue": ("问题", "Issue"),
     "common.records": ("记录", "Records"),
     "common.status": ("状态", "Status"),
+    "details.agencies": ("{n}家:{names}", "{n} agencies: {names}"),
     "common.imported_at": ("导入时间(北京时间)", "Imported at (Beijing time, UTC+8)"),
     "common.who": ("上报人", "By"),
     "common.by_sector_file": ("{name}_按系统", "{name}_by_sector"),

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.fmt import beijing_time
+from metrics.fmt import agency_list, beijing_time
 from metrics.query import records_table
 from metrics.safe_export import csv_bytes, xlsx_bytes
-from pages.common import get_store, show_table, stop_if_empty, t, through_app, view
+from pages.common import get_store, lang, show_table, stop_if_empty, t, through_app, view
 
 through_app()
 
@@ -55,8 +55,10 @@ total = store.count_submissions(search=search)
 if total > len(subs):
     st.caption(t("details.listed", n=len(subs), total=f"{total:,}"))
 if subs:
+    agencies = store.agencies_of(s["id"] for s in subs)
     listing = pd.DataFrame([{
-        "#": s["id"], t("common.file"): s["file_name"], t("common.agency"): s["agency"], t("common.year"): s["years"],
+        "#": s["id"], t("common.file"): s["file_name"],
+        t("common.agency"): agency_list(agencies.get(s["id"]) or [s["agency"] or ""], lang()), t("common.year"): s["years"],
         t("common.records"): s["n_records"],
         t("quality.level.error"): s["n_errors"], t("quality.level.warning"): s["n_warnings"],
         t("common.imported_at"): beijing_time(s["imported_at"]),

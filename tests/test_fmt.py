@@ -212,3 +212,13 @@ def test_beijing_time(stamp, shown):
     from metrics.fmt import beijing_time
 
     assert beijing_time(stamp) == shown
+
+
+def test_agency_list_counts_and_names_the_first():
+    from metrics.fmt import agency_list
+
+    assert agency_list(["宁波市消保委"]) == "宁波市消保委"
+    assert agency_list([]) == ""
+    assert agency_list(["甲", "乙"]) == "2家:甲、乙"
+    assert agency_list(["甲", "乙", "丙", "丁", "戊"]) == "5家:甲、乙、丙…"
+    assert agency_list(["A", "B", "C", "D"], "en") == "4 agencies: A, B, C…"

@@ -112,3 +112,23 @@ def test_submissions_list_shows_the_import_time_in_beijing_time(app, db):
     for sid, shown in zip(listing["#"], listing["导入时间(北京时间)"]):
         utc = datetime.fromisoformat(stored[sid]).astimezone(UTC)
         assert shown == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_submissions_list_counts_and_names_every_agency_of_a_return(app, db):
+    at = app.run()
+    at.switch_page("pages/details.py").run()
+    no_exception(at)
+    listing = at.dataframe[-1].value
+    with sqlite3.connect(db) as conn:
+        named = conn.execute(
+            "SELECT r.submission_id, ag.text, COUNT(*) FROM records r JOIN terms ag ON ag.id = r.agency_id "
+            "GROUP BY r.submission_id, ag.text ORDER BY r.submission_id, COUNT(*) DESC, ag.text").fetchall()
+    by_sub: dict[int, list[str]] = {}
+    for sid, name, _ in named:
+        by_sub.setdefault(sid, []).append(name)
+    many = {sid: names for sid, names in by_sub.items() if len(names) > 3}
+    assert many, "the seed holds a return of several agencies (city_summary.xlsx)"
+    shown = dict(zip(listing["#"], listing["单位"]))
+    for sid, names in by_sub.items():
+        expected = names[0] if len(names) == 1 else f"{len(names)}家:" + "、".join(names[:3]) + ("…" if len(names) > 3 else "")
+        assert shown[sid] == expected
