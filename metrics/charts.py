@@ -16,6 +16,8 @@ TEMPLATE_NAME = "outreach"
 FONT_FAMILY = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif'
 SEPARATORS = ".,"
 MISSING_LABEL = "未注明"
+# Dates further apart than this are not joined by the daily line (a few quiet days inside one campaign are).
+GAP_DAYS = 7
 COLORWAY: tuple[str, ...] = (
     "#3A6EA5", "#E08A3C", "#5B9E72", "#C4575A", "#8A6BB0",
     "#4AA3B5", "#A88B5B", "#D284A8", "#7D8793", "#B4B446",
@@ -229,12 +231,14 @@ def line_trend(df: pd.DataFrame, x: str, value: str, color: str | None = None, *
     groups = data.groupby(color, sort=False) if color else [("", data)]
     traces = []
     for series, part in groups:
-        xs = part[x].tolist()
+        xs, ys = part[x].tolist(), part[value].tolist()
         names = [t.strftime("%Y-%m-%d") for t in xs] if dates else xs
-        shown = [format_metric(v, unit) for v in part[value]]
-        traces.append(go.Scatter(name=str(series), x=xs, y=part[value].tolist(), mode="lines+markers",
-                                 customdata=[[n, s, series] for n, s in zip(names, shown)],
-                                 hovertemplate=_HOVER_SERIES if color else _HOVER, cliponaxis=False))
+        points = [[n, format_metric(v, unit), series] for n, v in zip(names, ys)]
+        if dates:
+            xs, ys, points = _break_at_gaps(xs, ys, points)
+        traces.append(go.Scatter(name=str(series), x=xs, y=ys, mode="lines+markers", connectgaps=False,
+                                 customdata=points, hovertemplate=_HOVER_SERIES if color else _HOVER,
+                                 cliponaxis=False))
     fig = _figure(traces, title)
     if dates:
         stops = [{"dtickrange": list(r), "value": f} for r, f in _DATE_TICKS]
@@ -245,6 +249,21 @@ def line_trend(df: pd.DataFrame, x: str, value: str, color: str | None = None, *
     fig.update_layout(showlegend=bool(color))
     _value_axis(fig, "y", data[value].tolist(), unit)
     return fig
+
+
+def _break_at_gaps(xs: list, ys: list, points: list) -> tuple[list, list, list]:
+    """A blank point between two dates more than GAP_DAYS apart, so the line stops there: a line drawn
+    from one campaign to the next would claim activity on the months in between."""
+    out_x, out_y, out_points = xs[:1], ys[:1], points[:1]
+    for before, day, value, point in zip(xs, xs[1:], ys[1:], points[1:]):
+        if (day - before).days > GAP_DAYS:
+            out_x.append(before + (day - before) / 2)
+            out_y.append(None)
+            out_points.append(None)
+        out_x.append(day)
+        out_y.append(value)
+        out_points.append(point)
+    return out_x, out_y, out_points
 
 
 def _node_id(parts: Sequence[str]) -> str:

@@ -157,9 +157,10 @@ def test_line_trend_iso_dates(returns):
     (line,) = as_json(fig)["data"]
     layout = as_json(fig)["layout"]
     assert layout["xaxis"]["type"] == "date"
-    assert [d[:10] for d in line["x"]] == ["2024-03-01", "2024-03-05", "2024-03-15"]
-    assert line["y"] == [30007, 2500, 15000]
-    assert [c[0] for c in line["customdata"]] == ["2024-03-01", "2024-03-05", "2024-03-15"]
+    # 5 → 15 March is more than GAP_DAYS: a blank point (2024-03-10) breaks the line there.
+    assert [d[:10] for d in line["x"]] == ["2024-03-01", "2024-03-05", "2024-03-10", "2024-03-15"]
+    assert line["y"] == [30007, 2500, None, 15000]
+    assert [c[0] for c in line["customdata"] if c] == ["2024-03-01", "2024-03-05", "2024-03-15"]
     assert line["customdata"][0][1] == "3万人次"
     assert any("月" in stop["value"] for stop in layout["xaxis"]["tickformatstops"])
 
@@ -265,3 +266,21 @@ def test_chart_config():
 ])
 def test_safe_filename(name, expected):
     assert safe_filename(name) == expected
+
+
+def test_line_trend_by_date_breaks_the_line_between_campaigns():
+    from metrics.charts import GAP_DAYS
+
+    days = ["2023-03-10", "2023-03-15", "2023-03-20", "2024-03-12", "2024-03-15"]
+    dated = pd.DataFrame({"day": days, "value": [5, 8, 3, 6, 9]})
+    (line,) = as_json(line_trend(dated, "day", "value", title="按日", unit="场"))["data"]
+    assert line["y"] == [5, 8, 3, None, 6, 9]  # one gap: March 2023 → March 2024, not the 5-day steps
+    gap = pd.Timestamp(line["x"][3])
+    assert pd.Timestamp("2023-03-20") < gap < pd.Timestamp("2024-03-12")
+    assert line["connectgaps"] is False
+    assert [c[0] for c in line["customdata"] if c] == days  # hover of the real points unchanged
+    # Days exactly GAP_DAYS apart stay joined.
+    near = pd.DataFrame({"day": ["2024-03-01", str((pd.Timestamp("2024-03-01") + pd.Timedelta(days=GAP_DAYS)).date())],
+                         "value": [1, 2]})
+    (line,) = as_json(line_trend(near, "day", "value", title="按日", unit="场"))["data"]
+    assert line["y"] == [1, 2]

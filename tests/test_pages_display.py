@@ -5,6 +5,7 @@ Through AppTest on the same store as tests/test_pages.py; the values are checked
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pandas as pd
@@ -132,3 +133,23 @@ def test_submissions_list_counts_and_names_every_agency_of_a_return(app, db):
     for sid, names in by_sub.items():
         expected = names[0] if len(names) == 1 else f"{len(names)}家:" + "、".join(names[:3]) + ("…" if len(names) > 3 else "")
         assert shown[sid] == expected
+
+
+def test_trends_daily_chart_has_one_heading_and_breaks_between_campaigns(app, db):
+    at = app.run()
+    at.switch_page("pages/trends.py").run()
+    no_exception(at)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    daily = [c for c in charts if c["layout"]["title"]["text"].startswith("开展活动") and c["layout"]["xaxis"].get("type") == "date"]
+    assert len(daily) == 1
+    heading = daily[0]["layout"]["title"]["text"]
+    written = [h.value for h in at.subheader] + [c["layout"]["title"]["text"] for c in charts]
+    assert written.count(heading) == 1, written
+    with sqlite3.connect(db) as conn:
+        dates = sorted(d for (d,) in conn.execute(
+            "SELECT DISTINCT r.date FROM records r JOIN submissions s ON s.id = r.submission_id JOIN terms m "
+            "ON m.id = r.metric_id WHERE s.status = 'active' AND m.text = 'events' AND r.date IS NOT NULL"))
+    days = pd.to_datetime(pd.Series(dates))
+    gaps = int((days.diff().dt.days > 7).sum())
+    line = daily[0]["data"][0]
+    assert line["y"].count(None) == gaps and len(line["y"]) == len(dates) + gaps
