@@ -336,6 +336,9 @@ def pie_share(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str
     fig = _figure([pie], title)
     fig.add_annotation(text=f"合计<br>{format_metric(sum(values), unit)}", x=0.5, y=0.5,
                        xref="paper", yref="paper", showarrow=False, font={"size": 15})
+    # The template's legend sits above the plot, where a donut's many labels wrap over the title: below it.
+    fig.update_layout(legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.02, "yanchor": "top"},
+                      margin={"b": 10})
     return fig
 
 

@@ -243,8 +243,15 @@ def measure_totals(frame: pd.DataFrame, measure: str, by: str | list[str]) -> pd
     return out.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: str = "zh") -> pd.DataFrame:
-    """``row`` × measure table of sums, columns named for people, with a 合计 row at the bottom."""
+def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: str = "zh", *,
+          unknown: bool = False) -> pd.DataFrame:
+    """``row`` × measure table of sums, columns named for people, with a 合计 row at the bottom.
+
+    ``unknown=True`` keeps records without ``row`` as one (未填写) row, so 合计 is the whole view (as the
+    charts beside the table count it); otherwise they are left out.
+    """
+    if unknown:
+        frame = frame.assign(**{row: frame[row].astype(object).where(frame[row].notna(), UNKNOWN)})
     table = totals(frame, [row])
     if table.empty:
         return pd.DataFrame()

@@ -40,5 +40,5 @@ with right:
     numbers_table(ranked, "agency", measure, t("common.agency"))
 
 st.subheader(t("agencies.table"))
-table = pivot(frame, "agency", lang=lang())
+table = pivot(frame, "agency", lang=lang(), unknown=True)
 show_table(cn_numbers(table).rename(columns={"agency": t("common.agency")}))

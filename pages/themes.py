@@ -47,5 +47,5 @@ with right:
 st.caption(t("common.click_filter"))
 
 st.subheader(t("themes.table"))
-table = pivot(frame, "activity", lang=lang())
+table = pivot(frame, "activity", lang=lang(), unknown=True)
 show_table(cn_numbers(table).rename(columns={"activity": t("common.activity")}))

@@ -284,3 +284,12 @@ def test_line_trend_by_date_breaks_the_line_between_campaigns():
                          "value": [1, 2]})
     (line,) = as_json(line_trend(near, "day", "value", title="按日", unit="场"))["data"]
     assert line["y"] == [1, 2]
+
+
+def test_pie_share_legend_sits_below_the_donut_clear_of_the_title():
+    many = pd.DataFrame({"activity": [f"活动形式{i}" for i in range(12)], "value": range(1, 13)})
+    layout = as_json(pie_share(many, "activity", "value", title="开展活动 按活动形式", unit="场"))["layout"]
+    legend = layout["legend"]
+    # The title is above the plot area (y > 1 in paper units); the legend hangs from its bottom edge down.
+    assert legend["yanchor"] == "top" and legend["y"] <= 0
+    assert legend["orientation"] == "h" and legend["xanchor"] == "center"

@@ -153,3 +153,23 @@ def test_trends_daily_chart_has_one_heading_and_breaks_between_campaigns(app, db
     gaps = int((days.diff().dt.days > 7).sum())
     line = daily[0]["data"][0]
     assert line["y"].count(None) == gaps and len(line["y"]) == len(dates) + gaps
+
+
+def test_themes_donut_total_equals_the_activity_tables_total(app, db):
+    at = app.run()
+    at.switch_page("pages/themes.py").run()
+    no_exception(at)
+    donut = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if json.loads(c.proto.spec)["data"][0].get("type") == "pie")
+    hole = donut["layout"]["annotations"][0]["text"]
+    with sqlite3.connect(db) as conn:
+        events = conn.execute("SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+                              "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
+                              "AND m.text = 'events'").fetchone()[0]
+    from metrics.fmt import format_cn, format_metric
+
+    assert hole == f"合计<br>{format_metric(events, '场')}"
+    table = at.dataframe[-1].value  # activity × metric
+    total = table[table["活动形式"] == "合计"].iloc[0]
+    assert total["开展活动(场)"] == format_cn(events)
+    assert "(未填写)" in set(table["活动形式"])  # records without a form of activity are counted, as in the donut
