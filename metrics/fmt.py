@@ -70,8 +70,29 @@ def format_cn(value: object, *, digits: int = 2) -> str:
         return _render(rounded) + suffix
 
 
-def format_metric(value: object, unit: str, *, digits: int = 2) -> str:
-    """A value with its unit: "1.23万元", "1,234元", "1.2万人次", "35场"; a unit like 万元 is scaled first."""
+_EN_SCALES: tuple[tuple[int, str], ...] = ((0, ""), (6, " million"), (9, " billion"), (12, " trillion"))
+
+
+def format_en(value: object, *, digits: int = 2) -> str:
+    """The English way: 1,234 / 123,456 under a million; 1.25 million, 3.2 billion above; "—" for no value."""
+    number = to_decimal(value)
+    if number is None:
+        return MISSING
+    index = max(i for i, (exponent, _) in enumerate(_EN_SCALES) if i == 0 or abs(number) >= Decimal(1).scaleb(exponent))
+    while True:
+        exponent, suffix = _EN_SCALES[index]
+        rounded = _round(number.scaleb(-exponent), digits)
+        if index + 1 < len(_EN_SCALES) and abs(rounded) >= Decimal(1).scaleb(_EN_SCALES[index + 1][0] - exponent):
+            index += 1
+            continue
+        return _render(rounded) + suffix
+
+
+def format_metric(value: object, unit: str, *, digits: int = 2, lang: str = "zh") -> str:
+    """A value with its unit: "1.23万元", "1,234元", "1.2万人次", "35场"; a unit like 万元 is scaled first.
+
+    ``lang="en"``: "12,300 CNY", "1.2 million person-times", "35 sessions" (units from labels.UNIT_NAMES_EN).
+    """
     unit = (unit or "").strip()
     number = to_decimal(value)
     if number is None:
@@ -79,6 +100,10 @@ def format_metric(value: object, unit: str, *, digits: int = 2) -> str:
     multiplier = _UNIT_MULTIPLIERS.get(unit[:1])
     if multiplier is not None and len(unit) > 1:
         number, unit = number.scaleb(multiplier), unit[1:]
+    if lang == "en":
+        from metrics.labels import unit_name
+
+        return format_en(number, digits=digits) + (f" {unit_name(unit, 'en')}" if unit else "")
     return format_cn(number, digits=digits) + unit
 
 
@@ -91,8 +116,9 @@ def _nice_step(span: Decimal, n: int) -> Decimal:
     return Decimal(factor).scaleb(exponent)
 
 
-def nice_ticks(vmin: float, vmax: float, n: int = 5) -> tuple[list[float], list[str]]:
-    """Tick values on a 1/2/5 step covering [min(0, vmin), vmax], labelled 0, 5,000, 1万, 1.5万 … 1亿."""
+def nice_ticks(vmin: float, vmax: float, n: int = 5, *, lang: str = "zh") -> tuple[list[float], list[str]]:
+    """Tick values on a 1/2/5 step covering [min(0, vmin), vmax], labelled 0, 5,000, 1万, 1.5万 … 1亿
+    (in English 0, 5,000, 10,000 … 1.5 million)."""
     if n < 1:
         raise ValueError(f"n 至少为 1: {n}")
     low_value, high_value = to_decimal(vmin), to_decimal(vmax)
@@ -109,7 +135,8 @@ def nice_ticks(vmin: float, vmax: float, n: int = 5) -> tuple[list[float], list[
         last = int((high / step).to_integral_value(rounding=ROUND_CEILING))
         ticks = [step * k for k in range(first, last + 1)]
     digits = max(0, 12 - step.adjusted())  # enough decimals for the step in any unit up to 万亿
-    return [float(tick) for tick in ticks], [format_cn(tick, digits=digits) for tick in ticks]
+    label = format_en if lang == "en" else format_cn
+    return [float(tick) for tick in ticks], [label(tick, digits=digits) for tick in ticks]
 
 
 def change_text(current: object, previous: object) -> str | None:

@@ -70,6 +70,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.issue": ("问题", "Issue"),
     "common.records": ("记录", "Records"),
     "common.status": ("状态", "Status"),
+    "chart.unit": ("单位:{unit}", "Unit: {unit}"),
+    "chart.total": ("合计", "Total"),
+    "chart.no_data": ("暂无数据", "No data"),
+    "chart.top": ("{title}(前{n}名)", "{title} (top {n})"),
     "details.agencies": ("{n}家:{names}", "{n} agencies: {names}"),
     "common.imported_at": ("导入时间(北京时间)", "Imported at (Beijing time, UTC+8)"),
     "common.who": ("上报人", "By"),
@@ -266,6 +270,32 @@ def layout_name(codes: str, lang: str = "zh") -> str:
     """The reader's layout codes ("wide", "wide,long" for stacked tables) in words; other text is kept."""
     names = [t(f"layout.{code}", lang) if f"layout.{code}" in LABELS else code for code in codes.split(",")]
     return "、".join(dict.fromkeys(names)) if lang != "en" else ", ".join(dict.fromkeys(names))
+
+
+# Units in English mode (the Chinese UI writes the unit as the catalog does). 件 and 条 count different things
+# across metrics (complaints, tests, warnings, cartons), so they are "items"; a unit not listed stays as written.
+UNIT_NAMES_EN: dict[str, str] = {
+    "场": "sessions", "场次": "sessions", "次": "times", "份": "copies", "人次": "person-times", "人": "people",
+    "名": "people", "位": "people", "件": "items", "起": "cases", "宗": "cases", "例": "cases", "家次": "site visits",
+    "家": "businesses", "户": "businesses", "户次": "site visits", "条": "items", "篇": "articles", "期": "issues",
+    "元": "CNY", "万元": "CNY 10k", "亿元": "CNY 100m", "千克": "kg", "公斤": "kg", "吨": "t", "床": "quilts",
+    "台": "devices", "批": "batches", "批次": "batches", "个": "pcs", "张": "sheets", "册": "booklets",
+    "本": "booklets", "套": "sets", "袋": "bags", "瓶": "bottles", "盒": "boxes", "箱": "cartons", "双": "pairs",
+    "项": "items", "笔": "items", "单": "items", "副": "sets",
+}
+
+
+def unit_name(unit: str, lang: str = "zh") -> str:
+    """A unit in the UI's language: 场 in Chinese, "sessions" in English."""
+    return UNIT_NAMES_EN.get(unit, unit) if lang == "en" else unit
+
+
+def measure_label(measure, lang: str = "zh") -> str:
+    """A metric with its unit for a chooser: "开展活动(场)", "Events held (sessions)"."""
+    name = measure.name(lang)
+    if not measure.unit or measure.metric == "destroyed_qty":  # its name already holds its unit: 销毁物品数量(千克)
+        return name
+    return f"{name} ({unit_name(measure.unit, 'en')})" if lang == "en" else f"{name}({measure.unit})"
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

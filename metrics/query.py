@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.catalog import Catalog, default_catalog
+from metrics.labels import unit_name
 
 # URL query keys, in the order they are written into a link.
 LIST_FILTERS = ("year", "sector", "agency", "theme", "activity", "metric")
@@ -203,7 +204,8 @@ def measure_of(key: str, catalog: Catalog | None = None) -> Measure:
     metric_id, _, unit = key.partition(":")
     metric = catalog[metric_id]
     if metric_id == "destroyed_qty":
-        return Measure(key, metric_id, f"{metric.zh}({unit or '无单位'})", f"{metric.en} ({unit or 'no unit'})", unit)
+        return Measure(key, metric_id, f"{metric.zh}({unit or '无单位'})",
+                       f"{metric.en} ({unit_name(unit, 'en') or 'no unit'})", unit)
     return Measure(key, metric_id, metric.zh, metric.en, metric.unit)
 
 

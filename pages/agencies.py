@@ -31,7 +31,7 @@ ranked = measure_totals(frame, measure.key, "agency")
 left, right = st.columns([3, 2])
 with left:
     title = t("agencies.ranking", measure=measure.name(lang()))
-    event = show_chart(charts.bar_ranked(ranked, "agency", "value", title=title, unit=measure.unit, top=top),
+    event = show_chart(charts.bar_ranked(ranked, "agency", "value", title=title, unit=measure.unit, lang=lang(), top=top),
                        title, key="agencies_rank", select=True)
     if (value := clicked(event)) and value in set(ranked["agency"]):
         filter_to("agency", value)

@@ -48,7 +48,7 @@ left, right = st.columns(2)
 with left:
     by_sector = measure_totals(frame, measure.key, "sector")
     event = show_chart(charts.bar_ranked(by_sector, "sector", "value", title=f"{name} · {t('overview.by_sector')}",
-                                         unit=measure.unit),
+                                         unit=measure.unit, lang=lang()),
                        t("common.by_sector_file", name=name), key="overview_sector", select=True)
     if (value := clicked(event)) and value in set(by_sector["sector"]):
         filter_to("sector", value)
@@ -57,7 +57,7 @@ with right:
     level = next_level(chosen)
     by_region = measure_totals(frame, measure.key, level)
     event = show_chart(charts.bar_ranked(by_region, level, "value", title=f"{name} · {t('overview.by_region')}",
-                                         unit=measure.unit),
+                                         unit=measure.unit, lang=lang()),
                        t("common.by_region_file", name=name), key="overview_region", select=True)
     if (value := clicked(event)) and value in set(by_region[level]):
         filter_to(level, value)
@@ -65,6 +65,6 @@ with right:
 st.caption(t("common.click_filter"))
 
 by_year = measure_totals(frame, measure.key, "year").sort_values("year")
-show_chart(charts.line_trend(by_year, "year", "value", title=f"{name} · {t('overview.by_year')}", unit=measure.unit),
+show_chart(charts.line_trend(by_year, "year", "value", title=f"{name} · {t('overview.by_year')}", unit=measure.unit, lang=lang()),
            t("common.by_year_file", name=name), key="overview_year")
 numbers_table(by_year, "year", measure, t("common.year"))

@@ -31,7 +31,7 @@ left, right = st.columns(2)
 with left:
     by_theme = measure_totals(frame, measure.key, "theme")
     title = t("themes.by_theme", measure=name)
-    event = show_chart(charts.bar_ranked(by_theme, "theme", "value", title=title, unit=measure.unit),
+    event = show_chart(charts.bar_ranked(by_theme, "theme", "value", title=title, unit=measure.unit, lang=lang()),
                        title, key="themes_theme", select=True)
     if (value := clicked(event)) and value in set(frame["theme"].cat.categories):
         filter_to("theme", value)
@@ -39,7 +39,7 @@ with left:
 with right:
     by_activity = measure_totals(frame, measure.key, "activity")
     title = t("themes.by_activity", measure=name)
-    event = show_chart(charts.pie_share(by_activity, "activity", "value", title=title, unit=measure.unit),
+    event = show_chart(charts.pie_share(by_activity, "activity", "value", title=title, unit=measure.unit, lang=lang()),
                        title, key="themes_activity", select=True)
     if (value := clicked(event)) and value in set(frame["activity"].cat.categories):
         filter_to("activity", value)

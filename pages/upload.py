@@ -47,10 +47,15 @@ _PREVIEW_COLUMNS = {"agency": "common.agency", "sector": "common.sector", "provi
                     "source": "common.source"}
 
 
+def metric_name(metric) -> str:
+    """A catalog metric's name in the UI's language."""
+    return metric.en if lang() == "en" else metric.zh
+
+
 def preview_table(result) -> pd.DataFrame:
     """The first records as people read them: metric names, headers in the UI's language."""
     frame = result.frame().head(PREVIEW_ROWS)
-    frame["metric"] = [catalog[m].en if lang() == "en" else catalog[m].zh for m in frame["metric"]]
+    frame["metric"] = [metric_name(catalog[m]) for m in frame["metric"]]
     frame["source"] = [s.split("/", 1)[-1] for s in frame["source"]]
     return frame[list(_PREVIEW_COLUMNS)].rename(columns={k: t(v) for k, v in _PREVIEW_COLUMNS.items()})
 
@@ -73,7 +78,7 @@ def show_issues(result) -> None:
 
 def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]) -> None:
     """Fields left blank keep what the reader found; submitting re-reads the file at once."""
-    metric_names = {m.zh: m.id for m in catalog.metrics.values()}
+    metric_names = {metric_name(m): m.id for m in catalog.metrics.values()}
     frame = result.frame() if len(result.batch) else pd.DataFrame()
     found = {name: (frame[name].dropna().astype(str).value_counts().index[0]
                     if not frame.empty and frame[name].notna().any() else "")
@@ -102,11 +107,11 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
         if columns:
             st.caption(t("upload.columns"))
             choices = [t("upload.auto"), t("upload.ignore"), *metric_names]
-            current = {letter: (t("upload.ignore") if m == "" else catalog[m].zh)
+            current = {letter: (t("upload.ignore") if m == "" else metric_name(catalog[m]))
                        for letter, m in overrides.columns.items() if m == "" or m in catalog.metrics}
             table = pd.DataFrame({
                 t("upload.column"): [c.letter for c in columns],
-                t("upload.read_as"): [c.label if c.metric is None else catalog[c.metric].zh
+                t("upload.read_as"): [c.label if c.metric is None else metric_name(catalog[c.metric])
                                                           for c in columns],
                 t("upload.set_to"): [current.get(c.letter, t("upload.auto")) for c in columns],
             })
@@ -146,9 +151,9 @@ def show_plan(plan) -> None:
         for row in plan.diff:
             measure = measure_of(row["measure"], catalog)
             rows.append({t("common.measure"): measure.name(lang()),
-                         t("upload.old"): format_metric(row["old"], measure.unit),
-                         t("upload.new"): format_metric(row["new"], measure.unit),
-                         t("upload.change"): format_metric(row["new"] - row["old"], measure.unit)})
+                         t("upload.old"): format_metric(row["old"], measure.unit, lang=lang()),
+                         t("upload.new"): format_metric(row["new"], measure.unit, lang=lang()),
+                         t("upload.change"): format_metric(row["new"] - row["old"], measure.unit, lang=lang())})
         show_table(pd.DataFrame(rows))
 
 

@@ -293,3 +293,25 @@ def test_pie_share_legend_sits_below_the_donut_clear_of_the_title():
     # The title is above the plot area (y > 1 in paper units); the legend hangs from its bottom edge down.
     assert legend["yanchor"] == "top" and legend["y"] <= 0
     assert legend["orientation"] == "h" and legend["xanchor"] == "center"
+
+
+def test_charts_in_english_write_units_axis_titles_and_totals_in_english(returns):
+    import re
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    bar = as_json(bar_ranked(returns, "agency", "value", title="Events", unit="场", top=2, lang="en"))
+    assert bar["layout"]["xaxis"]["title"]["text"] == "Unit: sessions"
+    assert bar["layout"]["title"]["text"] == "Events (top 2)"
+    assert bar["data"][0]["customdata"][0] == ["杭州市市场监管局", "30,000 sessions"]  # data stays as written
+    assert not any(cjk.search(label) for label in bar["layout"]["xaxis"]["ticktext"])
+    pie = as_json(pie_share(returns, "sector", "value", title="Share", unit="份", lang="en"))
+    assert pie["layout"]["annotations"][0]["text"] == "Total<br>47,507 copies"
+    dated = returns.assign(day=["2024-03-15", "2024-03-01", "2024-03-15", "2024-03-05", "2024-03-01"])
+    line = as_json(line_trend(dated, "day", "value", title="Daily", unit="人次", lang="en"))
+    assert not any(cjk.search(stop["value"]) for stop in line["layout"]["xaxis"]["tickformatstops"])
+    assert line["layout"]["yaxis"]["title"]["text"] == "Unit: person-times"
+    assert as_json(empty_figure("No data"))["layout"]["annotations"][0]["text"] == "No data"
+    assert "locale" not in chart_config("x", "en") and chart_config("x")["locale"] == "zh-CN"
+    # Chinese stays the default.
+    zh = as_json(bar_ranked(returns, "agency", "value", title="开展活动", unit="场", top=2))
+    assert zh["layout"]["xaxis"]["title"]["text"] == "单位:场" and zh["layout"]["title"]["text"] == "开展活动(前2名)"

@@ -222,3 +222,31 @@ def test_agency_list_counts_and_names_the_first():
     assert agency_list(["甲", "乙"]) == "2家:甲、乙"
     assert agency_list(["甲", "乙", "丙", "丁", "戊"]) == "5家:甲、乙、丙…"
     assert agency_list(["A", "B", "C", "D"], "en") == "4 agencies: A, B, C…"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0, "0"), (7, "7"), (1234, "1,234"), (123456, "123,456"), (12.5, "12.5"), (-2.675, "-2.68"),
+    (999_999.996, "1 million"),  # rounding up to a million moves to million
+    (1_234_567, "1.23 million"), (2.5e9, "2.5 billion"), (3e12, "3 trillion"), (None, "—"),
+])
+def test_format_en(value, expected):
+    from metrics.fmt import format_en
+
+    assert format_en(value) == expected
+
+
+def test_format_metric_in_english_names_the_unit_in_english():
+    assert format_metric(35, "场", lang="en") == "35 sessions"
+    assert format_metric(1.2e6, "人次", lang="en") == "1.2 million person-times"
+    assert format_metric(12345, "元", lang="en") == "12,345 CNY"
+    assert format_metric(3, "万元", lang="en") == "30,000 CNY"  # 万元 scaled first, as in Chinese
+    assert format_metric(5, "床", lang="en") == "5 quilts"
+    assert format_metric(5, "", lang="en") == "5"
+    assert format_metric(5, "匹", lang="en") == "5 匹"  # a unit without an English name stays as written
+    assert format_metric(35, "场") == "35场"
+
+
+def test_nice_ticks_in_english_have_no_chinese_suffix():
+    values, labels = nice_ticks(0, 30000, lang="en")
+    assert values == nice_ticks(0, 30000)[0]
+    assert labels == ["0", "10,000", "20,000", "30,000"]

@@ -173,3 +173,32 @@ def test_themes_donut_total_equals_the_activity_tables_total(app, db):
     total = table[table["活动形式"] == "合计"].iloc[0]
     assert total["开展活动(场)"] == format_cn(events)
     assert "(未填写)" in set(table["活动形式"])  # records without a form of activity are counted, as in the donut
+
+
+def test_english_mode_writes_units_axis_titles_and_choosers_in_english(app, db):
+    import re
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    app.query_params["lang"] = "en"
+    at = app.run()
+    at.switch_page("pages/agencies.py").run()
+    no_exception(at)
+    chooser = at.selectbox(key="agencies_measure")
+    assert chooser.options and not any(cjk.search(o) for o in chooser.options), chooser.options
+    assert "Events held (sessions)" in chooser.options
+    ranking = next(json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert ranking["layout"]["xaxis"]["title"]["text"] == "Unit: sessions"
+    assert not any(cjk.search(label) for label in ranking["layout"]["xaxis"]["ticktext"])
+    assert all(row[1].endswith(" sessions") for row in ranking["data"][0]["customdata"])
+    numbers = at.dataframe[0].value
+    with sqlite3.connect(db) as conn:
+        events = conn.execute("SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+                              "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
+                              "AND m.text = 'events'").fetchone()[0]
+    from metrics.fmt import format_metric
+
+    assert numbers.iloc[-1].tolist() == ["Total", format_metric(events, "场", lang="en")]
+    at.switch_page("pages/themes.py").run()
+    donut = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                 if json.loads(c.proto.spec)["data"][0].get("type") == "pie")
+    assert donut["layout"]["annotations"][0]["text"].startswith("Total<br>")
