@@ -314,6 +314,7 @@ def test_a_pasted_summary_is_highlighted_reviewed_and_moves_the_overview(server,
     expect(main.get_by_text(re.compile(r"导入后:新报表,4 条记录"))).to_be_visible()
     # The reviewer unticks the first number (the materials): it is struck through and left out.
     grid = main.locator('[class*="st-key-summary_rows_"] [data-testid="stDataFrame"]')
+    grid.scroll_into_view_if_needed()  # the mouse clicks at page coordinates: the grid must be on screen
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 69, box["y"] + 35 + 17)  # column 导入 (after the row marker), first row
     expect(main.get_by_text(re.compile(r"导入后:新报表,3 条记录"))).to_be_visible()
