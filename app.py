@@ -6,6 +6,8 @@ query string so a copied link reopens the same view.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from metrics.labels import LABELS
@@ -20,7 +22,11 @@ from metrics.query import (
 )
 from pages.common import facts, get_store, through_app
 
-st.set_page_config(page_title=_t("app.title"), page_icon=":material/dashboard:", layout="wide")
+# The tab icon is a local SVG (sent inline as a data: URL). A ":material/…:" page_icon, or a page's own
+# material icon when no page_icon is set, makes the browser fetch the icon from fonts.gstatic.com; the
+# material icons of the navigation are drawn with the font bundled in Streamlit and fetch nothing.
+ICON = Path(__file__).resolve().parent / "static" / "icon.svg"
+st.set_page_config(page_title=_t("app.title"), page_icon=str(ICON), layout="wide")
 
 _KEYS = {name: f"f_{name}" for name in (*LIST_FILTERS, *PLACE_FILTERS)}
 

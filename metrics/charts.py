@@ -11,11 +11,14 @@ import plotly.io as pio
 from plotly.basedatatypes import BaseTraceType
 
 from metrics.fmt import format_metric, nice_ticks
+from metrics.labels import t, unit_name
 
 TEMPLATE_NAME = "outreach"
 FONT_FAMILY = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif'
 SEPARATORS = ".,"
 MISSING_LABEL = "未注明"
+# Dates further apart than this are not joined by the daily line (a few quiet days inside one campaign are).
+GAP_DAYS = 7
 COLORWAY: tuple[str, ...] = (
     "#3A6EA5", "#E08A3C", "#5B9E72", "#C4575A", "#8A6BB0",
     "#4AA3B5", "#A88B5B", "#D284A8", "#7D8793", "#B4B446",
@@ -32,6 +35,12 @@ _DATE_TICKS = (
     ((86_400_000, "M1"), "%-m月%-d日"),
     (("M1", "M12"), "%Y年%-m月"),
     (("M12", None), "%Y年"),
+)
+_DATE_TICKS_EN = (
+    ((None, 86_400_000), "%b %-d %H:%M"),
+    ((86_400_000, "M1"), "%b %-d"),
+    (("M1", "M12"), "%b %Y"),
+    (("M12", None), "%Y"),
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T].*)?$")
 _ILLEGAL_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -144,38 +153,39 @@ def _sum_by(df: pd.DataFrame, keys: Sequence[str], value: str) -> pd.DataFrame:
     return data.groupby(list(keys), sort=False, as_index=False)[value].sum()
 
 
-def _unit_title(unit: str) -> str:
-    """The value axis title: the unit, so ticks read "1万" + "单位:人次"."""
-    return f"单位:{unit}" if unit else ""
+def _unit_title(unit: str, lang: str = "zh") -> str:
+    """The value axis title: the unit, so ticks read "1万" + "单位:人次" ("Unit: person-times" in English)."""
+    return t("chart.unit", lang, unit=unit_name(unit, lang)) if unit else ""
 
 
-def _value_axis(fig: go.Figure, axis: str, values: Sequence[float], unit: str, *, room: bool = False) -> None:
+def _value_axis(fig: go.Figure, axis: str, values: Sequence[float], unit: str, *, room: bool = False,
+                lang: str = "zh") -> None:
     """Put Chinese tick labels from nice_ticks on the value axis; `room` leaves space for text outside bars."""
-    ticks, labels = nice_ticks(min(values), max(values))
+    ticks, labels = nice_ticks(min(values), max(values), lang=lang)
     low, high = ticks[0], ticks[-1]
     if room:
         pad = (high - low) * 0.12
         high += pad if max(values) > 0 else 0
         low -= pad if min(values) < 0 else 0
     fig.update_layout({f"{axis}axis": {"tickmode": "array", "tickvals": ticks, "ticktext": labels,
-                                      "range": [low, high], "title": {"text": _unit_title(unit)}}})
+                                      "range": [low, high], "title": {"text": _unit_title(unit, lang)}}})
 
 
-def _no_data(data: pd.DataFrame, title: str) -> go.Figure | None:
+def _no_data(data: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure | None:
     """The empty figure when nothing is left to draw, else None."""
-    return empty_figure("暂无数据", title=title) if data.empty else None
+    return empty_figure(t("chart.no_data", lang), title=title) if data.empty else None
 
 
 def bar_ranked(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str,
-               top: int = 20, horizontal: bool = True) -> go.Figure:
+               top: int = 20, horizontal: bool = True, lang: str = "zh") -> go.Figure:
     """Totals per label, largest first (at the top when horizontal), at most `top` bars."""
     data = _sum_by(df, [label], value).sort_values(value, ascending=False, kind="stable")
-    if (empty := _no_data(data, title)) is not None:
+    if (empty := _no_data(data, title, lang)) is not None:
         return empty
     if len(data) > top:
-        data, title = data.head(top), f"{title}(前{top}名)"
+        data, title = data.head(top), t("chart.top", lang, title=title, n=top)
     labels, values = data[label].tolist(), data[value].tolist()
-    shown = [format_metric(v, unit) for v in values]
+    shown = [format_metric(v, unit, lang=lang) for v in values]
     bar = go.Bar(x=values if horizontal else labels, y=labels if horizontal else values,
                  orientation="h" if horizontal else "v", customdata=[[lab, s] for lab, s in zip(labels, shown)],
                  text=shown, textposition="outside", cliponaxis=False, hovertemplate=_HOVER,
@@ -185,25 +195,26 @@ def bar_ranked(df: pd.DataFrame, label: str, value: str, *, title: str, unit: st
     fig.update_layout({"yaxis" if horizontal else "xaxis": category, "showlegend": False})
     if horizontal:  # bars keep their thickness: a 3-bar ranking is short, a 20-bar one tall
         fig.update_layout(height=max(220, min(720, 110 + 30 * len(labels))))
-    _value_axis(fig, "x" if horizontal else "y", values, unit, room=True)
+    _value_axis(fig, "x" if horizontal else "y", values, unit, room=True, lang=lang)
     return fig
 
 
-def bar_grouped(df: pd.DataFrame, x: str, value: str, color: str, *, title: str, unit: str) -> go.Figure:
+def bar_grouped(df: pd.DataFrame, x: str, value: str, color: str, *, title: str, unit: str,
+                lang: str = "zh") -> go.Figure:
     """Side-by-side bars: one group per `x`, one colour per `color`."""
     data = _sum_by(df, [x, color], value)
-    if (empty := _no_data(data, title)) is not None:
+    if (empty := _no_data(data, title, lang)) is not None:
         return empty
     traces = []
     for series, part in data.groupby(color, sort=False):
-        shown = [format_metric(v, unit) for v in part[value]]
+        shown = [format_metric(v, unit, lang=lang) for v in part[value]]
         traces.append(go.Bar(name=str(series), x=part[x].tolist(), y=part[value].tolist(),
                              customdata=[[c, s, series] for c, s in zip(part[x], shown)],
                              hovertemplate=_HOVER_SERIES))
     fig = _figure(traces, title)
     fig.update_layout(barmode="group", xaxis={"type": "category", "categoryorder": "array",
                                                "categoryarray": list(dict.fromkeys(data[x]))})
-    _value_axis(fig, "y", data[value].tolist(), unit)
+    _value_axis(fig, "y", data[value].tolist(), unit, lang=lang)
     return fig
 
 
@@ -212,11 +223,11 @@ def _is_date_axis(column: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(column):
         return True
     texts = [v for v in column.dropna() if isinstance(v, str) and v.strip()]
-    return bool(texts) and len(texts) == column.dropna().size and all(_ISO_DATE.match(t.strip()) for t in texts)
+    return bool(texts) and len(texts) == column.dropna().size and all(_ISO_DATE.match(text.strip()) for text in texts)
 
 
 def line_trend(df: pd.DataFrame, x: str, value: str, color: str | None = None, *,
-               title: str, unit: str) -> go.Figure:
+               title: str, unit: str, lang: str = "zh") -> go.Figure:
     """Totals over years (categorical ticks, no "2,024") or ISO dates, one line per `color`."""
     _require(df, [x, value] + ([color] if color else []))
     frame = df.copy()
@@ -224,27 +235,44 @@ def line_trend(df: pd.DataFrame, x: str, value: str, color: str | None = None, *
     if dates:
         frame[x] = pd.to_datetime(frame[x].map(lambda v: v.strip() if isinstance(v, str) else v), format="ISO8601")
     data = _sum_by(frame, [x] + ([color] if color else []), value)
-    if (empty := _no_data(data, title)) is not None:
+    if (empty := _no_data(data, title, lang)) is not None:
         return empty
     groups = data.groupby(color, sort=False) if color else [("", data)]
     traces = []
     for series, part in groups:
-        xs = part[x].tolist()
-        names = [t.strftime("%Y-%m-%d") for t in xs] if dates else xs
-        shown = [format_metric(v, unit) for v in part[value]]
-        traces.append(go.Scatter(name=str(series), x=xs, y=part[value].tolist(), mode="lines+markers",
-                                 customdata=[[n, s, series] for n, s in zip(names, shown)],
-                                 hovertemplate=_HOVER_SERIES if color else _HOVER, cliponaxis=False))
+        xs, ys = part[x].tolist(), part[value].tolist()
+        names = [day.strftime("%Y-%m-%d") for day in xs] if dates else xs
+        points = [[n, format_metric(v, unit, lang=lang), series] for n, v in zip(names, ys)]
+        if dates:
+            xs, ys, points = _break_at_gaps(xs, ys, points)
+        traces.append(go.Scatter(name=str(series), x=xs, y=ys, mode="lines+markers", connectgaps=False,
+                                 customdata=points, hovertemplate=_HOVER_SERIES if color else _HOVER,
+                                 cliponaxis=False))
     fig = _figure(traces, title)
     if dates:
-        stops = [{"dtickrange": list(r), "value": f} for r, f in _DATE_TICKS]
+        stops = [{"dtickrange": list(r), "value": f} for r, f in (_DATE_TICKS_EN if lang == "en" else _DATE_TICKS)]
         fig.update_layout(xaxis={"type": "date", "tickformatstops": stops})
     else:
         order = list(dict.fromkeys(data[x]))
         fig.update_layout(xaxis={"type": "category", "categoryorder": "array", "categoryarray": order})
     fig.update_layout(showlegend=bool(color))
-    _value_axis(fig, "y", data[value].tolist(), unit)
+    _value_axis(fig, "y", data[value].tolist(), unit, lang=lang)
     return fig
+
+
+def _break_at_gaps(xs: list, ys: list, points: list) -> tuple[list, list, list]:
+    """A blank point between two dates more than GAP_DAYS apart, so the line stops there: a line drawn
+    from one campaign to the next would claim activity on the months in between."""
+    out_x, out_y, out_points = xs[:1], ys[:1], points[:1]
+    for before, day, value, point in zip(xs, xs[1:], ys[1:], points[1:]):
+        if (day - before).days > GAP_DAYS:
+            out_x.append(before + (day - before) / 2)
+            out_y.append(None)
+            out_points.append(None)
+        out_x.append(day)
+        out_y.append(value)
+        out_points.append(point)
+    return out_x, out_y, out_points
 
 
 def _node_id(parts: Sequence[str]) -> str:
@@ -274,49 +302,55 @@ def _hierarchy(df: pd.DataFrame, path: Sequence[str], value: str) -> dict[tuple[
 
 
 def _area_trace(kind: type[BaseTraceType], df: pd.DataFrame, path: list[str], value: str,
-                unit: str) -> BaseTraceType:
+                unit: str, lang: str = "zh") -> BaseTraceType:
     """A treemap or sunburst trace built from explicit ids and parents, so blank levels never reach Plotly."""
     totals = _hierarchy(df, path, value)
     keys = list(totals)
-    shown = [format_metric(totals[k], unit) for k in keys]
+    shown = [format_metric(totals[k], unit, lang=lang) for k in keys]
     return kind(ids=[_node_id(k) for k in keys], parents=[_node_id(k[:-1]) for k in keys],
                 labels=[k[-1] for k in keys], values=[totals[k] for k in keys], branchvalues="total",
                 customdata=[[k[-1], s, path[len(k) - 1], " / ".join(k)] for k, s in zip(keys, shown)],
                 texttemplate="%{label}<br>%{customdata[1]}", hovertemplate=_HOVER_NODE)
 
 
-def treemap(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str) -> go.Figure:
+def treemap(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str,
+            lang: str = "zh") -> go.Figure:
     """Nested rectangles along `path` (e.g. 省 → 市 → 区); blank lower levels are allowed."""
-    trace = _area_trace(go.Treemap, df, path, value, unit)
+    trace = _area_trace(go.Treemap, df, path, value, unit, lang)
     if not len(trace.ids):
-        return empty_figure("暂无数据", title=title)
+        return empty_figure(t("chart.no_data", lang), title=title)
     return _figure([trace], title)
 
 
-def sunburst(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str) -> go.Figure:
+def sunburst(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str,
+             lang: str = "zh") -> go.Figure:
     """Nested rings along `path`; blank lower levels are allowed."""
-    trace = _area_trace(go.Sunburst, df, path, value, unit)
+    trace = _area_trace(go.Sunburst, df, path, value, unit, lang)
     if not len(trace.ids):
-        return empty_figure("暂无数据", title=title)
+        return empty_figure(t("chart.no_data", lang), title=title)
     return _figure([trace], title)
 
 
-def pie_share(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str) -> go.Figure:
+def pie_share(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str,
+              lang: str = "zh") -> go.Figure:
     """A donut of shares per label, the total written in the hole."""
     data = _sum_by(df, [label], value).sort_values(value, ascending=False, kind="stable")
-    if (empty := _no_data(data, title)) is not None:
+    if (empty := _no_data(data, title, lang)) is not None:
         return empty
     if (data[value] < 0).any():
         raise ValueError(f"{value} 含负值,无法画成占比图")
     labels, values = data[label].tolist(), data[value].tolist()
-    shown = [format_metric(v, unit) for v in values]
+    shown = [format_metric(v, unit, lang=lang) for v in values]
     pie = go.Pie(labels=labels, values=values, hole=0.55, sort=False, direction="clockwise",
                  customdata=[[lab, s] for lab, s in zip(labels, shown)], textposition="inside",
                  texttemplate="%{label}<br>%{percent}",
                  hovertemplate="%{customdata[0]}<br>%{customdata[1]}(%{percent})<extra></extra>")
     fig = _figure([pie], title)
-    fig.add_annotation(text=f"合计<br>{format_metric(sum(values), unit)}", x=0.5, y=0.5,
+    fig.add_annotation(text=f"{t('chart.total', lang)}<br>{format_metric(sum(values), unit, lang=lang)}", x=0.5, y=0.5,
                        xref="paper", yref="paper", showarrow=False, font={"size": 15})
+    # The template's legend sits above the plot, where a donut's many labels wrap over the title: below it.
+    fig.update_layout(legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.02, "yanchor": "top"},
+                      margin={"b": 10})
     return fig
 
 
@@ -331,12 +365,13 @@ def safe_filename(name: str) -> str:
     return text or "图表"
 
 
-def chart_config(filename: str) -> dict:
-    """Plotly config for st.plotly_chart: no logo, 3× PNG download under `filename`, Chinese menus."""
-    return {
+def chart_config(filename: str, lang: str = "zh") -> dict:
+    """Plotly config for st.plotly_chart: no logo, 3× PNG download under `filename`, menus and dates in `lang`."""
+    config = {
         "displaylogo": False,
         "showSendToCloud": False,  # plotly.js's "share" button would upload the figure to Plotly's cloud
         "toImageButtonOptions": {"format": "png", "scale": 3, "filename": safe_filename(filename)},
-        "locale": "zh-CN",
-        "locales": {"zh-CN": ZH_CN_LOCALE},
     }
+    if lang != "en":  # plotly.js speaks English by itself
+        config.update({"locale": "zh-CN", "locales": {"zh-CN": ZH_CN_LOCALE}})
+    return config

@@ -21,6 +21,38 @@ NATIONAL_THEMES: dict[int, str] = {
 SECTORS: tuple[str, ...] = ("市场监管", "消委会", "银行", "保险", "烟草", "海关/检验检疫", "司法", "公安",
                             "乡镇街道", "行业协会", "企业", "其他")
 
+# What returns write in a 系统 / 行业 column for each sector, like the metric synonyms of catalog.toml. 金融 and
+# 银行业金融机构 are banking here: the catalog has no separate finance sector, and insurers write 保险.
+SECTOR_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "市场监管": ("市场监督管理", "市场监督管理局", "市场监管局", "市监", "市监局", "工商", "工商局", "质监", "质监局",
+                 "食药监", "食品药品监管"),
+    "消委会": ("消协", "消保委", "消费者协会", "消费者权益保护委员会", "消费者委员会", "消委"),
+    "银行": ("金融", "银行业", "银行业金融机构", "金融机构", "银行机构", "银行业机构"),
+    "保险": ("保险业", "保险机构", "保险公司", "保险业机构"),
+    "烟草": ("烟草专卖", "烟草专卖局", "烟草局"),
+    "海关/检验检疫": ("海关", "检验检疫", "出入境检验检疫", "海关检验检疫"),
+    "司法": ("司法行政", "司法局", "法院", "检察院"),
+    "公安": ("公安局", "公安机关"),
+    "乡镇街道": ("乡镇", "街道", "乡镇政府", "街道办", "街道办事处", "乡镇街道办"),
+    "行业协会": ("协会", "商会", "行业组织"),
+    "企业": ("公司", "经营者", "商家", "经营单位"),
+}
+_SECTOR_OF: dict[str, str] = {name: sector for sector, names in SECTOR_SYNONYMS.items() for name in (sector, *names)}
+_SECTOR_TAIL = re.compile(r"(系统|行业|部门|领域|单位)$")
+
+
+@lru_cache(maxsize=1024)
+def canonical_sector(text: str | None) -> str | None:
+    """A written sector ('金融', '银行业', '市场监管系统') as one of SECTORS; text it does not know stays as written."""
+    if text is None:
+        return None
+    name = to_simplified(unicodedata.normalize("NFKC", text)).strip()
+    for candidate in (name, _SECTOR_TAIL.sub("", name)):
+        if candidate in _SECTOR_OF:
+            return _SECTOR_OF[candidate]
+    return name or None
+
+
 # Order matters: the first rule that matches names the sector (消费者协会 before 协会, 银保监 before 银行).
 _SECTOR_RULES: tuple[tuple[str, str], ...] = (
     ("消委会", r"消委|消保委|消协|消费者协会|消费者权益保护委员会|消费者委员会|消费者权益委员会|消费维权"),

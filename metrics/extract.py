@@ -13,7 +13,7 @@ import pandas as pd
 from metrics import checks
 from metrics.catalog import Catalog
 from metrics.cells import Parsed, parse_cells, scaled
-from metrics.dimensions import to_iso_date
+from metrics.dimensions import canonical_sector, to_iso_date
 from metrics.issues import IssueSink
 from metrics.numbers import multiplier_of, parse_number
 from metrics.record import Coded, object_array
@@ -95,7 +95,8 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
         dims["date"] = Coded.constant(n, None)
     dims["activity"] = _with_default(column_text("activity"), None, n)
     dims["theme"] = _with_default(column_text("theme"), defaults.theme, n)
-    dims["sector"] = _with_default(column_text("sector"), defaults.sector, n)
+    sectors = column_text("sector")
+    dims["sector"] = _with_default(sectors.map_values(canonical_sector) if sectors else None, defaults.sector, n)
     for name in defaults.forced:
         dims[name] = Coded.constant(n, getattr(defaults, name))
     return dims

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -72,8 +73,29 @@ def format_cn(value: object, *, digits: int = 2) -> str:
         return _render(rounded) + suffix
 
 
-def format_metric(value: object, unit: str, *, digits: int = 2) -> str:
-    """A value with its unit: "1.23万元", "1,234元", "1.2万人次", "35场"; a unit like 万元 is scaled first."""
+_EN_SCALES: tuple[tuple[int, str], ...] = ((0, ""), (6, " million"), (9, " billion"), (12, " trillion"))
+
+
+def format_en(value: object, *, digits: int = 2) -> str:
+    """The English way: 1,234 / 123,456 under a million; 1.25 million, 3.2 billion above; "—" for no value."""
+    number = to_decimal(value)
+    if number is None:
+        return MISSING
+    index = max(i for i, (exponent, _) in enumerate(_EN_SCALES) if i == 0 or abs(number) >= Decimal(1).scaleb(exponent))
+    while True:
+        exponent, suffix = _EN_SCALES[index]
+        rounded = _round(number.scaleb(-exponent), digits)
+        if index + 1 < len(_EN_SCALES) and abs(rounded) >= Decimal(1).scaleb(_EN_SCALES[index + 1][0] - exponent):
+            index += 1
+            continue
+        return _render(rounded) + suffix
+
+
+def format_metric(value: object, unit: str, *, digits: int = 2, lang: str = "zh") -> str:
+    """A value with its unit: "1.23万元", "1,234元", "1.2万人次", "35场"; a unit like 万元 is scaled first.
+
+    ``lang="en"``: "12,300 CNY", "1.2 million person-times", "35 sessions" (units from labels.UNIT_NAMES_EN).
+    """
     unit = (unit or "").strip()
     number = to_decimal(value)
     if number is None:
@@ -81,6 +103,10 @@ def format_metric(value: object, unit: str, *, digits: int = 2) -> str:
     multiplier = _UNIT_MULTIPLIERS.get(unit[:1])
     if multiplier is not None and len(unit) > 1:
         number, unit = number.scaleb(multiplier), unit[1:]
+    if lang == "en":
+        from metrics.labels import unit_name
+
+        return format_en(number, digits=digits) + (f" {unit_name(unit, 'en')}" if unit else "")
     return format_cn(number, digits=digits) + unit
 
 
@@ -93,8 +119,9 @@ def _nice_step(span: Decimal, n: int) -> Decimal:
     return Decimal(factor).scaleb(exponent)
 
 
-def nice_ticks(vmin: float, vmax: float, n: int = 5) -> tuple[list[float], list[str]]:
-    """Tick values on a 1/2/5 step covering [min(0, vmin), vmax], labelled 0, 5,000, 1万, 1.5万 … 1亿."""
+def nice_ticks(vmin: float, vmax: float, n: int = 5, *, lang: str = "zh") -> tuple[list[float], list[str]]:
+    """Tick values on a 1/2/5 step covering [min(0, vmin), vmax], labelled 0, 5,000, 1万, 1.5万 … 1亿
+    (in English 0, 5,000, 10,000 … 1.5 million)."""
     if n < 1:
         raise ValueError(f"n 至少为 1: {n}")
     low_value, high_value = to_decimal(vmin), to_decimal(vmax)
@@ -111,7 +138,8 @@ def nice_ticks(vmin: float, vmax: float, n: int = 5) -> tuple[list[float], list[
         last = int((high / step).to_integral_value(rounding=ROUND_CEILING))
         ticks = [step * k for k in range(first, last + 1)]
     digits = max(0, 12 - step.adjusted())  # enough decimals for the step in any unit up to 万亿
-    return [float(tick) for tick in ticks], [format_cn(tick, digits=digits) for tick in ticks]
+    label = format_en if lang == "en" else format_cn
+    return [float(tick) for tick in ticks], [label(tick, digits=digits) for tick in ticks]
 
 
 def change_text(current: object, previous: object) -> str | None:
@@ -154,3 +182,67 @@ def comparison_texts(kpi, lang: str = "zh") -> tuple[str | None, str, str]:
     everything = change_text(kpi.value, kpi.previous)
     all_line = t("compare.all", lang, change=everything) if everything else t("compare.all_none", lang)
     return change, note, all_line
+
+def _missing(value: object) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _plain(value: object) -> str:
+    """A number as written in a cell: whole floats without ".0"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for display with every empty cell blank: a grid shows None/NaN as the word "None".
+
+    Text columns get "" for a missing cell; a numeric column holding a gap becomes text (whole numbers
+    without ".0"), since a number column can only show a gap as None. Complete numeric columns stay numbers.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if not series.isna().any():
+            continue
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            out[column] = ["" if _missing(v) else _plain(v) for v in series]
+        else:
+            out[column] = [v if not _missing(v) else "" for v in series.astype(object)]
+    return out
+
+
+def cn_numbers(frame: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
+    """Every numeric column written the Chinese way (1,234 / 1.25万 / 3.2亿), a missing value blank.
+
+    For tables whose headers carry the unit (``发放宣传资料(份)``), such as the agency × metric table.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            out[column] = ["" if _missing(v) else format_cn(v, digits=digits) for v in series]
+    return out
+
+
+# Beijing time has had no daylight saving since 1991: a fixed UTC+8 needs no time-zone database (an office
+# Windows machine has none without the tzdata package).
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
+
+
+def beijing_time(stamp: str) -> str:
+    """A stored ISO 8601 time (UTC; a stamp without an offset is taken as UTC) as "YYYY-MM-DD HH:MM:SS" in Beijing."""
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def agency_list(names: list[str], lang: str = "zh", *, shown: int = 3) -> str:
+    """The agencies of one return: a single name as it is; several as "12家:甲、乙、丙…" (how many, then the first)."""
+    from metrics.labels import t
+
+    if len(names) <= 1:
+        return names[0] if names else ""
+    head = ("、" if lang != "en" else ", ").join(names[:shown]) + ("…" if len(names) > shown else "")
+    return t("details.agencies", lang, n=len(names), names=head)

@@ -70,7 +70,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.issue": ("问题", "Issue"),
     "common.records": ("记录", "Records"),
     "common.status": ("状态", "Status"),
-    "common.imported_at": ("导入时间", "Imported at"),
+    "chart.unit": ("单位:{unit}", "Unit: {unit}"),
+    "chart.total": ("合计", "Total"),
+    "chart.no_data": ("暂无数据", "No data"),
+    "chart.top": ("{title}(前{n}名)", "{title} (top {n})"),
+    "details.agencies": ("{n}家:{names}", "{n} agencies: {names}"),
+    "common.imported_at": ("导入时间(北京时间)", "Imported at (Beijing time, UTC+8)"),
     "common.who": ("上报人", "By"),
     "common.by_sector_file": ("{name}_按系统", "{name}_by_sector"),
     "common.by_region_file": ("{name}_按地区", "{name}_by_region"),
@@ -205,6 +210,10 @@ LABELS: dict[str, tuple[str, str]] = {
                      "Pick several files at once (xlsx, xls, xlsm, ods, csv). You see what was read and what is "
                      "wrong before anything is stored."),
     "upload.files": ("选择报表文件", "Choose return files"),
+    # Streamlit 1.67 writes the upload box's own words in English and offers no option to change them.
+    "upload.box_hint": ("把文件拖进下面的框,或点框里的“Upload”按钮选择文件。框内英文为 Streamlit 固定文字:"
+                        "Drag and drop files here = 拖放文件到此处;Upload = 选择文件;Limit 50MB per file = 每个文件不超过 50MB。",
+                        "Drag files into the box below, or click its Upload button to choose them."),
     "upload.who": ("上报人(可选)", "Submitted by (optional)"),
     "upload.refused": ("无法导入", "Cannot be imported"),
     "upload.layout": ("识别的版式", "Layout found"),
@@ -228,6 +237,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "upload.auto": ("(自动)", "(automatic)"),
     "upload.reread": ("重新读取", "Re-read"),
     "upload.plan": ("导入后", "On import"),
+    "upload.imported_now": ("已成功导入,保存为第 {id} 号报表。", "Imported successfully as return no. {id}."),
     "upload.diff": ("与被替换版本的差异", "Differences from the version replaced"),
     "upload.old": ("原值", "Before"),
     "upload.new": ("新值", "After"),
@@ -260,7 +270,44 @@ LABELS: dict[str, tuple[str, str]] = {
     "upload.status.imported": ("已导入", "imported"),
     "upload.status.duplicate": ("已导入(重复,未再次导入)", "already imported"),
     "upload.status.refused": ("拒收", "refused"),
+    # the reader's layout codes (metrics/tables.py), as the upload page names them
+    "layout.wide": ("横表(每行一个单位或活动,指标分列)", "wide table (a row per unit or activity, a column per metric)"),
+    "layout.long": ("长表(指标 | 数值,附单位或年度列)", "long table (indicator | value, with agency or year columns)"),
+    "layout.vertical": ("竖表(指标 | 数量 | 单位)", "vertical form (indicator | amount | unit)"),
+    "layout.years-across": ("年度横排(指标在左,各年分列)", "years across (indicators down, a column per year)"),
 }
+
+
+def layout_name(codes: str, lang: str = "zh") -> str:
+    """The reader's layout codes ("wide", "wide,long" for stacked tables) in words; other text is kept."""
+    names = [t(f"layout.{code}", lang) if f"layout.{code}" in LABELS else code for code in codes.split(",")]
+    return "、".join(dict.fromkeys(names)) if lang != "en" else ", ".join(dict.fromkeys(names))
+
+
+# Units in English mode (the Chinese UI writes the unit as the catalog does). 件 and 条 count different things
+# across metrics (complaints, tests, warnings, cartons), so they are "items"; a unit not listed stays as written.
+UNIT_NAMES_EN: dict[str, str] = {
+    "场": "sessions", "场次": "sessions", "次": "times", "份": "copies", "人次": "person-times", "人": "people",
+    "名": "people", "位": "people", "件": "items", "起": "cases", "宗": "cases", "例": "cases", "家次": "site visits",
+    "家": "businesses", "户": "businesses", "户次": "site visits", "条": "items", "篇": "articles", "期": "issues",
+    "元": "CNY", "万元": "CNY 10k", "亿元": "CNY 100m", "千克": "kg", "公斤": "kg", "吨": "t", "床": "quilts",
+    "台": "devices", "批": "batches", "批次": "batches", "个": "pcs", "张": "sheets", "册": "booklets",
+    "本": "booklets", "套": "sets", "袋": "bags", "瓶": "bottles", "盒": "boxes", "箱": "cartons", "双": "pairs",
+    "项": "items", "笔": "items", "单": "items", "副": "sets",
+}
+
+
+def unit_name(unit: str, lang: str = "zh") -> str:
+    """A unit in the UI's language: 场 in Chinese, "sessions" in English."""
+    return UNIT_NAMES_EN.get(unit, unit) if lang == "en" else unit
+
+
+def measure_label(measure, lang: str = "zh") -> str:
+    """A metric with its unit for a chooser: "开展活动(场)", "Events held (sessions)"."""
+    name = measure.name(lang)
+    if not measure.unit or measure.metric == "destroyed_qty":  # its name already holds its unit: 销毁物品数量(千克)
+        return name
+    return f"{name} ({unit_name(measure.unit, 'en')})" if lang == "en" else f"{name}({measure.unit})"
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

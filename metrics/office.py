@@ -16,6 +16,7 @@ import pandas as pd
 import xlsxwriter
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.shared import RGBColor as DocxColor
@@ -435,10 +436,26 @@ def _write_frame(sheet, frame: pd.DataFrame, fmt: dict, *, total_last: bool = Fa
 
 # ---- Word -------------------------------------------------------------------------------------
 
+# A Word briefing is laid out as a 公文 (GB/T 9704): A4, 3.7 / 3.5 / 2.8 / 2.6 cm margins, the title in 方正小标宋简体
+# 二号 (22 pt), first-level headings in 黑体, second-level in 楷体_GB2312, the body in 仿宋_GB2312 三号 (16 pt),
+# Latin letters and digits in Times New Roman.
+DOCX_FONTS: dict[str, tuple[str, float]] = {   # style → (East Asian font, size in pt)
+    "Title": ("方正小标宋简体", 22), "Heading 1": ("黑体", 16), "Heading 2": ("楷体_GB2312", 16),
+    "Normal": ("仿宋_GB2312", 16), "Table Grid": ("仿宋_GB2312", 10),
+}
+# What Word and WPS use where the named font is not installed (w:altName in the font table): 仿宋_GB2312 and
+# 楷体_GB2312 come with old Windows and government machines; 仿宋, 楷体, 宋体 and 黑体 with every Windows.
+DOCX_FALLBACKS: dict[str, str] = {"仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体", "方正小标宋简体": "宋体", "黑体": "SimHei"}
+DOCX_LATIN_FONT = "Times New Roman"
+A4 = (Cm(21.0), Cm(29.7))
+DOCX_MARGINS = {"top_margin": Cm(3.7), "bottom_margin": Cm(3.5), "left_margin": Cm(2.8), "right_margin": Cm(2.6)}
+
+
 def _docx_fonts(document) -> None:
-    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Table Grid"):
+    for name, (east_asian, size) in DOCX_FONTS.items():
         style = document.styles[name]
-        style.font.name = LATIN_FONT
+        style.font.name = DOCX_LATIN_FONT
+        style.font.size = Pt(size)
         rpr = style.element.get_or_add_rPr()
         fonts = rpr.find(qn("w:rFonts"))
         if fonts is None:
@@ -447,10 +464,30 @@ def _docx_fonts(document) -> None:
         for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
             fonts.attrib.pop(qn(attr), None)
         for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-            fonts.set(qn(attr), LATIN_FONT)
-        fonts.set(qn("w:eastAsia"), EAST_ASIAN_FONT)
+            fonts.set(qn(attr), DOCX_LATIN_FONT)
+        fonts.set(qn("w:eastAsia"), east_asian)
         if name != "Normal" and name != "Table Grid":
             style.font.color.rgb = DocxColor(*_TEXT)
+            style.font.bold = False  # 公文 headings take their weight from the font, not from bold
+    _docx_font_table(document)
+
+
+def _docx_font_table(document) -> None:
+    """Declare the 公文 fonts in the font table, each with the font to use where it is missing."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    part = next(rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FONT_TABLE)
+    table = etree.fromstring(part.blob)
+    known = {node.get(qn("w:name")) for node in table.findall(qn("w:font"))}
+    for name, fallback in DOCX_FALLBACKS.items():
+        if name in known:
+            continue
+        font = etree.SubElement(table, qn("w:font"), {qn("w:name"): name})
+        etree.SubElement(font, qn("w:altName"), {qn("w:val"): fallback})
+        etree.SubElement(font, qn("w:charset"), {qn("w:val"): "86"})  # GB2312
+        etree.SubElement(font, qn("w:family"), {qn("w:val"): "modern" if "仿宋" in name or "楷体" in name else "auto"})
+        etree.SubElement(font, qn("w:pitch"), {qn("w:val"): "variable"})
+    part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _docx_table(document, frame: pd.DataFrame, *, total_last: bool = False) -> None:
@@ -492,8 +529,11 @@ def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None) -> bytes
     document = Document()
     _docx_fonts(document)
     section = document.sections[0]
-    section.left_margin = section.right_margin = Cm(2.5)
-    document.add_heading(brief.title, level=0)
+    section.page_width, section.page_height = A4
+    for side, size in DOCX_MARGINS.items():
+        setattr(section, side, size)
+    width = section.page_width - section.left_margin - section.right_margin
+    document.add_heading(brief.title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph(f"{brief.scope}\n{brief.made:%Y年%-m月%-d日}")
     chapter = 0
 
@@ -519,7 +559,7 @@ def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None) -> bytes
             document.add_heading(f"({cn_number(k + 1)}){data.title}", level=2)
             image = images[k] if images and k < len(images) else None
             if image:
-                document.add_picture(io.BytesIO(image), width=Cm(16))
+                document.add_picture(io.BytesIO(image), width=width)
             shown = pd.DataFrame({data.label: list(data.categories) + ["合计"],
                                   f"{data.measure.name()}({data.unit})" if data.unit else data.measure.name():
                                   [format_metric(v, data.unit) for v in (*data.values, data.total)]})

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.catalog import Catalog, default_catalog
+from metrics.labels import unit_name
 
 # URL query keys, in the order they are written into a link.
 LIST_FILTERS = ("year", "sector", "agency", "theme", "activity", "metric")
@@ -203,7 +204,8 @@ def measure_of(key: str, catalog: Catalog | None = None) -> Measure:
     metric_id, _, unit = key.partition(":")
     metric = catalog[metric_id]
     if metric_id == "destroyed_qty":
-        return Measure(key, metric_id, f"{metric.zh}({unit or '无单位'})", f"{metric.en} ({unit or 'no unit'})", unit)
+        return Measure(key, metric_id, f"{metric.zh}({unit or '无单位'})",
+                       f"{metric.en} ({unit_name(unit, 'en') or 'no unit'})", unit)
     return Measure(key, metric_id, metric.zh, metric.en, metric.unit)
 
 
@@ -243,8 +245,15 @@ def measure_totals(frame: pd.DataFrame, measure: str, by: str | list[str]) -> pd
     return out.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: str = "zh") -> pd.DataFrame:
-    """``row`` × measure table of sums, columns named for people, with a 合计 row at the bottom."""
+def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: str = "zh", *,
+          unknown: bool = False) -> pd.DataFrame:
+    """``row`` × measure table of sums, columns named for people, with a 合计 row at the bottom.
+
+    ``unknown=True`` keeps records without ``row`` as one (未填写) row, so 合计 is the whole view (as the
+    charts beside the table count it); otherwise they are left out.
+    """
+    if unknown:
+        frame = frame.assign(**{row: frame[row].astype(object).where(frame[row].notna(), UNKNOWN)})
     table = totals(frame, [row])
     if table.empty:
         return pd.DataFrame()

@@ -331,6 +331,20 @@ class Store:
                     out[row.id] = (row.raw, row.approx)
         return out
 
+    def agencies_of(self, sub_ids: Iterable[int]) -> dict[int, list[str]]:
+        """submission id → every agency its records name, the one with most records first (then by name)."""
+        ids = [int(i) for i in sub_ids]
+        counts: dict[int, list[tuple[int, str]]] = {}
+        with self.engine.connect() as conn:
+            for chunk in intake.chunks(ids):
+                query = (sa.select(records.c.submission_id, terms.c.text, sa.func.count().label("n"))
+                         .join(terms, terms.c.id == records.c.agency_id)
+                         .where(records.c.submission_id.in_(chunk))
+                         .group_by(records.c.submission_id, terms.c.text))
+                for row in conn.execute(query):
+                    counts.setdefault(row.submission_id, []).append((-row.n, row.text))
+        return {sid: [name for _, name in sorted(pairs)] for sid, pairs in counts.items()}
+
     def dispose(self) -> None:
         self.engine.dispose()
 

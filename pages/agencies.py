@@ -3,6 +3,7 @@
 import streamlit as st
 
 from metrics import charts
+from metrics.fmt import cn_numbers
 from metrics.query import measure_totals, pivot
 from pages.common import (
     clicked,
@@ -11,6 +12,7 @@ from pages.common import (
     numbers_table,
     pick_measure,
     show_chart,
+    show_table,
     stop_if_empty,
     t,
     through_app,
@@ -29,7 +31,7 @@ ranked = measure_totals(frame, measure.key, "agency")
 left, right = st.columns([3, 2])
 with left:
     title = t("agencies.ranking", measure=measure.name(lang()))
-    event = show_chart(charts.bar_ranked(ranked, "agency", "value", title=title, unit=measure.unit, top=top),
+    event = show_chart(charts.bar_ranked(ranked, "agency", "value", title=title, unit=measure.unit, lang=lang(), top=top),
                        title, key="agencies_rank", select=True)
     if (value := clicked(event)) and value in set(ranked["agency"]):
         filter_to("agency", value)
@@ -38,5 +40,5 @@ with right:
     numbers_table(ranked, "agency", measure, t("common.agency"))
 
 st.subheader(t("agencies.table"))
-table = pivot(frame, "agency", lang=lang())
-st.dataframe(table.rename(columns={"agency": t("common.agency")}), hide_index=True, width="stretch")
+table = pivot(frame, "agency", lang=lang(), unknown=True)
+show_table(cn_numbers(table).rename(columns={"agency": t("common.agency")}))

@@ -8,7 +8,8 @@ import streamlit as st
 from metrics import render
 from metrics.charts import chart_config, safe_filename
 from metrics.facts import Facts
-from metrics.fmt import format_metric
+from metrics.fmt import blank_missing, format_metric
+from metrics.labels import measure_label
 from metrics.labels import t as _t
 from metrics.query import Filters, Measure, apply_filters, measures_in
 from metrics.samples import load_samples
@@ -84,14 +85,14 @@ def pick_measure(frame: pd.DataFrame, key: str) -> Measure:
     chosen = st.session_state.get(key)
     if chosen not in keys:
         st.session_state[key] = keys[0]
-    names = {m.key: f"{m.name(lang())}({m.unit})" if m.unit else m.name(lang()) for m in measures}
+    names = {m.key: measure_label(m, lang()) for m in measures}
     picked = st.selectbox(t("common.measure"), keys, format_func=names.__getitem__, key=key)
     return next(m for m in measures if m.key == picked)
 
 
 def show_chart(fig, name: str, *, key: str | None = None, select: bool = False):
     """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name) and an export menu; returns the selection."""
-    config = chart_config(name)
+    config = chart_config(name, lang())
     if select and key:
         event = st.plotly_chart(fig, config=config, key=key, on_select="rerun", selection_mode="points", theme=None)
     else:
@@ -145,7 +146,12 @@ def filter_to(name: str, value: str) -> None:
 def numbers_table(frame: pd.DataFrame, label: str, measure: Measure, label_name: str) -> None:
     """The numbers beside a chart, Chinese-formatted, with their total."""
     shown = pd.DataFrame({label_name: frame[label].astype(str),
-                          t("common.value"): [format_metric(v, measure.unit) for v in frame["value"]]})
+                          t("common.value"): [format_metric(v, measure.unit, lang=lang()) for v in frame["value"]]})
     total = pd.DataFrame({label_name: [t("common.total")],
-                          t("common.value"): [format_metric(float(frame["value"].sum()), measure.unit)]})
-    st.dataframe(pd.concat([shown, total], ignore_index=True), hide_index=True, width="stretch")
+                          t("common.value"): [format_metric(float(frame["value"].sum()), measure.unit, lang=lang())]})
+    show_table(pd.concat([shown, total], ignore_index=True))
+
+
+def show_table(frame: pd.DataFrame, **options) -> None:
+    """A read-only table, full width, no index, empty cells blank (a grid writes them as "None")."""
+    st.dataframe(blank_missing(frame), hide_index=True, width="stretch", **options)

@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from metrics.fmt import agency_list, beijing_time
 from metrics.query import records_table
 from metrics.safe_export import csv_bytes, xlsx_bytes
-from pages.common import get_store, stop_if_empty, t, through_app, view
+from pages.common import get_store, lang, show_table, stop_if_empty, t, through_app, view
 
 through_app()
 
@@ -28,8 +29,8 @@ def _headed(table: pd.DataFrame) -> pd.DataFrame:
 if len(frame):
     st.subheader(t("details.records", n=min(SHOWN, len(frame))))
     head = frame.head(SHOWN)
-    st.dataframe(_headed(records_table(head, store.record_details(head["id"]))), hide_index=True, width="stretch",
-                 column_config={t("common.value"): st.column_config.NumberColumn(format="localized")})
+    show_table(_headed(records_table(head, store.record_details(head["id"]))),
+               column_config={t("common.value"): st.column_config.NumberColumn(format="localized")})
     st.caption(t("filters.records", n=f"{len(frame):,}"))
     if st.button(t("details.prepare"), key="details_prepare"):
         table = _headed(records_table(frame, store.record_texts()))
@@ -54,15 +55,17 @@ total = store.count_submissions(search=search)
 if total > len(subs):
     st.caption(t("details.listed", n=len(subs), total=f"{total:,}"))
 if subs:
+    agencies = store.agencies_of(s["id"] for s in subs)
     listing = pd.DataFrame([{
-        "#": s["id"], t("common.file"): s["file_name"], t("common.agency"): s["agency"], t("common.year"): s["years"],
+        "#": s["id"], t("common.file"): s["file_name"],
+        t("common.agency"): agency_list(agencies.get(s["id"]) or [s["agency"] or ""], lang()), t("common.year"): s["years"],
         t("common.records"): s["n_records"],
         t("quality.level.error"): s["n_errors"], t("quality.level.warning"): s["n_warnings"],
-        t("common.imported_at"): s["imported_at"].replace("T", " ")[:19],
+        t("common.imported_at"): beijing_time(s["imported_at"]),
         t("common.who"): s["imported_by"],
         t("common.status"): t(f"details.status.{s['status']}"),
     } for s in subs])
-    st.dataframe(listing, hide_index=True, width="stretch")
+    show_table(listing)
     by_id = {s["id"]: s for s in subs}
     picked = st.selectbox(t("details.pick"), list(by_id), key="details_pick",
                           format_func=lambda i: f"#{i} {by_id[i]['file_name']} · {t('details.status.' + by_id[i]['status'])}")

@@ -61,7 +61,8 @@ left, right = st.columns(2)
 with left:
     by_sector = measure_totals(shown, measure.key, "sector")
     title = t("overview.chart_title", years=when, name=name, by=t("overview.by_sector"))
-    event = show_chart(charts.bar_ranked(by_sector, "sector", "value", title=title, unit=measure.unit),
+    event = show_chart(charts.bar_ranked(by_sector, "sector", "value", title=title, unit=measure.unit,
+                                         lang=lang()),
                        t("common.by_sector_file", name=name), key="overview_sector", select=True)
     if (value := clicked(event)) and value in set(by_sector["sector"]):
         filter_to("sector", value)
@@ -70,7 +71,8 @@ with right:
     level = next_level(chosen)
     by_region = measure_totals(shown, measure.key, level)
     title = t("overview.chart_title", years=when, name=name, by=t("overview.by_region"))
-    event = show_chart(charts.bar_ranked(by_region, level, "value", title=title, unit=measure.unit),
+    event = show_chart(charts.bar_ranked(by_region, level, "value", title=title, unit=measure.unit,
+                                         lang=lang()),
                        t("common.by_region_file", name=name), key="overview_region", select=True)
     if (value := clicked(event)) and value in set(by_region[level]):
         filter_to(level, value)
@@ -79,7 +81,7 @@ st.caption(t("common.click_filter"))
 
 by_year = measure_totals(frame, measure.key, "year").sort_values("year")
 span = years_text([int(y) for y in by_year["year"] if y != UNKNOWN and int(y) >= 0], lang())
-show_chart(charts.line_trend(by_year, "year", "value", unit=measure.unit,
+show_chart(charts.line_trend(by_year, "year", "value", unit=measure.unit, lang=lang(),
                              title=t("overview.chart_title", years=span, name=name, by=t("overview.by_year"))),
            t("common.by_year_file", name=name), key="overview_year")
 numbers_table(by_year, "year", measure, t("common.year"))

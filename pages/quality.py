@@ -11,7 +11,7 @@ from metrics.query import (
     outliers,
     resolved_exceeding,
 )
-from pages.common import filters, get_store, lang, stop_if_empty, t, through_app, view
+from pages.common import filters, get_store, lang, show_table, stop_if_empty, t, through_app, view
 
 through_app()
 
@@ -33,30 +33,28 @@ for tab, level in zip(tabs, levels):
         if rows.empty:
             st.write(t("quality.none"))
         else:
-            st.dataframe(rows[["file_name", "location", "code", "value", "message"]].rename(columns={
+            show_table(rows[["file_name", "location", "code", "value", "message"]].rename(columns={
                 "file_name": t("common.file"), "location": t("common.where"),
                 "code": t("common.code"), "value": t("common.raw"),
-                "message": t("common.message")}), hide_index=True, width="stretch")
+                "message": t("common.message")}))
 
 st.subheader(t("quality.resolved"))
 bad = resolved_exceeding(frame)
 if bad.empty:
     st.write(t("quality.none"))
 else:
-    st.dataframe(bad.rename(columns={"agency": t("common.agency"), "year": t("common.year"), "file": t("common.file"),
+    show_table(bad.rename(columns={"agency": t("common.agency"), "year": t("common.year"), "file": t("common.file"),
                                      "received": t("quality.received"),
-                                     "resolved": t("quality.resolved_n")}),
-                 hide_index=True, width="stretch")
+                                     "resolved": t("quality.resolved_n")}))
 
 st.subheader(t("quality.totals"))
 mismatches = issues[issues["code"] == "total-mismatch"] if len(issues) else issues
 if mismatches.empty:
     st.write(t("quality.none"))
 else:
-    st.dataframe(mismatches[["file_name", "location", "value", "message"]].rename(columns={
+    show_table(mismatches[["file_name", "location", "value", "message"]].rename(columns={
         "file_name": t("common.file"), "location": t("common.where"),
-        "value": t("common.raw"), "message": t("common.message")}),
-        hide_index=True, width="stretch")
+        "value": t("common.raw"), "message": t("common.message")}))
 
 st.subheader(t("quality.outliers"))
 far = outliers(frame)
@@ -67,11 +65,10 @@ else:
     far["value"] = [format_cn(v) for v in far["value"]]
     far["typical"] = [format_cn(v) for v in far["typical"]]
     far["ratio"] = [f"{r:.1f}×" if r >= 1 else f"1/{1 / r:.0f}" for r in far["ratio"]]
-    st.dataframe(far.rename(columns={"agency": t("common.agency"), "measure": t("common.measure"),
+    show_table(far.rename(columns={"agency": t("common.agency"), "measure": t("common.measure"),
                                      "year": t("common.year"), "value": t("common.value"),
                                      "typical": t("quality.typical"),
-                                     "ratio": t("quality.ratio")}),
-                 hide_index=True, width="stretch")
+                                     "ratio": t("quality.ratio")}))
 
 st.subheader(t("quality.missing"))
 years = sorted(filters().year) or sorted(int(y) for y in frame["year"].unique() if y >= 0)

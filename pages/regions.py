@@ -38,7 +38,7 @@ kind = st.radio(t("regions.chart"), ["treemap", "sunburst"], horizontal=True, ke
                 format_func=lambda k: t(f"regions.{k}"))
 title = t("regions.hierarchy", measure=name)
 builder = charts.treemap if kind == "treemap" else charts.sunburst
-show_chart(builder(placed, levels, "value", title=title, unit=measure.unit), title, key="regions_tree")
+show_chart(builder(placed, levels, "value", title=title, unit=measure.unit, lang=lang()), title, key="regions_tree")
 if unplaced:
     st.caption(t("regions.unplaced", n=int((frame["province"].isna() & (frame["measure"] == measure.key)).sum())))
 
@@ -47,7 +47,7 @@ ranked = measure_totals(frame, measure.key, level)
 left, right = st.columns([3, 2])
 with left:
     title = t("regions.ranked", measure=name, level=t(f"common.{level}"))
-    event = show_chart(charts.bar_ranked(ranked, level, "value", title=title, unit=measure.unit),
+    event = show_chart(charts.bar_ranked(ranked, level, "value", title=title, unit=measure.unit, lang=lang()),
                        title, key="regions_rank", select=True)
     if (value := clicked(event)) and value in set(ranked[level]) and value != UNKNOWN:
         filter_to(level, value)

@@ -20,8 +20,9 @@ _REJECTED = "text-decoration:line-through;color:#888"
 _ROW_COLUMNS = ("accept", "report", "metric", "value", "unit", "raw", "evidence", "start", "end", "approx")
 
 
-def summary_tab(store, catalog, who: str, show_plan) -> None:
+def summary_tab(store, catalog, who: str, show_plan, remember_imported) -> None:
     st.caption(t("summary.intro"))
+    st.caption(t("upload.box_hint"))
     upload = st.file_uploader(t("summary.file"), type=[e.lstrip(".") for e in SUMMARY_EXTENSIONS],
                               key="summary_file")
     pasted = st.text_area(t("summary.paste"), key="summary_paste", height=140)
@@ -76,7 +77,9 @@ def summary_tab(store, catalog, who: str, show_plan) -> None:
         show_plan(plan)
         ready = plan.status in ("new", "replaces")
     if st.button(t("summary.confirm"), type="primary", disabled=not ready, key="summary_confirm"):
-        st.session_state["summary_outcome"] = (digest, store.import_result(result, data, who=who, settings=settings))
+        outcome = store.import_result(result, data, who=who, settings=settings)
+        st.session_state["summary_outcome"] = (digest, outcome)
+        remember_imported([outcome])
         st.rerun()
     show_outcome(digest)
 

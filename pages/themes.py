@@ -3,6 +3,7 @@
 import streamlit as st
 
 from metrics import charts
+from metrics.fmt import cn_numbers
 from metrics.query import measure_totals, pivot
 from pages.common import (
     clicked,
@@ -11,6 +12,7 @@ from pages.common import (
     numbers_table,
     pick_measure,
     show_chart,
+    show_table,
     stop_if_empty,
     t,
     through_app,
@@ -29,7 +31,7 @@ left, right = st.columns(2)
 with left:
     by_theme = measure_totals(frame, measure.key, "theme")
     title = t("themes.by_theme", measure=name)
-    event = show_chart(charts.bar_ranked(by_theme, "theme", "value", title=title, unit=measure.unit),
+    event = show_chart(charts.bar_ranked(by_theme, "theme", "value", title=title, unit=measure.unit, lang=lang()),
                        title, key="themes_theme", select=True)
     if (value := clicked(event)) and value in set(frame["theme"].cat.categories):
         filter_to("theme", value)
@@ -37,7 +39,7 @@ with left:
 with right:
     by_activity = measure_totals(frame, measure.key, "activity")
     title = t("themes.by_activity", measure=name)
-    event = show_chart(charts.pie_share(by_activity, "activity", "value", title=title, unit=measure.unit),
+    event = show_chart(charts.pie_share(by_activity, "activity", "value", title=title, unit=measure.unit, lang=lang()),
                        title, key="themes_activity", select=True)
     if (value := clicked(event)) and value in set(frame["activity"].cat.categories):
         filter_to("activity", value)
@@ -45,5 +47,5 @@ with right:
 st.caption(t("common.click_filter"))
 
 st.subheader(t("themes.table"))
-table = pivot(frame, "activity", lang=lang())
-st.dataframe(table.rename(columns={"activity": t("common.activity")}), hide_index=True, width="stretch")
+table = pivot(frame, "activity", lang=lang(), unknown=True)
+show_table(cn_numbers(table).rename(columns={"activity": t("common.activity")}))

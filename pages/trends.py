@@ -28,15 +28,15 @@ split = st.radio(t("trends.split"), ["", "sector", "province"], horizontal=True,
 by = ["year", split] if split else ["year"]
 yearly = measure_totals(frame, measure.key, by).sort_values(by)
 title = t("trends.by_year", measure=name)
-show_chart(charts.line_trend(yearly, "year", "value", split or None, title=title, unit=measure.unit),
+show_chart(charts.line_trend(yearly, "year", "value", split or None, title=title, unit=measure.unit, lang=lang()),
            title, key="trends_year")
 numbers_table(measure_totals(frame, measure.key, "year").sort_values("year"), "year", measure, t("common.year"))
 
-st.subheader(t("trends.by_date", measure=name))
 dated = frame[frame["date"].notna()]
 daily = measure_totals(dated, measure.key, "date").sort_values("date")
+title = t("trends.by_date", measure=name)
 if daily.empty:
+    st.subheader(title)
     st.info(t("trends.no_dates"))
-else:
-    title = t("trends.by_date", measure=name)
-    show_chart(charts.line_trend(daily, "date", "value", title=title, unit=measure.unit), title, key="trends_date")
+else:  # the chart's own title is the heading: not written twice
+    show_chart(charts.line_trend(daily, "date", "value", title=title, unit=measure.unit, lang=lang()), title, key="trends_date")

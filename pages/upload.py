@@ -9,10 +9,11 @@ from metrics.dimensions import SECTORS as DIMENSION_SECTORS
 from metrics.fmt import format_metric
 from metrics.ingest import Overrides, ingest_bytes
 from metrics.issues import ISSUE_CODES
+from metrics.labels import layout_name
 from metrics.query import measure_of
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
-from pages.common import get_store, lang, t, through_app
+from pages.common import get_store, lang, show_table, t, through_app
 from pages.summary_tab import summary_tab
 
 through_app()
@@ -46,10 +47,15 @@ _PREVIEW_COLUMNS = {"agency": "common.agency", "sector": "common.sector", "provi
                     "source": "common.source"}
 
 
+def metric_name(metric) -> str:
+    """A catalog metric's name in the UI's language."""
+    return metric.en if lang() == "en" else metric.zh
+
+
 def preview_table(result) -> pd.DataFrame:
     """The first records as people read them: metric names, headers in the UI's language."""
     frame = result.frame().head(PREVIEW_ROWS)
-    frame["metric"] = [catalog[m].en if lang() == "en" else catalog[m].zh for m in frame["metric"]]
+    frame["metric"] = [metric_name(catalog[m]) for m in frame["metric"]]
     frame["source"] = [s.split("/", 1)[-1] for s in frame["source"]]
     return frame[list(_PREVIEW_COLUMNS)].rename(columns={k: t(v) for k, v in _PREVIEW_COLUMNS.items()})
 
@@ -63,16 +69,16 @@ def show_issues(result) -> None:
             if not grouped[level]:
                 st.write(t("quality.none"))
                 continue
-            st.dataframe(pd.DataFrame([{
+            show_table(pd.DataFrame([{
                 t("common.where"): i.where, t("common.issue"):
                 ISSUE_CODES[i.code][1] if i.code in ISSUE_CODES else i.code,
                 t("common.raw"): i.value, t("common.message"): i.message}
-                for i in grouped[level]]), hide_index=True, width="stretch")
+                for i in grouped[level]]))
 
 
 def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]) -> None:
     """Fields left blank keep what the reader found; submitting re-reads the file at once."""
-    metric_names = {m.zh: m.id for m in catalog.metrics.values()}
+    metric_names = {metric_name(m): m.id for m in catalog.metrics.values()}
     frame = result.frame() if len(result.batch) else pd.DataFrame()
     found = {name: (frame[name].dropna().astype(str).value_counts().index[0]
                     if not frame.empty and frame[name].notna().any() else "")
@@ -101,11 +107,11 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
         if columns:
             st.caption(t("upload.columns"))
             choices = [t("upload.auto"), t("upload.ignore"), *metric_names]
-            current = {letter: (t("upload.ignore") if m == "" else catalog[m].zh)
+            current = {letter: (t("upload.ignore") if m == "" else metric_name(catalog[m]))
                        for letter, m in overrides.columns.items() if m == "" or m in catalog.metrics}
             table = pd.DataFrame({
                 t("upload.column"): [c.letter for c in columns],
-                t("upload.read_as"): [c.label if c.metric is None else catalog[c.metric].zh
+                t("upload.read_as"): [c.label if c.metric is None else metric_name(catalog[c.metric])
                                                           for c in columns],
                 t("upload.set_to"): [current.get(c.letter, t("upload.auto")) for c in columns],
             })
@@ -133,6 +139,10 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
 
 
 def show_plan(plan) -> None:
+    if plan.status == "duplicate" and plan.duplicate_of in st.session_state.get("imported_ids", ()):
+        # Imported a moment ago in this session: say so, not "already imported" as if it were refused.
+        st.success(t("upload.imported_now", id=plan.duplicate_of))
+        return
     style = {"new": st.info, "replaces": st.warning, "duplicate": st.success, "refused": st.error}[plan.status]
     style(plan.message if plan.status == "refused" else f"{t('upload.plan')}:{plan.message}")
     if plan.diff:
@@ -141,14 +151,21 @@ def show_plan(plan) -> None:
         for row in plan.diff:
             measure = measure_of(row["measure"], catalog)
             rows.append({t("common.measure"): measure.name(lang()),
-                         t("upload.old"): format_metric(row["old"], measure.unit),
-                         t("upload.new"): format_metric(row["new"], measure.unit),
-                         t("upload.change"): format_metric(row["new"] - row["old"], measure.unit)})
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+                         t("upload.old"): format_metric(row["old"], measure.unit, lang=lang()),
+                         t("upload.new"): format_metric(row["new"], measure.unit, lang=lang()),
+                         t("upload.change"): format_metric(row["new"] - row["old"], measure.unit, lang=lang())})
+        show_table(pd.DataFrame(rows))
+
+
+def remember_imported(outcomes) -> None:
+    """The returns this session imported, so the next run says 已成功导入 rather than 已导入 (a re-upload)."""
+    ids = st.session_state.setdefault("imported_ids", set())
+    ids.update(o.submission_id for o in outcomes if o.status == "imported")
 
 
 def tables() -> None:
     """Returns (xlsx, xls, ods, csv): read, show, correct, then import."""
+    st.caption(t("upload.box_hint"))
     files = st.file_uploader(t("upload.files"), accept_multiple_files=True, key="uploader")
     if not files:
         return
@@ -162,14 +179,14 @@ def tables() -> None:
             if not result.ok:
                 st.error(f"{t('upload.refused')}:{result.error}")
                 continue
-            layouts = ";".join(f"{sheet}:{layout}" for sheet, layout in result.layouts.items())
+            layouts = ";".join(f"{sheet}:{layout_name(layout, lang())}" for sheet, layout in result.layouts.items())
             st.write(f"**{t('upload.layout')}**:{layouts} · {t('upload.records', n=result.stats.records)}")
             plan = store.plan(result, data, overrides)
             show_plan(plan)
             if plan.status in ("new", "replaces"):
                 ready.append((upload.name, data, result, overrides))
             st.caption(t("upload.preview"))
-            st.dataframe(preview_table(result), hide_index=True, width="stretch")
+            show_table(preview_table(result))
             st.caption(t("upload.issues"))
             show_issues(result)
             with st.container(border=True):
@@ -180,20 +197,20 @@ def tables() -> None:
         outcomes = [store.import_result(result, data, overrides=overrides, who=who)
                     for _, data, result, overrides in ready]
         st.session_state["upload_outcomes"] = outcomes
+        remember_imported(outcomes)
         st.rerun()
     if not ready and "upload_outcomes" not in st.session_state:
         st.caption(t("upload.nothing"))
 
     if outcomes := st.session_state.get("upload_outcomes"):
         st.subheader(t("upload.result"))
-        st.dataframe(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
+        show_table(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
                                     t(f"upload.status.{o.status}"), t("common.records"): o.records,
-                                    t("common.message"): o.message} for o in outcomes]),
-                     hide_index=True, width="stretch")
+                                    t("common.message"): o.message} for o in outcomes]))
 
 
 tab_tables, tab_summary = st.tabs([t("upload.tab_tables"), t("upload.tab_summary")])
 with tab_tables:
     tables()
 with tab_summary:
-    summary_tab(store, catalog, who, show_plan)
+    summary_tab(store, catalog, who, show_plan, remember_imported)

@@ -28,6 +28,7 @@ from metrics.office import EAST_ASIAN_FONT, NUMBER_FORMAT, display_table, to_doc
 from metrics.packs import to_html
 from metrics.query import Filters
 from metrics.store import Store
+from tests.plotly_html import figures_in, title_of
 
 MEASURES = ["events", "materials", "complaints_received"]
 YEAR = 2024
@@ -240,15 +241,51 @@ def test_docx_has_headings_summary_tables(brief):
         assert [r.cells[0].text for r in table.rows][1:-1] == list(data.categories)
         assert table.rows[-1].cells[1].text == format_metric(data.total, data.unit)
     fonts = document.styles["Normal"].element.rPr.rFonts
-    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == EAST_ASIAN_FONT
+    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋_GB2312"
+
+
+def _png(width: int = 1600, height: int = 900) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_docx_is_an_a4_gongwen_with_font_fallbacks(brief):
+    """A4 with GB/T 9704 margins; 方正小标宋简体 title, 黑体 / 楷体_GB2312 headings, 仿宋_GB2312 body, each with
+    a fallback named in the font table for machines without it."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from lxml import etree
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    document = Document(io.BytesIO(to_docx(brief, images=[_png()] * len(brief.charts))))
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 2), round(section.page_height.cm, 2)) == (21.0, 29.7)  # not US Letter
+    assert [round(m.cm, 2) for m in (section.top_margin, section.bottom_margin, section.left_margin,
+                                      section.right_margin)] == [3.7, 3.5, 2.8, 2.6]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    shapes = document.inline_shapes
+    assert len(shapes) == len(brief.charts) and all(shape.width <= text_width for shape in shapes)
+    fonts = {name: (document.styles[name].element.rPr.rFonts.get(f"{w}eastAsia"), document.styles[name].font.size.pt)
+             for name in ("Title", "Heading 1", "Heading 2", "Normal")}
+    assert fonts == {"Title": ("方正小标宋简体", 22), "Heading 1": ("黑体", 16), "Heading 2": ("楷体_GB2312", 16),
+                     "Normal": ("仿宋_GB2312", 16)}
+    assert document.styles["Normal"].element.rPr.rFonts.get(f"{w}ascii") == "Times New Roman"
+    table = next(rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FONT_TABLE)
+    declared = {node.get(f"{w}name"): node.find(f"{w}altName").get(f"{w}val")
+                for node in etree.fromstring(table.blob).findall(f"{w}font") if node.find(f"{w}altName") is not None}
+    assert declared == {"仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体", "方正小标宋简体": "宋体", "黑体": "SimHei"}
+    title = next(p for p in document.paragraphs if p.style.name == "Title")
+    assert title.text == brief.title and title.alignment == 1  # centred
 
 
 def test_html_holds_every_chart_offline(brief):
     page = to_html(brief).decode("utf-8")
     assert page.count('class="plotly-graph-div"') == len(brief.charts)
     assert "<script src=" not in page and "<link" not in page  # nothing fetched: plotly.js is inline
-    for data in brief.charts:
-        assert data.title in page
+    titles = [title_of(figure) for figure in figures_in(page).values()]
+    assert titles == [data.title for data in brief.charts]  # decoded: Chinese may be written as \uXXXX
 
 
 def test_summary_numbers_equal_sql(db, store, scope):

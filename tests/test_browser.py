@@ -31,6 +31,7 @@ from metrics.fmt import format_metric
 from metrics.ingest import ingest_file
 from metrics.samples import sample_files
 from metrics.store import Store
+from tests.plotly_html import figures_in, title_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 NEED_CHROMIUM = "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
@@ -319,6 +320,7 @@ def test_a_pasted_summary_is_highlighted_reviewed_and_moves_the_overview(server,
     expect(main.get_by_text(re.compile(r"导入后:新报表,4 条记录"))).to_be_visible()
     # The reviewer unticks the first number (the materials): it is struck through and left out.
     grid = main.locator('[class*="st-key-summary_rows_"] [data-testid="stDataFrame"]')
+    grid.scroll_into_view_if_needed()  # the mouse clicks at page coordinates: the grid must be on screen
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 69, box["y"] + 35 + 17)  # column 导入 (after the row marker), first row
     expect(main.get_by_text(re.compile(r"导入后:新报表,3 条记录"))).to_be_visible()
@@ -477,7 +479,8 @@ def test_chart_export_menu_renders_png_and_svg_on_the_server(server, page):
     name, svg = _download(page, page.get_by_role("button", name="SVG 矢量图"))
     assert name.endswith(".svg") and "按系统" in svg.decode("utf-8")  # Chinese kept as text
     name, html = _download(page, page.get_by_role("button", name="交互式网页(可离线打开)"))
-    assert name.endswith(".html") and b"<script src=" not in html and "按系统" in html.decode("utf-8")
+    assert name.endswith(".html") and b"<script src=" not in html
+    assert "按系统" in title_of(figures_in(html.decode("utf-8"))["chart-1"])  # decoded, whatever the JSON encoder
 
 
 def test_briefing_page_downloads_an_editable_pptx_equal_to_sql(server, db, page):
@@ -500,3 +503,33 @@ def test_briefing_page_downloads_an_editable_pptx_equal_to_sql(server, db, page)
             (sql_latest_year(db),)).fetchall())
     shown = dict(zip(first.plots[0].categories, first.plots[0].series[0].values))
     assert shown == pytest.approx(expected)
+
+
+# Every page of the navigation and its title (the heading the page draws).
+PAGES = {"": "总览", "upload": "数据上报", "agencies": "单位对比", "themes": "主题与活动", "regions": "地区",
+         "trends": "趋势", "details": "明细", "quality": "数据质量", "briefing": "简报导出"}
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def test_every_page_works_offline_no_request_leaves_the_machine(server, page):
+    """An office machine may have no internet: no page may ask another host for anything (the tab icon,
+    fonts, scripts). data: and blob: URLs stay in the browser."""
+    outside: list[str] = []
+
+    def note(request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("data", "blob") and parts.hostname not in LOCAL_HOSTS:
+            outside.append(request.url)
+
+    page.on("request", note)
+    for path, title in PAGES.items():
+        page.goto(f"{server}/{path}")
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+        expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        no_exception(page)
+    assert outside == []
+    # Chromium fetches the tab icon outside the page, unseen by page.on("request"): check where it points.
+    # It is the app's own, not a material icon from a font host (":material/…:" as page_icon).
+    icon = page.locator("link[rel='shortcut icon']").get_attribute("href")
+    assert icon.startswith("data:image/svg+xml"), icon

@@ -157,9 +157,10 @@ def test_line_trend_iso_dates(returns):
     (line,) = as_json(fig)["data"]
     layout = as_json(fig)["layout"]
     assert layout["xaxis"]["type"] == "date"
-    assert [d[:10] for d in line["x"]] == ["2024-03-01", "2024-03-05", "2024-03-15"]
-    assert line["y"] == [30007, 2500, 15000]
-    assert [c[0] for c in line["customdata"]] == ["2024-03-01", "2024-03-05", "2024-03-15"]
+    # 5 → 15 March is more than GAP_DAYS: a blank point (2024-03-10) breaks the line there.
+    assert [d[:10] for d in line["x"]] == ["2024-03-01", "2024-03-05", "2024-03-10", "2024-03-15"]
+    assert line["y"] == [30007, 2500, None, 15000]
+    assert [c[0] for c in line["customdata"] if c] == ["2024-03-01", "2024-03-05", "2024-03-15"]
     assert line["customdata"][0][1] == "3万人次"
     assert any("月" in stop["value"] for stop in layout["xaxis"]["tickformatstops"])
 
@@ -265,3 +266,52 @@ def test_chart_config():
 ])
 def test_safe_filename(name, expected):
     assert safe_filename(name) == expected
+
+
+def test_line_trend_by_date_breaks_the_line_between_campaigns():
+    from metrics.charts import GAP_DAYS
+
+    days = ["2023-03-10", "2023-03-15", "2023-03-20", "2024-03-12", "2024-03-15"]
+    dated = pd.DataFrame({"day": days, "value": [5, 8, 3, 6, 9]})
+    (line,) = as_json(line_trend(dated, "day", "value", title="按日", unit="场"))["data"]
+    assert line["y"] == [5, 8, 3, None, 6, 9]  # one gap: March 2023 → March 2024, not the 5-day steps
+    gap = pd.Timestamp(line["x"][3])
+    assert pd.Timestamp("2023-03-20") < gap < pd.Timestamp("2024-03-12")
+    assert line["connectgaps"] is False
+    assert [c[0] for c in line["customdata"] if c] == days  # hover of the real points unchanged
+    # Days exactly GAP_DAYS apart stay joined.
+    near = pd.DataFrame({"day": ["2024-03-01", str((pd.Timestamp("2024-03-01") + pd.Timedelta(days=GAP_DAYS)).date())],
+                         "value": [1, 2]})
+    (line,) = as_json(line_trend(near, "day", "value", title="按日", unit="场"))["data"]
+    assert line["y"] == [1, 2]
+
+
+def test_pie_share_legend_sits_below_the_donut_clear_of_the_title():
+    many = pd.DataFrame({"activity": [f"活动形式{i}" for i in range(12)], "value": range(1, 13)})
+    layout = as_json(pie_share(many, "activity", "value", title="开展活动 按活动形式", unit="场"))["layout"]
+    legend = layout["legend"]
+    # The title is above the plot area (y > 1 in paper units); the legend hangs from its bottom edge down.
+    assert legend["yanchor"] == "top" and legend["y"] <= 0
+    assert legend["orientation"] == "h" and legend["xanchor"] == "center"
+
+
+def test_charts_in_english_write_units_axis_titles_and_totals_in_english(returns):
+    import re
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    bar = as_json(bar_ranked(returns, "agency", "value", title="Events", unit="场", top=2, lang="en"))
+    assert bar["layout"]["xaxis"]["title"]["text"] == "Unit: sessions"
+    assert bar["layout"]["title"]["text"] == "Events (top 2)"
+    assert bar["data"][0]["customdata"][0] == ["杭州市市场监管局", "30,000 sessions"]  # data stays as written
+    assert not any(cjk.search(label) for label in bar["layout"]["xaxis"]["ticktext"])
+    pie = as_json(pie_share(returns, "sector", "value", title="Share", unit="份", lang="en"))
+    assert pie["layout"]["annotations"][0]["text"] == "Total<br>47,507 copies"
+    dated = returns.assign(day=["2024-03-15", "2024-03-01", "2024-03-15", "2024-03-05", "2024-03-01"])
+    line = as_json(line_trend(dated, "day", "value", title="Daily", unit="人次", lang="en"))
+    assert not any(cjk.search(stop["value"]) for stop in line["layout"]["xaxis"]["tickformatstops"])
+    assert line["layout"]["yaxis"]["title"]["text"] == "Unit: person-times"
+    assert as_json(empty_figure("No data"))["layout"]["annotations"][0]["text"] == "No data"
+    assert "locale" not in chart_config("x", "en") and chart_config("x")["locale"] == "zh-CN"
+    # Chinese stays the default.
+    zh = as_json(bar_ranked(returns, "agency", "value", title="开展活动", unit="场", top=2))
+    assert zh["layout"]["xaxis"]["title"]["text"] == "单位:场" and zh["layout"]["title"]["text"] == "开展活动(前2名)"

@@ -121,3 +121,58 @@ def test_sheet_names_that_read_like_agencies(name, expected):
 @pytest.mark.parametrize("name,expected", [("汇总", True), ("全市汇总", True), ("汇总表", True), ("鄞州区", False)])
 def test_summary_sheets(name, expected):
     assert is_summary_sheet(name) is expected
+
+
+@pytest.mark.parametrize("written,sector", [
+    ("金融", "银行"),
+    ("银行业", "银行"),
+    ("银行业金融机构", "银行"),
+    ("银行系统", "银行"),
+    ("銀行業", "银行"),           # traditional script
+    ("保险业", "保险"),
+    ("市场监管系统", "市场监管"),
+    ("市场监督管理局", "市场监管"),
+    ("工商", "市场监管"),
+    ("消协", "消委会"),
+    ("烟草专卖", "烟草"),
+    ("海关", "海关/检验检疫"),
+    (" 乡镇 ", "乡镇街道"),
+    ("银行", "银行"),             # a sector's own name
+    ("其他", "其他"),
+    ("教育", "教育"),             # not known: kept as written, never guessed
+    ("", None),
+    (None, None),
+])
+def test_canonical_sector(written, sector):
+    from metrics.dimensions import canonical_sector
+
+    assert canonical_sector(written) == sector
+
+
+def test_every_sector_synonym_is_unique_and_names_a_known_sector():
+    from metrics.dimensions import SECTOR_SYNONYMS, SECTORS
+
+    assert set(SECTOR_SYNONYMS) <= set(SECTORS)
+    names = [n for names in SECTOR_SYNONYMS.values() for n in names]
+    assert len(names) == len(set(names)) and not set(names) & set(SECTORS)
+
+
+def test_a_sector_column_is_read_through_the_synonyms():
+    import io
+
+    from openpyxl import Workbook
+
+    from metrics.ingest import ingest_bytes
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["2024年“3·15”活动情况统计表"])
+    sheet.append(["单位", "行业", "开展活动(场)"])
+    for agency, written, events in (("甲农商行", "金融", 3), ("乙银行", "银行", 4), ("丙村镇银行", "银行业金融机构", 5),
+                                    ("丁人寿", "保险业", 6), ("戊学校", "教育", 7)):
+        sheet.append([agency, written, events])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    frame = ingest_bytes(buffer.getvalue(), "行业.xlsx").frame()
+    by_sector = frame.groupby("sector")["value"].sum().to_dict()
+    assert by_sector == {"银行": 12, "保险": 6, "教育": 7}

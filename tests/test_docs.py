@@ -27,5 +27,11 @@ def test_readme_has_exactly_the_two_quick_start_commands():
     commands = [line for line in quick.splitlines() if line.startswith(("pip ", "python ", "streamlit "))]
     assert commands == ["pip install -r requirements.txt && streamlit run app.py",
                         "pip install -r requirements-dev.txt && python -m pytest"]
+    assert "python3 -m venv .venv && . .venv/bin/activate" in quick and "Python ≥ 3.11" in quick
+    assert "http://localhost:8501" in quick
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "\npip install -r requirements-dev.txt && python -m pytest\n" in ci
+    # CI runs it in a virtual environment made new for the run: an undeclared package fails there.
+    before = ci.split("\npip install -r requirements-dev.txt", 1)[0]
+    assert 'python3 -m venv "$VENV_DIR/venv"' in before and '. "$VENV_DIR/venv/bin/activate"' in before
+    assert 'VENV_DIR="$(mktemp -d)"' in before

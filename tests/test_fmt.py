@@ -175,3 +175,78 @@ def test_to_decimal_keeps_the_written_decimal():
     assert to_decimal(0.1) == Decimal("0.1")
     assert to_decimal(True) == Decimal(1)
     assert to_decimal(pd.NaT) is None
+
+
+def test_blank_missing_leaves_no_none_or_nan_cell():
+    from metrics.fmt import blank_missing
+
+    frame = pd.DataFrame({"单位": ["甲", None, "丙"], "日期": pd.to_datetime(["2024-03-15", None, "2024-03-14"]),
+                          "数值": [1.0, np.nan, 2.5], "件": [3, 4, 5], "分类": pd.Categorical(["a", None, "a"])})
+    shown = blank_missing(frame)
+    assert shown["单位"].tolist() == ["甲", "", "丙"]
+    assert shown["日期"].tolist()[1] == "" and shown["日期"].tolist()[0] == pd.Timestamp("2024-03-15")
+    assert shown["数值"].tolist() == ["1", "", "2.5"]
+    assert shown["分类"].tolist() == ["a", "", "a"]
+    assert shown["件"].tolist() == [3, 4, 5] and pd.api.types.is_integer_dtype(shown["件"])  # complete: still numbers
+    assert frame["单位"].isna().sum() == 1  # the input is not changed
+
+
+def test_cn_numbers_formats_every_numeric_column_the_chinese_way():
+    from metrics.fmt import cn_numbers
+
+    frame = pd.DataFrame({"单位": ["甲", "乙", "合计"], "发放宣传资料(份)": [123456.0, np.nan, 123456.0],
+                          "开展活动(场)": [12.0, 3.0, 15.0]})
+    shown = cn_numbers(frame)
+    assert shown["发放宣传资料(份)"].tolist() == ["12.35万", "", "12.35万"]
+    assert shown["开展活动(场)"].tolist() == ["12", "3", "15"] and shown["单位"].tolist() == ["甲", "乙", "合计"]
+
+
+@pytest.mark.parametrize(("stamp", "shown"), [
+    ("2025-03-15T02:30:00+00:00", "2025-03-15 10:30:00"),
+    ("2025-03-14T20:05:09+00:00", "2025-03-15 04:05:09"),  # past midnight in Beijing: the next day
+    ("2025-03-15T10:30:00+08:00", "2025-03-15 10:30:00"),
+    ("2025-03-15T02:30:00", "2025-03-15 10:30:00"),        # no offset: stored as UTC
+    ("2024-12-31T23:59:59+00:00", "2025-01-01 07:59:59"),
+])
+def test_beijing_time(stamp, shown):
+    from metrics.fmt import beijing_time
+
+    assert beijing_time(stamp) == shown
+
+
+def test_agency_list_counts_and_names_the_first():
+    from metrics.fmt import agency_list
+
+    assert agency_list(["宁波市消保委"]) == "宁波市消保委"
+    assert agency_list([]) == ""
+    assert agency_list(["甲", "乙"]) == "2家:甲、乙"
+    assert agency_list(["甲", "乙", "丙", "丁", "戊"]) == "5家:甲、乙、丙…"
+    assert agency_list(["A", "B", "C", "D"], "en") == "4 agencies: A, B, C…"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0, "0"), (7, "7"), (1234, "1,234"), (123456, "123,456"), (12.5, "12.5"), (-2.675, "-2.68"),
+    (999_999.996, "1 million"),  # rounding up to a million moves to million
+    (1_234_567, "1.23 million"), (2.5e9, "2.5 billion"), (3e12, "3 trillion"), (None, "—"),
+])
+def test_format_en(value, expected):
+    from metrics.fmt import format_en
+
+    assert format_en(value) == expected
+
+
+def test_format_metric_in_english_names_the_unit_in_english():
+    assert format_metric(35, "场", lang="en") == "35 sessions"
+    assert format_metric(1.2e6, "人次", lang="en") == "1.2 million person-times"
+    assert format_metric(12345, "元", lang="en") == "12,345 CNY"
+    assert format_metric(3, "万元", lang="en") == "30,000 CNY"  # 万元 scaled first, as in Chinese
+    assert format_metric(5, "床", lang="en") == "5 quilts"
+    assert format_metric(5, "", lang="en") == "5"
+    assert format_metric(5, "匹", lang="en") == "5 匹"  # a unit without an English name stays as written
+    assert format_metric(35, "场") == "35场"
+
+
+def test_nice_ticks_in_english_have_no_chinese_suffix():
+    values, labels = nice_ticks(0, 30000, lang="en")
+    assert values == nice_ticks(0, 30000)[0]
+    assert labels == ["0", "10,000", "20,000", "30,000"]

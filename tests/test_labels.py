@@ -54,3 +54,18 @@ def test_both_languages_are_given_with_the_same_placeholders(key):
 def test_t_fills_placeholders_in_the_language_asked():
     assert t("upload.records", "zh", n=3) == "读取到 3 条记录"
     assert t("upload.records", "en", n=3) == "3 records read"
+
+
+def test_every_layout_the_reader_names_has_a_name_in_both_languages():
+    from metrics.labels import layout_name
+
+    source = (ROOT / "metrics" / "tables.py").read_text(encoding="utf-8")
+    codes = {code for line in re.findall(r"\blayout = (.+)", source)
+             for code in re.findall(r"\"([a-z-]+)\"", re.sub(r"\(.*?\)", "", line))}  # not the conditions
+    assert codes == {"wide", "long", "vertical", "years-across"}
+    for code in codes:
+        assert not re.search(r"[a-z]", layout_name(code, "zh")), code  # no internal name left in Chinese
+        assert layout_name(code, "en") != code
+    assert layout_name("wide,vertical") == "横表(每行一个单位或活动,指标分列)、竖表(指标 | 数量 | 单位)"
+    assert layout_name("wide,wide") == layout_name("wide")
+    assert layout_name("活动总结(文字)") == "活动总结(文字)"  # a summary's layout is already words

@@ -325,8 +325,8 @@ def test_upload_preview_correct_and_import(tmp_path, monkeypatch):
     assert [s["file_name"] for s in subs] == ["county_activities.xlsx"]
     assert store.facts().frame["value"].sum() == pytest.approx(
         sum(v for v in store.replay(subs[0]["id"]).totals().values()))
-    # The same file again is recognised, not stored twice.
-    assert any("已导入" in s.value for s in at.success)
+    # The file still in the uploader is recognised as the one just imported, not stored twice.
+    assert any(f"已成功导入,保存为第 {subs[0]['id']} 号报表" in s.value for s in at.success)
     assert len(store.facts()) == subs[0]["n_records"]
 
 
