@@ -274,7 +274,8 @@ def _own_pairs(gold_file: str, folder: str) -> tuple[Counter, Counter, list[tupl
 
 
 @pytest.mark.parametrize("gold_file, folder", [("own_gold.json", "own"), ("heldout_gold.json", "heldout"),
-                                               ("blind3_gold.json", "blind3"), ("blind4_gold.json", "blind4")])
+                                               ("blind3_gold.json", "blind3"), ("blind4_gold.json", "blind4"),
+                                               ("blind5_gold.json", "blind5")])
 def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
     """Two sets of ten summaries in other styles (own: bank, tobacco, enforcement, traditional script, insurer,
     county council, Chinese numerals, three reports in one .md, traps, mixed units; heldout: 12315, telecom,
@@ -283,7 +284,9 @@ def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
     complaint statistics by category, bank week, insurance association, tobacco destruction, 12315 data
     release, county news, school, quick tests, six sub-units, Taiwan; blind4: county enforcement week, city
     council, city bank, insurer, post, mall, town office, customs, tourism, 12345 hotline, streets one after
-    another, Hong Kong), each written and annotated by a reviewer
+    another, Hong Kong; blind5: district bureau, city association, provincial bank, insurer, tobacco,
+    customs open day, subdistrict office, vocational college, county council, power supply, judicial office,
+    Taichung), each written and annotated by a reviewer
     who had not read the extractor."""
     found, gold, fields = _own_pairs(gold_file, folder)
     precision, recall = _score(found, gold)
