@@ -230,7 +230,11 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
         place = (region.province, region.city or None, region.district or None, region.adcode) if region else (None,) * 4
         heading: list[MetricDef] = []
         for sentence in _segments(norm, _SENTENCE_END, start, end):
-            found, named = _sentence_mentions(text, norm, sentence, catalog, report.year, heading)
+            stated = {m.record.metric for m in report.mentions}
+            found, named = _sentence_mentions(text, norm, sentence, catalog, report.year, heading, stated)
+            quoted = _another_body_quoted(norm[sentence[0]:sentence[1]], report.agency)
+            if quoted is not None:  # 另据市市场监管局通报,全市立案查处…: another body's figures from there on
+                found = [m for m in found if m.start < sentence[0] + quoted]
             report.mentions.extend(found)
             if not _BULLET.match(norm, *sentence):  # 六、免费检测 heads the lines "- 血压计 38 台" below it
                 heading = named if named and not found else []
@@ -242,6 +246,20 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
             record.source = f"{file}:{mention.start}-{mention.end}" if file else f"{mention.start}-{mention.end}"
         reports.append(report)
     return reports
+
+
+def _another_body_quoted(sentence: str, agency: str | None) -> int | None:
+    """Where a clause opening with 据<a body>通报/统计/公布 starts quoting that body's figures; None when there is
+    none or the body is of the report's own sector (据区市场监管局统计 in a bureau's report). 据统计 names no body."""
+    for quoted in _QUOTED.finditer(sentence):
+        body = quoted.group(1)
+        if re.search(f"(?:{_AGENCY.pattern})$", body) and not body.startswith(("我", "本")) \
+                and (agency is None or infer_sector(body) != infer_sector(agency)):
+            return quoted.start()
+    return None
+
+
+_QUOTED = re.compile(r"(?:^|(?<=[,;]))\s*(?:另|此外|同时)?据([\u4e00-\u9fff]{2,20}?)(?:通报|统计|公布|介绍|提供|发布|反馈|数据|消息)")
 
 
 def _report_year(headed: str) -> int | None:
@@ -373,9 +391,10 @@ _PLACE_SUFFIXES = ("省", "市", "县", "区", "州", "旗", "盟", "自治区")
 
 
 def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog,
-                       year: int | None = None, heading: list[MetricDef] | None = None
-                       ) -> tuple[list[Mention], list[MetricDef]]:
-    """The mentions of one sentence, and the metrics it names (a heading passes them to its list items)."""
+                       year: int | None = None, heading: list[MetricDef] | None = None,
+                       stated: set[str] | frozenset[str] = frozenset()) -> tuple[list[Mention], list[MetricDef]]:
+    """The mentions of one sentence, and the metrics it names (a heading passes them to its list items);
+    ``stated``: the metrics the report gave before it (what a sentence opening with 其中, breaks down)."""
     synonyms, words = _synonym_pattern(catalog)
     units = _unit_pattern(catalog)
     whole = norm[sentence[0]:sentence[1]]
@@ -392,6 +411,8 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
                  and (named := _named_by(clause, m, words))]
         if part is not None and not part.group(0).startswith(("含", "包括")):  # 其中: its siblings follow
             parts_of |= {m.record.metric for m in out[-1:]} | {m.id for _, _, named in names for m in named}
+            if not out and not clause[part.end():].strip():  # 其中,/上述活动中, opening a sentence: the totals before
+                parts_of |= set(stated)
         heir = carried
         if names:
             carried = [metric for word in names_words(clause, synonyms, words) for metric in word]
@@ -596,8 +617,12 @@ def _other_year(before: str, year: int | None) -> bool:
     other years and not the report's own)."""
     if year is None:
         return False
-    years = {int(y) for y in _YEAR.findall(before)}
+    years = {int(y) for y in _YEAR.findall(_PUBLISHED_YEAR.sub("", before))}
     return bool(years) and year not in years
+
+
+# 发布2023年度十大典型案例: the year names what was published, not the period of the figures after it
+_PUBLISHED_YEAR = re.compile(r"(?<=发布|公布|评选|评出|推出|揭晓|发出)了?(?:19|20)[0-9]{2}\s*年度")
 
 
 def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[str]) -> bool:
@@ -661,7 +686,7 @@ _YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多�
 _MANY_YEARS = re.compile(r"近[0-9一二三四五六七八九十两几]+年|多年来|历年|连续[0-9一二三四五六七八九十两]+年|成立以来|建会以来|至今")
 _BREAKDOWN = re.compile(r"从[^,;。]{1,14}看|按[^,;。]{0,10}(?:分|划分|统计)|集中在|主要集中|集中于"
                         r"|依次是|依次为|排名前|居前")  # 从商品和服务类别看,商品类投诉2274件: a share of the total
-_PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括")
+_PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括|^在?(?:上述|以上|前述|这些)[\u4e00-\u9fff]{0,8}中$")
 _BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
 _KIND_COUNTERS = ("个", "种", "类", "款", "项", "家")  # what kinds are counted in; 条, 千克 count goods
 _AFTER_UNIT = re.compile("以上|左右")

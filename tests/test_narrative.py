@@ -362,3 +362,23 @@ def test_an_agency_that_is_not_well_formed_is_left_blank(text):
     (report,) = extract(text)
     assert report.agency is None and [(m.record.metric, m.record.value) for m in report.mentions] == [
         ("complaints_received", 3)]
+
+
+# ---- blind5: its errors as general rules, each in wording of our own -----------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # a sentence opening with a bare 其中 / 上述…中 breaks down totals the report already gave
+    ("全区共受理投诉2,300件。其中,区消保委本级受理投诉410件。", [("complaints_received", 2300)]),
+    ("共开展宣传活动500场。上述活动中,进农村120场,进校园95场。", [("events", 500)]),
+    ("共开展宣传活动500场。在以上活动中,面向老年人开展专场活动80场。", [("events", 500)]),
+    ("共开展宣传活动500场。其中,发放宣传资料2000份。", [("events", 500), ("materials", 2000)]),  # named anew
+    # another body's figures quoted in the report
+    ("某某市消费者协会2024年活动总结\n另据市市场监管局通报,全市查处违法案件80件,罚没款120万元。", []),
+    ("某某市消费者协会2024年活动总结\n据统计,全市共受理投诉300件。", [("complaints_received", 300)]),
+    ("某某市消费者协会2024年活动总结\n受理投诉300件,另据市市场监管局统计,查处案件9件。", [("complaints_received", 300)]),
+    # a year that dates a publication (2023年度十大案例) is no other period
+    ("2024年活动总结\n我会发布2023年度十大典型案例,并发布消费警示3条。", [("warnings", 3)]),
+    ("2024年活动总结\n回顾2023年,全市共受理投诉1.86万件。", []),
+])
+def test_blind5_rules(text, expected):
+    assert pairs(text) == expected
