@@ -537,6 +537,8 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list, w
     if any(s == unit_end for s, _, _ in names) or clause.startswith(_PEOPLE, unit_end):
         return True  # 50名志愿者, 2000余名市民: the metric's own word or people follow
     thing = next((word for word in _NOT_THE_OBJECT if clause.startswith(word, unit_end)), None)
+    if thing is None and clause[unit_end - 1:unit_end] in ("个", "家") and _BODY_AFTER.match(clause, unit_end):
+        return False  # 所属6个隶属海关, 3家县级分局: a count of bodies
     return thing is None or _verb_object(clause, number.start(), thing, names, words)
 
 
@@ -673,13 +675,17 @@ _SERVED = re.compile("接待|接送|运送|入住|客流")  # 接待1,256.8万�
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
 _SHOWN = re.compile("展出|展示|展览|图片")  # goods exhibited, not destroyed
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此"),  # exposed by the press, transferred, another body's
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此|理赔|赔案"),  # exposed, transferred, another body's,
+            # an insurer's claims (理赔案件) are its business, not cases handled
             "fines": re.compile("据此"),
-            "complaints_received": re.compile("诉求(?!.*投诉)"),  # 各类诉求 are requests of every kind
+            # 各类诉求 are requests of every kind; 受理意见建议 are suggestions, unless complaints are named too
+            "complaints_received": re.compile("诉求(?!.*投诉)|^(?!.*(?:投诉|举报|申诉)).*(?:意见|建议)"),
             "destroyed_qty": _SHOWN,
             "destroyed_value": _SHOWN,
             "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # a part of what was tested; a council's
             "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; a roster
+            "media_reports": re.compile("采用|采纳|报送"),  # information submitted upward and adopted is no press
+            "participants": re.compile(r"等奖|获奖|奖(?:共|达)?[0-9一二三四五六七八九十两]"),  # prize winners
             "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
 _KIND_UNITS = {"events": ("项",)}  # 七项活动: programme lines
 _YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年来|近几年")
@@ -690,6 +696,8 @@ _PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括|^在?(?:上�
 _BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
 _KIND_COUNTERS = ("个", "种", "类", "款", "项", "家")  # what kinds are counted in; 条, 千克 count goods
 _AFTER_UNIT = re.compile("以上|左右")
+_BODY_AFTER = re.compile("[\u4e00-\u9fff]{0,4}?(?:海关|分局|分行|支行|银行|分公司|支公司|局|消委会|消保委|消协|协会|委员会|司法所|"
+                         "监管所)")  # the bodies 6个隶属海关 counts; not 场所 or 网点, which are inspected
 _KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
 _VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
 _HELD = re.compile("开展|举办|组织|举行|召开")

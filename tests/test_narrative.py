@@ -379,6 +379,17 @@ def test_an_agency_that_is_not_well_formed_is_left_blank(text):
     # a year that dates a publication (2023年度十大案例) is no other period
     ("2024年活动总结\n我会发布2023年度十大典型案例,并发布消费警示3条。", [("warnings", 3)]),
     ("2024年活动总结\n回顾2023年,全市共受理投诉1.86万件。", []),
+    # insurance claims are no cases handled
+    ("公司处理理赔案件1,200件,赔付金额300万元。", []),
+    # a count of bodies: 5个直属海关, 3家下属分局
+    ("所属5个直属海关共开展活动20场。", [("events", 20)]),
+    ("辖内3家县级分局开展宣传活动18场。", [("events", 18)]),
+    # information items adopted or submitted upward are no media reports
+    ("日报等刊发报道9篇,省厅网站采用信息3条。", [("media_reports", 9)]),
+    ("向上级报送信息6条。", []),
+    # suggestions accepted are no complaints
+    ("另受理意见建议40件。", []),
+    ("受理投诉及意见建议共40件。", [("complaints_received", 40)]),
 ])
 def test_blind5_rules(text, expected):
     assert pairs(text) == expected
