@@ -427,13 +427,17 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if unit is None or not _plausible(clause, number, unit.end(), names, words):
                 continue
             metric = _metric_for(clause, names, number.start(), unit.end(), unit.group(0))
-            if unit.group(0) in ("人", "人次", "名") and _SENT.search(clause, 0, number.start()):
-                metric = catalog.metrics.get("staff") or metric  # 选派业务骨干38人次: sent out, whatever follows
+            if unit.group(0) in ("人", "人次", "名") and _SENT.search(clause, 0, number.start()) \
+                    and not (metric is not None and metric.id == "volunteers"
+                             and any(e == number.start() for _, e, _ in names)):
+                metric = catalog.metrics.get("staff") or metric  # 选派业务骨干38人次: sent out, whatever follows;
+                # 选派学生志愿者120名: the people sent are named volunteers
             if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None and not parts_of:  # after 其中 only a metric named anew counts (不是 1,600余名学生参加)
-                metric = _by_unit(catalog, clause, unit.group(0)) or _people(catalog, clause, unit.group(0),
-                                                                     unit.end() + len(_qualifier(clause, unit.end())))
+                metric = _by_unit(catalog, clause, unit.group(0)) or _people(
+                    catalog, clause, unit.group(0), unit.end() + len(_qualifier(clause, unit.end())),
+                    at_events=any(m.record.metric == "events" for m in out))
             if metric is not None and metric.id != "inspections" and _SITE_BEFORE.search(clause, 0, number.start()):
                 continue  # 设立宣传咨询服务点91个 are sites; 检查网点37个 are inspections
             if "据此" in norm[sentence[0]:c_start + number.start()]:
@@ -583,12 +587,14 @@ _OBJECT_NOUN = re.compile("(?:消费者?)?(?:投诉举报|投诉|举报|申诉|�
 _GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  # a quoted name between a number and its word
 
 
-def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDef | None:
-    """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them."""
+def _people(catalog: Catalog, clause: str, unit: str, unit_end: int, at_events: bool = False) -> MetricDef | None:
+    """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them; also the public
+    received at the events the sentence has just counted (开展开放日活动12场,接待市民及学生约1,400人次)."""
     metric = catalog.metrics.get("participants")
-    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause) or _RECEIVER.search(clause) \
-            or _SERVED.search(clause, 0, unit_end):
+    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause) or _RECEIVER.search(clause):
         return None
+    if _SERVED.search(clause, 0, unit_end):
+        return metric if at_events and _RECEIVED_PUBLIC.search(clause, 0, unit_end) else None
     tail = clause[unit_end:unit_end + 8]
     if tail.startswith(_PEOPLE) or _TAKE_PART.match(tail):
         return metric
@@ -667,11 +673,13 @@ _FOREIGN = re.compile("新台币|台币|港币|港元|澳门币|澳门元|美元
 _NOT_DONE = ("正在", "尚在", "待", "未", "百分点")
 _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
            "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
-_WATCHED = re.compile(r"(?:观看|收看|参与|参加|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
+_WATCHED = re.compile(r"(?:观看|收看|参与|参加|参赛|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
                       r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育|入场|进场)")
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
 _SERVED = re.compile("接待|接送|运送|入住|客流")  # 接待1,256.8万人次游客: visitors served, not people reached
+_RECEIVED_PUBLIC = re.compile(r"接待(?:市民|群众|居民|学生|师生|村民|老年人|青少年|家长|消费者)[\u4e00-\u9fff]{0,6}?"
+                              r"(?:共|达|约|近|逾|超过)?[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
 _SHOWN = re.compile("展出|展示|展览|图片")  # goods exhibited, not destroyed

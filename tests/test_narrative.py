@@ -387,9 +387,22 @@ def test_an_agency_that_is_not_well_formed_is_left_blank(text):
     # information items adopted or submitted upward are no media reports
     ("日报等刊发报道9篇,省厅网站采用信息3条。", [("media_reports", 9)]),
     ("向上级报送信息6条。", []),
+    # people received at the events the sentence just counted are people reached; visitors served are not
+    ("开展开放日活动8场,接待市民约900人次。", [("events", 8), ("participants", 900)]),
+    ("全市共接待1,256.8万人次游客。", []),
+    ("开展活动8场,接待游客3000人次。", [("events", 8)]),
+    # the people sent are named: 选派志愿者 are volunteers; 选派业务骨干 are staff
+    ("选派青年志愿者60名参与宣传。", [("volunteers", 60)]),
+    ("选派业务骨干38人次参加现场咨询。", [("staff", 38)]),
+    # contest entrants are people reached
+    ("参赛学生2,350人次。", [("participants", 2350)]),
+    ("参赛学生900人次,评出一等奖10名、二等奖20名。", [("participants", 900)]),  # prize winners are no more people
     # suggestions accepted are no complaints
     ("另受理意见建议40件。", []),
     ("受理投诉及意见建议共40件。", [("complaints_received", 40)]),
+    # 稽查 (Taiwan usage) is an inspection of businesses
+    ("稽查商家75家次。", [("inspections", 75)]),
+    ("稽查賣場等商家75家次。", [("inspections", 75)]),
 ])
 def test_blind5_rules(text, expected):
     assert pairs(text) == expected
