@@ -541,8 +541,9 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list, w
     if any(s == unit_end for s, _, _ in names) or clause.startswith(_PEOPLE, unit_end):
         return True  # 50名志愿者, 2000余名市民: the metric's own word or people follow
     thing = next((word for word in _NOT_THE_OBJECT if clause.startswith(word, unit_end)), None)
-    if thing is None and clause[unit_end - 1:unit_end] in ("个", "家") and _BODY_AFTER.match(clause, unit_end):
-        return False  # 所属6个隶属海关, 3家县级分局: a count of bodies
+    if thing is None and clause[unit_end - 1:unit_end] in ("个", "家") and _BODY_AFTER.match(clause, unit_end) \
+            and not any(e <= number.start() and any(m.id == "inspections" for m in named) for _, e, named in names):
+        return False  # 所属6个隶属海关, 3家县级分局: a count of bodies (检查6家银行网点: the bodies inspected)
     return thing is None or _verb_object(clause, number.start(), thing, names, words)
 
 
@@ -683,7 +684,7 @@ _RECEIVED_PUBLIC = re.compile(r"接待(?:市民|群众|居民|学生|师生|村�
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
 _SHOWN = re.compile("展出|展示|展览|图片")  # goods exhibited, not destroyed
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此|理赔|赔案"),  # exposed, transferred, another body's,
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此|理赔案|赔案"),  # exposed, transferred, another body's,
             # an insurer's claims (理赔案件) are its business, not cases handled
             "fines": re.compile("据此"),
             # 各类诉求 are requests of every kind; 受理意见建议 are suggestions, unless complaints are named too
@@ -692,7 +693,8 @@ _NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据�
             "destroyed_value": _SHOWN,
             "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # a part of what was tested; a council's
             "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; a roster
-            "media_reports": re.compile("采用|采纳|报送"),  # information submitted upward and adopted is no press
+            # information submitted upward and adopted (采用信息2条) is no press; a story a paper ran (采用报道) is
+            "media_reports": re.compile("(?:采用|采纳|报送|上报)[^,;]{0,4}信息|信息[^,;]{0,6}(?:采用|采纳|报送|上报)"),
             "participants": re.compile(r"等奖|获奖|奖(?:共|达)?[0-9一二三四五六七八九十两]"),  # prize winners
             "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
 _KIND_UNITS = {"events": ("项",)}  # 七项活动: programme lines

@@ -381,12 +381,15 @@ def test_an_agency_that_is_not_well_formed_is_left_blank(text):
     ("2024年活动总结\n回顾2023年,全市共受理投诉1.86万件。", []),
     # insurance claims are no cases handled
     ("公司处理理赔案件1,200件,赔付金额300万元。", []),
+    ("查处保险理赔欺诈案件5起。", [("cases", 5)]),  # fraud cases about claims are cases
     # a count of bodies: 5个直属海关, 3家下属分局
     ("所属5个直属海关共开展活动20场。", [("events", 20)]),
     ("辖内3家县级分局开展宣传活动18场。", [("events", 18)]),
+    ("检查6家银行网点。", [("inspections", 6)]),  # the bodies inspected
     # information items adopted or submitted upward are no media reports
     ("日报等刊发报道9篇,省厅网站采用信息3条。", [("media_reports", 9)]),
     ("向上级报送信息6条。", []),
+    ("活动稿件被人民网采用报道5篇。", [("media_reports", 5)]),  # a story a news site ran
     # people received at the events the sentence just counted are people reached; visitors served are not
     ("开展开放日活动8场,接待市民约900人次。", [("events", 8), ("participants", 900)]),
     ("全市共接待1,256.8万人次游客。", []),
