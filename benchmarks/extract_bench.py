@@ -37,7 +37,8 @@ def gold_sets() -> list[tuple[str, list[tuple[str, list[dict]]]]]:
         gold = json.loads((GOLD / "seed_gold.json").read_text(encoding="utf-8"))
         sets.append(("seed (15 reports)", [(SEED.read_text(encoding="utf-8"), gold["reports"])]))
     for name, folder in (("own (10 files)", "own"), ("held-out (10 files)", "heldout"),
-                         ("blind3 (12 files)", "blind3"), ("blind4 (12 files)", "blind4")):
+                         ("blind3 (12 files)", "blind3"), ("blind4 (12 files)", "blind4"),
+                         ("blind5 (12 files)", "blind5")):
         path = GOLD / f"{folder}_gold.json"
         if not path.exists():
             continue

@@ -230,7 +230,11 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
         place = (region.province, region.city or None, region.district or None, region.adcode) if region else (None,) * 4
         heading: list[MetricDef] = []
         for sentence in _segments(norm, _SENTENCE_END, start, end):
-            found, named = _sentence_mentions(text, norm, sentence, catalog, report.year, heading)
+            stated = {m.record.metric for m in report.mentions}
+            found, named = _sentence_mentions(text, norm, sentence, catalog, report.year, heading, stated)
+            quoted = _another_body_quoted(norm[sentence[0]:sentence[1]], report.agency)
+            if quoted is not None:  # 另据市市场监管局通报,全市立案查处…: another body's figures from there on
+                found = [m for m in found if m.start < sentence[0] + quoted]
             report.mentions.extend(found)
             if not _BULLET.match(norm, *sentence):  # 六、免费检测 heads the lines "- 血压计 38 台" below it
                 heading = named if named and not found else []
@@ -242,6 +246,20 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
             record.source = f"{file}:{mention.start}-{mention.end}" if file else f"{mention.start}-{mention.end}"
         reports.append(report)
     return reports
+
+
+def _another_body_quoted(sentence: str, agency: str | None) -> int | None:
+    """Where a clause opening with 据<a body>通报/统计/公布 starts quoting that body's figures; None when there is
+    none or the body is of the report's own sector (据区市场监管局统计 in a bureau's report). 据统计 names no body."""
+    for quoted in _QUOTED.finditer(sentence):
+        body = quoted.group(1)
+        if re.search(f"(?:{_AGENCY.pattern})$", body) and not body.startswith(("我", "本")) \
+                and (agency is None or infer_sector(body) != infer_sector(agency)):
+            return quoted.start()
+    return None
+
+
+_QUOTED = re.compile(r"(?:^|(?<=[,;]))\s*(?:另|此外|同时)?据([\u4e00-\u9fff]{2,20}?)(?:通报|统计|公布|介绍|提供|发布|反馈|数据|消息)")
 
 
 def _report_year(headed: str) -> int | None:
@@ -373,9 +391,10 @@ _PLACE_SUFFIXES = ("省", "市", "县", "区", "州", "旗", "盟", "自治区")
 
 
 def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog,
-                       year: int | None = None, heading: list[MetricDef] | None = None
-                       ) -> tuple[list[Mention], list[MetricDef]]:
-    """The mentions of one sentence, and the metrics it names (a heading passes them to its list items)."""
+                       year: int | None = None, heading: list[MetricDef] | None = None,
+                       stated: set[str] | frozenset[str] = frozenset()) -> tuple[list[Mention], list[MetricDef]]:
+    """The mentions of one sentence, and the metrics it names (a heading passes them to its list items);
+    ``stated``: the metrics the report gave before it (what a sentence opening with 其中, breaks down)."""
     synonyms, words = _synonym_pattern(catalog)
     units = _unit_pattern(catalog)
     whole = norm[sentence[0]:sentence[1]]
@@ -392,6 +411,8 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
                  and (named := _named_by(clause, m, words))]
         if part is not None and not part.group(0).startswith(("含", "包括")):  # 其中: its siblings follow
             parts_of |= {m.record.metric for m in out[-1:]} | {m.id for _, _, named in names for m in named}
+            if not out and not clause[part.end():].strip():  # 其中,/上述活动中, opening a sentence: the totals before
+                parts_of |= set(stated)
         heir = carried
         if names:
             carried = [metric for word in names_words(clause, synonyms, words) for metric in word]
@@ -406,13 +427,17 @@ def _sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog:
             if unit is None or not _plausible(clause, number, unit.end(), names, words):
                 continue
             metric = _metric_for(clause, names, number.start(), unit.end(), unit.group(0))
-            if unit.group(0) in ("人", "人次", "名") and _SENT.search(clause, 0, number.start()):
-                metric = catalog.metrics.get("staff") or metric  # 选派业务骨干38人次: sent out, whatever follows
+            if unit.group(0) in ("人", "人次", "名") and _SENT.search(clause, 0, number.start()) \
+                    and not (metric is not None and metric.id == "volunteers"
+                             and any(e == number.start() for _, e, _ in names)):
+                metric = catalog.metrics.get("staff") or metric  # 选派业务骨干38人次: sent out, whatever follows;
+                # 选派学生志愿者120名: the people sent are named volunteers
             if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None and not parts_of:  # after 其中 only a metric named anew counts (不是 1,600余名学生参加)
-                metric = _by_unit(catalog, clause, unit.group(0)) or _people(catalog, clause, unit.group(0),
-                                                                     unit.end() + len(_qualifier(clause, unit.end())))
+                metric = _by_unit(catalog, clause, unit.group(0)) or _people(
+                    catalog, clause, unit.group(0), unit.end() + len(_qualifier(clause, unit.end())),
+                    at_events=any(m.record.metric == "events" for m in out))
             if metric is not None and metric.id != "inspections" and _SITE_BEFORE.search(clause, 0, number.start()):
                 continue  # 设立宣传咨询服务点91个 are sites; 检查网点37个 are inspections
             if "据此" in norm[sentence[0]:c_start + number.start()]:
@@ -516,6 +541,9 @@ def _plausible(clause: str, number: re.Match[str], unit_end: int, names: list, w
     if any(s == unit_end for s, _, _ in names) or clause.startswith(_PEOPLE, unit_end):
         return True  # 50名志愿者, 2000余名市民: the metric's own word or people follow
     thing = next((word for word in _NOT_THE_OBJECT if clause.startswith(word, unit_end)), None)
+    if thing is None and clause[unit_end - 1:unit_end] in ("个", "家") and _BODY_AFTER.match(clause, unit_end) \
+            and not any(e <= number.start() and any(m.id == "inspections" for m in named) for _, e, named in names):
+        return False  # 所属6个隶属海关, 3家县级分局: a count of bodies (检查6家银行网点: the bodies inspected)
     return thing is None or _verb_object(clause, number.start(), thing, names, words)
 
 
@@ -560,12 +588,14 @@ _OBJECT_NOUN = re.compile("(?:消费者?)?(?:投诉举报|投诉|举报|申诉|�
 _GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  # a quoted name between a number and its word
 
 
-def _people(catalog: Catalog, clause: str, unit: str, unit_end: int) -> MetricDef | None:
-    """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them."""
+def _people(catalog: Catalog, clause: str, unit: str, unit_end: int, at_events: bool = False) -> MetricDef | None:
+    """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them; also the public
+    received at the events the sentence has just counted (开展开放日活动12场,接待市民及学生约1,400人次)."""
     metric = catalog.metrics.get("participants")
-    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause) or _RECEIVER.search(clause) \
-            or _SERVED.search(clause, 0, unit_end):
+    if metric is None or not metric.accepts_unit(unit) or _STAFF.search(clause) or _RECEIVER.search(clause):
         return None
+    if _SERVED.search(clause, 0, unit_end):
+        return metric if at_events and _RECEIVED_PUBLIC.search(clause, 0, unit_end) else None
     tail = clause[unit_end:unit_end + 8]
     if tail.startswith(_PEOPLE) or _TAKE_PART.match(tail):
         return metric
@@ -596,8 +626,12 @@ def _other_year(before: str, year: int | None) -> bool:
     other years and not the report's own)."""
     if year is None:
         return False
-    years = {int(y) for y in _YEAR.findall(before)}
+    years = {int(y) for y in _YEAR.findall(_PUBLISHED_YEAR.sub("", before))}
     return bool(years) and year not in years
+
+
+# 发布2023年度十大典型案例: the year names what was published, not the period of the figures after it
+_PUBLISHED_YEAR = re.compile(r"(?<=发布|公布|评选|评出|推出|揭晓|发出)了?(?:19|20)[0-9]{2}\s*年度")
 
 
 def _own_work(metric: MetricDef, clause: str, sentence: str, number: re.Match[str]) -> bool:
@@ -640,31 +674,40 @@ _FOREIGN = re.compile("新台币|台币|港币|港元|澳门币|澳门元|美元
 _NOT_DONE = ("正在", "尚在", "待", "未", "百分点")
 _PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
            "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
-_WATCHED = re.compile(r"(?:观看|收看|参与|参加|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
+_WATCHED = re.compile(r"(?:观看|收看|参与|参加|参赛|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
                       r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育|入场|进场)")
 _STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
 _SERVED = re.compile("接待|接送|运送|入住|客流")  # 接待1,256.8万人次游客: visitors served, not people reached
+_RECEIVED_PUBLIC = re.compile(r"接待(?:市民|群众|居民|学生|师生|村民|老年人|青少年|家长|消费者)[\u4e00-\u9fff]{0,6}?"
+                              r"(?:共|达|约|近|逾|超过)?[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
 _RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
 _GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
 _SHOWN = re.compile("展出|展示|展览|图片")  # goods exhibited, not destroyed
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此"),  # exposed by the press, transferred, another body's
+_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此|理赔案|赔案"),  # exposed, transferred, another body's,
+            # an insurer's claims (理赔案件) are its business, not cases handled
             "fines": re.compile("据此"),
-            "complaints_received": re.compile("诉求(?!.*投诉)"),  # 各类诉求 are requests of every kind
+            # 各类诉求 are requests of every kind; 受理意见建议 are suggestions, unless complaints are named too
+            "complaints_received": re.compile("诉求(?!.*投诉)|^(?!.*(?:投诉|举报|申诉)).*(?:意见|建议)"),
             "destroyed_qty": _SHOWN,
             "destroyed_value": _SHOWN,
             "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # a part of what was tested; a council's
             "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; a roster
+            # information submitted upward and adopted (采用信息2条) is no press; a story a paper ran (采用报道) is
+            "media_reports": re.compile("(?:采用|采纳|报送|上报)[^,;]{0,4}信息|信息[^,;]{0,6}(?:采用|采纳|报送|上报)"),
+            "participants": re.compile(r"等奖|获奖|奖(?:共|达)?[0-9一二三四五六七八九十两]"),  # prize winners
             "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
 _KIND_UNITS = {"events": ("项",)}  # 七项活动: programme lines
 _YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年来|近几年")
 _MANY_YEARS = re.compile(r"近[0-9一二三四五六七八九十两几]+年|多年来|历年|连续[0-9一二三四五六七八九十两]+年|成立以来|建会以来|至今")
 _BREAKDOWN = re.compile(r"从[^,;。]{1,14}看|按[^,;。]{0,10}(?:分|划分|统计)|集中在|主要集中|集中于"
                         r"|依次是|依次为|排名前|居前")  # 从商品和服务类别看,商品类投诉2274件: a share of the total
-_PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括")
+_PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括|^在?(?:上述|以上|前述|这些)[\u4e00-\u9fff]{0,8}中$")
 _BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
 _KIND_COUNTERS = ("个", "种", "类", "款", "项", "家")  # what kinds are counted in; 条, 千克 count goods
 _AFTER_UNIT = re.compile("以上|左右")
+_BODY_AFTER = re.compile("[\u4e00-\u9fff]{0,4}?(?:海关|分局|分行|支行|银行|分公司|支公司|局|消委会|消保委|消协|协会|委员会|司法所|"
+                         "监管所)")  # the bodies 6个隶属海关 counts; not 场所 or 网点, which are inspected
 _KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
 _VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
 _HELD = re.compile("开展|举办|组织|举行|召开")

@@ -274,7 +274,8 @@ def _own_pairs(gold_file: str, folder: str) -> tuple[Counter, Counter, list[tupl
 
 
 @pytest.mark.parametrize("gold_file, folder", [("own_gold.json", "own"), ("heldout_gold.json", "heldout"),
-                                               ("blind3_gold.json", "blind3"), ("blind4_gold.json", "blind4")])
+                                               ("blind3_gold.json", "blind3"), ("blind4_gold.json", "blind4"),
+                                               ("blind5_gold.json", "blind5")])
 def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
     """Two sets of ten summaries in other styles (own: bank, tobacco, enforcement, traditional script, insurer,
     county council, Chinese numerals, three reports in one .md, traps, mixed units; heldout: 12315, telecom,
@@ -283,7 +284,9 @@ def test_precision_and_recall_on_our_own_summaries(gold_file, folder):
     complaint statistics by category, bank week, insurance association, tobacco destruction, 12315 data
     release, county news, school, quick tests, six sub-units, Taiwan; blind4: county enforcement week, city
     council, city bank, insurer, post, mall, town office, customs, tourism, 12345 hotline, streets one after
-    another, Hong Kong), each written and annotated by a reviewer
+    another, Hong Kong; blind5: district bureau, city association, provincial bank, insurer, tobacco,
+    customs open day, subdistrict office, vocational college, county council, power supply, judicial office,
+    Taichung), each written and annotated by a reviewer
     who had not read the extractor."""
     found, gold, fields = _own_pairs(gold_file, folder)
     precision, recall = _score(found, gold)
@@ -359,3 +362,50 @@ def test_an_agency_that_is_not_well_formed_is_left_blank(text):
     (report,) = extract(text)
     assert report.agency is None and [(m.record.metric, m.record.value) for m in report.mentions] == [
         ("complaints_received", 3)]
+
+
+# ---- blind5: its errors as general rules, each in wording of our own -----------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # a sentence opening with a bare 其中 / 上述…中 breaks down totals the report already gave
+    ("全区共受理投诉2,300件。其中,区消保委本级受理投诉410件。", [("complaints_received", 2300)]),
+    ("共开展宣传活动500场。上述活动中,进农村120场,进校园95场。", [("events", 500)]),
+    ("共开展宣传活动500场。在以上活动中,面向老年人开展专场活动80场。", [("events", 500)]),
+    ("共开展宣传活动500场。其中,发放宣传资料2000份。", [("events", 500), ("materials", 2000)]),  # named anew
+    # another body's figures quoted in the report
+    ("某某市消费者协会2024年活动总结\n另据市市场监管局通报,全市查处违法案件80件,罚没款120万元。", []),
+    ("某某市消费者协会2024年活动总结\n据统计,全市共受理投诉300件。", [("complaints_received", 300)]),
+    ("某某市消费者协会2024年活动总结\n受理投诉300件,另据市市场监管局统计,查处案件9件。", [("complaints_received", 300)]),
+    # a year that dates a publication (2023年度十大案例) is no other period
+    ("2024年活动总结\n我会发布2023年度十大典型案例,并发布消费警示3条。", [("warnings", 3)]),
+    ("2024年活动总结\n回顾2023年,全市共受理投诉1.86万件。", []),
+    # insurance claims are no cases handled
+    ("公司处理理赔案件1,200件,赔付金额300万元。", []),
+    ("查处保险理赔欺诈案件5起。", [("cases", 5)]),  # fraud cases about claims are cases
+    # a count of bodies: 5个直属海关, 3家下属分局
+    ("所属5个直属海关共开展活动20场。", [("events", 20)]),
+    ("辖内3家县级分局开展宣传活动18场。", [("events", 18)]),
+    ("检查6家银行网点。", [("inspections", 6)]),  # the bodies inspected
+    # information items adopted or submitted upward are no media reports
+    ("日报等刊发报道9篇,省厅网站采用信息3条。", [("media_reports", 9)]),
+    ("向上级报送信息6条。", []),
+    ("活动稿件被人民网采用报道5篇。", [("media_reports", 5)]),  # a story a news site ran
+    # people received at the events the sentence just counted are people reached; visitors served are not
+    ("开展开放日活动8场,接待市民约900人次。", [("events", 8), ("participants", 900)]),
+    ("全市共接待1,256.8万人次游客。", []),
+    ("开展活动8场,接待游客3000人次。", [("events", 8)]),
+    # the people sent are named: 选派志愿者 are volunteers; 选派业务骨干 are staff
+    ("选派青年志愿者60名参与宣传。", [("volunteers", 60)]),
+    ("选派业务骨干38人次参加现场咨询。", [("staff", 38)]),
+    # contest entrants are people reached
+    ("参赛学生2,350人次。", [("participants", 2350)]),
+    ("参赛学生900人次,评出一等奖10名、二等奖20名。", [("participants", 900)]),  # prize winners are no more people
+    # suggestions accepted are no complaints
+    ("另受理意见建议40件。", []),
+    ("受理投诉及意见建议共40件。", [("complaints_received", 40)]),
+    # 稽查 (Taiwan usage) is an inspection of businesses
+    ("稽查商家75家次。", [("inspections", 75)]),
+    ("稽查賣場等商家75家次。", [("inspections", 75)]),
+])
+def test_blind5_rules(text, expected):
+    assert pairs(text) == expected

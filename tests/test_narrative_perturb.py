@@ -37,7 +37,7 @@ from metrics.numbers import parse_number
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
 SEED = ROOT.parent / "shared" / "seed" / "000_ee4710341e3169fb.txt"
-SETS = ("seed", "own", "heldout", "blind3", "blind4")
+SETS = ("seed", "own", "heldout", "blind3", "blind4", "blind5")
 RULES = ("synonym", "approx", "order", "wan", "fullwidth", "trad", "numerals", "units", "context", "combined")
 
 _S2T = opencc.OpenCC("s2t")
