@@ -52,7 +52,7 @@ def drop_formulas(table: Table, col: Column, pos_of_row: dict[int, int], values:
             continue
         values[pos] = np.nan
         sink.add("formula-no-value", "error", table.where(r - grid.row0, col.index),
-                 "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开、保存后重新上传",
+                 "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传",
                  value=None)
 
 

@@ -48,12 +48,31 @@ def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
         used = subs or table.total_rows[-1:]  # 小计 rows are the parts; a lone 合计 is the whole
         table.data_rows = [r for r, _, _ in used]
         table.total_rows = [t for t in table.total_rows if t not in used]
+    _report_stale_headers(table, sink)
     if table.layout == "wide":
         return _extract_wide(table, defaults, catalog, sink, enrich)
     arrays = _extract_rowwise(table, defaults, catalog, sink)
     if arrays:
         enrich(arrays)
     return arrays
+
+
+def _report_stale_headers(table: Table, sink: IssueSink) -> None:
+    """A header-like row the reader could not take as a header: the numbers under it are read with
+    the header further up, which may be the wrong one; say so at the cell."""
+    for i, j in table.stale_headers:
+        below = [r for r in table.data_rows if r > i]
+        if not below:
+            continue
+        nxt = next((r for r, _ in table.stale_headers if r > i), None)
+        count = len([r for r in below if nxt is None or r < nxt])
+        if not count:
+            continue
+        header = "/".join(dict.fromkeys(c.label for c in table.columns if c.role == "metric" and c.label))
+        sink.add("header-not-nearest", "warning", table.where(i, j),
+                 f"第 {i + table.grid.row0 + 1} 行“{cell_text(table.grid.rows[i][j])}”像是表头,但未能识别;"
+                 f"其下 {count} 行仍按上方表头({header})读取,可能不对;请核实,或把它做成单独的表/在上传页指定表头行",
+                 value=cell_text(table.grid.rows[i][j]))
 
 
 # ---- wide tables: one row per agency or activity, one column per metric -------------------------
@@ -164,7 +183,13 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
             continue
         if col.role in ("unmapped", "ratio", "value") and col.label:
             checks.report_unmapped(table, col, rows, sink)
-        if col.role == "subitem":
+        if col.role == "subitem" and col.part_of is not None:
+            owner = next((c.label for c in table.columns if c.index == col.part_of), None)
+            of = f"“{owner}”的一部分" if owner else "其中项"
+            sink.add("subitem-group", "warning", table.where(table.header_rows[-1], col.index),
+                     f"“{col.label}”列在“其中”之下,按{of}读取,不重复计入;"
+                     "如它不是其中项,请在上传页指定该列对应的指标", value=col.label)
+        elif col.role == "subitem":
             sink.add("subitem-column", "info", table.where(table.header_rows[-1], col.index),
                      f"“{col.label}”是其中项,已包含在上一列中,不重复计入", value=col.label)
         if col.role != "metric" or col.metric is None:
@@ -353,7 +378,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
                          f"“{label}”的数字是待填/隐去的,未计入;请补上实际数字", value=str(raw0))
             if (i + grid.row0, col.index + grid.col0) in grid.formulas_without_value:
                 sink.add("formula-no-value", "error", table.where(i, col.index),
-                         "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开、保存后重新上传")
+                         "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传")
                 continue
             value = float(scaled(parsed, match.multiplier)[0])
             if not math.isfinite(value):

@@ -11,8 +11,9 @@ from metrics.catalog import Catalog
 from metrics.dimensions import Meta
 from metrics.tables import (
     HEADER_WINDOW, Table, build_columns, fill_merges, find_header_block, is_footer,
-    is_header_row, is_heading, pad_rows, row_texts, total_label, _is_value_cell, _visible_cols,
+    is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts, total_label, _is_value_cell, _visible_cols,
 )
+from metrics.numbers import parse_number
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid
 
@@ -83,6 +84,7 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     has_float = np.zeros(len(region), dtype=bool)
     for values in table.floats.values():
         has_float |= np.isfinite(values)
+    _mark_formula_rows(table, start, numeric, has_float)
     hits = _label_hits(table.matrix, labels)
     _footer_hits(table.matrix, hits)
     header_lines = [[normalize_label(cell_text(rows[h][j])) for j in cols] for h in table.header_rows]
@@ -106,12 +108,15 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
                     continue
                 if [normalize_label(cell_text(row[j])) for j in cols] in header_lines:
                     continue  # the header repeated at the top of each printed page
-                if _starts_new_table(row, numeric, cols, catalog) or (
+                if _starts_new_table(table, i, numeric, cols, catalog) or (
                         is_heading(texts) and _header_follows(table, i, catalog, cols)):
                     end = pos
                     break
                 if hit is None or hit[0] != "total":
                     table.group_rows.append(i)
+                    stale = _header_like_cell(table, i, numeric)
+                    if stale is not None:
+                        table.stale_headers.append((i, stale))
                     continue
         if hit is None:
             data[pos] = True
@@ -124,12 +129,50 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     return start + end if end < len(region) else n
 
 
-def _starts_new_table(row: list[object], numeric: list[int], cols: list[int], catalog: Catalog) -> bool:
+def _mark_formula_rows(table: Table, start: int, numeric: list[int], has_value: np.ndarray) -> None:
+    """A formula saved without its result holds a number the file does not carry: its row is data
+    (to be reported cell by cell), not a label row."""
+    grid = table.grid
+    if not grid.formulas_without_value:
+        return
+    wanted = set(numeric)
+    for r, c in grid.formulas_without_value:
+        pos = r - grid.row0 - start
+        if 0 <= pos < len(has_value) and c - grid.col0 in wanted:
+            has_value[pos] = True
+
+
+def _starts_new_table(table: Table, i: int, numeric: list[int], cols: list[int], catalog: Catalog) -> bool:
     """A header row under a table starts another table only if it labels the number columns; a data
-    row whose numbers are blank ('区市场监管局 | 宣传活动 | | ') does not."""
-    if not is_header_row(row, cols, catalog):
+    row whose numbers are blank ('区市场监管局 | 宣传活动 | | ') does not. After a blank row or a
+    heading, a header naming a single metric ('检测项目 | 检测数量(台/件)') starts one too."""
+    rows = table.grid.rows
+    row = rows[i]
+    if not any(isinstance(row[j], str) and row[j].strip() for j in numeric):
         return False
-    return any(isinstance(row[j], str) and row[j].strip() for j in numeric)
+    if is_header_row(row, cols, catalog):
+        return True
+    return _after_break(rows, i, cols) and is_lone_metric_header(rows, i, cols, catalog)
+
+
+def _after_break(rows: list[list[object]], i: int, cols: list[int]) -> bool:
+    """Whether the row above is blank or a heading ('二、免费检测服务'): where a new table may begin."""
+    if i == 0:
+        return True
+    texts = row_texts(rows[i - 1], cols)
+    return not texts or is_heading(texts)
+
+
+def _header_like_cell(table: Table, i: int, numeric: list[int]) -> int | None:
+    """The first number column holding a label in a text-only row after a blank row or heading: a
+    header the reader did not take as one, so the rows below are read under an older header."""
+    rows = table.grid.rows
+    row = rows[i]
+    labels = [j for j in numeric if isinstance(row[j], str) and row[j].strip()
+              and parse_number(row[j]).kind == "invalid"]
+    if not labels or not _after_break(rows, i, list(range(table.grid.width))):
+        return None
+    return labels[0]
 
 
 _FOOTER_ANYWHERE = re.compile(r"^(填表人|填报人|制表人|制表|审核人|负责人|联系人|联系电话|电话|手机|单位负责人|统计人)")
@@ -194,7 +237,8 @@ def _label_kind(value: object) -> tuple[str, str] | None:
 
 def _header_follows(table: Table, i: int, catalog: Catalog, cols: list[int]) -> bool:
     rows = table.grid.rows
-    return any(is_header_row(rows[k], cols, catalog) for k in range(i + 1, min(i + 4, len(rows))))
+    return any(is_header_row(rows[k], cols, catalog) or is_lone_metric_header(rows, k, cols, catalog)
+               for k in range(i + 1, min(i + 4, len(rows))))
 
 
 __all__ = ["scan_sheet"]

@@ -60,6 +60,7 @@ class Column:
     year: int | None = None
     year_offset: int | None = None  # 本年 → 0, 上年 → -1: relative to the table's year
     candidates: tuple[str, ...] = ()
+    part_of: int | None = None      # a column under a 其中 heading: the column it is a part of (-1: none found)
 
 
 @dataclass(slots=True)
@@ -72,6 +73,7 @@ class Table:
     total_rows: list[tuple[int, str, int]] = field(default_factory=list)  # (row, label, label col)
     subitem_rows: list[int] = field(default_factory=list)
     group_rows: list[int] = field(default_factory=list)
+    stale_headers: list[tuple[int, int]] = field(default_factory=list)  # (row, col) of header-like rows read through
     meta: Meta = field(default_factory=Meta)
     # The rows under the header as a 2-d object array: matrix[k, j] is grid row region_start + k.
     region_start: int = 0
@@ -239,7 +241,7 @@ def header_score(row: list[object], cols: list[int], catalog: Catalog) -> tuple[
         if dimension_role(label) or dimension_role(text):
             score += 1
         else:
-            match = catalog.match_label(label)
+            match = match_header(catalog, label)
             if match.metric is not None or match.ratio:
                 score += 1
     return score, years, numbers
@@ -269,7 +271,7 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
     stop = min(stop, len(rows))
     found = next((i for i in range(start, stop) if is_header_row(rows[i], cols, catalog)), None)
     if found is None:  # a lone metric column over numbers: '开展活动(场)' with an unlabelled name column
-        found = next((i for i in range(start, stop) if _is_lone_metric_header(rows, i, cols, catalog)), None)
+        found = next((i for i in range(start, stop) if is_lone_metric_header(rows, i, cols, catalog)), None)
     for i in ([found] if found is not None else []):
         block = [i]
         # Parent rows above whose merges reach down into the header row (two- or three-level headers).
@@ -286,7 +288,7 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
     return None
 
 
-def _is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], catalog: Catalog) -> bool:
+def is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], catalog: Catalog) -> bool:
     """A row with one metric label that states its unit, and a number right under that label."""
     score, years, numbers = header_score(rows[i], cols, catalog)
     if score != 1 or numbers or i + 1 >= len(rows):
@@ -295,7 +297,7 @@ def _is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], ca
         label = normalize_label(cell_text(rows[i][j]))
         if not label or not split_unit(label)[1]:
             continue
-        if catalog.match_label(label).metric is not None:
+        if match_header(catalog, label).metric is not None:
             below = next((r[j] for r in rows[i + 1: i + 4] if value_nonempty(r[j])), None)
             return below is not None and _is_number_cell(below)
     return False
@@ -346,7 +348,7 @@ def _is_child_header(row: list[object], above: list[object], cols: list[int], ca
                 or year_header(value) is not None or _SUBITEM.match(label) or bare_unit(label):
             header_like += 1
             continue
-        match = catalog.match_label(label)
+        match = match_header(catalog, label)
         if match.metric is not None or match.ratio:
             header_like += 1
     return texts > 0 and header_like * 2 >= texts and header_like > 0 and any(
@@ -442,10 +444,17 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
                               multiplier=parent_match.multiplier)
         if role:
             return Column(j, label, role)
+    if any(_SUBITEM.match(p) for p in normalized[:-1]) and not _SUBITEM.match(leaf):
+        # '受理投诉 | 其中 (merged over) 网购 | 食品': the parts of the column before the 其中
+        owner = next((c for c in reversed(previous) if c.role == "metric" and c.part_of is None), None)
+        return Column(j, label, "subitem", metric=owner.metric if owner else None,
+                      part_of=owner.index if owner else -1)
     parent = "".join(split_unit(p)[0] for p in normalized[:-1])
     subitem = bool(_SUBITEM.match(leaf))
     leaf_text = _SUBITEM.sub("", leaf).lstrip(":")
-    match = catalog.match_label(leaf_text, parent)
+    if _NAMES_THINGS.search(leaf_text) and not split_unit(leaf_text)[1]:
+        return Column(j, label, "text")  # '检测项目', '销毁物品名称': the names of things, not a count
+    match = match_header(catalog, leaf_text, parent)
     if match.ratio:
         return Column(j, label, "ratio", unit=match.unit)
     if match.metric is None:
@@ -459,6 +468,25 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
             return Column(j, label, "subitem", metric=match.metric)
     unit = match.unit if match.unit is not None else None
     return Column(j, label, "metric", metric=match.metric, unit=unit, multiplier=match.multiplier)
+
+
+_NAMES_THINGS = re.compile(r"(项目|名称|品名|品种|种类|类别)$")
+
+
+def match_header(catalog: Catalog, label: str, parent: str = ""):
+    """``catalog.match_label``, also for a unit written as alternatives: '检测数量(台/件)' is tests when
+    every alternative that names a unit of a metric names the same one."""
+    match = catalog.match_label(label, parent)
+    if match.metric is not None or match.ratio:
+        return match
+    text, unit = split_unit(normalize_label(label))
+    parts = [u for u in re.split(r"[/、,]", unit) if u] if unit else []
+    if len(parts) < 2:
+        return match
+    found = [m for u in parts if (m := catalog.match_label(f"{text}({u})", parent)).metric is not None]
+    if found and len({m.metric.id for m in found}) == 1:
+        return next((m for m in found if m.unit == m.metric.unit), found[0])
+    return match
 
 
 def is_footer(texts: list[str]) -> bool:
