@@ -94,8 +94,10 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     agency = _fill_down(column_text("agency"))
     region = _fill_down(column_text("region")) or _group_places(table, rows)
     dims: dict[str, Coded] = {}
-    if agency is None and region is not None and defaults.agency is None:
-        agency = region  # a summary by district: each row is that district's return
+    if agency is None and region is not None and (defaults.agency is None or _names_bodies(region)):
+        # a summary by district: each row is that district's return; a column of town governments
+        # ('分水镇人民政府') names the reporting units even under a 填报单位 line (the collecting office)
+        agency = region
     dims["agency"] = _with_default(agency, defaults.agency, n)
     dims["region_text"] = _with_default(region, defaults.region_text, n)
     year_col = table.first("year")
@@ -118,6 +120,15 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     for name in defaults.forced:
         dims[name] = Coded.constant(n, getattr(defaults, name))
     return dims
+
+
+_BODY = re.compile(r"(人民政府|政府|办事处|管委会|委员会|居委会|村委会|局|所|站|中心|协会|消委会|消协|消保委)$")
+
+
+def _names_bodies(column: Coded) -> bool:
+    """Whether most names in a place column are bodies ('城南街道办事处'), not bare places ('城南街道')."""
+    names = [v for v in column.values.tolist() if isinstance(v, str) and v]
+    return bool(names) and sum(bool(_BODY.search(v)) for v in names) * 2 > len(names)
 
 
 _GROUP_LABEL = re.compile(r"^(.{2,12}?)(小计|合计)")

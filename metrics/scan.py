@@ -10,7 +10,7 @@ import pandas as pd
 from metrics.catalog import Catalog
 from metrics.dimensions import Meta
 from metrics.tables import (
-    HEADER_WINDOW, Table, build_columns, fill_merges, find_header_block, is_footer,
+    HEADER_WINDOW, Table, build_columns, dimension_role, value_nonempty, fill_merges, find_header_block, is_footer,
     is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts, total_label, _is_value_cell, _visible_cols,
 )
 from metrics.numbers import parse_number
@@ -44,6 +44,15 @@ def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...
             if not tables:
                 _absorb_rows(sheet_meta, grid, range(pos, min(n, pos + HEADER_WINDOW)), cols)
             break
+        gap = _side_by_side_gap(grid, block, cols, catalog) if forced is None or tables else None
+        if gap is not None:
+            # Tables beside each other: each side is read as a sheet of its own from its heading down.
+            top = _heading_top(grid, pos, block[0], gap)
+            _absorb_rows(sheet_meta if not tables else Meta(), grid, range(pos, top), cols)
+            for lo, hi in ((0, gap), (gap + 1, grid.width)):
+                side_tables, _ = scan_sheet(_side_grid(grid, top, lo, hi), catalog)
+                tables.extend(side_tables)
+            break
         meta = sheet_meta if not tables else Meta()
         _absorb_rows(meta, grid, range(pos, block[0]), cols)
         columns, layout = build_columns(grid, block, catalog, meta.unit or sheet_meta.unit)
@@ -51,6 +60,57 @@ def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...
         pos = _classify_rows(table, block[-1] + 1, catalog, cols)
         tables.append(table)
     return tables, sheet_meta
+
+
+def _side_by_side_gap(grid: SheetGrid, block: list[int], cols: list[int], catalog: Catalog) -> int | None:
+    """A blank column splitting a header into two tables, each with its own label and metric columns
+    ('单位 | 开展活动(场) | … |   | 单位 | 检查经营主体(家次) | …'), empty all the way down."""
+    rows = grid.rows
+    header = rows[block[-1]]
+    for g in cols[1:-1]:
+        if any(value_nonempty(rows[i][g]) for i in block):
+            continue
+        left, right = [j for j in cols if j < g], [j for j in cols if j > g]
+        if not (_own_table(header, left, catalog) and _own_table(header, right, catalog)):
+            continue
+        if all(not value_nonempty(row[g]) for row in rows[block[0]:]):
+            return g
+    return None
+
+
+def _own_table(row: list[object], cols: list[int], catalog: Catalog) -> bool:
+    """Whether header cells name both a label column (单位, 项目 …) and a metric."""
+    roles = {dimension_role(normalize_label(cell_text(row[j]))) for j in cols if value_nonempty(row[j])}
+    labelled = bool(roles & {"agency", "region", "activity", "indicator", "unit", "date"})
+    return labelled and any(catalog.match_label(normalize_label(cell_text(row[j]))).metric is not None
+                            for j in cols if value_nonempty(row[j]))
+
+
+def _heading_top(grid: SheetGrid, start: int, header: int, gap: int) -> int:
+    """The first row of side-by-side tables: their header, or the headings just above it
+    ('一、宣传活动 … 二、执法检查'), which hold text on both sides of the gap."""
+    top = header
+    while top - 1 >= start:
+        row = grid.rows[top - 1]
+        if not (any(value_nonempty(v) for v in row[:gap]) and any(value_nonempty(v) for v in row[gap + 1:])):
+            break
+        if any(_META_WORDS.search(cell_text(v)) for v in row if value_nonempty(v)):
+            break
+        top -= 1
+    return top
+
+
+_META_WORDS = re.compile(r"(填报|报送|填表|统计|上报)(单位|日期|时间|人)|单位[::]|(19|20)\d{2}年")
+
+
+def _side_grid(grid: SheetGrid, top: int, lo: int, hi: int) -> SheetGrid:
+    """Local columns [lo, hi) of the rows from ``top`` down, as a grid placed where they are on the sheet."""
+    r_abs, c_abs, c_end = grid.row0 + top, grid.col0 + lo, grid.col0 + hi - 1
+    merges = [(max(r0, r_abs), max(c0, c_abs), r1, min(c1, c_end)) for r0, c0, r1, c1 in grid.merges
+              if r1 >= r_abs and c1 >= c_abs and c0 <= c_end]
+    return SheetGrid(name=grid.name, rows=[row[lo:hi] for row in grid.rows[top:]], row0=r_abs, col0=c_abs,
+                     merges=merges, hidden_cols=grid.hidden_cols,
+                     formulas_without_value=grid.formulas_without_value, hidden=grid.hidden)
 
 
 def _absorb_rows(meta: Meta, grid: SheetGrid, rows: range, cols: list[int]) -> None:

@@ -183,3 +183,15 @@ def test_formulas_without_values_are_refused_for_that_reason(name):
     cells = sorted(i.where for i in issues(result, "formula-no-value"))
     assert cells[:3] == ["Sheet1!B4", "Sheet1!B5", "Sheet1!C4"]
     assert result.records == []
+
+
+def test_semicolon_csv_whose_remarks_hold_many_chinese_commas():
+    lines = ["填报单位:桐庐县市场监督管理局;;",
+             "乡镇(街道);发放宣传资料(份);备注",
+             "城南街道办事处;1500;进社区，进校园，进市场，进企业，进农村",
+             "分水镇人民政府;1000;集市宣传，现场咨询，发放倡议书，检测服务，志愿服务",
+             "百江镇人民政府;400;宣传，咨询，检测，回访，走访"]
+    data = ("\r\n".join(lines) + "\r\n").encode("gb18030")
+    result = ingest_bytes(data, "towns.csv")
+    assert by_agency(result) == {"城南街道办事处": {"materials": 1500}, "分水镇人民政府": {"materials": 1000},
+                                 "百江镇人民政府": {"materials": 400}}
