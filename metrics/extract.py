@@ -355,7 +355,11 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     grid = table.grid
     indicator = table.first("indicator")
     unit_col = table.first("unit")
-    value_cols = (table.by_role("year-value") if table.layout == "years-across" else table.by_role("value"))
+    across = table.layout == "units-across"
+    value_cols = (table.by_role("year-value") if table.layout == "years-across" else
+                  table.by_role("unit-value") if across else table.by_role("value"))
+    if across:
+        _report_orientation(table, indicator, sink)
     if indicator is None or not value_cols:
         return {}
     rows = table.data_rows
@@ -363,6 +367,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     out: dict[str, list] = {name: [] for name in (*_DIM_FIELDS, "metric", "value", "unit", "approx", "raw", "row",
                                                   "col", "cell_value")}
     seen: dict[tuple, int] = {}
+    row_sum: dict[int, float] = {}   # units-across: each row's sum over the unit columns
     seq_cols = {c.index for c in table.columns if c.role in ("seq", "hidden")}
     for pos, i in enumerate(rows):
         row = grid.rows[i]
@@ -404,11 +409,15 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
                          f"第 {i + grid.row0 + 1} 行与第 {seen[key] + grid.row0 + 1} 行重复,只计一次", value=label)
                 continue
             seen[key] = i
+            if across:
+                row_sum[pos] = row_sum.get(pos, 0.0) + value
             unit = metric.unit if metric.kind != "quantity" else (parsed.units.get(0) or match.unit or "")
             checks.check_values(table, metric, Column(col.index, label, "metric", metric), [i],
                           np.array([value]), sink)
             for name in _DIM_FIELDS:
                 out[name].append(year if name == "year" else dims[name][pos])
+            if across and "agency" not in defaults.forced:
+                out["agency"][-1] = normalize_label(col.label)  # each column is a unit's return
             out["metric"].append(metric.id)
             out["value"].append(value)
             out["unit"].append(unit)
@@ -417,6 +426,8 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             out["cell_value"].append(parsed.values[0] if raw0 is None else np.nan)
             out["row"].append(i + grid.row0)
             out["col"].append(col.index + grid.col0)
+    if across:
+        checks.check_total_columns(table, rows, row_sum, sink)
     if not out["value"]:
         return {}
     checks.check_resolved_rowwise(table, out, sink)
@@ -427,6 +438,25 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     arrays["row"] = np.array(out["row"], dtype=np.int64)
     arrays["col"] = np.array(out["col"], dtype=np.int64)
     return arrays
+
+
+_CORNER = re.compile(r"指标|项目|内容|类别")
+
+
+def _report_orientation(table: Table, indicator: Column, sink: IssueSink) -> None:
+    """Metrics down the side, units across: said as info when the corner cell names the metric
+    column ('项目', '指标'), as a warning when only the cells' contents told the reader."""
+    header = table.header_rows[-1]
+    corner = normalize_label(cell_text(table.grid.rows[header][indicator.index]))
+    units = "、".join(normalize_label(c.label) for c in table.by_role("unit-value")[:6])
+    where = table.where(header, indicator.index)
+    if _CORNER.search(corner):
+        sink.add("transposed-table", "info", where,
+                 f"此表指标在行、单位在列,已按列读取各单位({units});合计列只用来核对", value=corner)
+    else:
+        sink.add("orientation-guessed", "warning", where,
+                 f"此表左上角没有写“项目/指标”,读取程序根据内容推断为指标在行、单位在列,按列读取各单位"
+                 f"({units});如不对,请在左上角注明“项目”后重新上传", value=corner or None)
 
 
 def _has_number(value: object) -> bool:

@@ -10,14 +10,14 @@ import pandas as pd
 from metrics.catalog import Catalog
 from metrics.dimensions import Meta
 from metrics.tables import (
-    HEADER_WINDOW, Table, build_columns, dimension_role, value_nonempty, fill_merges, find_header_block, is_footer,
+    HEADER_WINDOW, Table, build_columns, dimension_role, find_transposed, transposed_columns, value_nonempty, fill_merges, find_header_block, is_footer,
     is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts, total_label, _is_value_cell, _visible_cols,
 )
 from metrics.numbers import parse_number
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid
 
-_NUMERIC_ROLES = ("metric", "value", "year-value", "unmapped", "subitem", "ratio")
+_NUMERIC_ROLES = ("metric", "value", "year-value", "unmapped", "subitem", "ratio", "unit-value", "total-value")
 _LABEL_ROLES = ("agency", "region", "seq", "activity", "indicator", "date", "year", "theme", "sector",
                 "ignore", "unit")
 
@@ -40,6 +40,16 @@ def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...
             block = [r for r in forced if 0 <= r < n] or None
         else:
             block = find_header_block(grid, pos, pos + HEADER_WINDOW, catalog, cols)
+        flip = None if forced is not None and not tables else find_transposed(
+            grid, pos, block[-1] + 1 if block else min(n, pos + HEADER_WINDOW), catalog, cols)
+        if flip is not None:
+            meta = sheet_meta if not tables else Meta()
+            _absorb_rows(meta, grid, range(pos, flip[0]), cols)
+            table = Table(grid=grid, header_rows=[flip[0]], columns=transposed_columns(grid, *flip, catalog),
+                          layout="units-across", meta=meta)
+            pos = _classify_rows(table, flip[0] + 1, catalog, cols)
+            tables.append(table)
+            continue
         if block is None:
             if not tables:
                 _absorb_rows(sheet_meta, grid, range(pos, min(n, pos + HEADER_WINDOW)), cols)

@@ -489,6 +489,79 @@ def match_header(catalog: Catalog, label: str, parent: str = ""):
     return match
 
 
+# ---- tables turned on their side: metrics down the side, one column per unit -------------------
+
+def find_transposed(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
+                    cols: list[int]) -> tuple[int, int] | None:
+    """(header row, label column) of a table whose rows are metrics and whose columns are units
+    ('项目 | 城关镇 | 东关街道 | 合计' over '发放宣传资料(份) | 1200 | 800 | 2000'), or None."""
+    rows = grid.rows
+    for i in range(start, min(stop, len(rows) - 1)):
+        label_col = _metric_label_col(rows[i + 1], cols, catalog)
+        if label_col is None:
+            continue
+        head = rows[i]
+        names = [j for j in cols if j > label_col and value_nonempty(head[j])]
+        kinds = [_name_header_kind(head[j], catalog) for j in names]
+        if not names or None in kinds or "name" not in kinds:
+            continue
+        value_cols = [j for j, k in zip(names, kinds) if k == "name"]
+        hits = sum(1 for row in rows[i + 1: i + 31]
+                   if _metric_label_col(row, [label_col, *value_cols], catalog) == label_col)
+        if hits >= 2 or (hits == 1 and len(rows) - i <= 3):
+            return i, label_col
+    return None
+
+
+def _metric_label_col(row: list[object], cols: list[int], catalog: Catalog) -> int | None:
+    """The first column holding a metric's name with a number somewhere to its right."""
+    for k, j in enumerate(cols):
+        value = row[j]
+        if value.__class__ is not str or not value.strip() or _is_number_cell(value):
+            continue
+        if match_header(catalog, normalize_label(value)).metric is None:
+            return None
+        return j if any(_is_number_cell(row[c]) for c in cols[k + 1:]) else None
+    return None
+
+
+def _name_header_kind(value: object, catalog: Catalog) -> str | None:
+    """'name' for a unit's name over a column ('城关镇', '城区市场监管所'), 'total' for 合计, 'unit'
+    for a 单位 column; None for anything a header of metrics or years would hold."""
+    if value.__class__ is not str or _is_number_cell(value) or year_header(value) is not None:
+        return None
+    label = normalize_label(value)
+    if total_label(label):
+        return "total"
+    role = dimension_role(label)
+    if role == "unit":
+        return "unit"
+    if label in _RELATIVE_YEARS or role not in (None, "agency", "region"):
+        return None
+    match = match_header(catalog, label)
+    return None if match.metric is not None or match.ratio or bare_unit(label) else "name"
+
+
+def transposed_columns(grid: SheetGrid, header: int, label_col: int, catalog: Catalog) -> list[Column]:
+    hidden = {c - grid.col0 for c in grid.hidden_cols}
+    columns = []
+    for j in range(grid.width):
+        label = cell_text(grid.rows[header][j])
+        if j in hidden:
+            columns.append(Column(j, label, "hidden"))
+        elif j == label_col:
+            columns.append(Column(j, label, "indicator"))
+        elif j < label_col or not label:
+            columns.append(Column(j, label, "ignore" if j < label_col else "unmapped"))
+        else:
+            kind = _name_header_kind(grid.rows[header][j], catalog)
+            role = {"name": "unit-value", "total": "total-value", "unit": "unit"}.get(kind or "", "unmapped")
+            if role == "unit" and not _holds_units(grid, [header], j):
+                role = "ignore"
+            columns.append(Column(j, label, role))
+    return columns
+
+
 def is_footer(texts: list[str]) -> bool:
     return bool(texts) and bool(_FOOTER.match(normalize_label(texts[0])))
 
