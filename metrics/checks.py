@@ -150,20 +150,24 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
                          value=f"{_fmt(reported)}≠{_fmt(computed)}")
 
 
-def check_total_columns(table: Table, rows: list[int], row_sum: dict[int, float], sink: IssueSink) -> None:
-    """A 合计 column of a table turned on its side against the sum of its row's unit columns."""
+def check_total_columns(table: Table, rows: list[int], row_sum: dict[int, tuple[float, float]],
+                        sink: IssueSink) -> None:
+    """A 合计 column of a table turned on its side against the sum of its row's unit columns
+    (``row_sum``: position → (sum, the row's multiplier, as for 万份))."""
     for col in table.by_role("total-value"):
         for pos, i in enumerate(rows):
             parsed = parse_number(table.grid.rows[i][col.index])
-            if parsed.kind != "number" or parsed.value is None or parsed.approx is not None:
+            if pos not in row_sum or parsed.kind != "number" or parsed.value is None or parsed.approx is not None:
                 continue
-            computed = row_sum.get(pos, 0.0)
-            if not _close(parsed.value, computed, 1.0):
+            computed, multiplier = row_sum[pos]
+            own = any(ch in SCALE_CHARS for ch in parsed.raw) or parsed.unit is not None
+            reported = parsed.value * (1.0 if own else multiplier)
+            if not _close(reported, computed, multiplier):
                 label = table.grid.rows[i][table.first("indicator").index]
                 sink.add("total-mismatch", "error", table.where(i, col.index),
-                         f"“{label}”的“{col.label}”为 {_fmt(parsed.value)},但各单位相加为 {_fmt(computed)}"
-                         f"(相差 {_fmt(parsed.value - computed)});合计列不计入,已按各单位数字汇总,请核实",
-                         value=f"{_fmt(parsed.value)}≠{_fmt(computed)}")
+                         f"“{label}”的“{col.label}”为 {_fmt(reported)},但各单位相加为 {_fmt(computed)}"
+                         f"(相差 {_fmt(reported - computed)});合计列不计入,已按各单位数字汇总,请核实",
+                         value=f"{_fmt(reported)}≠{_fmt(computed)}")
 
 
 def _close(a: float, b: float, multiplier: float) -> bool:

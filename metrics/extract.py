@@ -367,7 +367,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     out: dict[str, list] = {name: [] for name in (*_DIM_FIELDS, "metric", "value", "unit", "approx", "raw", "row",
                                                   "col", "cell_value")}
     seen: dict[tuple, int] = {}
-    row_sum: dict[int, float] = {}   # units-across: each row's sum over the unit columns
+    row_sum: dict[int, tuple[float, float]] = {}  # units-across: (sum over the unit columns, multiplier) per row
     seq_cols = {c.index for c in table.columns if c.role in ("seq", "hidden")}
     for pos, i in enumerate(rows):
         row = grid.rows[i]
@@ -410,7 +410,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
                 continue
             seen[key] = i
             if across:
-                row_sum[pos] = row_sum.get(pos, 0.0) + value
+                row_sum[pos] = (row_sum.get(pos, (0.0, match.multiplier))[0] + value, match.multiplier)
             unit = metric.unit if metric.kind != "quantity" else (parsed.units.get(0) or match.unit or "")
             checks.check_values(table, metric, Column(col.index, label, "metric", metric), [i],
                           np.array([value]), sink)

@@ -195,3 +195,20 @@ def test_semicolon_csv_whose_remarks_hold_many_chinese_commas():
     result = ingest_bytes(data, "towns.csv")
     assert by_agency(result) == {"城南街道办事处": {"materials": 1500}, "分水镇人民政府": {"materials": 1000},
                                  "百江镇人民政府": {"materials": 400}}
+
+
+TRANSPOSED_WITH_UNITS = [
+    ["2024年“3·15”活动统计表"], ["填报单位:桐庐县市场监督管理局"],
+    ["指标名称", "计量单位", "城关镇", "东关街道", "合计"],
+    ["发放宣传资料", "万份", 1.2, 0.8, 2],
+    ["接受咨询", "人次", 150, 90, 240],
+    ["挽回经济损失", "万元", 3.5, 1, 4.5],
+    ["其中:网购", "万元", 1, 0.5, 1.5],
+]
+
+
+def test_transposed_with_a_unit_column_scales_values_and_the_total_column():
+    result = ingest_bytes(xlsx(TRANSPOSED_WITH_UNITS), "t.xlsx")
+    assert by_agency(result) == {"城关镇": {"materials": 12000, "consultations": 150, "recovered_loss": 35000},
+                                 "东关街道": {"materials": 8000, "consultations": 90, "recovered_loss": 10000}}
+    assert not issues(result, "total-mismatch")
