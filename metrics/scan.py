@@ -9,11 +9,12 @@ import pandas as pd
 
 from metrics.catalog import Catalog
 from metrics.dimensions import Meta
-from metrics.tables import (
-    HEADER_WINDOW, Table, build_columns, dimension_role, find_transposed, transposed_columns, value_nonempty, fill_merges, find_header_block, is_footer,
-    is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts, total_label, _is_value_cell, _visible_cols,
-)
 from metrics.numbers import parse_number
+from metrics.tables import (
+    HEADER_WINDOW, Table, after_break, build_columns, dimension_role, fill_merges, find_header_block,
+    find_transposed, is_footer, is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts,
+    total_label, transposed_columns, value_nonempty, _is_value_cell, _visible_cols,
+)
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid
 
@@ -83,9 +84,15 @@ def _side_by_side_gap(grid: SheetGrid, block: list[int], cols: list[int], catalo
         left, right = [j for j in cols if j < g], [j for j in cols if j > g]
         if not (_own_table(header, left, catalog) and _own_table(header, right, catalog)):
             continue
-        if all(not value_nonempty(row[g]) for row in rows[block[0]:]):
+        if all(not value_nonempty(row[g]) or _spans_both(row, cols) for row in rows[block[0]:]):
             return g
     return None
+
+
+def _spans_both(row: list[object], cols: list[int]) -> bool:
+    """A footer or a line merged across both tables ('填表人:… 联系电话:…'): not a sign of one table."""
+    texts = row_texts(row, cols)
+    return len(texts) == 1 or is_footer(texts)
 
 
 def _own_table(row: list[object], cols: list[int], catalog: Catalog) -> bool:
@@ -222,15 +229,7 @@ def _starts_new_table(table: Table, i: int, numeric: list[int], cols: list[int],
         return False
     if is_header_row(row, cols, catalog):
         return True
-    return _after_break(rows, i, cols) and is_lone_metric_header(rows, i, cols, catalog)
-
-
-def _after_break(rows: list[list[object]], i: int, cols: list[int]) -> bool:
-    """Whether the row above is blank or a heading ('二、免费检测服务'): where a new table may begin."""
-    if i == 0:
-        return True
-    texts = row_texts(rows[i - 1], cols)
-    return not texts or is_heading(texts)
+    return after_break(rows, i, cols) and is_lone_metric_header(rows, i, cols, catalog)
 
 
 def _header_like_cell(table: Table, i: int, numeric: list[int]) -> int | None:
@@ -240,7 +239,7 @@ def _header_like_cell(table: Table, i: int, numeric: list[int]) -> int | None:
     row = rows[i]
     labels = [j for j in numeric if isinstance(row[j], str) and row[j].strip()
               and parse_number(row[j]).kind == "invalid"]
-    if not labels or not _after_break(rows, i, list(range(table.grid.width))):
+    if not labels or not after_break(rows, i, list(range(table.grid.width))):
         return None
     return labels[0]
 

@@ -289,18 +289,26 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
 
 
 def is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], catalog: Catalog) -> bool:
-    """A row with one metric label that states its unit, and a number right under that label."""
+    """A row with one metric label that states its unit (or stands after a blank row or a heading,
+    where a table begins), and a number right under that label."""
     score, years, numbers = header_score(rows[i], cols, catalog)
     if score != 1 or numbers or i + 1 >= len(rows):
         return False
+    unit_needed = i > 0 and not after_break(rows, i, cols)
     for j in cols:
         label = normalize_label(cell_text(rows[i][j]))
-        if not label or not split_unit(label)[1]:
+        if not label or (unit_needed and not split_unit(label)[1]):
             continue
         if match_header(catalog, label).metric is not None:
             below = next((r[j] for r in rows[i + 1: i + 4] if value_nonempty(r[j])), None)
             return below is not None and _is_number_cell(below)
     return False
+
+
+def after_break(rows: list[list[object]], i: int, cols: list[int]) -> bool:
+    """Whether the row above is blank or a heading ('二、免费检测服务'): where a new table may begin."""
+    texts = row_texts(rows[i - 1], cols) if i > 0 else []
+    return not texts or is_heading(texts)
 
 
 def _merged_into(grid: SheetGrid, upper: int, lower: int, cols: list[int]) -> bool:
@@ -503,6 +511,8 @@ def find_transposed(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
         head = rows[i]
         names = [j for j in cols if j > label_col and value_nonempty(head[j])]
         kinds = [_name_header_kind(head[j], catalog) for j in names]
+        names = [j for j, k in zip(names, kinds) if k != "ignore"]
+        kinds = [k for k in kinds if k != "ignore"]
         if not names or None in kinds or "name" not in kinds:
             continue
         value_cols = [j for j, k in zip(names, kinds) if k == "name"]
@@ -534,8 +544,8 @@ def _name_header_kind(value: object, catalog: Catalog) -> str | None:
     if total_label(label):
         return "total"
     role = dimension_role(label)
-    if role == "unit":
-        return "unit"
+    if role in ("unit", "ignore"):
+        return role  # a 单位 column (份, 人次); 备注 / 说明
     if label in _RELATIVE_YEARS or role not in (None, "agency", "region"):
         return None
     match = match_header(catalog, label)
@@ -555,7 +565,8 @@ def transposed_columns(grid: SheetGrid, header: int, label_col: int, catalog: Ca
             columns.append(Column(j, label, "ignore" if j < label_col else "unmapped"))
         else:
             kind = _name_header_kind(grid.rows[header][j], catalog)
-            role = {"name": "unit-value", "total": "total-value", "unit": "unit"}.get(kind or "", "unmapped")
+            role = {"name": "unit-value", "total": "total-value", "unit": "unit", "ignore": "ignore"}.get(
+                kind or "", "unmapped")
             if role == "unit" and not _holds_units(grid, [header], j):
                 role = "ignore"
             columns.append(Column(j, label, role))

@@ -212,3 +212,50 @@ def test_transposed_with_a_unit_column_scales_values_and_the_total_column():
     assert by_agency(result) == {"城关镇": {"materials": 12000, "consultations": 150, "recovered_loss": 35000},
                                  "东关街道": {"materials": 8000, "consultations": 90, "recovered_loss": 10000}}
     assert not issues(result, "total-mismatch")
+
+
+STACKED_NO_UNIT = [
+    ["2024年“3·15”活动情况统计表"], ["填报单位:宜良县市场监督管理局"],
+    ["活动形式", "发放宣传材料(份)", "接受咨询(人次)"],
+    ["集中宣传咨询", 1000, 120],
+    [],
+    ["仪器名称", "检测数量"],        # one metric, no unit, after a blank row: its own table
+    ["血压计", 45],
+    ["眼镜", 38],
+]
+
+
+def test_one_metric_header_without_unit_after_a_blank_row_starts_a_table():
+    result = ingest_bytes(xlsx(STACKED_NO_UNIT), "t.xlsx")
+    assert result.totals() == {"materials": 1000, "consultations": 120, "tests": 83}
+
+
+SIDE_BY_SIDE_MERGED_FOOTER = [
+    ["2024年“3·15”宣传及执法检查情况统计表"], ["填报单位:荆门市市场监督管理局"],
+    ["单位", "发放宣传资料(份)", "接受咨询(人次)", None, "单位", "检查经营主体(家次)", "查处案件(件)"],
+    ["东宝分局", 800, 60, None, "东宝分局", 40, 3],
+    ["小计", 800, 60, None, "掇刀分局", 55, 4],
+    [],
+    ["填表人:郑伟    审核人:王强    联系电话:0724-2345678"],
+]
+
+
+def test_side_by_side_with_a_footer_merged_across_both():
+    result = ingest_bytes(xlsx(SIDE_BY_SIDE_MERGED_FOOTER, merges=["A7:G7"]), "t.xlsx")
+    assert by_agency(result) == {"东宝分局": {"materials": 800, "consultations": 60, "inspections": 40, "cases": 3},
+                                 "掇刀分局": {"inspections": 55, "cases": 4}}
+    assert not issues(result, "total-mismatch")
+
+
+TRANSPOSED_WITH_REMARKS = [
+    ["2024年“3·15”活动情况统计表"], ["填报单位:桐庐县市场监督管理局"],
+    ["序号", "项目", "城关镇", "东关街道", "合计", "备注"],
+    [1, "发放宣传资料(份)", 1200, 800, 2000, "含倡议书"],
+    [2, "接受咨询(人次)", 150, 90, 240, None],
+]
+
+
+def test_transposed_with_seq_and_remarks_columns():
+    result = ingest_bytes(xlsx(TRANSPOSED_WITH_REMARKS), "t.xlsx")
+    assert by_agency(result) == {"城关镇": {"materials": 1200, "consultations": 150},
+                                 "东关街道": {"materials": 800, "consultations": 90}}
