@@ -239,9 +239,9 @@ def _header_like_cell(table: Table, i: int, numeric: list[int]) -> int | None:
     row = rows[i]
     labels = [j for j in numeric if isinstance(row[j], str) and row[j].strip()
               and parse_number(row[j]).kind == "invalid"]
-    if not labels or not after_break(rows, i, list(range(table.grid.width))):
-        return None
-    return labels[0]
+    if not labels or len(row_texts(row, range(table.grid.width))) < 2:
+        return None  # one text, even merged across: a group heading ('二、乡镇'), not a header
+    return labels[0] if after_break(rows, i, list(range(table.grid.width))) else None
 
 
 _FOOTER_ANYWHERE = re.compile(r"^(填表人|填报人|制表人|制表|审核人|负责人|联系人|联系电话|电话|手机|单位负责人|统计人)")

@@ -259,3 +259,20 @@ def test_transposed_with_seq_and_remarks_columns():
     result = ingest_bytes(xlsx(TRANSPOSED_WITH_REMARKS), "t.xlsx")
     assert by_agency(result) == {"城关镇": {"materials": 1200, "consultations": 150},
                                  "东关街道": {"materials": 800, "consultations": 90}}
+
+
+GROUP_HEADINGS_MERGED = [
+    ["2024年“3·15”活动情况统计表"], ["填报单位:宜良县市场监督管理局"],
+    ["单位", "开展活动(场)", "发放宣传资料(份)"],
+    ["一、城区"],
+    ["匡远街道", 1, 100],
+    [],
+    ["二、乡镇"],
+    ["狗街镇", 2, 200],
+]
+
+
+def test_merged_group_heading_after_a_blank_row_is_not_a_header_warning():
+    result = ingest_bytes(xlsx(GROUP_HEADINGS_MERGED, merges=["A4:C4", "A7:C7"]), "t.xlsx")
+    assert result.totals() == {"events": 3, "materials": 300}
+    assert not issues(result, "header-not-nearest")
