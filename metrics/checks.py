@@ -52,7 +52,7 @@ def drop_formulas(table: Table, col: Column, pos_of_row: dict[int, int], values:
             continue
         values[pos] = np.nan
         sink.add("formula-no-value", "error", table.where(r - grid.row0, col.index),
-                 "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开、保存后重新上传",
+                 "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传",
                  value=None)
 
 
@@ -147,6 +147,26 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
                 sink.add("total-mismatch", "error", table.where(r, col.index),
                          f"“{label}”行的“{col.label}”为 {_fmt(reported)},但各行相加为 {_fmt(computed)}"
                          f"(相差 {_fmt(reported - computed)});合计行不计入,已按各行数字汇总,请核实",
+                         value=f"{_fmt(reported)}≠{_fmt(computed)}")
+
+
+def check_total_columns(table: Table, rows: list[int], row_sum: dict[int, tuple[float, float]],
+                        sink: IssueSink) -> None:
+    """A 合计 column of a table turned on its side against the sum of its row's unit columns
+    (``row_sum``: position → (sum, the row's multiplier, as for 万份))."""
+    for col in table.by_role("total-value"):
+        for pos, i in enumerate(rows):
+            parsed = parse_number(table.grid.rows[i][col.index])
+            if pos not in row_sum or parsed.kind != "number" or parsed.value is None or parsed.approx is not None:
+                continue
+            computed, multiplier = row_sum[pos]
+            own = any(ch in SCALE_CHARS for ch in parsed.raw) or parsed.unit is not None
+            reported = parsed.value * (1.0 if own else multiplier)
+            if not _close(reported, computed, multiplier):
+                label = table.grid.rows[i][table.first("indicator").index]
+                sink.add("total-mismatch", "error", table.where(i, col.index),
+                         f"“{label}”的“{col.label}”为 {_fmt(reported)},但各单位相加为 {_fmt(computed)}"
+                         f"(相差 {_fmt(reported - computed)});合计列不计入,已按各单位数字汇总,请核实",
                          value=f"{_fmt(reported)}≠{_fmt(computed)}")
 
 

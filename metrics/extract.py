@@ -48,12 +48,31 @@ def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
         used = subs or table.total_rows[-1:]  # 小计 rows are the parts; a lone 合计 is the whole
         table.data_rows = [r for r, _, _ in used]
         table.total_rows = [t for t in table.total_rows if t not in used]
+    _report_stale_headers(table, sink)
     if table.layout == "wide":
         return _extract_wide(table, defaults, catalog, sink, enrich)
     arrays = _extract_rowwise(table, defaults, catalog, sink)
     if arrays:
         enrich(arrays)
     return arrays
+
+
+def _report_stale_headers(table: Table, sink: IssueSink) -> None:
+    """A header-like row the reader could not take as a header: the numbers under it are read with
+    the header further up, which may be the wrong one; say so at the cell."""
+    for i, j in table.stale_headers:
+        below = [r for r in table.data_rows if r > i]
+        if not below:
+            continue
+        nxt = next((r for r, _ in table.stale_headers if r > i), None)
+        count = len([r for r in below if nxt is None or r < nxt])
+        if not count:
+            continue
+        header = "/".join(dict.fromkeys(c.label for c in table.columns if c.role == "metric" and c.label))
+        sink.add("header-not-nearest", "warning", table.where(i, j),
+                 f"第 {i + table.grid.row0 + 1} 行“{cell_text(table.grid.rows[i][j])}”像是表头,但未能识别;"
+                 f"其下 {count} 行仍按上方表头({header})读取,可能不对;请核实,或把它做成单独的表/在上传页指定表头行",
+                 value=cell_text(table.grid.rows[i][j]))
 
 
 # ---- wide tables: one row per agency or activity, one column per metric -------------------------
@@ -75,8 +94,10 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     agency = _fill_down(column_text("agency"))
     region = _fill_down(column_text("region")) or _group_places(table, rows)
     dims: dict[str, Coded] = {}
-    if agency is None and region is not None and defaults.agency is None:
-        agency = region  # a summary by district: each row is that district's return
+    if agency is None and region is not None and (defaults.agency is None or _names_bodies(region)):
+        # a summary by district: each row is that district's return; a column of town governments
+        # ('分水镇人民政府') names the reporting units even under a 填报单位 line (the collecting office)
+        agency = region
     dims["agency"] = _with_default(agency, defaults.agency, n)
     dims["region_text"] = _with_default(region, defaults.region_text, n)
     year_col = table.first("year")
@@ -100,6 +121,15 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
     for name in defaults.forced:
         dims[name] = Coded.constant(n, getattr(defaults, name))
     return dims
+
+
+_BODY = re.compile(r"(人民政府|政府|办事处|管委会|委员会|居委会|村委会|局|所|站|中心|协会|消委会|消协|消保委)$")
+
+
+def _names_bodies(column: Coded) -> bool:
+    """Whether most names in a place column are bodies ('城南街道办事处'), not bare places ('城南街道')."""
+    names = [v for v in column.values.tolist() if isinstance(v, str) and v]
+    return bool(names) and sum(bool(_BODY.search(v)) for v in names) * 2 > len(names)
 
 
 _GROUP_LABEL = re.compile(r"^(.{2,12}?)(小计|合计)")
@@ -165,7 +195,13 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
             continue
         if col.role in ("unmapped", "ratio", "value") and col.label:
             checks.report_unmapped(table, col, rows, sink)
-        if col.role == "subitem":
+        if col.role == "subitem" and col.part_of is not None:
+            owner = next((c.label for c in table.columns if c.index == col.part_of), None)
+            of = f"“{owner}”的一部分" if owner else "其中项"
+            sink.add("subitem-group", "warning", table.where(table.header_rows[-1], col.index),
+                     f"“{col.label}”列在“其中”之下,按{of}读取,不重复计入;"
+                     "如它不是其中项,请在上传页指定该列对应的指标", value=col.label)
+        elif col.role == "subitem":
             sink.add("subitem-column", "info", table.where(table.header_rows[-1], col.index),
                      f"“{col.label}”是其中项,已包含在上一列中,不重复计入", value=col.label)
         if col.role != "metric" or col.metric is None:
@@ -320,7 +356,11 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     grid = table.grid
     indicator = table.first("indicator")
     unit_col = table.first("unit")
-    value_cols = (table.by_role("year-value") if table.layout == "years-across" else table.by_role("value"))
+    across = table.layout == "units-across"
+    value_cols = (table.by_role("year-value") if table.layout == "years-across" else
+                  table.by_role("unit-value") if across else table.by_role("value"))
+    if across:
+        _report_orientation(table, indicator, sink)
     if indicator is None or not value_cols:
         return {}
     rows = table.data_rows
@@ -328,6 +368,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     out: dict[str, list] = {name: [] for name in (*_DIM_FIELDS, "metric", "value", "unit", "approx", "raw", "row",
                                                   "col", "cell_value")}
     seen: dict[tuple, int] = {}
+    row_sum: dict[int, tuple[float, float]] = {}  # units-across: (sum over the unit columns, multiplier) per row
     seq_cols = {c.index for c in table.columns if c.role in ("seq", "hidden")}
     for pos, i in enumerate(rows):
         row = grid.rows[i]
@@ -354,7 +395,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
                          f"“{label}”的数字是待填/隐去的,未计入;请补上实际数字", value=str(raw0))
             if (i + grid.row0, col.index + grid.col0) in grid.formulas_without_value:
                 sink.add("formula-no-value", "error", table.where(i, col.index),
-                         "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开、保存后重新上传")
+                         "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传")
                 continue
             value = float(scaled(parsed, match.multiplier)[0])
             if not math.isfinite(value):
@@ -369,11 +410,15 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
                          f"第 {i + grid.row0 + 1} 行与第 {seen[key] + grid.row0 + 1} 行重复,只计一次", value=label)
                 continue
             seen[key] = i
+            if across:
+                row_sum[pos] = (row_sum.get(pos, (0.0, match.multiplier))[0] + value, match.multiplier)
             unit = metric.unit if metric.kind != "quantity" else (parsed.units.get(0) or match.unit or "")
             checks.check_values(table, metric, Column(col.index, label, "metric", metric), [i],
                           np.array([value]), sink)
             for name in _DIM_FIELDS:
                 out[name].append(year if name == "year" else dims[name][pos])
+            if across and "agency" not in defaults.forced:
+                out["agency"][-1] = normalize_label(col.label)  # each column is a unit's return
             out["metric"].append(metric.id)
             out["value"].append(value)
             out["unit"].append(unit)
@@ -382,6 +427,8 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             out["cell_value"].append(parsed.values[0] if raw0 is None else np.nan)
             out["row"].append(i + grid.row0)
             out["col"].append(col.index + grid.col0)
+    if across:
+        checks.check_total_columns(table, rows, row_sum, sink)
     if not out["value"]:
         return {}
     checks.check_resolved_rowwise(table, out, sink)
@@ -392,6 +439,25 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     arrays["row"] = np.array(out["row"], dtype=np.int64)
     arrays["col"] = np.array(out["col"], dtype=np.int64)
     return arrays
+
+
+_CORNER = re.compile(r"指标|项目|内容|类别")
+
+
+def _report_orientation(table: Table, indicator: Column, sink: IssueSink) -> None:
+    """Metrics down the side, units across: said as info when the corner cell names the metric
+    column ('项目', '指标'), as a warning when only the cells' contents told the reader."""
+    header = table.header_rows[-1]
+    corner = normalize_label(cell_text(table.grid.rows[header][indicator.index]))
+    units = "、".join(normalize_label(c.label) for c in table.by_role("unit-value")[:6])
+    where = table.where(header, indicator.index)
+    if _CORNER.search(corner):
+        sink.add("transposed-table", "info", where,
+                 f"此表指标在行、单位在列,已按列读取各单位({units});合计列只用来核对", value=corner)
+    else:
+        sink.add("orientation-guessed", "warning", where,
+                 f"此表左上角没有写“项目/指标”,读取程序根据内容推断为指标在行、单位在列,按列读取各单位"
+                 f"({units});如不对,请在左上角注明“项目”后重新上传", value=corner or None)
 
 
 def _has_number(value: object) -> bool:

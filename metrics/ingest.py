@@ -109,6 +109,8 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
             headers_only = headers_only or all(not t.data_rows and not t.total_rows for t in tables)
         per_sheet.append((grid, arrays, is_summary_sheet(grid.name)))
     batch = _combine_sheets(per_sheet, sink)
+    if not len(batch) and sink.counts["formula-no-value"]:
+        return _refuse_uncached(result, sink)
     if not len(batch):
         if headers_only:
             raise FileRefused("empty-table", "表格只有表头,没有数据行;请填好数据后重新上传")
@@ -118,6 +120,19 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
     result.batch = batch
     result.issues = sink.finish()
     result.stats.records = len(batch)
+    return result
+
+
+def _refuse_uncached(result: FileResult, sink: IssueSink) -> FileResult:
+    """Nothing readable because every number is a formula saved without its result (a script wrote
+    the file): refused for that reason, with the cells, not as an empty table."""
+    cells = [i.where for i in sink.issues if i.code == "formula-no-value"]
+    count = sink.counts["formula-no-value"]
+    shown = "、".join(cells[:6]) + (" 等" if count > 6 else "")
+    result.error = (f"表中的数字是公式,但文件里没有保存计算结果(共 {count} 处:{shown}),无法读取;"
+                    "请在 Excel/WPS 中打开并保存后再上传")
+    result.error_code = "formula-no-value"
+    result.issues = sink.finish()
     return result
 
 

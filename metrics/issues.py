@@ -32,6 +32,10 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "no-table": ("warning", "工作表中没有找到数据表"),
     "empty-table": ("error", "只有表头,没有数据行"),
     "bad-override": ("error", "上传页指定的指标不在指标目录中"),
+    "header-not-nearest": ("warning", "数字上方最近的一行像表头却未识别,数字按更上方的表头读取"),
+    "subitem-group": ("warning", "“其中”下的分列是前一列的一部分,不重复计入"),
+    "transposed-table": ("info", "指标在行、单位在列的表,按列读取各单位"),
+    "orientation-guessed": ("warning", "表的方向(指标在行还是在列)是推断的"),
 }
 
 MAX_PER_CODE = 50

@@ -9,14 +9,16 @@ import pandas as pd
 
 from metrics.catalog import Catalog
 from metrics.dimensions import Meta
+from metrics.numbers import parse_number
 from metrics.tables import (
-    HEADER_WINDOW, Table, build_columns, fill_merges, find_header_block, is_footer,
-    is_header_row, is_heading, pad_rows, row_texts, total_label, _is_value_cell, _visible_cols,
+    HEADER_WINDOW, Table, after_break, build_columns, dimension_role, fill_merges, find_header_block,
+    find_transposed, is_footer, is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts,
+    total_label, transposed_columns, value_nonempty, _is_value_cell, _visible_cols,
 )
 from metrics.text import cell_text, normalize_label
 from metrics.workbook import SheetGrid
 
-_NUMERIC_ROLES = ("metric", "value", "year-value", "unmapped", "subitem", "ratio")
+_NUMERIC_ROLES = ("metric", "value", "year-value", "unmapped", "subitem", "ratio", "unit-value", "total-value")
 _LABEL_ROLES = ("agency", "region", "seq", "activity", "indicator", "date", "year", "theme", "sector",
                 "ignore", "unit")
 
@@ -39,9 +41,28 @@ def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...
             block = [r for r in forced if 0 <= r < n] or None
         else:
             block = find_header_block(grid, pos, pos + HEADER_WINDOW, catalog, cols)
+        flip = None if forced is not None and not tables else find_transposed(
+            grid, pos, block[-1] + 1 if block else min(n, pos + HEADER_WINDOW), catalog, cols)
+        if flip is not None:
+            meta = sheet_meta if not tables else Meta()
+            _absorb_rows(meta, grid, range(pos, flip[0]), cols)
+            table = Table(grid=grid, header_rows=[flip[0]], columns=transposed_columns(grid, *flip, catalog),
+                          layout="units-across", meta=meta)
+            pos = _classify_rows(table, flip[0] + 1, catalog, cols)
+            tables.append(table)
+            continue
         if block is None:
             if not tables:
                 _absorb_rows(sheet_meta, grid, range(pos, min(n, pos + HEADER_WINDOW)), cols)
+            break
+        gap = _side_by_side_gap(grid, block, cols, catalog) if forced is None or tables else None
+        if gap is not None:
+            # Tables beside each other: each side is read as a sheet of its own from its heading down.
+            top = _heading_top(grid, pos, block[0], gap)
+            _absorb_rows(sheet_meta if not tables else Meta(), grid, range(pos, top), cols)
+            for lo, hi in ((0, gap), (gap + 1, grid.width)):
+                side_tables, _ = scan_sheet(_side_grid(grid, top, lo, hi), catalog)
+                tables.extend(side_tables)
             break
         meta = sheet_meta if not tables else Meta()
         _absorb_rows(meta, grid, range(pos, block[0]), cols)
@@ -50,6 +71,63 @@ def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...
         pos = _classify_rows(table, block[-1] + 1, catalog, cols)
         tables.append(table)
     return tables, sheet_meta
+
+
+def _side_by_side_gap(grid: SheetGrid, block: list[int], cols: list[int], catalog: Catalog) -> int | None:
+    """A blank column splitting a header into two tables, each with its own label and metric columns
+    ('单位 | 开展活动(场) | … |   | 单位 | 检查经营主体(家次) | …'), empty all the way down."""
+    rows = grid.rows
+    header = rows[block[-1]]
+    for g in cols[1:-1]:
+        if any(value_nonempty(rows[i][g]) for i in block):
+            continue
+        left, right = [j for j in cols if j < g], [j for j in cols if j > g]
+        if not (_own_table(header, left, catalog) and _own_table(header, right, catalog)):
+            continue
+        if all(not value_nonempty(row[g]) or _spans_both(row, cols) for row in rows[block[0]:]):
+            return g
+    return None
+
+
+def _spans_both(row: list[object], cols: list[int]) -> bool:
+    """A footer or a line merged across both tables ('填表人:… 联系电话:…'): not a sign of one table."""
+    texts = row_texts(row, cols)
+    return len(texts) == 1 or is_footer(texts)
+
+
+def _own_table(row: list[object], cols: list[int], catalog: Catalog) -> bool:
+    """Whether header cells name both a label column (单位, 项目 …) and a metric."""
+    roles = {dimension_role(normalize_label(cell_text(row[j]))) for j in cols if value_nonempty(row[j])}
+    labelled = bool(roles & {"agency", "region", "activity", "indicator", "unit", "date"})
+    return labelled and any(catalog.match_label(normalize_label(cell_text(row[j]))).metric is not None
+                            for j in cols if value_nonempty(row[j]))
+
+
+def _heading_top(grid: SheetGrid, start: int, header: int, gap: int) -> int:
+    """The first row of side-by-side tables: their header, or the headings just above it
+    ('一、宣传活动 … 二、执法检查'), which hold text on both sides of the gap."""
+    top = header
+    while top - 1 >= start:
+        row = grid.rows[top - 1]
+        if not (any(value_nonempty(v) for v in row[:gap]) and any(value_nonempty(v) for v in row[gap + 1:])):
+            break
+        if any(_META_WORDS.search(cell_text(v)) for v in row if value_nonempty(v)):
+            break
+        top -= 1
+    return top
+
+
+_META_WORDS = re.compile(r"(填报|报送|填表|统计|上报)(单位|日期|时间|人)|单位[::]|(19|20)\d{2}年")
+
+
+def _side_grid(grid: SheetGrid, top: int, lo: int, hi: int) -> SheetGrid:
+    """Local columns [lo, hi) of the rows from ``top`` down, as a grid placed where they are on the sheet."""
+    r_abs, c_abs, c_end = grid.row0 + top, grid.col0 + lo, grid.col0 + hi - 1
+    merges = [(max(r0, r_abs), max(c0, c_abs), r1, min(c1, c_end)) for r0, c0, r1, c1 in grid.merges
+              if r1 >= r_abs and c1 >= c_abs and c0 <= c_end]
+    return SheetGrid(name=grid.name, rows=[row[lo:hi] for row in grid.rows[top:]], row0=r_abs, col0=c_abs,
+                     merges=merges, hidden_cols=grid.hidden_cols,
+                     formulas_without_value=grid.formulas_without_value, hidden=grid.hidden)
 
 
 def _absorb_rows(meta: Meta, grid: SheetGrid, rows: range, cols: list[int]) -> None:
@@ -83,6 +161,7 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     has_float = np.zeros(len(region), dtype=bool)
     for values in table.floats.values():
         has_float |= np.isfinite(values)
+    _mark_formula_rows(table, start, numeric, has_float)
     hits = _label_hits(table.matrix, labels)
     _footer_hits(table.matrix, hits)
     header_lines = [[normalize_label(cell_text(rows[h][j])) for j in cols] for h in table.header_rows]
@@ -106,12 +185,15 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
                     continue
                 if [normalize_label(cell_text(row[j])) for j in cols] in header_lines:
                     continue  # the header repeated at the top of each printed page
-                if _starts_new_table(row, numeric, cols, catalog) or (
+                if _starts_new_table(table, i, numeric, cols, catalog) or (
                         is_heading(texts) and _header_follows(table, i, catalog, cols)):
                     end = pos
                     break
                 if hit is None or hit[0] != "total":
                     table.group_rows.append(i)
+                    stale = _header_like_cell(table, i, numeric)
+                    if stale is not None:
+                        table.stale_headers.append((i, stale))
                     continue
         if hit is None:
             data[pos] = True
@@ -124,12 +206,42 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
     return start + end if end < len(region) else n
 
 
-def _starts_new_table(row: list[object], numeric: list[int], cols: list[int], catalog: Catalog) -> bool:
+def _mark_formula_rows(table: Table, start: int, numeric: list[int], has_value: np.ndarray) -> None:
+    """A formula saved without its result holds a number the file does not carry: its row is data
+    (to be reported cell by cell), not a label row."""
+    grid = table.grid
+    if not grid.formulas_without_value:
+        return
+    wanted = set(numeric)
+    for r, c in grid.formulas_without_value:
+        pos = r - grid.row0 - start
+        if 0 <= pos < len(has_value) and c - grid.col0 in wanted:
+            has_value[pos] = True
+
+
+def _starts_new_table(table: Table, i: int, numeric: list[int], cols: list[int], catalog: Catalog) -> bool:
     """A header row under a table starts another table only if it labels the number columns; a data
-    row whose numbers are blank ('区市场监管局 | 宣传活动 | | ') does not."""
-    if not is_header_row(row, cols, catalog):
+    row whose numbers are blank ('区市场监管局 | 宣传活动 | | ') does not. After a blank row or a
+    heading, a header naming a single metric ('检测项目 | 检测数量(台/件)') starts one too."""
+    rows = table.grid.rows
+    row = rows[i]
+    if not any(isinstance(row[j], str) and row[j].strip() for j in numeric):
         return False
-    return any(isinstance(row[j], str) and row[j].strip() for j in numeric)
+    if is_header_row(row, cols, catalog):
+        return True
+    return after_break(rows, i, cols) and is_lone_metric_header(rows, i, cols, catalog)
+
+
+def _header_like_cell(table: Table, i: int, numeric: list[int]) -> int | None:
+    """The first number column holding a label in a text-only row after a blank row or heading: a
+    header the reader did not take as one, so the rows below are read under an older header."""
+    rows = table.grid.rows
+    row = rows[i]
+    labels = [j for j in numeric if isinstance(row[j], str) and row[j].strip()
+              and parse_number(row[j]).kind == "invalid"]
+    if not labels or len(row_texts(row, range(table.grid.width))) < 2:
+        return None  # one text, even merged across: a group heading ('二、乡镇'), not a header
+    return labels[0] if after_break(rows, i, list(range(table.grid.width))) else None
 
 
 _FOOTER_ANYWHERE = re.compile(r"^(填表人|填报人|制表人|制表|审核人|负责人|联系人|联系电话|电话|手机|单位负责人|统计人)")
@@ -194,7 +306,8 @@ def _label_kind(value: object) -> tuple[str, str] | None:
 
 def _header_follows(table: Table, i: int, catalog: Catalog, cols: list[int]) -> bool:
     rows = table.grid.rows
-    return any(is_header_row(rows[k], cols, catalog) for k in range(i + 1, min(i + 4, len(rows))))
+    return any(is_header_row(rows[k], cols, catalog) or is_lone_metric_header(rows, k, cols, catalog)
+               for k in range(i + 1, min(i + 4, len(rows))))
 
 
 __all__ = ["scan_sheet"]

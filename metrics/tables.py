@@ -60,6 +60,7 @@ class Column:
     year: int | None = None
     year_offset: int | None = None  # 本年 → 0, 上年 → -1: relative to the table's year
     candidates: tuple[str, ...] = ()
+    part_of: int | None = None      # a column under a 其中 heading: the column it is a part of (-1: none found)
 
 
 @dataclass(slots=True)
@@ -72,6 +73,7 @@ class Table:
     total_rows: list[tuple[int, str, int]] = field(default_factory=list)  # (row, label, label col)
     subitem_rows: list[int] = field(default_factory=list)
     group_rows: list[int] = field(default_factory=list)
+    stale_headers: list[tuple[int, int]] = field(default_factory=list)  # (row, col) of header-like rows read through
     meta: Meta = field(default_factory=Meta)
     # The rows under the header as a 2-d object array: matrix[k, j] is grid row region_start + k.
     region_start: int = 0
@@ -239,7 +241,7 @@ def header_score(row: list[object], cols: list[int], catalog: Catalog) -> tuple[
         if dimension_role(label) or dimension_role(text):
             score += 1
         else:
-            match = catalog.match_label(label)
+            match = match_header(catalog, label)
             if match.metric is not None or match.ratio:
                 score += 1
     return score, years, numbers
@@ -269,7 +271,7 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
     stop = min(stop, len(rows))
     found = next((i for i in range(start, stop) if is_header_row(rows[i], cols, catalog)), None)
     if found is None:  # a lone metric column over numbers: '开展活动(场)' with an unlabelled name column
-        found = next((i for i in range(start, stop) if _is_lone_metric_header(rows, i, cols, catalog)), None)
+        found = next((i for i in range(start, stop) if is_lone_metric_header(rows, i, cols, catalog)), None)
     for i in ([found] if found is not None else []):
         block = [i]
         # Parent rows above whose merges reach down into the header row (two- or three-level headers).
@@ -286,19 +288,27 @@ def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
     return None
 
 
-def _is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], catalog: Catalog) -> bool:
-    """A row with one metric label that states its unit, and a number right under that label."""
+def is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], catalog: Catalog) -> bool:
+    """A row with one metric label that states its unit (or stands after a blank row or a heading,
+    where a table begins), and a number right under that label."""
     score, years, numbers = header_score(rows[i], cols, catalog)
     if score != 1 or numbers or i + 1 >= len(rows):
         return False
+    unit_needed = i > 0 and not after_break(rows, i, cols)
     for j in cols:
         label = normalize_label(cell_text(rows[i][j]))
-        if not label or not split_unit(label)[1]:
+        if not label or (unit_needed and not split_unit(label)[1]):
             continue
-        if catalog.match_label(label).metric is not None:
+        if match_header(catalog, label).metric is not None:
             below = next((r[j] for r in rows[i + 1: i + 4] if value_nonempty(r[j])), None)
             return below is not None and _is_number_cell(below)
     return False
+
+
+def after_break(rows: list[list[object]], i: int, cols: list[int]) -> bool:
+    """Whether the row above is blank or a heading ('二、免费检测服务'): where a new table may begin."""
+    texts = row_texts(rows[i - 1], cols) if i > 0 else []
+    return not texts or is_heading(texts)
 
 
 def _merged_into(grid: SheetGrid, upper: int, lower: int, cols: list[int]) -> bool:
@@ -346,7 +356,7 @@ def _is_child_header(row: list[object], above: list[object], cols: list[int], ca
                 or year_header(value) is not None or _SUBITEM.match(label) or bare_unit(label):
             header_like += 1
             continue
-        match = catalog.match_label(label)
+        match = match_header(catalog, label)
         if match.metric is not None or match.ratio:
             header_like += 1
     return texts > 0 and header_like * 2 >= texts and header_like > 0 and any(
@@ -442,10 +452,17 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
                               multiplier=parent_match.multiplier)
         if role:
             return Column(j, label, role)
+    if any(_SUBITEM.match(p) for p in normalized[:-1]) and not _SUBITEM.match(leaf):
+        # '受理投诉 | 其中 (merged over) 网购 | 食品': the parts of the column before the 其中
+        owner = next((c for c in reversed(previous) if c.role == "metric" and c.part_of is None), None)
+        return Column(j, label, "subitem", metric=owner.metric if owner else None,
+                      part_of=owner.index if owner else -1)
     parent = "".join(split_unit(p)[0] for p in normalized[:-1])
     subitem = bool(_SUBITEM.match(leaf))
     leaf_text = _SUBITEM.sub("", leaf).lstrip(":")
-    match = catalog.match_label(leaf_text, parent)
+    if _NAMES_THINGS.search(leaf_text) and not split_unit(leaf_text)[1]:
+        return Column(j, label, "text")  # '检测项目', '销毁物品名称': the names of things, not a count
+    match = match_header(catalog, leaf_text, parent)
     if match.ratio:
         return Column(j, label, "ratio", unit=match.unit)
     if match.metric is None:
@@ -459,6 +476,101 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
             return Column(j, label, "subitem", metric=match.metric)
     unit = match.unit if match.unit is not None else None
     return Column(j, label, "metric", metric=match.metric, unit=unit, multiplier=match.multiplier)
+
+
+_NAMES_THINGS = re.compile(r"(项目|名称|品名|品种|种类|类别)$")
+
+
+def match_header(catalog: Catalog, label: str, parent: str = ""):
+    """``catalog.match_label``, also for a unit written as alternatives: '检测数量(台/件)' is tests when
+    every alternative that names a unit of a metric names the same one."""
+    match = catalog.match_label(label, parent)
+    if match.metric is not None or match.ratio:
+        return match
+    text, unit = split_unit(normalize_label(label))
+    parts = [u for u in re.split(r"[/、,]", unit) if u] if unit else []
+    if len(parts) < 2:
+        return match
+    found = [m for u in parts if (m := catalog.match_label(f"{text}({u})", parent)).metric is not None]
+    if found and len({m.metric.id for m in found}) == 1:
+        return next((m for m in found if m.unit == m.metric.unit), found[0])
+    return match
+
+
+# ---- tables turned on their side: metrics down the side, one column per unit -------------------
+
+def find_transposed(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
+                    cols: list[int]) -> tuple[int, int] | None:
+    """(header row, label column) of a table whose rows are metrics and whose columns are units
+    ('项目 | 城关镇 | 东关街道 | 合计' over '发放宣传资料(份) | 1200 | 800 | 2000'), or None."""
+    rows = grid.rows
+    for i in range(start, min(stop, len(rows) - 1)):
+        label_col = _metric_label_col(rows[i + 1], cols, catalog)
+        if label_col is None:
+            continue
+        head = rows[i]
+        names = [j for j in cols if j > label_col and value_nonempty(head[j])]
+        kinds = [_name_header_kind(head[j], catalog) for j in names]
+        names = [j for j, k in zip(names, kinds) if k != "ignore"]
+        kinds = [k for k in kinds if k != "ignore"]
+        if not names or None in kinds or "name" not in kinds:
+            continue
+        value_cols = [j for j, k in zip(names, kinds) if k == "name"]
+        hits = sum(1 for row in rows[i + 1: i + 31]
+                   if _metric_label_col(row, [label_col, *value_cols], catalog) == label_col)
+        if hits >= 2 or (hits == 1 and len(rows) - i <= 3):
+            return i, label_col
+    return None
+
+
+def _metric_label_col(row: list[object], cols: list[int], catalog: Catalog) -> int | None:
+    """The first column holding a metric's name with a number somewhere to its right."""
+    for k, j in enumerate(cols):
+        value = row[j]
+        if value.__class__ is not str or not value.strip() or _is_number_cell(value):
+            continue
+        if match_header(catalog, normalize_label(value)).metric is None:
+            return None
+        return j if any(_is_number_cell(row[c]) for c in cols[k + 1:]) else None
+    return None
+
+
+def _name_header_kind(value: object, catalog: Catalog) -> str | None:
+    """'name' for a unit's name over a column ('城关镇', '城区市场监管所'), 'total' for 合计, 'unit'
+    for a 单位 column; None for anything a header of metrics or years would hold."""
+    if value.__class__ is not str or _is_number_cell(value) or year_header(value) is not None:
+        return None
+    label = normalize_label(value)
+    if total_label(label):
+        return "total"
+    role = dimension_role(label)
+    if role in ("unit", "ignore"):
+        return role  # a 单位 column (份, 人次); 备注 / 说明
+    if label in _RELATIVE_YEARS or role not in (None, "agency", "region"):
+        return None
+    match = match_header(catalog, label)
+    return None if match.metric is not None or match.ratio or bare_unit(label) else "name"
+
+
+def transposed_columns(grid: SheetGrid, header: int, label_col: int, catalog: Catalog) -> list[Column]:
+    hidden = {c - grid.col0 for c in grid.hidden_cols}
+    columns = []
+    for j in range(grid.width):
+        label = cell_text(grid.rows[header][j])
+        if j in hidden:
+            columns.append(Column(j, label, "hidden"))
+        elif j == label_col:
+            columns.append(Column(j, label, "indicator"))
+        elif j < label_col or not label:
+            columns.append(Column(j, label, "ignore" if j < label_col else "unmapped"))
+        else:
+            kind = _name_header_kind(grid.rows[header][j], catalog)
+            role = {"name": "unit-value", "total": "total-value", "unit": "unit", "ignore": "ignore"}.get(
+                kind or "", "unmapped")
+            if role == "unit" and not _holds_units(grid, [header], j):
+                role = "ignore"
+            columns.append(Column(j, label, role))
+    return columns
 
 
 def is_footer(texts: list[str]) -> bool:

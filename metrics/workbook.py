@@ -100,13 +100,26 @@ def _read_sheet(book: python_calamine.CalamineWorkbook, meta) -> SheetGrid:
 
 def _read_csv(data: bytes, name: str) -> SheetGrid:
     text = decode_text(data, name=name)
-    sample = text[:20000]
-    delimiter = max((",", "\t", ";", "，", "|"), key=sample.count)
-    if sample.count(delimiter) == 0:
-        delimiter = ","
+    delimiter = _delimiter(text[:20000])
     rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     stem = re.sub(r"\.[^.]*$", "", name.rsplit("/", 1)[-1]) or "csv"
     return SheetGrid(name=stem, rows=rows)
+
+
+def _delimiter(sample: str) -> str:
+    """The separator that splits the sample's lines most evenly (a ';' file whose remarks hold many
+    '，' is still a ';' file); the most frequent one when none is even."""
+    lines = [line for line in sample.splitlines()[:200] if line.strip()]
+    best, best_score = ",", (0, 0)
+    for delimiter in (",", "\t", ";", "，", "|"):
+        counts = [line.count(delimiter) for line in lines]
+        if not any(counts):
+            continue
+        common = max(set(c for c in counts if c), key=counts.count)
+        score = (counts.count(common), sample.count(delimiter))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 # ---- xlsx details calamine does not expose: hidden columns, formulas, sheet XML paths --------

@@ -203,7 +203,8 @@ def _grid(name: str, sheet: str | None) -> list[list]:
                 break
             except UnicodeDecodeError:
                 continue
-        return [row for row in csv.reader(text.splitlines())]
+        delimiter = max((",", ";", "\t"), key=text.count)
+        return [row for row in csv.reader(text.splitlines(), delimiter=delimiter)]
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
