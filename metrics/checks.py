@@ -135,7 +135,13 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
         above = bool(len(row_arr)) and kind[0] < row_arr.min()  # this table writes totals above their rows
         in_seg = ((row_arr > r) & (row_arr < hi) if above else (row_arr > lo) & (row_arr < r)) & keep
         for col in table.columns:
-            if col.index not in values or col.metric is None or (r, col.index) in formulas:
+            if col.index not in values or col.metric is None:
+                continue
+            if (r, col.index) in formulas:
+                # The rows are counted; only the check is lost. A warning: no number of the file is missing.
+                sink.add("formula-no-value", "warning", table.where(r, col.index),
+                         f"“{label}”行的“{col.label}”是公式,但文件里没有保存计算结果,无法核对合计;各行数字已计入;"
+                         "请在 Excel/WPS 中打开并保存后再上传", value=None)
                 continue
             parsed = parse_number(table.grid.rows[r][col.index])
             if parsed.kind != "number" or parsed.value is None:

