@@ -85,9 +85,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.title": ("总览", "Overview"),
     "overview.kpi_year": ("{year} 年,与上一年相比", "{year}, compared with the year before"),
     "overview.kpi_years": ("所选年度合计,与各前一年相比", "Selected years, compared with one year earlier"),
-    "overview.by_sector": ("按系统", "By sector"),
-    "overview.by_region": ("按地区", "By region"),
-    "overview.by_year": ("按年度", "By year"),
+    "overview.by_sector": ("按系统", "by sector"),
+    "overview.by_region": ("按地区", "by region"),
+    "overview.by_year": ("按年度", "by year"),
     "overview.chart_title": ("{years} {name} {by}", "{name} {by}, {years}"),
     "overview.year_skipped": ("{latest}年目前{now}家单位报送,不足上年{before}家的一半,默认显示{year}年(可在侧栏选{latest}年)",
                               "Only {now} units have reported {latest} so far, under half of the {before} the year "

@@ -47,7 +47,7 @@ if tiles:
     for k, tile in enumerate(tiles):
         change, note, all_units = comparison_texts(tile, lang())
         with columns[k % len(columns)], st.container(border=True):
-            st.metric(tile.measure.name(lang()), format_metric(tile.value, tile.measure.unit), delta=_delta(change))
+            st.metric(tile.measure.name(lang()), format_metric(tile.value, tile.measure.unit, lang=lang()), delta=_delta(change))
             if note:
                 st.caption(note)
                 st.caption(all_units)

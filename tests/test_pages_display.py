@@ -202,3 +202,17 @@ def test_english_mode_writes_units_axis_titles_and_choosers_in_english(app, db):
     donut = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                  if json.loads(c.proto.spec)["data"][0].get("type") == "pie")
     assert donut["layout"]["annotations"][0]["text"].startswith("Total<br>")
+
+
+def test_english_mode_writes_the_overview_tiles_units_in_english(app):
+    import re
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    app.query_params["lang"] = "en"
+    at = app.run()
+    no_exception(at)
+    assert at.metric, "the overview shows its tiles"
+    for tile in at.metric:
+        assert not cjk.search(tile.value), tile.value  # "132 sessions", never "132场"
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any(" by sector, " in title for title in titles), titles
