@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcon
 from collections.abc import Sequence
 from numbers import Integral, Real
 
+import numpy as np
 import pandas as pd
 
 from metrics.labels import t
@@ -221,8 +222,23 @@ def cn_numbers(frame: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
     for column in out.columns:
         series = out[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            out[column] = ["" if _missing(v) else format_cn(v, digits=digits) for v in series]
+            out[column] = _cn_column(series.to_numpy(dtype=float, na_value=np.nan), digits)
     return out
+
+
+def _cn_column(values: np.ndarray, digits: int) -> list[str]:
+    """format_cn over a column: whole numbers under 1万 (most cells of an agency table) by plain formatting,
+    the rest once per distinct value — the agency × metric table of 9,600 agencies is 170,000 cells."""
+    text = np.full(len(values), "", dtype=object)
+    finite = np.isfinite(values)
+    small = finite & (np.abs(values) < 10_000) & (values == np.round(values))
+    text[small] = [f"{int(v):,}" for v in values[small]]
+    rest = finite & ~small
+    if rest.any():
+        distinct, where = np.unique(values[rest], return_inverse=True)
+        shown = np.array([format_cn(float(v), digits=digits) for v in distinct], dtype=object)
+        text[rest] = shown[where]
+    return text.tolist()
 
 
 # Beijing time has had no daylight saving since 1991: a fixed UTC+8 needs no time-zone database (an office

@@ -250,3 +250,19 @@ def test_nice_ticks_in_english_have_no_chinese_suffix():
     values, labels = nice_ticks(0, 30000, lang="en")
     assert values == nice_ticks(0, 30000)[0]
     assert labels == ["0", "10,000", "20,000", "30,000"]
+
+
+def test_cn_numbers_writes_every_cell_as_format_cn_does():
+    """The column fast path (whole numbers under 1万, the rest once per distinct value) changes no cell."""
+    import numpy as np
+    import pandas as pd
+
+    from metrics.fmt import cn_numbers
+
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.integers(-20_000, 20_000, 2_000).astype(float), rng.random(200) * 1e9,
+                             [np.nan, 0.0, -0.0, 9_999.0, 9_999.996, 10_000.0, 0.5, -12_345.5, 1e13]])
+    frame = pd.DataFrame({"agency": ["甲"] * len(values), "value": values})
+    shown = cn_numbers(frame)
+    assert shown["value"].tolist() == ["" if np.isnan(v) else format_cn(v) for v in values]
+    assert shown["agency"].tolist() == frame["agency"].tolist()
