@@ -227,17 +227,15 @@ def cn_numbers(frame: pd.DataFrame, *, digits: int = 2) -> pd.DataFrame:
 
 
 def _cn_column(values: np.ndarray, digits: int) -> list[str]:
-    """format_cn over a column: whole numbers under 1万 (most cells of an agency table) by plain formatting,
-    the rest once per distinct value — the agency × metric table of 9,600 agencies is 170,000 cells."""
+    """format_cn over a column, once per distinct value (an agency table's counts repeat: 9,600 agencies ×
+    18 metrics is 170,000 cells but a few thousand values); whole numbers under 1万 formatted directly."""
     text = np.full(len(values), "", dtype=object)
     finite = np.isfinite(values)
-    small = finite & (np.abs(values) < 10_000) & (values == np.round(values))
-    text[small] = [f"{int(v):,}" for v in values[small]]
-    rest = finite & ~small
-    if rest.any():
-        distinct, where = np.unique(values[rest], return_inverse=True)
-        shown = np.array([format_cn(float(v), digits=digits) for v in distinct], dtype=object)
-        text[rest] = shown[where]
+    if finite.any():
+        distinct, where = np.unique(values[finite], return_inverse=True)
+        shown = np.array([f"{int(v):,}" if abs(v) < 10_000 and v == int(v) else format_cn(float(v), digits=digits)
+                          for v in distinct.tolist()], dtype=object)
+        text[finite] = shown[where]
     return text.tolist()
 
 

@@ -252,8 +252,15 @@ def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: s
     ``unknown=True`` keeps records without ``row`` as one (未填写) row, so 合计 is the whole view (as the
     charts beside the table count it); otherwise they are left out.
     """
-    if unknown:
-        frame = frame.assign(**{row: frame[row].astype(object).where(frame[row].notna(), UNKNOWN)})
+    if unknown and frame[row].isna().any():
+        column = frame[row]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # codes only: a million rows stay cheap
+            if UNKNOWN not in column.cat.categories:
+                column = column.cat.add_categories([UNKNOWN])
+            column = column.fillna(UNKNOWN)
+        else:
+            column = column.astype(object).where(column.notna(), UNKNOWN)
+        frame = frame.assign(**{row: column})
     table = totals(frame, [row])
     if table.empty:
         return pd.DataFrame()
