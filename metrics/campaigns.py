@@ -8,13 +8,11 @@ A unit's status is its latest event; every event is kept with when (UTC), who an
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -23,10 +21,14 @@ from metrics.catalog import default_catalog
 from metrics.dimensions import NATIONAL_THEMES
 from metrics.fmt import BEIJING
 from metrics.record import Issue
-from metrics.regions import Gazetteer, Region, default_gazetteer, normalize_name
+from metrics.regions import Gazetteer
 from metrics.roster import read_roster
-from metrics.schema import campaigns, roster_units, unit_events
+from metrics.schema import campaigns, roster_units, submissions, unit_events
 from metrics.store import Store
+from metrics.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
+
+if TYPE_CHECKING:
+    from metrics.completeness import Completeness
 
 
 class Status(StrEnum):
@@ -255,125 +257,17 @@ def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
 
 
 def roster(store: Store, campaign_id: int) -> list[RosterUnit]:
+    """The campaign's expected units, in the order they were listed."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(roster_units).where(roster_units.c.campaign_id == int(campaign_id))
-                            .order_by(roster_units.c.id)).all()
-    return [RosterUnit(r.id, r.campaign_id, r.name, r.sector, r.adcode, r.parent, r.contact, r.phone) for r in rows]
+        return _roster(conn, int(campaign_id))
 
 
-# ---- matching a return's agency to the roster -------------------------------------------------------
-# Long forms → the short form people also write; applied to both sides before comparing.
-_LONG_TO_SHORT: tuple[tuple[str, str], ...] = (
-    ("市场监督管理局", "市场监管局"), ("市场监督管理所", "市场监管所"), ("市场监督管理", "市场监管"),
-    ("市监局", "市场监管局"), ("消费者权益保护委员会", "消保委"), ("消费者委员会", "消委会"),
-    ("消费者协会", "消协"), ("工商行政管理局", "工商局"), ("质量技术监督局", "质监局"),
-    ("食品药品监督管理局", "食药监局"), ("出入境检验检疫局", "检验检疫局"), ("烟草专卖局", "烟草局"),
-    ("人民政府", "政府"), ("街道办事处", "街道"), ("中心支公司", "中支"),
-)
-_BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
-
-
-@dataclass(frozen=True, slots=True)
-class UnitMatch:
-    """'ok' with the unit, 'ambiguous' with every candidate (the user picks), or 'unknown'."""
-
-    status: str
-    unit: RosterUnit | None = None
-    candidates: tuple[RosterUnit, ...] = ()
-    how: str | None = None   # 'exact' | 'short-form' | 'region'
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-def short_form(name: str) -> str:
-    """A unit name compared the way people mean it: simplified, no spaces or (盖章), long words shortened."""
-    text = normalize_name(unicodedata.normalize("NFKC", name))
-    text = _BRACKETED.sub("", text)
-    for long, short in _LONG_TO_SHORT:
-        text = text.replace(long, short)
-    return text
-
-
-def match_unit(units: Sequence[RosterUnit], agency: str, *, region: str | Region | None = None,
-               gazetteer: Gazetteer | None = None) -> UnitMatch:
-    """The roster unit a return's agency (as written) means: exact, then short/long forms, then place + body.
-
-    ``region`` (a name, an adcode or a Region, e.g. from the return's 地区 column) narrows the candidates.
-    Several left → 'ambiguous' with all of them; the code never picks one.
-    """
-    gaz = gazetteer or default_gazetteer()
-    place = _as_region(region, gaz)
-    pool = [u for u in units if _within(u, place, gaz)] if place else list(units)
-    exact_key = normalize_name(unicodedata.normalize("NFKC", agency))
-    for how, found in (
-        ("exact", [u for u in pool if normalize_name(u.name) == exact_key]),
-        ("short-form", [u for u in pool if short_form(u.name) == short_form(agency)]),
-        ("region", _by_place_and_body(pool, agency, place, gaz)),
-    ):
-        if len(found) == 1:
-            return UnitMatch("ok", found[0], tuple(found), how)
-        if len(found) > 1:
-            return UnitMatch("ambiguous", None, tuple(found), how)
-    return UnitMatch("unknown")
-
-
-def _as_region(region: str | Region | None, gaz: Gazetteer) -> Region | None:
-    if region is None or isinstance(region, Region):
-        return region
-    text = region.strip()
-    if not text:
-        return None
-    if text.isdigit():
-        return gaz.by_adcode(text)
-    match = gaz.resolve(text)
-    if not match.ok:
-        raise CampaignError(f"地区“{region}”无法确定(找不到或有重名),请写所属城市或行政区划代码")
-    return match.region
-
-
-def _within(unit: RosterUnit, place: Region, gaz: Gazetteer) -> bool:
-    """A unit with no region stays a candidate: the place cannot rule it out."""
-    own = gaz.by_adcode(unit.adcode) if unit.adcode else None
-    return own is None or own == place or place.contains(own)
-
-
-def _split_place(name: str, gaz: Gazetteer, anchor: Region | None) -> tuple[frozenset[Region], str]:
-    """'宁波市鄞州区消保委' → ({鄞州区}, '消保委'): the place(s) a name starts with and the rest in short form.
-
-    A name shared by several places ('鼓楼区…') gives all of them: the roster may settle it, or it stays ambiguous.
-    """
-    match = gaz.find_in_text(name, context=[anchor] if anchor else [])
-    text = short_form(name)
-    if match.status == "unknown" or not match.matched:
-        return frozenset(), text
-    places = frozenset([match.region] if match.ok else match.candidates)
-    span = short_form(match.matched)
-    at = text.find(span)
-    if at < 0:
-        return places, text
-    rest = text[at + len(span):]
-    if span.endswith("市") and rest.startswith("场"):  # '杭州市场监管局': the 市 belongs to 市场
-        rest = "市" + rest
-    return places, rest
-
-
-def _by_place_and_body(pool: Sequence[RosterUnit], agency: str, place: Region | None,
-                       gaz: Gazetteer) -> list[RosterUnit]:
-    places, body = _split_place(agency, gaz, place)
-    if place is not None:
-        places = frozenset(p for p in places if p == place or place.contains(p)) or frozenset([place])
-    if not body or not places:
-        return []
-    found = []
-    for unit in pool:
-        own = gaz.by_adcode(unit.adcode) if unit.adcode else None
-        unit_places, unit_body = _split_place(unit.name, gaz, own)
-        where = frozenset([own]) if own else unit_places
-        if unit_body == body and where & places:
-            found.append(unit)
-    return found
+def _roster(conn: sa.Connection, campaign_id: int, unit_ids: list[int] | None = None) -> list[RosterUnit]:
+    query = sa.select(roster_units).where(roster_units.c.campaign_id == campaign_id).order_by(roster_units.c.id)
+    if unit_ids is not None:
+        query = query.where(roster_units.c.id.in_(unit_ids))
+    return [RosterUnit(r.id, r.campaign_id, r.name, r.sector, r.adcode, r.parent, r.contact, r.phone)
+            for r in conn.execute(query)]
 
 
 # ---- status steps -----------------------------------------------------------------------------------
@@ -462,23 +356,28 @@ def beijing_day(stamp: str) -> dt.date:
 
 # ---- where every unit stands ------------------------------------------------------------------------
 def unit_status(store: Store, campaign_id: int, unit_id: int, *, today: dt.date | None = None) -> UnitStatus:
-    found = [s for s in unit_statuses(store, campaign_id, today=today) if s.unit.id == unit_id]
+    found = unit_statuses(store, campaign_id, today=today, unit_ids=[unit_id])
     if not found:
         raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
     return found[0]
 
 
-def unit_statuses(store: Store, campaign_id: int, *, today: dt.date | None = None) -> list[UnitStatus]:
-    """Every roster unit with its status, in roster order; ``today`` (Beijing) decides 逾期未报."""
+def unit_statuses(store: Store, campaign_id: int, *, today: dt.date | None = None,
+                  unit_ids: Iterable[int] | None = None) -> list[UnitStatus]:
+    """Every roster unit (or those asked for) with its status, in roster order; ``today`` (Beijing) decides 逾期未报."""
     campaign = get_campaign(store, campaign_id)
-    with store.engine.connect() as conn:
-        events = conn.execute(sa.select(unit_events).where(unit_events.c.campaign_id == campaign.id)
-                              .order_by(unit_events.c.id)).all()
+    events_query = sa.select(unit_events).where(unit_events.c.campaign_id == campaign.id).order_by(unit_events.c.id)
+    ids = None if unit_ids is None else [int(i) for i in unit_ids]
+    if ids is not None:
+        events_query = events_query.where(unit_events.c.unit_id.in_(ids))
+    with store.engine.connect() as conn:   # one snapshot for the roster and its events
+        units = _roster(conn, campaign.id, ids)
+        events = conn.execute(events_query).all()
     by_unit: dict[int, list[sa.Row]] = {}
     for event in events:
         by_unit.setdefault(event.unit_id, []).append(event)
     today = today or dt.datetime.now(BEIJING).date()
-    return [_fold(campaign, unit, by_unit.get(unit.id, []), today) for unit in roster(store, campaign.id)]
+    return [_fold(campaign, unit, by_unit.get(unit.id, []), today) for unit in units]
 
 
 def _fold(campaign: Campaign, unit: RosterUnit, events: list[sa.Row], today: dt.date) -> UnitStatus:
@@ -494,109 +393,12 @@ def _fold(campaign: Campaign, unit: RosterUnit, events: list[sa.Row], today: dt.
                       submits[-1].submission_id if submits else None, last.at, last.who)
 
 
-@dataclass(frozen=True, slots=True)
-class Rate:
-    """One group's counts; rates are shares of the expected units (应报), None for an empty group."""
-
-    group: str
-    expected: int = 0
-    reported: int = 0         # anything but 未报 (a returned report was reported)
-    on_time: int = 0
-    late: int = 0
-    approved: int = 0         # 已审核 or 已锁定
-    counts: dict[str, int] = field(default_factory=dict)   # per status
-
-    @property
-    def reporting_rate(self) -> float | None:
-        return self.reported / self.expected if self.expected else None
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.on_time / self.expected if self.expected else None
-
-    @property
-    def approval_rate(self) -> float | None:
-        return self.approved / self.expected if self.expected else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "expected": self.expected, "reported": self.reported, "on_time": self.on_time,
-                "late": self.late, "approved": self.approved, "counts": dict(self.counts),
-                "reporting_rate": self.reporting_rate, "on_time_rate": self.on_time_rate,
-                "approval_rate": self.approval_rate}
-
-
-@dataclass(frozen=True, slots=True)
-class Completeness:
-    campaign: Campaign
-    units: tuple[UnitStatus, ...]
-    overall: Rate
-    by_province: tuple[Rate, ...]
-    by_city: tuple[Rate, ...]
-    by_district: tuple[Rate, ...]
-    by_sector: tuple[Rate, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"campaign": self.campaign.to_dict(), "overall": self.overall.to_dict(),
-                **{f"by_{k}": [r.to_dict() for r in getattr(self, f"by_{k}")]
-                   for k in ("province", "city", "district", "sector")},
-                "units": [u.to_dict() for u in self.units]}
-
-
-NO_REGION = "未填地区"
-NO_SECTOR = "未填系统"
-
-
 def completeness(store: Store, campaign_id: int, *, today: dt.date | None = None,
                  gazetteer: Gazetteer | None = None) -> Completeness:
     """Per-unit status and the reporting / on-time / approval rates overall, by region level and by sector."""
-    gaz = gazetteer or default_gazetteer()
-    units = tuple(unit_statuses(store, campaign_id, today=today))
-    regions = {u.unit.id: gaz.by_adcode(u.unit.adcode) if u.unit.adcode else None for u in units}
+    from metrics.completeness import build  # that module builds on this one
 
-    def grouped(key) -> tuple[Rate, ...]:
-        groups: dict[str, list[UnitStatus]] = {}
-        for u in units:
-            groups.setdefault(key(u), []).append(u)
-        return tuple(_rate(name, members) for name, members in sorted(groups.items()))
-
-    return Completeness(
-        get_campaign(store, campaign_id), units, _rate("全部", units),
-        grouped(lambda u: _region_group(regions[u.unit.id], "province")),
-        grouped(lambda u: _region_group(regions[u.unit.id], "city")),
-        grouped(lambda u: _region_group(regions[u.unit.id], "district")),
-        grouped(lambda u: u.unit.sector or NO_SECTOR))
-
-
-def _region_group(region: Region | None, level: str) -> str:
-    """The group a unit counts in at this level; a unit above it counts as its own 本级 ('浙江省 本级')."""
-    if region is None:
-        return NO_REGION
-    parts = (region.province, region.city, region.district)[:_DEPTHS[level]]
-    if parts[-1] is None:
-        return _path(p for p in parts if p) + " 本级"
-    return _path(parts)
-
-
-_DEPTHS = {"province": 1, "city": 2, "district": 3}
-
-
-def _path(parts: Iterable[str]) -> str:
-    """'北京市 北京市 朝阳区' is written '北京市 朝阳区', as Region.path does."""
-    out: list[str] = []
-    for part in parts:
-        if not out or out[-1] != part:
-            out.append(part)
-    return " ".join(out)
-
-
-def _rate(group: str, members: Iterable[UnitStatus]) -> Rate:
-    members = list(members)
-    counts = Counter(str(u.status) for u in members)
-    return Rate(group, expected=len(members),
-                reported=sum(u.status != Status.NOT_REPORTED for u in members),
-                on_time=sum(u.late is False for u in members), late=sum(u.late is True for u in members),
-                approved=sum(u.status in (Status.APPROVED, Status.LOCKED) for u in members),
-                counts={str(s): counts.get(str(s), 0) for s in Status})
+    return build(store, campaign_id, today=today, gazetteer=gazetteer)
 
 
 # ---- a unit's return arriving ---------------------------------------------------------------------
@@ -649,13 +451,28 @@ def submit_return(store: Store, campaign_id: int, data: bytes, name: str, *, who
 
     def record(conn: sa.Connection, outcomes: list) -> None:
         if outcomes[0].status == "imported":
-            _record(conn, campaign_id, unit.id, "submit", who, at, None, outcomes[0].submission_id)
+            new_id = outcomes[0].submission_id
+            _record(conn, campaign_id, unit.id, "submit", who, at, None, new_id)
+            _supersede_previous(conn, campaign_id, unit.id, new_id)
 
     (outcome,) = store.import_many([(result, data)], who=who, then=record)
     if outcome.status != "imported":
         return ReturnOutcome(outcome.status, outcome.message, unit, (), outcome.submission_id)
     now = unit_status(store, campaign_id, unit.id)
     return ReturnOutcome("submitted", outcome.message, unit, (), outcome.submission_id, now.version)
+
+
+def _supersede_previous(conn: sa.Connection, campaign_id: int, unit_id: int, new_id: int) -> None:
+    """The unit's earlier return steps back even when the new one names the unit differently (全称 vs 简称),
+    which the store's agency-year rule cannot see: one unit, one counted return."""
+    earlier = conn.execute(sa.select(unit_events.c.submission_id)
+                           .where(unit_events.c.campaign_id == campaign_id, unit_events.c.unit_id == unit_id,
+                                  unit_events.c.action == "submit", unit_events.c.submission_id.is_not(None),
+                                  unit_events.c.submission_id != new_id)).scalars().all()
+    if earlier:
+        conn.execute(submissions.update()
+                     .where(submissions.c.id.in_(earlier), submissions.c.status == "active")
+                     .values(status="superseded", replaced_by=new_id, changed_at=intake.now()))
 
 
 def _main_agency(result) -> tuple[str | None, str | None]:

@@ -458,3 +458,19 @@ SHARED = [name for name in dir() if name.startswith("test_") and name not in (
     "test_match_unit", "test_match_never_guesses_between_two_units_with_the_same_short_form",
     "test_an_existing_store_gains_the_campaign_tables_and_keeps_its_data", "test_roster_reads_csv_in_gbk",
     "test_bad_campaign_settings_are_refused", "test_invalid_steps_are_refused_in_chinese_and_change_nothing")]
+
+
+def test_a_resubmission_naming_the_unit_differently_still_replaces_the_first(store):
+    campaign, units = fifty(store)
+    council = units[6]
+    first = cp.submit_return(store, campaign.id, unit_return("鄞州区消保委", 12), "v1.xlsx")
+    cp.return_with_comment(store, campaign.id, council.id, "请用全称")
+    second = cp.submit_return(store, campaign.id, unit_return("宁波市鄞州区消费者权益保护委员会", 15), "v2.xlsx")
+    assert (second.status, second.unit, second.version) == ("submitted", council, 2)
+    old = store.submission(first.submission_id)
+    assert (old["status"], old["replaced_by"]) == ("superseded", second.submission_id)
+    frame = store.facts().frame
+    assert float(frame[frame["measure"] == "events"]["value"].sum()) == 15
+
+
+SHARED.append("test_a_resubmission_naming_the_unit_differently_still_replaces_the_first")
