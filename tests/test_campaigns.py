@@ -292,18 +292,20 @@ def test_roster_bad_rows_give_one_issue_each_with_their_cell(store):
             ("宁波市鄞州区市场监督管理局", "鄞州区", "", "", ""),             # row 7: duplicate
             ("鼓楼区消保委", "鼓楼区", "消委会", "", ""),                    # row 8: ambiguous region
             ("宁波市北仑区消保委", "330206", "消保委", "王五", ""),           # adcode written, sector synonym
-            ("某行业协会", "", "文旅", "", "")]                              # no region anywhere, unknown sector
+            ("某行业协会", "", "文旅", "", ""),                              # no region anywhere, unknown sector
+            ("福州市鼓楼区消保委", "鼓楼区", "", "", "")]                     # 鼓楼区 settled by the unit's name
     done = cp.import_roster(store, campaign.id, xlsx(rows), "名单.xlsx")
     assert [(i.code, i.where) for i in done.issues] == [
         ("roster-missing-name", "名单!A5"), ("roster-unknown-region", "名单!B6"),
         ("roster-duplicate-unit", "名单!A7"), ("roster-ambiguous-region", "名单!B8"),
         ("roster-no-region", "名单!A10"), ("roster-unknown-sector", "名单!C10")]
     assert "福州市 鼓楼区" in done.issues[3].message
-    assert done.added == 3
+    assert done.added == 4
     got = {u.name: (u.adcode, u.sector, u.contact, u.phone) for u in cp.roster(store, campaign.id)}
     assert got == {"宁波市鄞州区市场监督管理局": ("330212", "市场监管", "张三", "13800001111"),
                    "宁波市北仑区消保委": ("330206", "消委会", "王五", None),
-                   "某行业协会": (None, "文旅", None, None)}
+                   "某行业协会": (None, "文旅", None, None),
+                   "福州市鼓楼区消保委": ("350102", "消委会", None, None)}
 
 
 def test_roster_reimport_updates_and_unreadable_files_store_nothing(store):
@@ -443,6 +445,8 @@ def test_cli_round_trip(store_url, tmp_path, capsys):
     assert main(["campaign", "status", "1", "--db", store_url]) == 0
     text = capsys.readouterr().out
     assert "应报 50,已报 25(报送率 50.0%),按时 20(按时率 40.0%),迟报 5" in text
+    assert f"  {units[20].name}  已报待审 迟报\n" in text and f"  {units[49].name}  未报 逾期\n" in text
+    assert units[0].name not in text   # on time and waiting for review: nothing to chase
 
     assert main(["campaign", "create", "--db", store_url, "--copy-from", "1", "--year", "2026", "--due", "2026-03-25"]) == 0
     assert "已创建第 2 号报送任务《2026年3·15活动情况报送》" in capsys.readouterr().out
