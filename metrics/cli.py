@@ -1,4 +1,4 @@
-"""The command line: ``python -m metrics ingest | import | demo | brief | extract``."""
+"""The command line: ``python -m metrics ingest | import | demo | brief | extract | campaign``."""
 
 from __future__ import annotations
 
@@ -64,7 +64,37 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--chart", action="append", choices=BREAKDOWNS, metavar="BY",
                          help=f"分项图表,可重复:{' '.join(BREAKDOWNS)};默认 sector region year agency")
     content.add_argument("--title", help="标题;默认按年度和地区生成")
+    _campaign_parser(sub)
     return parser
+
+
+def _campaign_parser(sub) -> None:
+    campaign = sub.add_parser("campaign", help="报送任务:创建、导入应报单位名单、查看报送进度")
+    steps = campaign.add_subparsers(dest="campaign_command", required=True)
+    create = steps.add_parser("create", help="创建报送任务(可从去年的任务复制指标、宽限天数和名单)")
+    create.add_argument("--name", help="任务名称,如“2025年3·15活动情况报送”;复制时默认把去年名称中的年份换成今年")
+    create.add_argument("--year", type=int, required=True, help="年度")
+    create.add_argument("--due", required=True, metavar="YYYY-MM-DD", help="截止日期(北京时间,当天报送算按时)")
+    create.add_argument("--grace", type=_non_negative, help="宽限天数(默认 0;复制时默认沿用)")
+    create.add_argument("--metrics", metavar="ID,ID", help="要求报送的指标编号,逗号分隔,如 events,materials")
+    create.add_argument("--theme", help="活动主题;默认取当年全国主题")
+    create.add_argument("--period", nargs=2, metavar=("START", "END"), help="活动期间 YYYY-MM-DD YYYY-MM-DD")
+    create.add_argument("--copy-from", type=int, metavar="ID", help="从第 ID 号任务复制(去年的任务)")
+    create.add_argument("--who", default="", help="创建人")
+    create.add_argument("--json", action="store_true", help="输出任务(JSON)")
+    _db_argument(create)
+    roster = steps.add_parser("roster-import", help="导入应报单位名单(.xlsx/.xls/.csv;列:单位名称 系统 地区 上级单位 联系人 联系电话)")
+    roster.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
+    roster.add_argument("file", metavar="FILE")
+    roster.add_argument("--json", action="store_true", help="输出新增、更新数与每个问题(JSON)")
+    _db_argument(roster)
+    status = steps.add_parser("status", help="报送进度:每个单位的状态,报送率、按时率(按地区、系统)")
+    status.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
+    status.add_argument("--json", action="store_true", help="输出完整进度(JSON)")
+    _db_argument(status)
+    listing = steps.add_parser("list", help="列出报送任务")
+    listing.add_argument("--json", action="store_true")
+    _db_argument(listing)
 
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _brief(args)
     if args.command == "extract":
         return _extract(args)
+    if args.command == "campaign":
+        return _campaign(args)
     return 2
 
 
@@ -238,6 +270,109 @@ def _brief(args: argparse.Namespace) -> int:
     for note in made.notes:
         print(note)
     return 0
+
+
+def _campaign(args: argparse.Namespace) -> int:
+    from metrics import campaigns
+    from metrics.sniff import FileRefused
+
+    store = Store(resolve_url(args.db))
+    try:
+        return {"create": _campaign_create, "roster-import": _campaign_roster, "status": _campaign_status,
+                "list": _campaign_list}[args.campaign_command](store, args)
+    except campaigns.CampaignError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except FileRefused as exc:
+        print(f"{getattr(args, 'file', '')}: 拒收 — {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+
+
+def _campaign_create(store: Store, args: argparse.Namespace) -> int:
+    from metrics import campaigns
+
+    metrics = [m for m in (args.metrics or "").split(",") if m.strip()]
+    if args.copy_from is not None:
+        made = campaigns.copy_campaign(store, args.copy_from, year=args.year, due=args.due, grace_days=args.grace,
+                                       name=args.name, who=args.who)
+    else:
+        if not args.name:
+            print("请用 --name 给出任务名称(或用 --copy-from 从去年的任务复制)", file=sys.stderr)
+            return 2
+        made = campaigns.create_campaign(store, name=args.name, year=args.year, due=args.due,
+                                         grace_days=args.grace or 0, theme=args.theme, period=args.period,
+                                         metrics=metrics, who=args.who)
+    units = len(campaigns.roster(store, made.id))
+    if args.json:
+        _dump({**made.to_dict(), "units": units})
+    else:
+        copied = f",从第 {made.copied_from} 号任务复制({units} 个应报单位)" if made.copied_from else ""
+        print(f"已创建第 {made.id} 号报送任务《{made.name}》:{made.year} 年,截止 {made.due_date},"
+              f"宽限 {made.grace_days} 天(最晚 {made.last_on_time_day} 算按时){copied}")
+    return 0
+
+
+def _campaign_roster(store: Store, args: argparse.Namespace) -> int:
+    from metrics import campaigns
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"{args.file}: 无法打开文件:{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    done = campaigns.import_roster(store, args.campaign, data, path.name)
+    if args.json:
+        _dump({"file": args.file, **done.to_dict()})
+    else:
+        print(f"{args.file}: 新增 {done.added} 个单位,更新 {done.updated} 个;"
+              f"未导入 {sum(i.level == 'error' for i in done.issues)} 行")
+        for issue in done.issues:
+            print(f"  {issue.where} [{issue.code}] {issue.message}")
+    return 1 if any(i.level == "error" for i in done.issues) else 0
+
+
+def _campaign_status(store: Store, args: argparse.Namespace) -> int:
+    from metrics import campaigns
+
+    report = campaigns.completeness(store, args.campaign)
+    if args.json:
+        _dump(report.to_dict())
+        return 0
+    overall, camp = report.overall, report.campaign
+    print(f"第 {camp.id} 号《{camp.name}》截止 {camp.due_date}(宽限 {camp.grace_days} 天):"
+          f"应报 {overall.expected},已报 {overall.reported}(报送率 {_percent(overall.reporting_rate)}),"
+          f"按时 {overall.on_time}(按时率 {_percent(overall.on_time_rate)}),迟报 {overall.late},"
+          f"已审核 {overall.approved}")
+    print("  " + ",".join(f"{name} {n}" for name, n in overall.counts.items()))
+    for unit in report.units:
+        if unit.status == campaigns.Status.NOT_REPORTED or unit.late or unit.status == campaigns.Status.RETURNED:
+            flags = [str(unit.status)] + ([campaigns.LATE] if unit.late else []) + (["逾期"] if unit.overdue else [])
+            note = f":{unit.comment}" if unit.comment else ""
+            print(f"  {unit.unit.name}  {' '.join(flags)}{note}")
+    return 0
+
+
+def _campaign_list(store: Store, args: argparse.Namespace) -> int:
+    from metrics import campaigns
+
+    found = campaigns.list_campaigns(store)
+    if args.json:
+        _dump([c.to_dict() for c in found])
+    for c in [] if args.json else found:
+        print(f"{c.id}  {c.year}  {c.name}  截止 {c.due_date}  宽限 {c.grace_days} 天")
+    return 0
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _dump(payload: object) -> None:
+    json.dump(payload, sys.stdout, ensure_ascii=False, indent=1, default=_json_default)
+    sys.stdout.write("\n")
 
 
 def _text_line(result: FileResult) -> str:

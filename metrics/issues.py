@@ -36,6 +36,13 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "subitem-group": ("warning", "“其中”下的分列是前一列的一部分,不重复计入"),
     "transposed-table": ("info", "指标在行、单位在列的表,按列读取各单位"),
     "orientation-guessed": ("warning", "表的方向(指标在行还是在列)是推断的"),
+    # the roster of expected units (metrics/roster.py)
+    "roster-missing-name": ("error", "名单中的一行没有单位名称"),
+    "roster-duplicate-unit": ("error", "名单中单位重复"),
+    "roster-unknown-region": ("error", "名单中的地区在区划表中找不到"),
+    "roster-ambiguous-region": ("error", "名单中的地区有多处重名"),
+    "roster-no-region": ("warning", "名单中的单位没有地区,名称中也看不出"),
+    "roster-unknown-sector": ("warning", "名单中的系统不在系统列表中"),
 }
 
 MAX_PER_CODE = 50

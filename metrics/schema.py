@@ -110,3 +110,54 @@ issues = sa.Table(
 
 RECORD_INSERT_COLUMNS = ("submission_id", "metric_id", "value", "unit_id", "agency_id", "sector_id", "region_id",
                          "year", "date", "theme_id", "activity_id", "approx", "raw", "sheet_id", "row", "col")
+
+# ---- collection rounds (campaigns): added tables only, so an existing store gains them on start --------
+# Dates are ISO 'YYYY-MM-DD' (Beijing calendar days, as written on a notice); times ISO 8601 UTC.
+campaigns = sa.Table(
+    "campaigns", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("theme", sa.Text, nullable=True),
+    sa.Column("period_start", sa.String(10), nullable=True),
+    sa.Column("period_end", sa.String(10), nullable=True),
+    sa.Column("due_date", sa.String(10), nullable=False),
+    sa.Column("grace_days", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("metrics", sa.Text, nullable=False, server_default=""),   # comma-joined catalog ids
+    sa.Column("copied_from", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False, server_default=""),
+    sa.UniqueConstraint("name", "year", name="campaign_name_year"),
+    sa.CheckConstraint("grace_days >= 0", name="campaign_grace"),
+)
+
+roster_units = sa.Table(
+    "roster_units", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sector", sa.Text, nullable=True),
+    sa.Column("adcode", sa.String(12), nullable=True),
+    sa.Column("parent", sa.Text, nullable=True),
+    sa.Column("contact", sa.Text, nullable=True),
+    sa.Column("phone", sa.Text, nullable=True),
+    sa.UniqueConstraint("campaign_id", "name", name="roster_unit_name"),
+)
+
+# A unit's status is its latest event; every step is kept with when, who and why.
+UNIT_ACTIONS = ("submit", "return", "approve", "lock", "unlock")
+
+unit_events = sa.Table(
+    "unit_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False, index=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("roster_units.id"), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),       # the status after this step
+    sa.Column("version", sa.Integer, nullable=False),          # submissions so far (a resubmission is +1)
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("who", sa.Text, nullable=False, server_default=""),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=True),
+    sa.CheckConstraint("action IN ('submit', 'return', 'approve', 'lock', 'unlock')", name="unit_event_action"),
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 
@@ -108,6 +108,10 @@ class Store:
         """A write transaction that holds the store's write lock from its first statement."""
         return _WriteTransaction(self.engine)
 
+    def transaction(self):
+        """``with store.transaction() as conn``: one all-or-nothing write under the store's lock (campaigns)."""
+        return _WriteTransaction(self.engine)
+
     # ---- importing ----------------------------------------------------------------------------
     def plan(self, result: FileResult, data: bytes, overrides: Overrides | None = None, *,
              settings: str | None = None) -> ImportPlan:
@@ -132,12 +136,14 @@ class Store:
         return outcome
 
     def import_many(self, items: Iterable[tuple[FileResult, bytes]], *, overrides: Overrides | None = None,
-                    who: str = "", replace: bool = True, settings: str | None = None) -> list[ImportOutcome]:
+                    who: str = "", replace: bool = True, settings: str | None = None,
+                    then: Callable[[sa.Connection, list[ImportOutcome]], None] | None = None) -> list[ImportOutcome]:
         """Store many read files in one transaction (bulk loads, the demo); all of them or none.
 
         Each file is judged as ``import_result`` would, in order, so a later file may duplicate or
         replace an earlier one of the same batch. Nothing written (all duplicate or refused) leaves
-        the version where it was.
+        the version where it was. ``then`` runs inside the same transaction after the files are written
+        (a campaign records the unit's submission there): if it raises, nothing is stored.
         """
         settings = overrides_to_json(overrides) if settings is None else settings
         outcomes: list[ImportOutcome] = []
@@ -145,6 +151,8 @@ class Store:
             planner, ids = intake.Planner(conn), writer.Ids()
             for chunk in _bulk_chunks(items):
                 outcomes += self._import_chunk(conn, planner, ids, chunk, settings, who, replace)
+            if then is not None:
+                then(conn, outcomes)
             if not any(o.status == "imported" for o in outcomes):
                 conn.rollback()
         return outcomes

@@ -1,0 +1,486 @@
+"""Collection rounds (报送任务): a campaign, its roster of expected units, each unit's status, completeness.
+
+Pure Python over the store (never streamlit). Every write is one transaction under the store's lock, so
+two reviewers acting on the same unit at once are serialised and the second sees the first's step.
+A unit's status is its latest event; every event is kept with when (UTC), who and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from metrics import intake
+from metrics.catalog import default_catalog
+from metrics.dimensions import NATIONAL_THEMES
+from metrics.fmt import BEIJING
+from metrics.record import Issue
+from metrics.regions import Gazetteer
+from metrics.roster import read_roster
+from metrics.schema import campaigns, roster_units, submissions, unit_events
+from metrics.store import Store
+from metrics.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
+
+if TYPE_CHECKING:
+    from metrics.completeness import Completeness
+
+
+class Status(StrEnum):
+    """A unit's status in a campaign, declared once; the value is what is stored and shown."""
+
+    NOT_REPORTED = "未报"
+    PENDING = "已报待审"
+    RETURNED = "退回"
+    APPROVED = "已审核"
+    LOCKED = "已锁定"
+
+
+LATE = "迟报"  # a flag beside the status, computed from the first submission time, never stored
+
+# action → (the statuses it may start from, the status it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
+    "submit": (frozenset({Status.NOT_REPORTED, Status.PENDING, Status.RETURNED}), Status.PENDING),
+    "return": (frozenset({Status.PENDING}), Status.RETURNED),
+    "approve": (frozenset({Status.PENDING}), Status.APPROVED),
+    "lock": (frozenset({Status.APPROVED}), Status.LOCKED),
+    "unlock": (frozenset({Status.APPROVED, Status.LOCKED}), Status.PENDING),
+}
+ACTION_NAMES = {"submit": "报送", "return": "退回", "approve": "审核通过", "lock": "锁定", "unlock": "解锁"}
+
+
+class CampaignError(ValueError):
+    """A step the campaign does not allow, with a Chinese message a person can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    name: str
+    year: int
+    due_date: dt.date
+    grace_days: int = 0
+    theme: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    metrics: tuple[str, ...] = ()
+    copied_from: int | None = None
+    created_at: str = ""
+    created_by: str = ""
+
+    @property
+    def last_on_time_day(self) -> dt.date:
+        """The last Beijing calendar day a return counts as on time: due date + grace days."""
+        return self.due_date + dt.timedelta(days=self.grace_days)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("due_date", "period_start", "period_end"):
+            out[key] = out[key].isoformat() if out[key] else None
+        out["metrics"] = list(self.metrics)
+        out["last_on_time_day"] = self.last_on_time_day.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RosterUnit:
+    id: int
+    campaign_id: int
+    name: str
+    sector: str | None = None
+    adcode: str | None = None
+    parent: str | None = None
+    contact: str | None = None
+    phone: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStatus:
+    """Where one unit stands: status, version, first/last submission (UTC), the 迟报 flag, the latest note."""
+
+    unit: RosterUnit
+    status: Status
+    version: int = 0
+    first_submitted_at: str | None = None
+    last_submitted_at: str | None = None
+    late: bool | None = None            # None while nothing was submitted
+    overdue: bool = False               # not reported and the last on-time day has passed
+    comment: str | None = None          # the reviewer's reason while 退回, the reason of the last 解锁
+    submission_id: int | None = None
+    changed_at: str | None = None
+    changed_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in ("status", "version", "first_submitted_at", "last_submitted_at",
+                                              "late", "overdue", "comment", "submission_id", "changed_at",
+                                              "changed_by")}
+        out["status"] = str(self.status)
+        return {"unit": self.unit.name, "unit_id": self.unit.id, "sector": self.unit.sector,
+                "adcode": self.unit.adcode, **out}
+
+
+# ---- campaigns ------------------------------------------------------------------------------------
+def create_campaign(store: Store, *, name: str, year: int, due: dt.date | str, grace_days: int = 0,
+                    theme: str | None = None, period: tuple[dt.date | str, dt.date | str] | None = None,
+                    metrics: Iterable[str] = (), who: str = "", copied_from: int | None = None,
+                    units: Sequence[RosterUnit] = ()) -> Campaign:
+    """A new campaign (with ``units`` as its roster), in one transaction; the theme defaults to the national one."""
+    name = name.strip()
+    if not name:
+        raise CampaignError("请填写报送任务名称")
+    if grace_days < 0:
+        raise CampaignError(f"宽限天数不能为负数:{grace_days}")
+    metric_ids = tuple(dict.fromkeys(m.strip() for m in metrics if m.strip()))
+    unknown = [m for m in metric_ids if m not in default_catalog().metrics]
+    if unknown:
+        raise CampaignError(f"指标目录中没有这些指标:{'、'.join(unknown)};可用:{' '.join(default_catalog().ids)}")
+    start, end = (_date(period[0], "活动开始日期"), _date(period[1], "活动结束日期")) if period else (None, None)
+    if start and end and end < start:
+        raise CampaignError(f"活动期间的结束日期 {end} 早于开始日期 {start}")
+    row = {"name": name, "year": int(year), "theme": theme or NATIONAL_THEMES.get(int(year)),
+           "period_start": start.isoformat() if start else None, "period_end": end.isoformat() if end else None,
+           "due_date": _date(due, "截止日期").isoformat(), "grace_days": int(grace_days),
+           "metrics": ",".join(metric_ids), "copied_from": copied_from, "created_at": intake.now(), "created_by": who}
+    with store.transaction() as conn:
+        if conn.execute(sa.select(campaigns.c.id).where(campaigns.c.name == name, campaigns.c.year == int(year))).first():
+            raise CampaignError(f"已有 {year} 年的报送任务“{name}”")
+        new_id = int(conn.execute(campaigns.insert().values(**row)).inserted_primary_key[0])
+        if units:
+            conn.execute(roster_units.insert(), [
+                {"campaign_id": new_id, "name": u.name, "sector": u.sector, "adcode": u.adcode,
+                 "parent": u.parent, "contact": u.contact, "phone": u.phone} for u in units])
+    return get_campaign(store, new_id)
+
+
+def copy_campaign(store: Store, source_id: int, *, year: int, due: dt.date | str, grace_days: int | None = None,
+                  name: str | None = None, who: str = "") -> Campaign:
+    """Last year's campaign again for ``year``: metrics, grace, period (shifted by the years) and roster.
+
+    Statuses are not copied. The name's year is replaced ('2024年…' → '2025年…'); a theme that was the
+    national theme of the old year becomes the new year's.
+    """
+    source = get_campaign(store, source_id)
+    shift = int(year) - source.year
+    new_name = name or source.name.replace(str(source.year), str(year))
+    theme = source.theme
+    if theme is None or theme == NATIONAL_THEMES.get(source.year):
+        theme = NATIONAL_THEMES.get(int(year))
+    period = (_shift_year(source.period_start, shift), _shift_year(source.period_end, shift)) \
+        if source.period_start and source.period_end else None
+    return create_campaign(store, name=new_name, year=year, due=due,
+                           grace_days=source.grace_days if grace_days is None else grace_days, theme=theme,
+                           period=period, metrics=source.metrics, who=who, copied_from=source.id,
+                           units=roster(store, source.id))
+
+
+def get_campaign(store: Store, campaign_id: int) -> Campaign:
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(campaigns).where(campaigns.c.id == int(campaign_id))).first()
+    if row is None:
+        raise CampaignError(f"没有第 {campaign_id} 号报送任务")
+    return _campaign(row)
+
+
+def list_campaigns(store: Store) -> list[Campaign]:
+    """Newest year first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(campaigns).order_by(campaigns.c.year.desc(), campaigns.c.id.desc())).all()
+    return [_campaign(r) for r in rows]
+
+
+def _campaign(row: sa.Row) -> Campaign:
+    return Campaign(id=row.id, name=row.name, year=row.year, due_date=dt.date.fromisoformat(row.due_date),
+                    grace_days=row.grace_days, theme=row.theme,
+                    period_start=dt.date.fromisoformat(row.period_start) if row.period_start else None,
+                    period_end=dt.date.fromisoformat(row.period_end) if row.period_end else None,
+                    metrics=tuple(m for m in (row.metrics or "").split(",") if m), copied_from=row.copied_from,
+                    created_at=row.created_at, created_by=row.created_by)
+
+
+def _date(value: dt.date | str, what: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise CampaignError(f"{what}“{value}”不是日期,请写成 YYYY-MM-DD(如 2025-03-25)") from None
+
+
+def _shift_year(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+# ---- the roster -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RosterImport:
+    added: int
+    updated: int
+    issues: tuple[Issue, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "updated": self.updated, "issues": [i.to_dict() for i in self.issues]}
+
+
+def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
+                  gazetteer: Gazetteer | None = None) -> RosterImport:
+    """Read a roster list and store its good rows in one transaction; a unit already listed is updated.
+
+    Raises FileRefused (nothing stored) when the file or its 单位名称 column cannot be read.
+    """
+    get_campaign(store, campaign_id)
+    read = read_roster(data, name, gazetteer=gazetteer)
+    added = updated = 0
+    with store.transaction() as conn:
+        have = {r.name: r.id for r in conn.execute(sa.select(roster_units.c.name, roster_units.c.id)
+                                                   .where(roster_units.c.campaign_id == campaign_id))}
+        for row in read.rows:
+            values = {"sector": row.sector, "adcode": row.adcode, "parent": row.parent, "contact": row.contact,
+                      "phone": row.phone}
+            if row.name in have:
+                conn.execute(roster_units.update().where(roster_units.c.id == have[row.name]).values(**values))
+                updated += 1
+            else:
+                conn.execute(roster_units.insert().values(campaign_id=campaign_id, name=row.name, **values))
+                added += 1
+    return RosterImport(added, updated, read.issues)
+
+
+def roster(store: Store, campaign_id: int) -> list[RosterUnit]:
+    """The campaign's expected units, in the order they were listed."""
+    with store.engine.connect() as conn:
+        return _roster(conn, int(campaign_id))
+
+
+def _roster(conn: sa.Connection, campaign_id: int, unit_ids: list[int] | None = None) -> list[RosterUnit]:
+    query = sa.select(roster_units).where(roster_units.c.campaign_id == campaign_id).order_by(roster_units.c.id)
+    if unit_ids is not None:
+        query = query.where(roster_units.c.id.in_(unit_ids))
+    return [RosterUnit(r.id, r.campaign_id, r.name, r.sector, r.adcode, r.parent, r.contact, r.phone)
+            for r in conn.execute(query)]
+
+
+# ---- status steps -----------------------------------------------------------------------------------
+def submit(store: Store, campaign_id: int, unit_id: int, *, submission_id: int | None = None, who: str = "",
+           at: dt.datetime | None = None) -> UnitStatus:
+    """A return arrived (again): 未报/退回/已报待审 → 已报待审, version + 1."""
+    return _step(store, campaign_id, unit_id, "submit", who=who, at=at, submission_id=submission_id)
+
+
+def return_with_comment(store: Store, campaign_id: int, unit_id: int, comment: str, *, who: str = "",
+                        at: dt.datetime | None = None) -> UnitStatus:
+    """Send a return back to its unit: 已报待审 → 退回, with the reviewer's reason (required)."""
+    return _step(store, campaign_id, unit_id, "return", who=who, at=at, comment=_required(comment, "退回原因"))
+
+
+def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
+    return _step(store, campaign_id, unit_id, "approve", who=who, at=at)
+
+
+def lock(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
+    return _step(store, campaign_id, unit_id, "lock", who=who, at=at)
+
+
+def unlock(store: Store, campaign_id: int, unit_id: int, reason: str, *, who: str = "",
+           at: dt.datetime | None = None) -> UnitStatus:
+    """Reopen an approved or locked return for review (已报待审); the reason is required and kept."""
+    return _step(store, campaign_id, unit_id, "unlock", who=who, at=at, comment=_required(reason, "解锁原因"))
+
+
+def _required(text: str, what: str) -> str:
+    if not text or not text.strip():
+        raise CampaignError(f"请填写{what}")
+    return text.strip()
+
+
+def _step(store: Store, campaign_id: int, unit_id: int, action: str, *, who: str, at: dt.datetime | None,
+          comment: str | None = None, submission_id: int | None = None) -> UnitStatus:
+    with store.transaction() as conn:
+        _record(conn, campaign_id, unit_id, action, who, at, comment, submission_id)
+    return unit_status(store, campaign_id, unit_id)
+
+
+def _record(conn: sa.Connection, campaign_id: int, unit_id: int, action: str, who: str, at: dt.datetime | None,
+            comment: str | None, submission_id: int | None) -> None:
+    """Check the step against the unit's current status (read under the write lock) and store it."""
+    unit = conn.execute(sa.select(roster_units.c.name).where(roster_units.c.id == unit_id,
+                                                              roster_units.c.campaign_id == campaign_id)).first()
+    if unit is None:
+        raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
+    last = conn.execute(sa.select(unit_events.c.status, unit_events.c.version)
+                        .where(unit_events.c.unit_id == unit_id).order_by(unit_events.c.id.desc()).limit(1)).first()
+    status, version = (Status(last.status), last.version) if last else (Status.NOT_REPORTED, 0)
+    allowed, after = TRANSITIONS[action]
+    if status not in allowed:
+        raise CampaignError(_refusal(unit.name, status, action))
+    if action == "submit":
+        version += 1
+    conn.execute(unit_events.insert().values(
+        campaign_id=campaign_id, unit_id=unit_id, action=action, status=str(after), version=version,
+        at=_stamp(at), who=who, comment=comment, submission_id=submission_id))
+
+
+def _refusal(unit: str, status: Status, action: str) -> str:
+    text = f"“{unit}”当前为“{status}”,不能{ACTION_NAMES[action]}"
+    if status in (Status.APPROVED, Status.LOCKED) and action in ("submit", "return"):
+        return text + ";已审核的报表要修改,须先解锁并写明原因"
+    if status == Status.NOT_REPORTED:
+        return text + ";该单位还没有报送"
+    if status == Status.RETURNED:
+        return text + ";报表已退回,等待单位重新报送"
+    return text
+
+
+def _stamp(at: dt.datetime | None) -> str:
+    if at is None:
+        return intake.now()
+    if at.tzinfo is None:
+        raise CampaignError("时间须带时区(如北京时间 +08:00)")
+    return at.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def beijing_day(stamp: str) -> dt.date:
+    """The Beijing calendar day of a stored UTC time: what 'on time' is judged on."""
+    return dt.datetime.fromisoformat(stamp).astimezone(BEIJING).date()
+
+
+# ---- where every unit stands ------------------------------------------------------------------------
+def unit_status(store: Store, campaign_id: int, unit_id: int, *, today: dt.date | None = None) -> UnitStatus:
+    found = unit_statuses(store, campaign_id, today=today, unit_ids=[unit_id])
+    if not found:
+        raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
+    return found[0]
+
+
+def unit_statuses(store: Store, campaign_id: int, *, today: dt.date | None = None,
+                  unit_ids: Iterable[int] | None = None) -> list[UnitStatus]:
+    """Every roster unit (or those asked for) with its status, in roster order; ``today`` (Beijing) decides 逾期未报."""
+    campaign = get_campaign(store, campaign_id)
+    events_query = sa.select(unit_events).where(unit_events.c.campaign_id == campaign.id).order_by(unit_events.c.id)
+    ids = None if unit_ids is None else [int(i) for i in unit_ids]
+    if ids is not None:
+        events_query = events_query.where(unit_events.c.unit_id.in_(ids))
+    with store.engine.connect() as conn:   # one snapshot for the roster and its events
+        units = _roster(conn, campaign.id, ids)
+        events = conn.execute(events_query).all()
+    by_unit: dict[int, list[sa.Row]] = {}
+    for event in events:
+        by_unit.setdefault(event.unit_id, []).append(event)
+    today = today or dt.datetime.now(BEIJING).date()
+    return [_fold(campaign, unit, by_unit.get(unit.id, []), today) for unit in units]
+
+
+def _fold(campaign: Campaign, unit: RosterUnit, events: list[sa.Row], today: dt.date) -> UnitStatus:
+    if not events:
+        return UnitStatus(unit, Status.NOT_REPORTED, overdue=today > campaign.last_on_time_day)
+    submits = [e for e in events if e.action == "submit"]
+    last = events[-1]
+    first_at = submits[0].at if submits else None
+    # 迟报 is judged on the first submission: a return sent back and corrected was still reported on time.
+    late = beijing_day(first_at) > campaign.last_on_time_day if first_at else None
+    return UnitStatus(unit, Status(last.status), last.version, first_at, submits[-1].at if submits else None,
+                      late, False, last.comment if last.action in ("return", "unlock") else None,
+                      submits[-1].submission_id if submits else None, last.at, last.who)
+
+
+def completeness(store: Store, campaign_id: int, *, today: dt.date | None = None,
+                 gazetteer: Gazetteer | None = None) -> Completeness:
+    """Per-unit status and the reporting / on-time / approval rates overall, by region level and by sector."""
+    from metrics.completeness import build  # that module builds on this one
+
+    return build(store, campaign_id, today=today, gazetteer=gazetteer)
+
+
+# ---- a unit's return arriving ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ReturnOutcome:
+    """'submitted', or why not: 'refused' (unreadable), 'unknown' / 'ambiguous' (which unit?), 'duplicate'."""
+
+    status: str
+    message: str
+    unit: RosterUnit | None = None
+    candidates: tuple[RosterUnit, ...] = ()
+    submission_id: int | None = None
+    version: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "message": self.message, "unit": self.unit.name if self.unit else None,
+                "candidates": [u.name for u in self.candidates], "submission_id": self.submission_id,
+                "version": self.version}
+
+
+def submit_return(store: Store, campaign_id: int, data: bytes, name: str, *, who: str = "",
+                  at: dt.datetime | None = None, unit_id: int | None = None,
+                  gazetteer: Gazetteer | None = None) -> ReturnOutcome:
+    """Read a unit's return, match its agency to the roster, store it and mark the unit 已报待审 — one transaction.
+
+    A unit's second return supersedes its first through the store's usual agency-year rule (the old
+    version stays, with its diff). Which unit is unclear → nothing stored; pass ``unit_id`` once a person chose.
+    """
+    from metrics.ingest import Overrides, ingest_bytes  # the reader is needed only here
+
+    units = roster(store, campaign_id)
+    result = ingest_bytes(data, name, overrides=Overrides())
+    if not result.ok:
+        return ReturnOutcome("refused", f"拒收:{result.error}")
+    if unit_id is not None:
+        unit = next((u for u in units if u.id == unit_id), None)
+        if unit is None:
+            raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
+    else:
+        agency, adcode = _main_agency(result)
+        if agency is None:
+            return ReturnOutcome("unknown", "报表中找不到填报单位,请在名单中选择是哪个单位报送的")
+        match = match_unit(units, agency, region=adcode, gazetteer=gazetteer)
+        if match.status == "ambiguous":
+            names = "、".join(u.name for u in match.candidates)
+            return ReturnOutcome("ambiguous", f"“{agency}”可能是名单中的 {names},请选择", None, match.candidates)
+        if not match.ok:
+            return ReturnOutcome("unknown", f"名单中没有“{agency}”,请选择是哪个单位,或先把它加入名单")
+        unit = match.unit
+
+    def record(conn: sa.Connection, outcomes: list) -> None:
+        if outcomes[0].status == "imported":
+            new_id = outcomes[0].submission_id
+            _record(conn, campaign_id, unit.id, "submit", who, at, None, new_id)
+            _supersede_previous(conn, campaign_id, unit.id, new_id)
+
+    (outcome,) = store.import_many([(result, data)], who=who, then=record)
+    if outcome.status != "imported":
+        return ReturnOutcome(outcome.status, outcome.message, unit, (), outcome.submission_id)
+    now = unit_status(store, campaign_id, unit.id)
+    return ReturnOutcome("submitted", outcome.message, unit, (), outcome.submission_id, now.version)
+
+
+def _supersede_previous(conn: sa.Connection, campaign_id: int, unit_id: int, new_id: int) -> None:
+    """The unit's earlier return steps back even when the new one names the unit differently (全称 vs 简称),
+    which the store's agency-year rule cannot see: one unit, one counted return."""
+    earlier = conn.execute(sa.select(unit_events.c.submission_id)
+                           .where(unit_events.c.campaign_id == campaign_id, unit_events.c.unit_id == unit_id,
+                                  unit_events.c.action == "submit", unit_events.c.submission_id.is_not(None),
+                                  unit_events.c.submission_id != new_id)).scalars().all()
+    if earlier:
+        conn.execute(submissions.update()
+                     .where(submissions.c.id.in_(earlier), submissions.c.status == "active")
+                     .values(status="superseded", replaced_by=new_id, changed_at=intake.now()))
+
+
+def _main_agency(result) -> tuple[str | None, str | None]:
+    """The agency with the most records, and the adcode most of its records carry."""
+    records = result.records
+    agencies = Counter(r.agency for r in records if r.agency)
+    if not agencies:
+        return None, None
+    agency = agencies.most_common(1)[0][0]
+    codes = Counter(r.adcode for r in records if r.agency == agency and r.adcode)
+    return agency, codes.most_common(1)[0][0] if codes else None
