@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -235,14 +236,13 @@ def notice_docx(campaign: Round, units: Sequence[Overdue], *, issued: dt.date,
 
 
 def _body(campaign: Round, units: Sequence[Overdue], issued: dt.date, new_due: dt.date) -> list[str]:
-    counts: dict[str, int] = {}
-    for u in units:
-        counts[_one_line(u.status)] = counts.get(_one_line(u.status), 0) + 1
+    counts = Counter(_one_line(u.status) for u in units)
     split = "、".join(f"{status}{n}家" for status, n in counts.items())
-    state = f"仍有{len(units)}家单位未完成报送(其中{split}),名单见附件"
+    returned = ";报表被退回的单位请按退回意见修改后重新报送" if "退回" in counts else ""
     return [
-        f"{campaign.title}报送截止日期为{cn_date(campaign.due_date)}。截至{cn_date(issued)},{state}。",
-        f"请尚未完成报送的单位高度重视,于{cn_date(new_due)}前完成报送;报表被退回的单位请按退回意见修改后重新报送。"
+        f"{campaign.title}报送截止日期为{cn_date(campaign.due_date)}。截至{cn_date(issued)},"
+        f"仍有{len(units)}家单位未完成报送(其中{split}),名单见附件。",
+        f"请尚未完成报送的单位高度重视,于{cn_date(new_due)}前完成报送{returned}。"
         f"{_one_line(campaign.how)}逾期仍未报送的,将在汇总情况中予以说明。",
         f"联系人及电话:{_one_line(campaign.contact)}。",
     ]

@@ -130,7 +130,7 @@ def test_notice_text_in_gongwen_order(round_):
                     "中国工商银行宁波市分行<b>营业部</b> 消保办、@象山县烟草专卖局:")
     body = "".join(texts[3:6])
     for part in ("报送截止日期为2026年3月20日", "截至2026年3月25日", "仍有4家单位未完成报送(其中未报3家、退回1家)",
-                 "于2026年3月27日前完成报送", "联系人及电话:王某某 0574-87000000"):
+                 "于2026年3月27日前完成报送;报表被退回的单位请按退回意见修改后重新报送。", "联系人及电话:王某某 0574-87000000"):
         assert part in body, part  # default new date: issued + the round's 2 grace days
     start = texts.index("附件:2026年“3·15”国际消费者权益日活动情况统计报表未报单位名单")
     assert texts[start + 1: start + 3] == ["宁波市消费者权益保护委员会", "2026年3月25日"]
@@ -154,7 +154,9 @@ def test_notice_addresses_many_units_as_all_concerned(round_):
     document = _notice(round_, many, new_due=NEW_DUE)
     assert "各有关单位:" in [p.text for p in document.paragraphs]
     assert len(document.tables[0].rows) == 12
-    assert "于2026年3月28日前完成报送" in "".join(p.text for p in document.paragraphs)
+    body = "".join(p.text for p in document.paragraphs)
+    assert "于2026年3月28日前完成报送。请按原通知" in body and "(其中未报11家)" in body
+    assert "退回" not in body  # no unit was sent back, so the notice does not mention it
 
 
 def test_notice_refuses_no_units_and_a_past_new_date(round_):
