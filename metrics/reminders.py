@@ -56,6 +56,10 @@ class Overdue:
     status: str = "未报"          # 未报, 退回, … as the collection round names it
     late_days: int | None = None  # days past the last on-time day (due date + grace days)
 
+    def __post_init__(self) -> None:
+        if not _one_line(self.unit):
+            raise ValueError(f"催报单位名称为空:{self.unit!r}")
+
 
 @dataclass(frozen=True)
 class Round:

@@ -9,6 +9,8 @@ import zipfile
 import openpyxl
 import pytest
 from docx import Document
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
@@ -33,11 +35,14 @@ ISSUED = dt.date(2026, 3, 25)
 NEW_DUE = dt.date(2026, 3, 28)
 
 
+ROUND = Round(name="2026年“3·15”国际消费者权益日活动情况统计表", year=2026, due_date=dt.date(2026, 3, 20),
+              office="宁波市消费者权益保护委员会", contact="王某某 0574-87000000", grace_days=2,
+              sms_signature="宁波市消保委", id=7)
+
+
 @pytest.fixture
 def round_() -> Round:
-    return Round(name="2026年“3·15”国际消费者权益日活动情况统计表", year=2026, due_date=dt.date(2026, 3, 20),
-                 office="宁波市消费者权益保护委员会", contact="王某某 0574-87000000", grace_days=2,
-                 sms_signature="宁波市消保委", id=7)
+    return ROUND
 
 
 UNITS = [
@@ -246,3 +251,31 @@ def test_reminder_log_in_utc():
 def test_reminder_log_refuses(when, channel, message):
     with pytest.raises(ValueError, match=message):
         ReminderLog("王某某", when, 7, ("x",), channel)
+
+
+# ---- any name a roster may hold ---------------------------------------------------------------------
+
+_VISIBLE = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cn", "Zs", "Zl", "Zp")), min_size=1, max_size=12)
+_FORBIDDEN = st.sampled_from(["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1f", "\ufffe", "\uffff"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(_VISIBLE, _FORBIDDEN), min_size=1, max_size=6))
+def test_any_name_is_written_as_text_without_forbidden_characters(parts):
+    """Markup, formulas, emoji and characters XML forbids: the files open and hold the name minus the latter."""
+    name = "".join(parts)
+    expected = "".join(p for p in parts if p not in "\x00\x01\x08\x0b\x0c\x1f\ufffe\uffff")
+    assume(expected)
+    units = [Overdue(name, phone="13812345678"), Overdue("鄞州区消委会")]
+    sheet = openpyxl.load_workbook(io.BytesIO(overdue_xlsx(ROUND, units, generated=ISSUED)))["未报单位"]
+    assert [sheet["B4"].value, sheet["B5"].value] == [expected, "鄞州区消委会"] and sheet["B4"].data_type == "s"
+    document = Document(io.BytesIO(notice_docx(ROUND, units, issued=ISSUED)))
+    assert [row.cells[1].text for row in document.tables[0].rows[1:]] == [expected, "鄞州区消委会"]
+    (phone, text), = sms_texts(ROUND, units, new_due=NEW_DUE).messages
+    assert phone == "13812345678" and sms_length(text) <= SMS_TWO_SEGMENTS and text.count("【") == 1
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\x01\n"])
+def test_a_unit_needs_a_name(name):
+    with pytest.raises(ValueError, match="名称为空"):
+        Overdue(name)
