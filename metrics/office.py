@@ -490,7 +490,8 @@ def _docx_font_table(document) -> None:
     part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _docx_table(document, frame: pd.DataFrame, *, total_last: bool = False) -> None:
+def docx_table(document, frame: pd.DataFrame, *, total_last: bool = False):
+    """A 10 pt grid table of the frame, header bold; numbers written the Chinese way, blanks as —."""
     table = document.add_table(rows=1, cols=len(frame.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -511,6 +512,18 @@ def _docx_table(document, frame: pd.DataFrame, *, total_last: bool = False) -> N
                 paragraph.paragraph_format.space_after = Pt(0)
                 for run in paragraph.runs:
                     run.font.size = Pt(10)
+    return table
+
+
+def gongwen_document():
+    """An empty Word document laid out as a 公文: A4, GB/T 9704 margins, the 公文 fonts with their fallbacks."""
+    document = Document()
+    _docx_fonts(document)
+    section = document.sections[0]
+    section.page_width, section.page_height = A4
+    for side, size in DOCX_MARGINS.items():
+        setattr(section, side, size)
+    return document
 
 
 _DIGITS = "零一二三四五六七八九"
@@ -526,12 +539,8 @@ def cn_number(n: int) -> str:
 
 def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None) -> bytes:
     """A Word briefing: title, scope, 总体情况 (the summary), 主要指标, each chart (image if rendered) and table."""
-    document = Document()
-    _docx_fonts(document)
+    document = gongwen_document()
     section = document.sections[0]
-    section.page_width, section.page_height = A4
-    for side, size in DOCX_MARGINS.items():
-        setattr(section, side, size)
     width = section.page_width - section.left_margin - section.right_margin
     document.add_heading(brief.title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph(f"{brief.scope}\n{brief.made:%Y年%-m月%-d日}")
@@ -552,7 +561,7 @@ def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None) -> bytes
             document.add_paragraph(brief.kpi_caption)
         rows = [{**item, "本期": format_metric(item["本期"], str(item["计量单位"])),
                  "上年同期": format_metric(item["上年同期"], str(item["计量单位"]))} for item in kpi_rows(brief)]
-        _docx_table(document, pd.DataFrame(rows).drop(columns=["计量单位"]))
+        docx_table(document, pd.DataFrame(rows).drop(columns=["计量单位"]))
     if brief.charts:
         heading("分项情况")
         for k, data in enumerate(brief.charts):
@@ -563,10 +572,10 @@ def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None) -> bytes
             shown = pd.DataFrame({data.label: list(data.categories) + ["合计"],
                                   f"{data.measure.name()}({data.unit})" if data.unit else data.measure.name():
                                   [format_metric(v, data.unit) for v in (*data.values, data.total)]})
-            _docx_table(document, shown, total_last=True)
+            docx_table(document, shown, total_last=True)
     if not brief.table.empty:
         heading("各单位情况")
-        _docx_table(document, display_table(brief.table), total_last=True)
+        docx_table(document, display_table(brief.table), total_last=True)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
