@@ -36,6 +36,8 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "subitem-group": ("warning", "“其中”下的分列是前一列的一部分,不重复计入"),
     "transposed-table": ("info", "指标在行、单位在列的表,按列读取各单位"),
     "orientation-guessed": ("warning", "表的方向(指标在行还是在列)是推断的"),
+    "template-changed": ("warning", "报表模板的表头被改动,按普通报表识别"),
+    "template-marker-invalid": ("warning", "报表模板标记无法使用,按普通报表识别"),
 }
 
 MAX_PER_CODE = 50
