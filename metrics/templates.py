@@ -222,6 +222,20 @@ def template_columns(grid: SheetGrid, marker: TemplateMarker, catalog: Catalog,
         metric = catalog[metric_id]
         columns.append(Column(_col_index(letter) - grid.col0, marker.labels[letter], "metric",
                               metric=metric, unit=metric.unit))
+    known = {c.index for c in columns}
+    header = grid.rows[row]
+    for j in range(grid.width):
+        if j in known:
+            continue
+        letter = col_letter(j + grid.col0)
+        text = cell_text(header[j]) if j < len(header) else ""
+        if text:
+            sink.add("template-changed", "warning", f"{grid.name}!{letter}{marker.header_row}",
+                     f"报表模板新增了一列“{text}”({letter}{marker.header_row});已按普通报表识别各列,请核对读取结果",
+                     value=text)
+            return None
+        # A column the template does not have: numbers typed there are reported, never dropped silently.
+        columns.append(Column(j, f"{letter}列(无表头)", "unmapped"))
     return sorted(columns, key=lambda c: c.index)
 
 

@@ -154,6 +154,29 @@ def test_moved_columns_are_reported_and_read_by_their_headers_not_the_marker():
     assert by_row[("C7", "materials")] == 1200 and by_row[("D8", "events")] == 1
 
 
+def test_an_added_metric_column_is_reported_and_read_by_the_ordinary_reader():
+    added = FILLED | {"F6": "接受咨询(人次)", "F7": 80, "F9": 45}
+    result = ingest_bytes(_fill(_template(), added), "回执.xlsx")
+    assert [(i.code, i.where, i.value) for i in result.issues if i.code == "template-changed"] == [
+        ("template-changed", "报表!F6", "接受咨询(人次)")]
+    assert sorted(r.value for r in result.records if r.metric == "consultations") == [45, 80]
+    assert sum(r.value for r in result.records if r.metric == "materials") == 3550
+
+
+def test_numbers_beside_the_template_without_a_header_are_reported_not_dropped_silently():
+    result = ingest_bytes(_fill(_template(), FILLED | {"F7": 80}), "回执.xlsx")
+    assert result.layouts == {"报表": "template"}
+    assert [(i.code, i.level, i.where) for i in result.issues if i.code == "unmapped-column"] == [
+        ("unmapped-column", "warning", "报表!F6")]
+    assert len(result.records) == 8
+
+
+def test_the_filled_footer_adds_nothing():
+    footer = FILLED | {"B13": "张三", "D13": 13812345678, "E13": "0574-88888888"}
+    result = ingest_bytes(_fill(_template(), footer), "回执.xlsx")
+    assert len(result.records) == 8 and _problems(result) == []
+
+
 def test_an_unfilled_template_is_refused_as_an_empty_table():
     for data in (_template(), _fill(_template(), {})):
         result = ingest_bytes(data, "空模板.xlsx")
