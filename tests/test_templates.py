@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+import subprocess
 import zipfile
 
 import openpyxl
 import pytest
 
 from metrics.catalog import default_catalog
-from metrics.ingest import Overrides, ingest_bytes
+from metrics.ingest import Overrides, ingest_bytes, ingest_file
 from metrics.labels import layout_name
 from metrics.templates import MARKER_SHEET, TemplateError, build_template, header_label
 
@@ -221,3 +223,20 @@ def test_every_metric_with_one_unit_round_trips_through_a_template():
 def test_the_template_layout_has_a_name_in_both_languages():
     assert layout_name("template") == "模板(本系统下发的报表模板,按模板标记读取)"
     assert layout_name("template", "en").startswith("template (")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装:跳过另存为 .xls/.ods 的检查")
+@pytest.mark.parametrize("fmt", ["xls", "xlsx", "ods"])
+def test_the_marker_survives_an_office_suite_saving_the_filled_template(tmp_path, fmt):
+    source = tmp_path / "回执.xlsx"
+    source.write_bytes(_fill(_template(), FILLED))
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", fmt,
+                    "--outdir", str(tmp_path / "out"), str(source)], capture_output=True, timeout=180)
+    saved = tmp_path / "out" / f"回执.{fmt}"
+    if not saved.exists():
+        pytest.skip("LibreOffice Calc 未安装:无法另存")
+    result = ingest_file(saved)
+    assert result.layouts == {"报表": "template"}
+    assert _rows(result) == _rows(ingest_bytes(source.read_bytes(), "回执.xlsx"))
+    assert _problems(result) == []
