@@ -96,8 +96,8 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
     for grid in grids:
         if overrides.sheet is not None and grid.name != overrides.sheet:
             continue
-        if grid.hidden and grid.name == MARKER_SHEET:
-            continue  # a return template's marker, read above
+        if grid.name == MARKER_SHEET:
+            continue  # a return template's marker (very hidden unless someone unhid it), read above
         if grid.hidden:
             sink.add("hidden-sheet", "info", grid.name, f"工作表“{grid.name}”是隐藏的,未读取", value=grid.name)
             continue

@@ -129,6 +129,16 @@ def test_the_template_region_places_a_unit_whose_name_is_ambiguous():
     assert _problems(result) == []
 
 
+def test_a_marker_sheet_someone_unhid_is_still_the_marker_not_a_sheet_to_read():
+    book = openpyxl.load_workbook(io.BytesIO(_fill(_template(), FILLED)))
+    book[MARKER_SHEET].sheet_state = "visible"
+    out = io.BytesIO()
+    book.save(out)
+    result = ingest_bytes(out.getvalue(), "回执.xlsx")
+    assert result.layouts == {"报表": "template"} and len(result.records) == 8
+    assert _problems(result) == []
+
+
 def test_the_user_corrections_on_the_upload_page_still_win():
     result = ingest_bytes(_fill(_template(), FILLED), "回执.xlsx", overrides=Overrides(agency="鄞州区消保委", year=2024))
     assert {(r.agency, r.year) for r in result.records} == {("鄞州区消保委", 2024)}
