@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import xlsxwriter
-
 from metrics.catalog import Catalog, MetricDef, default_catalog
 from metrics.issues import IssueSink
 from metrics.tables import Column
@@ -58,6 +56,8 @@ def header_label(metric: MetricDef) -> str:
 def build_template(*, campaign: str, year: int, unit: str, region: str | None, metrics: Sequence[str],
                    theme: str | None = None, activities: int = 10, catalog: Catalog | None = None) -> bytes:
     """An .xlsx return template for one unit: a row per activity, a column per asked-for metric."""
+    import xlsxwriter  # here, not at the top: the reader imports this module and never writes
+
     catalog = catalog or default_catalog()
     chosen = _chosen_metrics(metrics, catalog)
     if not unit.strip():
@@ -138,7 +138,7 @@ def _chosen_metrics(ids: Sequence[str], catalog: Catalog) -> list[MetricDef]:
     return chosen
 
 
-def _formats(book: xlsxwriter.Workbook) -> dict:
+def _formats(book) -> dict:
     border = {"border": 1, "font_name": "宋体", "font_size": 11}
     return {
         "title": book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}),
