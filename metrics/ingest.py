@@ -20,9 +20,10 @@ from metrics.extract import TableDefaults, extract_table
 from metrics.issues import IssueSink
 from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
-from metrics.scan import scan_sheet
+from metrics.scan import scan_fixed, scan_sheet
 from metrics.sniff import FileRefused, Limits, sniff
 from metrics.tables import Table
+from metrics.templates import MARKER_SHEET, TemplateMarker, find_marker, template_columns
 from metrics.text import normalize_label
 from metrics.workbook import SheetGrid, cell_ref, col_letter, read_grids
 
@@ -91,11 +92,19 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
     per_sheet: list[tuple[SheetGrid, dict[str, np.ndarray], bool]] = []
     headers_only = False
     scanned = []
+    marker = find_marker(grids, catalog, sink)
     for grid in grids:
         if overrides.sheet is not None and grid.name != overrides.sheet:
             continue
+        if grid.name == MARKER_SHEET:
+            continue  # a return template's marker (very hidden unless someone unhid it), read above
         if grid.hidden:
             sink.add("hidden-sheet", "info", grid.name, f"工作表“{grid.name}”是隐藏的,未读取", value=grid.name)
+            continue
+        fixed = _scan_template(grid, marker, overrides, catalog, sink)
+        if fixed is not None:
+            reader.templates[grid.name] = marker
+            scanned.append((grid, *fixed))
             continue
         scanned.append((grid, *scan_sheet(grid, catalog, header_rows=overrides.header_rows)))
     # Every sheet's title and 填报单位 help place the others ('西湖区' on a sheet of a 南昌市 workbook).
@@ -104,7 +113,8 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
         result.stats.sheets += 1
         arrays = reader.read_sheet(grid, tables, sheet_meta)
         if tables:
-            result.layouts[grid.name] = ",".join(t.layout for t in tables)
+            result.layouts[grid.name] = ("template" if grid.name in reader.templates
+                                         else ",".join(t.layout for t in tables))
             result.stats.rows += sum(len(t.data_rows) for t in tables)
             headers_only = headers_only or all(not t.data_rows and not t.total_rows for t in tables)
         per_sheet.append((grid, arrays, is_summary_sheet(grid.name)))
@@ -121,6 +131,17 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
     result.issues = sink.finish()
     result.stats.records = len(batch)
     return result
+
+
+def _scan_template(grid: SheetGrid, marker: TemplateMarker | None, overrides: Overrides, catalog: Catalog,
+                   sink: IssueSink) -> tuple[list[Table], Meta] | None:
+    """A returned template's data sheet read by its marker (None: not one, or its header was changed)."""
+    if marker is None or grid.name != marker.sheet or overrides.header_rows or overrides.columns:
+        return None
+    columns = template_columns(grid, marker, catalog, sink)
+    if columns is None:
+        return None
+    return scan_fixed(grid, catalog, marker.header_row - 1 - grid.row0, columns)
 
 
 def _refuse_uncached(result: FileResult, sink: IssueSink) -> FileResult:
@@ -167,6 +188,7 @@ class _FileReader:
         self.file_year = year_from_name(stem)
         self.file_agency = stem if looks_like_agency(stem) else None
         self.workbook_context: list[str] = []
+        self.templates: dict[str, TemplateMarker] = {}  # sheet name → the marker it is read by
 
     def read_sheet(self, grid: SheetGrid, tables: list[Table], sheet_meta: Meta) -> dict[str, np.ndarray]:
         """Records of one scanned sheet (empty when it has no table)."""
@@ -219,6 +241,13 @@ class _FileReader:
 
     def _defaults(self, grid: SheetGrid, meta: Meta) -> TableDefaults:
         o = self.overrides
+        marker = self.templates.get(grid.name)
+        if marker is not None:  # the template says who, where and when; the user's corrections still win
+            return TableDefaults(agency=o.agency or marker.unit, year=o.year or marker.year,
+                                 theme=o.theme or marker.theme, region_text=o.region or marker.region,
+                                 sector=o.sector, forced=frozenset(
+                                     ("agency", "year", *(("theme",) if o.theme or marker.theme else ()),
+                                      *(("sector",) if o.sector else ()))))
         year, _conflict = meta.year()
         agency = (o.agency or meta.reporter or (grid.name if looks_like_agency(grid.name) else None)
                   or meta.agency() or self._place_named(grid.name) or self.file_agency)

@@ -43,6 +43,8 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "roster-ambiguous-region": ("error", "名单中的地区有多处重名"),
     "roster-no-region": ("warning", "名单中的单位没有地区,名称中也看不出"),
     "roster-unknown-sector": ("warning", "名单中的系统不在系统列表中"),
+    "template-changed": ("warning", "报表模板的表头被改动,按普通报表识别"),
+    "template-marker-invalid": ("warning", "报表模板标记无法使用,按普通报表识别"),
 }
 
 MAX_PER_CODE = 50

@@ -274,6 +274,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "layout.wide": ("横表(每行一个单位或活动,指标分列)", "wide table (a row per unit or activity, a column per metric)"),
     "layout.long": ("长表(指标 | 数值,附单位或年度列)", "long table (indicator | value, with agency or year columns)"),
     "layout.vertical": ("竖表(指标 | 数量 | 单位)", "vertical form (indicator | amount | unit)"),
+    "layout.template": ("模板(本系统下发的报表模板,按模板标记读取)",
+                        "template (a return template from this dashboard, read by its marker)"),
     "layout.years-across": ("年度横排(指标在左,各年分列)", "years across (indicators down, a column per year)"),
 }
 

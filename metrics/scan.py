@@ -339,3 +339,16 @@ def _header_follows(table: Table, i: int, catalog: Catalog, cols: list[int]) -> 
 
 
 __all__ = ["scan_sheet"]
+
+
+def scan_fixed(grid: SheetGrid, catalog: Catalog, header_row: int, columns: list[Column]) -> tuple[list[Table], Meta]:
+    """A sheet whose header row (0-based, in ``grid.rows``) and columns are known, as in a returned
+    template: only the rows under the header are sorted (data, 合计, footer); nothing is guessed."""
+    fill_merges(grid)
+    pad_rows(grid)
+    cols = _visible_cols(grid)
+    meta = Meta()
+    _absorb_rows(meta, grid, range(0, header_row), cols)
+    table = Table(grid=grid, header_rows=[header_row], columns=columns, layout="wide", meta=meta)
+    _classify_rows(table, header_row + 1, catalog, cols)
+    return [table], meta
