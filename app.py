@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from metrics.campaigns import approved_submissions
 from metrics.labels import LABELS
 from metrics.labels import t as _t
 from metrics.query import (
@@ -28,7 +29,7 @@ from pages.common import facts, get_store, through_app
 ICON = Path(__file__).resolve().parent / "static" / "icon.svg"
 st.set_page_config(page_title=_t("app.title"), page_icon=str(ICON), layout="wide")
 
-_KEYS = {name: f"f_{name}" for name in (*LIST_FILTERS, *PLACE_FILTERS)}
+_KEYS = {name: f"f_{name}" for name in (*LIST_FILTERS, *PLACE_FILTERS, "approved")}
 
 
 def _read_link(frame) -> None:
@@ -40,6 +41,7 @@ def _read_link(frame) -> None:
         st.session_state[_KEYS[name]] = list(getattr(chosen, name))
     for name in PLACE_FILTERS:
         st.session_state[_KEYS[name]] = getattr(chosen, name) or ""
+    st.session_state[_KEYS["approved"]] = chosen.approved
     st.session_state["link_notes"] = notes
     st.session_state["link_read"] = True
 
@@ -51,6 +53,7 @@ def _reseed(saved: Filters) -> None:
         st.session_state.setdefault(_KEYS[name], list(getattr(saved, name)))
     for name in PLACE_FILTERS:
         st.session_state.setdefault(_KEYS[name], getattr(saved, name) or "")
+    st.session_state.setdefault(_KEYS["approved"], saved.approved)
 
 
 def _apply_pending() -> None:
@@ -77,6 +80,7 @@ def _clear_all() -> None:
         st.session_state[_KEYS[name]] = []
     for name in PLACE_FILTERS:
         st.session_state[_KEYS[name]] = ""
+    st.session_state[_KEYS["approved"]] = False
 
 
 def _sidebar(frame, lang: str) -> Filters:
@@ -109,8 +113,11 @@ def _sidebar(frame, lang: str) -> Filters:
     _keep_known("metric", choices["metric"])
     st.sidebar.multiselect(label("filters.metric"), choices["metric"], key=_KEYS["metric"],
                            format_func=lambda k: measure_of(k).name(lang), placeholder=label("filters.all"))
+    approved = st.sidebar.toggle(label("filters.approved"), key=_KEYS["approved"], help=label("filters.approved_help"))
     st.sidebar.button(label("filters.clear"), on_click=_clear_all)
     return Filters(
+        approved=approved,
+        submissions=approved_submissions(get_store()) if approved else None,
         year=tuple(st.session_state[_KEYS["year"]]),
         province=st.session_state.get(_KEYS["province"]) or None,
         city=st.session_state.get(_KEYS["city"]) or None,

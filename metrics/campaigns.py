@@ -354,6 +354,48 @@ def beijing_day(stamp: str) -> dt.date:
     return dt.datetime.fromisoformat(stamp).astimezone(BEIJING).date()
 
 
+def approved_submissions(store: Store) -> frozenset[int]:
+    """The returns in force of every unit whose round stands at 已审核 or 已锁定 (all campaigns): what a
+    view limited to approved returns may count."""
+    query = sa.select(unit_events.c.campaign_id, unit_events.c.unit_id, unit_events.c.status,
+                      unit_events.c.submission_id, unit_events.c.action).order_by(unit_events.c.id)
+    status: dict[tuple[int, int], str] = {}
+    latest: dict[tuple[int, int], int] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(query):
+            key = (row.campaign_id, row.unit_id)
+            status[key] = row.status
+            if row.action == "submit" and row.submission_id is not None:
+                latest[key] = row.submission_id
+    done = {str(Status.APPROVED), str(Status.LOCKED)}
+    return frozenset(latest[key] for key, now in status.items() if now in done and key in latest)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundCoverage:
+    """How many of a round's expected units a set of numbers covers."""
+
+    campaign: Campaign
+    expected: int
+    covered: int
+
+
+def round_coverage(store: Store, submission_ids: Iterable[int], years: Iterable[int]) -> list[RoundCoverage]:
+    """For each round of one of ``years``: its roster size and how many of its units have their return in
+    force among ``submission_ids`` (the returns behind the numbers on screen)."""
+    wanted = {int(y) for y in years}
+    rounds = [c for c in list_campaigns(store) if c.year in wanted]
+    if not rounds:
+        return []
+    present = {int(i) for i in submission_ids}
+    out = []
+    for campaign in rounds:
+        statuses = unit_statuses(store, campaign.id)
+        covered = sum(s.submission_id is not None and s.submission_id in present for s in statuses)
+        out.append(RoundCoverage(campaign, len(statuses), covered))
+    return out
+
+
 # ---- where every unit stands ------------------------------------------------------------------------
 def unit_status(store: Store, campaign_id: int, unit_id: int, *, today: dt.date | None = None) -> UnitStatus:
     found = unit_statuses(store, campaign_id, today=today, unit_ids=[unit_id])

@@ -35,6 +35,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "filters.metric": ("指标", "Metrics"),
     "filters.all": ("全部", "All"),
     "filters.clear": ("清除筛选", "Clear filters"),
+    "filters.approved": ("仅已审核报表", "Approved returns only"),
+    "filters.approved_help": ("只计入报送任务中已审核或已锁定单位的报表;未建立报送任务时没有报表可计入",
+                              "Count only the returns of units whose round stands at approved or locked; "
+                              "with no collection round set up, no return counts"),
+    "common.coverage": ("报送任务“{campaign}”:应报{expected}家,本页数字涵盖其中{covered}家",
+                        "Round “{campaign}”: {covered} of its {expected} expected units are in these numbers"),
+    "briefing.approved": ("仅已审核报表(报送任务中已审核或已锁定的单位)",
+                          "Approved returns only (units approved or locked in a collection round)"),
+    "briefing.approved_count": ("已审核报表 {n} 份", "{n} approved returns"),
     "filters.records": ("当前筛选:{n} 条记录", "In view: {n} records"),
     "filters.link": ("复制浏览器地址即可分享当前视图", "Copy the browser address to share this view"),
     # common

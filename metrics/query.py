@@ -39,10 +39,14 @@ class Filters:
     theme: tuple[str, ...] = ()
     activity: tuple[str, ...] = ()
     metric: tuple[str, ...] = ()
+    # 仅已审核: only these returns (submission ids) count; None = every active return. ``approved`` is what
+    # the URL keeps (approved=1); the ids are looked up from the store's rounds on each run.
+    approved: bool = False
+    submissions: frozenset[int] | None = None
 
     def to_params(self) -> dict[str, str]:
         """Plain strings for the URL: lists comma-joined, empty filters left out."""
-        out: dict[str, str] = {}
+        out: dict[str, str] = {"approved": "1"} if self.approved else {}
         for name in LIST_FILTERS:
             values = getattr(self, name)
             if values:
@@ -95,6 +99,8 @@ def filters_from_params(params: Mapping[str, str | list[str]], frame: pd.DataFra
         else:
             notes.append(f"链接中的{_ZH_NAMES[name]}“{raw}”不存在或不属于上级地区,已忽略")
             break
+    if (_param(params, "approved") or "").strip() == "1":
+        chosen["approved"] = True
     return Filters(**chosen), notes
 
 
@@ -130,6 +136,8 @@ def filter_mask(frame: pd.DataFrame, filters: Filters) -> np.ndarray:
         values = getattr(filters, name)
         if values:
             mask &= _codes_in(frame[name], values)
+    if filters.submissions is not None:
+        mask &= np.isin(frame["submission_id"].to_numpy(), np.fromiter(filters.submissions, dtype=np.int64))
     return mask
 
 

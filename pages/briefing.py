@@ -1,5 +1,7 @@
 """简报导出: the current view as a briefing pack — PPTX, XLSX, DOCX or an offline HTML page."""
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -14,10 +16,11 @@ from metrics.brief import (
     pack_scope,
     scope_line,
 )
+from metrics.campaigns import approved_submissions, list_campaigns
 from metrics.charts import safe_filename
 from metrics.draft import draft_summary
 from metrics.packs import MIMES, write_pack
-from metrics.query import apply_filters, measure_of, measures_in
+from metrics.query import Filters, apply_filters, measure_of, measures_in
 from pages.common import facts, filters, get_store, lang, stop_if_empty, t, through_app, view
 
 through_app()
@@ -26,9 +29,27 @@ st.title(t("briefing.title"))
 stop_if_empty(view())
 store = get_store()
 everything = facts().frame
+
+
+def _base() -> Filters:
+    """The sidebar's filters, limited to approved returns while the page's switch is on. The switch is
+    shown (and on by default) once a collection round exists: a pack for leaders counts checked returns."""
+    base = filters()
+    if not st.session_state.get("briefing_approved"):
+        return base
+    return replace(base, approved=True, submissions=approved_submissions(get_store()))
+
+
+if list_campaigns(store):
+    st.session_state.setdefault("briefing_approved", True)
+    st.toggle(t("briefing.approved"), key="briefing_approved")
+    if st.session_state["briefing_approved"]:
+        st.caption(t("briefing.approved_count", n=len(approved_submissions(store))))
+else:
+    st.session_state["briefing_approved"] = False
 # A pack covers one scope: with no year chosen, the latest complete year (the note says when it is not
 # the latest); the page shows, drafts and exports that same scope.
-chosen, year_note = pack_scope(everything, filters())
+chosen, year_note = pack_scope(everything, _base())
 frame = apply_filters(everything, chosen)
 
 # A new scope (filters or data) starts a new draft; an edit of the title or summary survives reruns.
@@ -53,7 +74,7 @@ title = st.text_input(t("briefing.name"), key="briefing_name")
 
 def _redraft() -> None:
     current = facts().frame
-    st.session_state["briefing_summary"] = draft_summary(current, pack_scope(current, filters())[0]).text
+    st.session_state["briefing_summary"] = draft_summary(current, pack_scope(current, _base())[0]).text
 
 
 summary = st.text_area(t("briefing.summary"), key="briefing_summary", height=180)

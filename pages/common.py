@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import render
+from metrics.campaigns import round_coverage
 from metrics.charts import chart_config, safe_filename
 from metrics.facts import Facts
 from metrics.fmt import blank_missing, format_metric
@@ -64,11 +65,13 @@ def view() -> pd.DataFrame:
 
 
 def stop_if_empty(frame: pd.DataFrame) -> None:
-    """An empty store offers the samples; an empty view asks to widen the filters."""
+    """An empty store offers the samples; an empty view asks to widen the filters. A view with numbers
+    says how many of each collection round's expected units they cover."""
     if len(facts()):
         if frame.empty:
             st.info(t("common.no_match"))
             st.stop()
+        say_coverage(frame)
         return
     st.info(t("common.empty") + " " + t("common.or_upload"))
     if st.button(t("common.load_samples"), type="primary", help=t("common.samples_help"), key="load_samples"):
@@ -76,6 +79,14 @@ def stop_if_empty(frame: pd.DataFrame) -> None:
         st.success(t("common.samples_done", n=sum(o.status == "imported" for o in outcomes)))
         st.rerun()
     st.stop()
+
+
+def say_coverage(frame: pd.DataFrame) -> None:
+    """One line per collection round of the view's years: 应报 N 家, covered M (nothing without rounds)."""
+    years = [int(y) for y in pd.unique(frame["year"]) if y >= 0]
+    ids = pd.unique(frame["submission_id"])
+    for found in round_coverage(get_store(), ids, years):
+        st.caption(t("common.coverage", campaign=found.campaign.name, expected=found.expected, covered=found.covered))
 
 
 def pick_measure(frame: pd.DataFrame, key: str) -> Measure:
