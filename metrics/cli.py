@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -58,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--district", help="区县")
     scope.add_argument("--sector", action="append", help="系统,可重复")
     scope.add_argument("--agency", action="append", help="单位,可重复")
+    scope.add_argument("--approved", action="store_true",
+                       help="仅计入报送任务中已审核或已锁定单位的报表(仅已审核报表)")
     content = brief.add_argument_group("内容")
     content.add_argument("--metric", action="append", metavar="ID",
                          help="指标编号(如 events、materials),可重复;默认取主要指标前三项")
@@ -248,6 +251,10 @@ def _brief(args: argparse.Namespace) -> int:
             for note in notes:
                 print(note.replace("链接中的", "参数中的").replace(",已忽略", ""), file=sys.stderr)
             return 1
+        if args.approved:
+            from metrics.campaigns import approved_submissions
+
+            filters = replace(filters, approved=True, submissions=approved_submissions(store))
         present = {m.key: m for m in measures_in(frame)}
         unknown = [m for m in args.metric or () if m not in present]
         if unknown:

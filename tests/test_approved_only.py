@@ -138,3 +138,16 @@ def test_briefing_page_counts_approved_returns_by_default_once_a_round_exists(ap
     assert "420份" in at.text_area(key="briefing_summary").value
     switch.set_value(False).run()
     assert "4420份" in at.text_area(key="briefing_summary").value
+
+
+def test_cli_brief_with_approved_counts_only_approved_returns(db, tmp_path):
+    import openpyxl as xl
+
+    from metrics.cli import main
+
+    out = tmp_path / "简报.xlsx"
+    assert main(["brief", "--db", f"sqlite:///{db}", "--approved", "--out", str(out)]) == 0
+    kpis = xl.load_workbook(out)["概况"]
+    cells = [c for row in kpis.iter_rows(values_only=True) for c in row if c is not None]
+    assert any(str(c).replace(",", "") in ("420份", "420") for c in cells), cells
+    assert not any(str(c).replace(",", "") in ("4420份", "4420") for c in cells)
