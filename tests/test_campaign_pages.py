@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from metrics import campaigns as cp
 from metrics.store import Store
 from tests.test_campaigns import HEADER, roster_rows, unit_return, xlsx
-from tests.test_pages import ROOT, no_exception
+from tests.test_pages import ROOT, bar_values, figures, no_exception
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAME = "2025年3·15活动情况报送"
@@ -163,3 +163,83 @@ def test_the_roster_downloads_as_a_workbook_that_imports_back_unchanged(db):
     assert (again.added, again.updated, again.issues) == (0, 6, ())
     assert rows() == before
     store.dispose()
+
+
+def test_progress_page_rates_lists_and_reminders_match_hand_counts(db):
+    at, units = run_round(db)
+    store = Store(f"sqlite:///{db}")
+    (campaign,) = cp.list_campaigns(store)
+    # Page steps ran today, long after the due date (2025-03-25 + 2): those returns are late. Two more steps:
+    cp.submit(store, campaign.id, units[3].id, at=dt.datetime(2025, 3, 20, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    cp.return_with_comment(store, campaign.id, units[1].id, "数字有误", who="审核员甲")
+    store.dispose()
+    # By hand: 0 已审核 (late), 1 退回 (late), 2 已审核 forced (late), 3 已报待审 (on time), 4 and 5 未报.
+    at.switch_page("pages/progress.py").run()
+    no_exception(at)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles == {"报送率": "66.7%", "按时率": "16.7%", "审核率": "33.3%"}
+    assert "以下数字覆盖名单中的 6 个应报单位" in at.caption[0].value
+
+    sectors = [r[3] for r in roster_rows()[:6]]
+    reported, on_time, approved = {0, 1, 2, 3}, {3}, {0, 2}
+    by_sector = next(d.value for d in at.dataframe if "系统" in d.value.columns)
+    for sector in set(sectors):
+        mine = [i for i, s in enumerate(sectors) if s == sector]
+        row = by_sector[by_sector["系统"] == sector].iloc[0]
+        assert (row["应报"], row["已报"], row["按时"], row["已审核"]) == (
+            len(mine), len(set(mine) & reported), len(set(mine) & on_time), len(set(mine) & approved)), sector
+    figs = figures(at)
+    bars = bar_values(next(spec for title, spec in figs.items() if title.endswith("报送率 按系统")))
+    assert bars == {s: round(100 * len({i for i, x in enumerate(sectors) if x == s} & reported)
+                             / sectors.count(s), 1) for s in set(sectors)}
+    region = bar_values(next(spec for title, spec in figs.items() if title.endswith("报送率 按省份")))
+    assert region == {"浙江省": round(100 * 4 / 6, 1)}
+
+    chase = next(d.value for d in at.dataframe if "已催报次数" in d.value.columns)
+    assert chase["单位"].tolist() == [units[i].name for i in (0, 1, 2, 4, 5)]   # 0 and 2 were late
+    assert chase["状态"].tolist() == ["已审核", "退回", "已审核", "未报", "未报"]
+    assert chase["联系电话"].tolist()[-1] == roster_rows()[5][0]
+
+    at.text_input(key="progress_office").input("宁波市消费者权益保护委员会")
+    at.text_input(key="progress_contact").input("王某某 0574-87000000")
+    at.text_input(key="progress_who").input("科员乙")
+    made = {}
+    for suffix in (".xlsx", ".docx", ".txt"):
+        at.radio(key="progress_format").set_value(suffix)
+        at.button(key="progress_make").click().run()
+        no_exception(at)
+        assert "已记录催报:3 个单位。" in [s.value for s in at.success]
+        made[suffix] = at.session_state["progress_reminder"]["data"]
+    chased = [units[i].name for i in (1, 4, 5)]
+    rows = list(openpyxl.load_workbook(io.BytesIO(made[".xlsx"])).active.iter_rows(min_row=4, values_only=True))
+    assert [(r[1], r[6]) for r in rows] == list(zip(chased, ["退回", "未报", "未报"], strict=True))
+    import docx
+
+    notice = "\n".join(p.text for p in docx.Document(io.BytesIO(made[".docx"])).paragraphs)
+    assert "、".join(chased) + ":" in notice
+    lines = made[".txt"].decode("utf-8").splitlines()
+    assert [line.split("\t")[0] for line in lines] == [roster_rows()[i][0] for i in (1, 4, 5)]
+    with sqlite3.connect(db) as conn:
+        logged = conn.execute("SELECT channel, unit_name, who FROM reminders ORDER BY id").fetchall()
+    assert logged == [(c, n, "科员乙") for c in ("xlsx", "docx", "sms") for n in chased]
+    at.run()
+    chase = next(d.value for d in at.dataframe if "已催报次数" in d.value.columns)
+    assert chase["已催报次数"].tolist() == [0, 3, 0, 3, 3]
+
+
+def test_progress_follows_the_sidebar_place(db):
+    store = Store(f"sqlite:///{db}")
+    campaign = cp.create_campaign(store, name=NAME, year=2025, due="2025-03-25")
+    cp.import_roster(store, campaign.id, xlsx([HEADER, *roster_rows()[:6]]), "名单.xlsx")
+    units = cp.roster(store, campaign.id)
+    cp.submit_return(store, campaign.id, unit_return(units[5].name, 4), "e.xlsx")   # 鄞州区: gives the sidebar 浙江省
+    store.dispose()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.query_params["province"] = "浙江省"
+    app.query_params["city"] = "宁波市"
+    at = app.run()
+    at.switch_page("pages/progress.py").run()
+    no_exception(at)
+    districts = next(d.value for d in at.dataframe if "区县" in d.value.columns)
+    assert dict(zip(districts["区县"], zip(districts["应报"], districts["已报"], strict=True), strict=True)) == {
+        "浙江省 宁波市 海曙区": (5, 0), "浙江省 宁波市 鄞州区": (1, 1)}
