@@ -51,6 +51,12 @@ class ReminderFile:
     mime: str
     log: ReminderLog
     skipped: tuple[tuple[Overdue, str], ...] = ()
+    units: tuple[tuple[int, str], ...] = ()   # (roster id, name) of the units reminded
+
+    def record(self, store: Store) -> ReminderLog:
+        """Log this reminder (when it was made with ``record=False``, e.g. once its file is written)."""
+        return log_reminder(store, int(self.log.campaign_id), self.units, self.log.channel, who=self.log.who,
+                            at=self.log.when)
 
 
 def overdue_units(store: Store, campaign_id: int, *, today: dt.date | None = None,
@@ -71,8 +77,12 @@ def overdue_units(store: Store, campaign_id: int, *, today: dt.date | None = Non
 
 
 def make_reminder(store: Store, campaign_id: int, suffix: str, *, office: str = "", contact: str = "",
-                  who: str = "", today: dt.date | None = None, gazetteer: Gazetteer | None = None) -> ReminderFile:
-    """The 催报名单 (.xlsx), 催报通知 (.docx) or SMS texts (.csv/.txt) for the campaign's 未报/退回 units, logged."""
+                  who: str = "", today: dt.date | None = None, gazetteer: Gazetteer | None = None,
+                  record: bool = True) -> ReminderFile:
+    """The 催报名单 (.xlsx), 催报通知 (.docx) or SMS texts (.csv/.txt) for the campaign's 未报/退回 units.
+
+    Logged at once unless ``record=False`` (then call ``.record(store)`` once the file is safely written).
+    """
     suffix = suffix.lower()
     if suffix not in SUFFIXES:
         raise CampaignError(f"催报文件只能是 {'、'.join(SUFFIXES)}:{suffix}")
@@ -99,9 +109,13 @@ def make_reminder(store: Store, campaign_id: int, suffix: str, *, office: str = 
         data = _sms_file(suffix, [u for _, u in reminded], batch.messages, skipped)
     if not reminded:
         raise CampaignError("没有一个单位有手机号码,无法发送短信;请改用催报通知或名单")
-    log = log_reminder(store, campaign.id, [(i, u.unit) for i, u in reminded], channel, who=who)
+    sent_to = tuple((i, u.unit) for i, u in reminded)
+    if record:
+        log = log_reminder(store, campaign.id, sent_to, channel, who=who)
+    else:
+        log = ReminderLog(who, dt.datetime.now(dt.UTC), campaign.id, tuple(n for _, n in sent_to), channel)
     name = safe_filename(f"{campaign.name}_{_NAMES[suffix]}_{today:%Y%m%d}") + suffix
-    return ReminderFile(data, name, MIMES[suffix], log, skipped)
+    return ReminderFile(data, name, MIMES[suffix], log, skipped, sent_to)
 
 
 def _sms_file(suffix: str, units: Sequence[Overdue], messages: Sequence[tuple[str, str]],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import sqlite3
 
 import docx
@@ -124,3 +125,30 @@ def test_no_reminder_when_every_unit_reported(store):
     with pytest.raises(CampaignError, match="没有需要催报的单位"):
         make_reminder(store, campaign.id, ".xlsx")
     assert reminder_history(store, campaign.id) == []
+
+
+def test_cli_remind_writes_each_file_and_logs_it(store, db, tmp_path, capsys):
+    from metrics.cli import main
+
+    campaign, units = ten(store)
+    for unit in units[:6]:
+        cp.submit(store, campaign.id, unit.id)
+    url = f"sqlite:///{db}"
+    out = tmp_path / "名单.xlsx"
+    assert main(["campaign", "remind", str(campaign.id), "--out", str(out), "--who", "丁", "--db", url]) == 0
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=4, values_only=True))
+    assert [r[1] for r in rows] == [u.name for u in units[6:]]
+    capsys.readouterr()
+    sms = tmp_path / "短信.txt"
+    assert main(["campaign", "remind", str(campaign.id), "--out", str(sms), "--office", "宁波市消保委",
+                 "--contact", "0574-87000000", "--json", "--db", url]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["channel"], report["units"], report["skipped"]) == ("sms", [u.name for u in units[6:]], [])
+    lines = sms.read_text(encoding="utf-8").splitlines()
+    assert [line.split("\t")[0] for line in lines] == [u.phone for u in units[6:]]
+    assert all(line.split("\t")[1].startswith("【宁波市消保委】") for line in lines)
+    # A notice without its sender is refused; a file that cannot be written is not logged.
+    assert main(["campaign", "remind", str(campaign.id), "--out", str(tmp_path / "n.docx"), "--db", url]) == 1
+    assert "发文单位" in capsys.readouterr().err
+    assert main(["campaign", "remind", str(campaign.id), "--out", str(tmp_path / "none" / "n.xlsx"), "--db", url]) == 1
+    assert [(h.channel, len(h.units)) for h in reminder_history(store, campaign.id)] == [("sms", 4), ("xlsx", 4)]
