@@ -303,6 +303,7 @@ LABELS: dict[str, tuple[str, str]] = {
                            "Due {due}, {grace} grace days (on time until {last}); metrics: {metrics}"),
     "campaigns.sep": ("、", ", "),
     "campaigns.roster": ("应报单位名单", "Roster"),
+    "campaigns.section": ("显示", "Show"),
     "campaigns.status": ("报送与审核", "Returns and review"),
     "campaigns.roster_file": ("上传名单(Excel/WPS/CSV)", "Upload a roster (Excel/WPS/CSV)"),
     "campaigns.roster_help": ("一行一个单位;列:单位名称(必填)、系统、地区(名称或行政区划代码)、上级单位、联系人、联系电话,"
@@ -329,6 +330,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "campaigns.return_file": ("单位报表(Excel/WPS/CSV),按报表中的填报单位对应到名单", "The unit's return; its 填报单位 is matched to the roster"),
     "campaigns.submitted": ("已收到“{unit}”的报表(第 {version} 次报送),状态为已报待审。",
                             "Received the return of '{unit}' (version {version}); it awaits review."),
+    "campaigns.return_ready": ("待报送:{file}(按报表中的填报单位对应到名单)", "Ready: {file} (matched to the roster by its 填报单位)"),
     "campaigns.pick_unit": ("这份报表是哪个单位的?", "Which unit sent this return?"),
     "campaigns.submit_as": ("按所选单位报送", "Record it for this unit"),
     "campaigns.review": ("审核", "Review"),

@@ -70,9 +70,13 @@ st.caption(t("campaigns.settings", due=campaign.due_date.isoformat(), grace=camp
              last=campaign.last_on_time_day.isoformat(),
              metrics=t("campaigns.sep").join(metric_name(m) for m in campaign.metrics) or t("campaigns.metrics_all")))
 
-roster_tab, status_tab = st.tabs([t("campaigns.roster"), t("campaigns.status")])
+# A radio, not st.tabs: the section stays chosen across the reruns every upload and step makes.
+if st.session_state.get("campaign_section") not in ("status", "roster"):  # an empty roster opens on the roster
+    st.session_state["campaign_section"] = "status" if cp.roster(store, campaign.id) else "roster"
+section = st.radio(t("campaigns.section"), ["status", "roster"], horizontal=True, key="campaign_section",
+                   format_func=lambda k: t(f"campaigns.{k}"), label_visibility="collapsed")
 
-with roster_tab:
+if section == "roster":
     upload = st.file_uploader(t("campaigns.roster_file"), type=["xlsx", "xls", "xlsm", "ods", "csv"],
                               key="campaign_roster_file", help=t("campaigns.roster_help"))
     if st.button(t("campaigns.roster_import"), key="campaign_roster_import", disabled=upload is None):
@@ -100,7 +104,7 @@ with roster_tab:
                            safe_filename(t("campaigns.roster_file_name", name=campaign.name)) + ".xlsx", XLSX,
                            key="campaign_roster_xlsx", on_click="ignore")
 
-with status_tab:
+else:
     statuses = cp.unit_statuses(store, campaign.id)
     if not statuses:
         st.info(t("campaigns.no_roster"))
@@ -117,12 +121,14 @@ with status_tab:
     if (chosen := st.session_state.pop("campaign_unit_next", None)) in by_id:  # the unit whose return just came
         st.session_state["campaign_unit"] = chosen
     unit_id = st.selectbox(t("campaigns.unit"), list(by_id), key="campaign_unit",
-                           format_func=lambda i: f"{by_id[i].unit.name} · {status_name(by_id[i].status)}")
+                           format_func=lambda i: by_id[i].unit.name)  # not the status: a label must not change
     current = by_id[unit_id]
 
     st.markdown(f"**{t('campaigns.upload')}**")
     sent = st.file_uploader(t("campaigns.return_file"), type=["xlsx", "xls", "xlsm", "ods", "csv"],
                             key="campaign_return_file")
+    if sent is not None:
+        st.caption(t("campaigns.return_ready", file=sent.name))
     if st.button(t("campaigns.upload"), key="campaign_upload", disabled=sent is None):
         outcome = cp.submit_return(store, campaign.id, sent.getvalue(), sent.name, who=who)
         if outcome.status in ("ambiguous", "unknown"):

@@ -177,10 +177,11 @@ def status_name(status) -> str:
 
 
 def flash(message: str) -> None:
-    """A success message shown once, after the rerun that follows a write."""
+    """The outcome of the last write, shown until the next one: a rerun (a file landing in an uploader)
+    must not wipe it before it was read."""
     st.session_state["flash"] = message
 
 
 def show_flash() -> None:
-    if message := st.session_state.pop("flash", None):
+    if message := st.session_state.get("flash"):
         st.success(message)

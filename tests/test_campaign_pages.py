@@ -107,6 +107,7 @@ def run_round(db) -> tuple[AppTest, list[cp.RosterUnit]]:
     assert shown["单位名称"].tolist() == [u.name for u in units] and shown["联系电话"].tolist()[0] == "13800000000"
 
     first, second, third = units[0], units[1], units[2]
+    at.radio(key="campaign_section").set_value("status").run()
     upload_return(at, unit_return(first.name, 5), "a.xlsx")
     assert f"已收到“{first.name}”的报表(第 1 次报送),状态为已报待审。" in [s.value for s in at.success]
     upload_return(at, unit_return(second.name, 7), "b.xlsx")
@@ -146,6 +147,7 @@ def test_the_roster_downloads_as_a_workbook_that_imports_back_unchanged(db):
     campaign = cp.create_campaign(store, name=NAME, year=2025, due="2025-03-25")
     cp.import_roster(store, campaign.id, roster_file(), "名单.xlsx")
     at = open_page("pages/campaigns.py")
+    at.radio(key="campaign_section").set_value("roster").run()
     assert [b for b in at.get("download_button") if "campaign_roster_xlsx" in b.proto.id]
     from metrics.roster import roster_frame
     from metrics.safe_export import xlsx_bytes
