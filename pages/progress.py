@@ -53,10 +53,9 @@ def rate_chart(rates, group_label: str, rate: str, key: str) -> None:
     frame = pd.DataFrame({"group": [r.group for r in rates],
                           "value": [round(getattr(r, rate) * 100, 1) for r in rates]})
     title = t("progress.chart", rate=t(f"progress.{rate}"), by=group_label, name=campaign.name)
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     with left:
-        show_chart(charts.bar_ranked(frame, "group", "value", title=title, unit="%", top=40, lang=lang()), title,
-                   key=key)
+        show_chart(charts.bar_rates(frame, "group", "value", title=title, lang=lang()), title, key=key)
     with right:
         show_table(rate_table(rates, group_label))
 

@@ -245,3 +245,41 @@ def test_progress_follows_the_sidebar_place(db):
     districts = next(d.value for d in at.dataframe if "区县" in d.value.columns)
     assert dict(zip(districts["区县"], zip(districts["应报"], districts["已报"], strict=True), strict=True)) == {
         "浙江省 宁波市 海曙区": (5, 0), "浙江省 宁波市 鄞州区": (1, 1)}
+
+
+def test_an_ambiguous_return_waits_for_the_unit_to_be_picked(db):
+    store = Store(f"sqlite:///{db}")
+    campaign = cp.create_campaign(store, name=NAME, year=2025, due="2025-03-25")
+    cp.import_roster(store, campaign.id, xlsx([("单位名称", "地区"), ("福州市鼓楼区市场监督管理局", "福州市鼓楼区"),
+                                               ("南京市鼓楼区市场监督管理局", "南京市鼓楼区")]), "名单.xlsx")
+    fuzhou, nanjing = cp.roster(store, campaign.id)
+    at = open_page("pages/campaigns.py")
+    upload_return(at, unit_return("鼓楼区市场监管局", 3, place=""), "鼓楼.xlsx")
+    assert any("可能是名单中的" in w.value for w in at.warning)
+    assert store.submissions() == [] and cp.unit_status(store, campaign.id, nanjing.id).status == cp.Status.NOT_REPORTED
+    at.selectbox(key="campaign_pending_unit").set_value(nanjing.id)
+    at.button(key="campaign_submit_as").click().run()
+    no_exception(at)
+    assert f"已收到“{nanjing.name}”的报表(第 1 次报送),状态为已报待审。" in [s.value for s in at.success]
+    assert [cp.unit_status(store, campaign.id, u.id).status for u in (fuzhou, nanjing)] == [
+        cp.Status.NOT_REPORTED, cp.Status.PENDING]
+    assert [s["file_name"] for s in store.submissions()] == ["鼓楼.xlsx"]
+    store.dispose()
+
+
+@pytest.mark.parametrize("page", ["pages/campaigns.py", "pages/progress.py"])
+def test_both_pages_in_english(db, page):
+    store = Store(f"sqlite:///{db}")
+    campaign = cp.create_campaign(store, name=NAME, year=2025, due="2025-03-25")
+    cp.import_roster(store, campaign.id, xlsx([HEADER, *roster_rows()[:3]]), "名单.xlsx")
+    cp.submit(store, campaign.id, cp.roster(store, campaign.id)[0].id)
+    store.dispose()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.query_params["lang"] = "en"
+    at = app.run()
+    at.switch_page(page).run()
+    no_exception(at)
+    assert at.title[0].value in ("Collection rounds", "Reporting progress")
+    if page.endswith("progress.py"):
+        assert {m.label: m.value for m in at.metric} == {"Reporting rate": "33.3%", "On-time rate": "0.0%",
+                                                         "Approval rate": "0.0%"}
