@@ -21,7 +21,7 @@ from metrics.catalog import default_catalog
 from metrics.dimensions import NATIONAL_THEMES
 from metrics.fmt import BEIJING
 from metrics.record import Issue
-from metrics.regions import Gazetteer
+from metrics.regions import Gazetteer, default_gazetteer
 from metrics.roster import read_roster
 from metrics.schema import campaigns, roster_units, submissions, unit_events
 from metrics.schema import issues as issue_rows
@@ -255,6 +255,34 @@ def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
                 conn.execute(roster_units.insert().values(campaign_id=campaign_id, name=row.name, **values))
                 added += 1
     return RosterImport(added, updated, read.issues)
+
+
+_EDITABLE_FIELDS = ("sector", "adcode", "parent", "contact", "phone")
+
+
+def edit_roster(store: Store, campaign_id: int, edits: dict[int, dict[str, str | None]], *,
+                gazetteer: Gazetteer | None = None) -> list[RosterUnit]:
+    """Change units' 系统 / 行政区划代码 / 上级单位 / 联系人 / 联系电话 ({unit id: {field: value}}), all or nothing.
+
+    A code not in the gazetteer or a unit not on this roster refuses every change, with the unit named.
+    """
+    gaz = gazetteer or default_gazetteer()
+    with store.transaction() as conn:
+        names = dict(conn.execute(sa.select(roster_units.c.id, roster_units.c.name)
+                                  .where(roster_units.c.campaign_id == campaign_id)).all())
+        for unit_id, fields in edits.items():
+            if unit_id not in names:
+                raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
+            unknown = set(fields) - set(_EDITABLE_FIELDS)
+            if unknown:
+                raise CampaignError(f"“{names[unit_id]}”的{'、'.join(sorted(unknown))}不能在这里修改;请重新导入名单")
+            values = {k: (str(v).strip() or None) if v is not None else None for k, v in fields.items()}
+            code = values.get("adcode")
+            if code is not None and gaz.by_adcode(code) is None:
+                raise CampaignError(f"“{names[unit_id]}”的行政区划代码“{code}”不在区划表中,未保存任何修改")
+            if values:
+                conn.execute(roster_units.update().where(roster_units.c.id == unit_id).values(**values))
+    return roster(store, campaign_id)
 
 
 def roster(store: Store, campaign_id: int) -> list[RosterUnit]:

@@ -317,6 +317,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "campaigns.roster_issues": ("名单中有 {n} 处问题(出错的行未导入,改正后重新导入即可):",
                                 "{n} problems in the roster (rows with errors were left out; correct and import again):"),
     "campaigns.roster_count": ("应报单位 {n} 个", "{n} expected units"),
+    "campaigns.roster_edit_help": ("系统、行政区划代码、上级单位、联系人、联系电话可直接修改,改完点“保存修改”;"
+                                   "单位名称和新增单位请改名单后重新导入。",
+                                   "Edit 系统, code, parent, contact and phone in place, then save; change names or add "
+                                   "units by importing a corrected list."),
+    "campaigns.roster_save": ("保存修改", "Save changes"),
+    "campaigns.roster_saved": ("已保存 {n} 个单位的修改。", "Saved the changes to {n} units."),
     "campaigns.roster_download": ("下载名单(Excel)", "Download the roster (Excel)"),
     "campaigns.roster_file_name": ("{name}_应报单位名单", "{name}_roster"),
     "campaigns.no_roster": ("名单还是空的,请先在“应报单位名单”中导入。", "The roster is empty: import it under Roster."),

@@ -120,6 +120,8 @@ def _read_rows(grid: SheetGrid, header: int, columns: dict[str, int], gazetteer:
 
 # The downloaded roster's columns: headers read_roster finds again; the adcode first so 地区 reads back exactly.
 EXPORT_COLUMNS = ("单位名称", "系统", "行政区划代码", "地区", "上级单位", "联系人", "联系电话")
+# The columns a person may edit in place, and the unit field each holds (names and places come from a re-import).
+EDITABLE = {"系统": "sector", "行政区划代码": "adcode", "上级单位": "parent", "联系人": "contact", "联系电话": "phone"}
 
 
 def roster_frame(units: Sequence, gazetteer: Gazetteer | None = None) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from metrics import campaigns as cp
 from metrics.catalog import default_catalog
 from metrics.charts import safe_filename
 from metrics.fmt import beijing_time
-from metrics.roster import roster_frame
+from metrics.roster import EDITABLE, roster_frame
 from metrics.safe_export import xlsx_bytes
 from metrics.sniff import FileRefused
 from pages.common import choose_campaign, flash, get_store, lang, show_flash, show_table, status_name, t, through_app
@@ -99,7 +99,22 @@ if section == "roster":
     table = roster_frame(units)
     st.subheader(t("campaigns.roster_count", n=len(units)))
     if units:
-        show_table(table)
+        st.caption(t("campaigns.roster_edit_help"))
+        editor = f"campaign_roster_editor_{st.session_state.get('campaign_roster_saves', 0)}"  # new key: edits cleared
+        st.data_editor(table, hide_index=True, width="stretch", num_rows="fixed", key=editor,
+                       disabled=[c for c in table.columns if c not in EDITABLE])
+        changed = st.session_state.get(editor, {}).get("edited_rows", {})
+        if st.button(t("campaigns.roster_save"), key="campaign_roster_save", disabled=not changed):
+            edits = {units[int(row)].id: {EDITABLE[c]: v for c, v in fields.items() if c in EDITABLE}
+                     for row, fields in changed.items()}
+            try:
+                cp.edit_roster(store, campaign.id, edits)
+            except cp.CampaignError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["campaign_roster_saves"] = st.session_state.get("campaign_roster_saves", 0) + 1
+                flash(t("campaigns.roster_saved", n=len(edits)))
+                st.rerun()
         st.download_button(t("campaigns.roster_download"), xlsx_bytes({t("campaigns.roster"): table}),
                            safe_filename(t("campaigns.roster_file_name", name=campaign.name)) + ".xlsx", XLSX,
                            key="campaign_roster_xlsx", on_click="ignore")

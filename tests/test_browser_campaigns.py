@@ -147,3 +147,4 @@ def test_a_round_by_clicks_in_a_browser(tmp_path, page):
         assert conn.execute("SELECT action, status, version, comment FROM unit_events ORDER BY id").fetchall() == [
             ("submit", "已报待审", 1, None), ("submit", "已报待审", 1, None), ("return", "退回", 1, "请加盖公章"),
             ("submit", "已报待审", 2, None), ("approve", "已审核", 2, None)]
+

@@ -152,3 +152,18 @@ def test_cli_remind_writes_each_file_and_logs_it(store, db, tmp_path, capsys):
     assert "发文单位" in capsys.readouterr().err
     assert main(["campaign", "remind", str(campaign.id), "--out", str(tmp_path / "none" / "n.xlsx"), "--db", url]) == 1
     assert [(h.channel, len(h.units)) for h in reminder_history(store, campaign.id)] == [("sms", 4), ("xlsx", 4)]
+
+
+def test_roster_edits_are_saved_together_or_not_at_all(store):
+    campaign, units = ten(store)
+    before = cp.roster(store, campaign.id)
+    with pytest.raises(CampaignError, match="行政区划代码“999999”不在区划表中"):
+        cp.edit_roster(store, campaign.id, {units[0].id: {"phone": "13900000000"}, units[1].id: {"adcode": "999999"}})
+    assert cp.roster(store, campaign.id) == before
+    with pytest.raises(CampaignError, match="不能在这里修改"):
+        cp.edit_roster(store, campaign.id, {units[0].id: {"name": "别的单位"}})
+    after = cp.edit_roster(store, campaign.id, {units[0].id: {"phone": " 13900000000 ", "contact": ""},
+                                                units[1].id: {"adcode": "330212", "sector": "消委会"}})
+    assert (after[0].phone, after[0].contact, after[0].name) == ("13900000000", None, units[0].name)
+    assert (after[1].adcode, after[1].sector) == ("330212", "消委会")
+    assert after[2:] == before[2:]
