@@ -160,6 +160,8 @@ def main() -> None:
     pages = [
         st.Page("pages/overview.py", title=_t("nav.overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
         st.Page("pages/upload.py", title=_t("nav.upload", lang), icon=":material/upload_file:", url_path="upload"),
+        st.Page("pages/campaigns.py", title=_t("nav.campaigns", lang), icon=":material/assignment:", url_path="campaigns"),
+        st.Page("pages/progress.py", title=_t("nav.progress", lang), icon=":material/donut_large:", url_path="progress"),
         st.Page("pages/agencies.py", title=_t("nav.agencies", lang), icon=":material/apartment:", url_path="agencies"),
         st.Page("pages/themes.py", title=_t("nav.themes", lang), icon=":material/campaign:", url_path="themes"),
         st.Page("pages/regions.py", title=_t("nav.regions", lang), icon=":material/map:", url_path="regions"),

@@ -21,9 +21,10 @@ from metrics.catalog import default_catalog
 from metrics.dimensions import NATIONAL_THEMES
 from metrics.fmt import BEIJING
 from metrics.record import Issue
-from metrics.regions import Gazetteer
+from metrics.regions import Gazetteer, default_gazetteer
 from metrics.roster import read_roster
 from metrics.schema import campaigns, roster_units, submissions, unit_events
+from metrics.schema import issues as issue_rows
 from metrics.store import Store
 from metrics.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
 
@@ -113,7 +114,7 @@ class UnitStatus:
     last_submitted_at: str | None = None
     late: bool | None = None            # None while nothing was submitted
     overdue: bool = False               # not reported and the last on-time day has passed
-    comment: str | None = None          # the reviewer's reason while 退回, the reason of the last 解锁
+    comment: str | None = None          # the reason while 退回, of the last 解锁, of a 强制通过
     submission_id: int | None = None
     changed_at: str | None = None
     changed_by: str | None = None
@@ -256,6 +257,34 @@ def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
     return RosterImport(added, updated, read.issues)
 
 
+_EDITABLE_FIELDS = ("sector", "adcode", "parent", "contact", "phone")
+
+
+def edit_roster(store: Store, campaign_id: int, edits: dict[int, dict[str, str | None]], *,
+                gazetteer: Gazetteer | None = None) -> list[RosterUnit]:
+    """Change units' 系统 / 行政区划代码 / 上级单位 / 联系人 / 联系电话 ({unit id: {field: value}}), all or nothing.
+
+    A code not in the gazetteer or a unit not on this roster refuses every change, with the unit named.
+    """
+    gaz = gazetteer or default_gazetteer()
+    with store.transaction() as conn:
+        names = dict(conn.execute(sa.select(roster_units.c.id, roster_units.c.name)
+                                  .where(roster_units.c.campaign_id == campaign_id)).all())
+        for unit_id, fields in edits.items():
+            if unit_id not in names:
+                raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
+            unknown = set(fields) - set(_EDITABLE_FIELDS)
+            if unknown:
+                raise CampaignError(f"“{names[unit_id]}”的{'、'.join(sorted(unknown))}不能在这里修改;请重新导入名单")
+            values = {k: (str(v).strip() or None) if v is not None else None for k, v in fields.items()}
+            code = values.get("adcode")
+            if code is not None and gaz.by_adcode(code) is None:
+                raise CampaignError(f"“{names[unit_id]}”的行政区划代码“{code}”不在区划表中,未保存任何修改")
+            if values:
+                conn.execute(roster_units.update().where(roster_units.c.id == unit_id).values(**values))
+    return roster(store, campaign_id)
+
+
 def roster(store: Store, campaign_id: int) -> list[RosterUnit]:
     """The campaign's expected units, in the order they were listed."""
     with store.engine.connect() as conn:
@@ -283,8 +312,24 @@ def return_with_comment(store: Store, campaign_id: int, unit_id: int, comment: s
     return _step(store, campaign_id, unit_id, "return", who=who, at=at, comment=_required(comment, "退回原因"))
 
 
-def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
-    return _step(store, campaign_id, unit_id, "approve", who=who, at=at)
+FORCED = "强制通过"
+
+
+def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None,
+            force_reason: str | None = None) -> UnitStatus:
+    """已报待审 → 已审核. A return whose reading found errors is approved only with ``force_reason`` (强制通过),
+    which the event keeps as its comment ('强制通过:…')."""
+    with store.transaction() as conn:
+        errors = _hard_errors(conn, campaign_id, unit_id)
+        comment = None
+        if force_reason is not None and force_reason.strip():
+            comment = f"{FORCED}:{force_reason.strip()}"
+        elif errors:
+            first = errors[0]
+            raise CampaignError(f"该单位的报表有 {len(errors)} 个错误(如 {first['location']}:{first['message']}),"
+                                f"不能审核通过;请退回修改,或选择{FORCED}并写明原因")
+        _record(conn, campaign_id, unit_id, "approve", who, at, comment, None)
+    return unit_status(store, campaign_id, unit_id)
 
 
 def lock(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
@@ -295,6 +340,30 @@ def unlock(store: Store, campaign_id: int, unit_id: int, reason: str, *, who: st
            at: dt.datetime | None = None) -> UnitStatus:
     """Reopen an approved or locked return for review (已报待审); the reason is required and kept."""
     return _step(store, campaign_id, unit_id, "unlock", who=who, at=at, comment=_required(reason, "解锁原因"))
+
+
+def return_issues(store: Store, campaign_id: int, unit_id: int) -> list[dict]:
+    """The problems the reader found in the unit's current return (its latest submission), errors first."""
+    with store.engine.connect() as conn:
+        return _return_issues(conn, campaign_id, unit_id)
+
+
+def _return_issues(conn: sa.Connection, campaign_id: int, unit_id: int) -> list[dict]:
+    latest = conn.execute(sa.select(unit_events.c.submission_id)
+                          .where(unit_events.c.campaign_id == campaign_id, unit_events.c.unit_id == unit_id,
+                                 unit_events.c.action == "submit")
+                          .order_by(unit_events.c.id.desc()).limit(1)).scalar()
+    if latest is None:
+        return []
+    rows = conn.execute(sa.select(issue_rows.c.code, issue_rows.c.level, issue_rows.c.location, issue_rows.c.value,
+                                  issue_rows.c.message)
+                        .where(issue_rows.c.submission_id == latest).order_by(issue_rows.c.id)).all()
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted((dict(r._mapping) for r in rows), key=lambda i: order.get(i["level"], 3))
+
+
+def _hard_errors(conn: sa.Connection, campaign_id: int, unit_id: int) -> list[dict]:
+    return [i for i in _return_issues(conn, campaign_id, unit_id) if i["level"] == "error"]
 
 
 def _required(text: str, what: str) -> str:
@@ -431,7 +500,7 @@ def _fold(campaign: Campaign, unit: RosterUnit, events: list[sa.Row], today: dt.
     # 迟报 is judged on the first submission: a return sent back and corrected was still reported on time.
     late = beijing_day(first_at) > campaign.last_on_time_day if first_at else None
     return UnitStatus(unit, Status(last.status), last.version, first_at, submits[-1].at if submits else None,
-                      late, False, last.comment if last.action in ("return", "unlock") else None,
+                      late, False, last.comment if last.action in ("return", "unlock", "approve") else None,
                       submits[-1].submission_id if submits else None, last.at, last.who)
 
 

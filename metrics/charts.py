@@ -199,6 +199,17 @@ def bar_ranked(df: pd.DataFrame, label: str, value: str, *, title: str, unit: st
     return fig
 
 
+def bar_rates(df: pd.DataFrame, label: str, value: str, *, title: str, top: int = 40,
+              lang: str = "zh") -> go.Figure:
+    """Rates in percent per label, largest first, on a 0–100% axis whatever the largest: 20% looks like 20%."""
+    fig = bar_ranked(df, label, value, title=title, unit="%", top=top, lang=lang)
+    if not df.empty:
+        ticks = [0, 20, 40, 60, 80, 100]
+        fig.update_layout(xaxis={"tickmode": "array", "tickvals": ticks, "ticktext": [f"{v}%" for v in ticks],
+                                 "range": [0, 112], "title": {"text": ""}})
+    return fig
+
+
 def bar_grouped(df: pd.DataFrame, x: str, value: str, color: str, *, title: str, unit: str,
                 lang: str = "zh") -> go.Figure:
     """Side-by-side bars: one group per `x`, one colour per `color`."""

@@ -95,6 +95,14 @@ def _campaign_parser(sub) -> None:
     status.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
     status.add_argument("--json", action="store_true", help="输出完整进度(JSON)")
     _db_argument(status)
+    remind = steps.add_parser("remind", help="催报:为未报、退回的单位生成催报名单(.xlsx)、催报通知(.docx)或短信(.txt/.csv),并记录")
+    remind.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
+    remind.add_argument("--out", required=True, metavar="FILE", help="输出文件;按后缀决定:.xlsx 名单 .docx 通知 .txt/.csv 短信")
+    remind.add_argument("--office", default="", metavar="发文单位", help="发文单位(通知和短信必填)")
+    remind.add_argument("--contact", default="", metavar="联系人及电话", help="联系人及电话(通知和短信必填)")
+    remind.add_argument("--who", default="", help="经办人(记入催报记录)")
+    remind.add_argument("--json", action="store_true", help="输出催报记录与未能发短信的单位(JSON)")
+    _db_argument(remind)
     listing = steps.add_parser("list", help="列出报送任务")
     listing.add_argument("--json", action="store_true")
     _db_argument(listing)
@@ -286,7 +294,7 @@ def _campaign(args: argparse.Namespace) -> int:
     store = Store(resolve_url(args.db))
     try:
         return {"create": _campaign_create, "roster-import": _campaign_roster, "status": _campaign_status,
-                "list": _campaign_list}[args.campaign_command](store, args)
+                "list": _campaign_list, "remind": _campaign_remind}[args.campaign_command](store, args)
     except campaigns.CampaignError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -359,6 +367,28 @@ def _campaign_status(store: Store, args: argparse.Namespace) -> int:
             flags = [str(unit.status)] + ([campaigns.LATE] if unit.late else []) + (["逾期"] if unit.overdue else [])
             note = f":{unit.comment}" if unit.comment else ""
             print(f"  {unit.unit.name}  {' '.join(flags)}{note}")
+    return 0
+
+
+def _campaign_remind(store: Store, args: argparse.Namespace) -> int:
+    from metrics.campaign_reminders import make_reminder
+
+    out = Path(args.out)
+    made = make_reminder(store, args.campaign, out.suffix, office=args.office, contact=args.contact, who=args.who,
+                         record=False)
+    try:
+        out.write_bytes(made.data)
+    except OSError as exc:
+        print(f"{args.out}: 无法写入:{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    made.record(store)  # logged only once the file is written
+    skipped = [{"unit": u.unit, "phone": u.phone, "reason": reason} for u, reason in made.skipped]
+    if args.json:
+        _dump({"file": str(out), **made.log.to_dict(), "skipped": skipped})
+        return 0
+    print(f"{out}: 已为 {len(made.log.units)} 个单位生成催报({made.log.channel}),已记录")
+    for item in skipped:
+        print(f"  未发短信:{item['unit']} — {item['reason']}")
     return 0
 
 

@@ -120,3 +120,32 @@ def _rate(group: str, members: Iterable[UnitStatus]) -> Rate:
                 on_time=sum(u.late is False for u in members), late=sum(u.late is True for u in members),
                 approved=sum(u.status in (Status.APPROVED, Status.LOCKED) for u in members),
                 counts={str(s): counts.get(str(s), 0) for s in Status})
+
+
+def region_rates(report: Completeness, *, province: str | None = None, city: str | None = None,
+                 gazetteer: Gazetteer | None = None) -> tuple[str, tuple[Rate, ...]]:
+    """The rates one level below the chosen place (provinces; a province's cities; a city's districts).
+
+    Only units inside the place count; a unit with no region counts only when no place is chosen.
+    """
+    gaz = gazetteer or default_gazetteer()
+    level = "district" if city else "city" if province else "province"
+    groups: dict[str, list[UnitStatus]] = {}
+    for unit in report.units:
+        region = gaz.by_adcode(unit.unit.adcode) if unit.unit.adcode else None
+        if province and (region is None or region.province != province):
+            continue
+        if city and (region is None or region.city != city):
+            continue
+        groups.setdefault(_region_group(region, level), []).append(unit)
+    return level, tuple(_rate(name, members) for name, members in sorted(groups.items()))
+
+
+def needs_attention(units: Iterable[UnitStatus]) -> list[UnitStatus]:
+    """The units a head office chases: 未报, 退回, or reported late (迟报), in roster order."""
+    return [u for u in units if u.status in (Status.NOT_REPORTED, Status.RETURNED) or u.late]
+
+
+def percent(rate: float | None) -> str:
+    """A rate as people write it: '66.7%'; '—' when there is no unit to count."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"

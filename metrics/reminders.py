@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -142,6 +142,20 @@ def rows(units: Sequence[Overdue]) -> list[Row]:
     """The table every format lists: one row per unit in the order given, text cleaned, — for unknown."""
     return [(k, _one_line(u.unit), _text(u.sector), _text(u.region), _text(u.contact), _text(u.phone),
              _one_line(u.status), u.late_days) for k, u in enumerate(units, start=1)]
+
+
+def overdue_from(statuses: Sequence, campaign, *, today: dt.date,
+                 region_of: Callable[[str | None], str | None] = lambda adcode: None) -> list[Overdue]:
+    """The units to remind from a campaign's unit statuses: 未报 and 退回, in roster order.
+
+    ``late_days`` counts Beijing days past the last on-time day (due date + grace days), None before it;
+    ``region_of`` turns a unit's adcode into the place written in the list.
+    """
+    last_day = campaign.due_date + dt.timedelta(days=campaign.grace_days)
+    late = (today - last_day).days
+    return [Overdue(unit=s.unit.name, sector=s.unit.sector, region=region_of(s.unit.adcode), contact=s.unit.contact,
+                    phone=s.unit.phone, status=str(s.status), late_days=late if late > 0 else None)
+            for s in statuses if str(s.status) in _ASK]
 
 
 # ---- Excel ------------------------------------------------------------------------------------

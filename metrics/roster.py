@@ -8,7 +8,10 @@ file that cannot be read at all raises FileRefused, so nothing is stored.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import pandas as pd
 
 from metrics.dimensions import SECTORS, canonical_sector, infer_sector
 from metrics.issues import IssueSink
@@ -113,6 +116,24 @@ def _read_rows(grid: SheetGrid, header: int, columns: dict[str, int], gazetteer:
                               normalize_label(values.get("parent", "")) or None,
                               values.get("contact") or None, values.get("phone") or None, where(r, "name")))
     return RosterRead(tuple(rows), tuple(sink.finish()))
+
+
+# The downloaded roster's columns: headers read_roster finds again; the adcode first so 地区 reads back exactly.
+EXPORT_COLUMNS = ("单位名称", "系统", "行政区划代码", "地区", "上级单位", "联系人", "联系电话")
+# The columns a person may edit in place, and the unit field each holds (names and places come from a re-import).
+EDITABLE = {"系统": "sector", "行政区划代码": "adcode", "上级单位": "parent", "联系人": "contact", "联系电话": "phone"}
+
+
+def roster_frame(units: Sequence, gazetteer: Gazetteer | None = None) -> pd.DataFrame:
+    """The roster as a table to show and download (RosterUnit-like rows); importing it again changes nothing."""
+    gaz = gazetteer or default_gazetteer()
+
+    def place(adcode: str | None) -> str | None:
+        region = gaz.by_adcode(adcode) if adcode else None
+        return region.path if region else None
+
+    return pd.DataFrame([(u.name, u.sector, u.adcode, place(u.adcode), u.parent, u.contact, u.phone) for u in units],
+                        columns=list(EXPORT_COLUMNS))
 
 
 def _text(row: list[object], col: int) -> str:

@@ -161,3 +161,16 @@ unit_events = sa.Table(
     sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=True),
     sa.CheckConstraint("action IN ('submit', 'return', 'approve', 'lock', 'unlock')", name="unit_event_action"),
 )
+
+# Reminders (催报) sent for a campaign: one row per unit per sending, so a unit's reminders can be counted.
+reminders = sa.Table(
+    "reminders", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False, index=True),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("roster_units.id"), nullable=True),
+    sa.Column("unit_name", sa.Text, nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("who", sa.Text, nullable=False, server_default=""),
+    sa.CheckConstraint("channel IN ('xlsx', 'docx', 'sms')", name="reminder_channel"),
+)

@@ -166,3 +166,33 @@ def numbers_table(frame: pd.DataFrame, label: str, measure: Measure, label_name:
 def show_table(frame: pd.DataFrame, **options) -> None:
     """A read-only table, full width, no index, empty cells blank (a grid writes them as "None")."""
     st.dataframe(blank_missing(frame), hide_index=True, width="stretch", **options)
+
+
+def choose_campaign(found: list, key: str):
+    """A chooser of collection rounds, newest first; the choice is shared by the pages (session key campaign_id)."""
+    if not found:
+        return None
+    ids = [c.id for c in found]
+    if st.session_state.get(key) not in ids:
+        remembered = st.session_state.get("campaign_id")
+        st.session_state[key] = remembered if remembered in ids else ids[0]
+    names = {c.id: f"{c.year} · {c.name}" for c in found}
+    picked = st.selectbox(t("campaigns.pick"), ids, format_func=names.__getitem__, key=key)
+    st.session_state["campaign_id"] = picked
+    return next(c for c in found if c.id == picked)
+
+
+def status_name(status) -> str:
+    """A unit's status (campaigns.Status) in the UI's language."""
+    return t(f"campaigns.status.{status.name.lower()}")
+
+
+def flash(message: str) -> None:
+    """The outcome of the last write, shown until the next one: a rerun (a file landing in an uploader)
+    must not wipe it before it was read."""
+    st.session_state["flash"] = message
+
+
+def show_flash() -> None:
+    if message := st.session_state.get("flash"):
+        st.success(message)

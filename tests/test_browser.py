@@ -506,7 +506,7 @@ def test_briefing_page_downloads_an_editable_pptx_equal_to_sql(server, db, page)
 
 
 # Every page of the navigation and its title (the heading the page draws).
-PAGES = {"": "总览", "upload": "数据上报", "agencies": "单位对比", "themes": "主题与活动", "regions": "地区",
+PAGES = {"": "总览", "upload": "数据上报", "campaigns": "报送任务", "progress": "报送进度", "agencies": "单位对比", "themes": "主题与活动", "regions": "地区",
          "trends": "趋势", "details": "明细", "quality": "数据质量", "briefing": "简报导出"}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 

@@ -315,3 +315,13 @@ def test_charts_in_english_write_units_axis_titles_and_totals_in_english(returns
     # Chinese stays the default.
     zh = as_json(bar_ranked(returns, "agency", "value", title="开展活动", unit="场", top=2))
     assert zh["layout"]["xaxis"]["title"]["text"] == "单位:场" and zh["layout"]["title"]["text"] == "开展活动(前2名)"
+
+
+def test_rate_bars_run_from_0_to_100_percent_whatever_the_largest():
+    from metrics.charts import bar_rates
+
+    fig = bar_rates(pd.DataFrame({"g": ["甲", "乙"], "v": [20.0, 12.5]}), "g", "v", title="报送率")
+    assert list(fig.data[0].x) == [20.0, 12.5]
+    assert fig.layout.xaxis.range[0] == 0 and fig.layout.xaxis.range[1] > 100
+    assert list(fig.layout.xaxis.ticktext) == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    assert [c[1] for c in fig.data[0].customdata] == ["20%", "12.5%"]
