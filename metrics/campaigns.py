@@ -23,7 +23,7 @@ from metrics.fmt import BEIJING
 from metrics.record import Issue
 from metrics.regions import Gazetteer, default_gazetteer
 from metrics.roster import read_roster
-from metrics.schema import campaigns, roster_units, submissions, unit_events
+from metrics.schema import campaigns, records, roster_units, submissions, terms, unit_events
 from metrics.schema import issues as issue_rows
 from metrics.store import Store
 from metrics.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
@@ -358,8 +358,73 @@ def _return_issues(conn: sa.Connection, campaign_id: int, unit_id: int) -> list[
     rows = conn.execute(sa.select(issue_rows.c.code, issue_rows.c.level, issue_rows.c.location, issue_rows.c.value,
                                   issue_rows.c.message)
                         .where(issue_rows.c.submission_id == latest).order_by(issue_rows.c.id)).all()
+    found = [dict(r._mapping) for r in rows] + _review_checks(conn, campaign_id, latest)
     order = {"error": 0, "warning": 1, "info": 2}
-    return sorted((dict(r._mapping) for r in rows), key=lambda i: order.get(i["level"], 3))
+    return sorted(found, key=lambda i: order.get(i["level"], 3))
+
+
+def _left_empty(asked: Iterable[str], present: set[str]) -> list[str]:
+    return [m for m in asked if m not in present]
+
+
+def missing_metrics(store: Store, campaign_id: int) -> dict[int, list[str]]:
+    """Unit id → the asked-for metric ids its return in force leaves empty (units that reported only)."""
+    campaign = get_campaign(store, campaign_id)
+    if not campaign.metrics:
+        return {}
+    latest = {s.unit.id: s.submission_id for s in unit_statuses(store, campaign_id) if s.submission_id is not None}
+    if not latest:
+        return {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(records.c.submission_id, terms.c.text).distinct()
+                            .join(terms, terms.c.id == records.c.metric_id)
+                            .where(records.c.submission_id.in_(list(latest.values())))).all()
+    present: dict[int, set[str]] = {}
+    for submission_id, metric in rows:
+        present.setdefault(submission_id, set()).add(metric)
+    out = {unit: _left_empty(campaign.metrics, present.get(sub, set())) for unit, sub in latest.items()}
+    return {unit: empty for unit, empty in out.items() if empty}
+
+
+# A change against the same unit's year before that a reviewer should look at: five times more or less, the
+# larger side at least 100 (the 万 slip is a factor of 10,000; the 数据质量 page uses the same rule).
+CHANGE_FACTOR, CHANGE_FLOOR = 5.0, 100.0
+
+
+def _review_checks(conn: sa.Connection, campaign_id: int, submission_id: int) -> list[dict]:
+    """What a reviewer checks beyond the reader's issues: asked-for metrics the return leaves empty
+    (missing-metric) and totals far from the same agency's year before (big-change)."""
+    asked = conn.execute(sa.select(campaigns.c.metrics).where(campaigns.c.id == campaign_id)).scalar()
+    asked_ids = [m for m in (asked or "").split(",") if m]
+    own = conn.execute(sa.select(terms.c.text, records.c.agency_id, records.c.year, sa.func.sum(records.c.value))
+                       .join(terms, terms.c.id == records.c.metric_id)
+                       .where(records.c.submission_id == submission_id)
+                       .group_by(terms.c.text, records.c.agency_id, records.c.year)).all()
+    catalog = default_catalog()
+    out = []
+    present = {row[0] for row in own}
+    for metric in _left_empty(asked_ids, present):
+        if metric in catalog.metrics:
+            out.append({"code": "missing-metric", "level": "warning", "location": "", "value": metric,
+                        "message": f"报送任务要求填报“{catalog[metric].zh}”,这份报表没有该指标的数字;请核实是否漏填"})
+    now: dict[tuple[str, int, int], float] = {}
+    for metric, agency_id, year, total in own:
+        if agency_id is not None and year is not None:
+            now[(metric, agency_id, year)] = now.get((metric, agency_id, year), 0.0) + float(total)
+    for (metric, agency_id, year), total in sorted(now.items()):
+        before = conn.execute(sa.select(sa.func.sum(records.c.value))
+                              .join(terms, terms.c.id == records.c.metric_id)
+                              .join(submissions, submissions.c.id == records.c.submission_id)
+                              .where(submissions.c.status == "active", terms.c.text == metric,
+                                     records.c.agency_id == agency_id, records.c.year == year - 1)).scalar()
+        if before is None or max(total, before) < CHANGE_FLOOR:
+            continue
+        if total >= CHANGE_FACTOR * before or before >= CHANGE_FACTOR * total:
+            name = catalog[metric].zh if metric in catalog.metrics else metric
+            out.append({"code": "big-change", "level": "warning", "location": "", "value": f"{before:g}→{total:g}",
+                        "message": f"“{name}”{year}年为 {total:,.0f},上年为 {before:,.0f},相差五倍以上;"
+                                   "请核实是否多写或少写了“万”、漏报或重复"})
+    return out
 
 
 def _hard_errors(conn: sa.Connection, campaign_id: int, unit_id: int) -> list[dict]:

@@ -43,6 +43,9 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "roster-ambiguous-region": ("error", "名单中的地区有多处重名"),
     "roster-no-region": ("warning", "名单中的单位没有地区,名称中也看不出"),
     "roster-unknown-sector": ("warning", "名单中的系统不在系统列表中"),
+    # a reviewer's checks of a unit's return in a collection round (metrics/campaigns.py)
+    "missing-metric": ("warning", "报送任务要求的指标没有填报"),
+    "big-change": ("warning", "与本单位上年相比相差五倍以上"),
     "template-changed": ("warning", "报表模板的表头被改动,按普通报表识别"),
     "template-marker-invalid": ("warning", "报表模板标记无法使用,按普通报表识别"),
 }
