@@ -363,6 +363,32 @@ def _return_issues(conn: sa.Connection, campaign_id: int, unit_id: int) -> list[
     return sorted(found, key=lambda i: order.get(i["level"], 3))
 
 
+@dataclass(frozen=True, slots=True)
+class UnitTemplate:
+    file_name: str
+    data: bytes
+    left_out: tuple[str, ...]   # asked-for metrics a template cannot hold (destroyed_qty: one unit per column)
+
+
+def unit_template(store: Store, campaign_id: int, unit_id: int, *, activities: int = 10) -> UnitTemplate:
+    """The round's return template for one roster unit: its name and region filled in, the asked-for metrics
+    as columns, a hidden marker so the filled-in file is read exactly (metrics/templates.py)."""
+    from metrics.templates import build_template  # xlsxwriter only when a template is made
+
+    campaign = get_campaign(store, campaign_id)
+    unit = next((u for u in roster(store, campaign_id) if u.id == unit_id), None)
+    if unit is None:
+        raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
+    asked = list(campaign.metrics) or ["events", "materials", "consultations"]
+    kept = [m for m in asked if m != "destroyed_qty"]
+    region = default_gazetteer().by_adcode(unit.adcode) if unit.adcode else None
+    data = build_template(campaign=campaign.name, year=campaign.year, unit=unit.name,
+                          region=region.path.replace(" ", "") if region else None, metrics=kept,
+                          theme=campaign.theme, activities=activities)
+    return UnitTemplate(f"{campaign.year}年报表模板_{unit.name}.xlsx", data,
+                        tuple(m for m in asked if m not in kept))
+
+
 def _left_empty(asked: Iterable[str], present: set[str]) -> list[str]:
     return [m for m in asked if m not in present]
 

@@ -103,6 +103,11 @@ def _campaign_parser(sub) -> None:
     remind.add_argument("--who", default="", help="经办人(记入催报记录)")
     remind.add_argument("--json", action="store_true", help="输出催报记录与未能发短信的单位(JSON)")
     _db_argument(remind)
+    template = steps.add_parser("template", help="报表模板:为名单中的单位生成已填好单位、地区和指标列的 .xlsx 模板")
+    template.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
+    template.add_argument("--out", required=True, metavar="DIR", help="输出文件夹(每个单位一个文件)")
+    template.add_argument("--unit", action="append", metavar="单位名称", help="只为这些单位生成,可重复;默认名单中全部单位")
+    _db_argument(template)
     listing = steps.add_parser("list", help="列出报送任务")
     listing.add_argument("--json", action="store_true")
     _db_argument(listing)
@@ -294,7 +299,8 @@ def _campaign(args: argparse.Namespace) -> int:
     store = Store(resolve_url(args.db))
     try:
         return {"create": _campaign_create, "roster-import": _campaign_roster, "status": _campaign_status,
-                "list": _campaign_list, "remind": _campaign_remind}[args.campaign_command](store, args)
+                "list": _campaign_list, "remind": _campaign_remind,
+                "template": _campaign_template}[args.campaign_command](store, args)
     except campaigns.CampaignError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -347,6 +353,31 @@ def _campaign_roster(store: Store, args: argparse.Namespace) -> int:
         for issue in done.issues:
             print(f"  {issue.where} [{issue.code}] {issue.message}")
     return 1 if any(i.level == "error" for i in done.issues) else 0
+
+
+def _campaign_template(store: Store, args: argparse.Namespace) -> int:
+    from metrics import campaigns
+
+    units = campaigns.roster(store, args.campaign)
+    wanted = set(args.unit or ())
+    unknown = wanted - {u.name for u in units}
+    if unknown:
+        print(f"名单中没有这些单位:{'、'.join(sorted(unknown))}", file=sys.stderr)
+        return 1
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    made = [campaigns.unit_template(store, args.campaign, u.id) for u in units if not wanted or u.name in wanted]
+    for template in made:
+        (folder / _safe_name(template.file_name)).write_bytes(template.data)
+    print(f"已生成 {len(made)} 个报表模板,在 {folder}")
+    if made and made[0].left_out:
+        print(f"模板不含:{'、'.join(made[0].left_out)}(销毁物品数量的计量单位各不相同,请另行填报)")
+    return 0
+
+
+def _safe_name(name: str) -> str:
+    """A file name any file system takes: the characters Windows forbids become '_'."""
+    return "".join("_" if ch in '\\/:*?"<>|' else ch for ch in name)
 
 
 def _campaign_status(store: Store, args: argparse.Namespace) -> int:

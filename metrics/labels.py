@@ -35,6 +35,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "filters.metric": ("指标", "Metrics"),
     "filters.all": ("全部", "All"),
     "filters.clear": ("清除筛选", "Clear filters"),
+    "progress.missing": ("已报单位中漏填要求指标的 {n} 家", "{n} reporting units left asked-for metrics empty"),
+    "progress.missing_metrics": ("未填的指标", "Metrics left empty"),
+    "campaigns.template_download": ("下载该单位的报表模板", "Download this unit's return template"),
+    "campaigns.template_help": ("已填好单位、地区和要求的指标列;填好后上传,按模板准确读取",
+                                "Unit, region and the asked-for metric columns filled in; a filled-in copy is read exactly"),
+    "campaigns.template_left_out": ("模板不含:{metrics}(计量单位各不相同,请另行填报)",
+                                    "Not in the template: {metrics} (units vary; report them separately)"),
     "filters.approved": ("仅已审核报表", "Approved returns only"),
     "filters.approved_help": ("只计入报送任务中已审核或已锁定单位的报表;未建立报送任务时没有报表可计入",
                               "Count only the returns of units whose round stands at approved or locked; "

@@ -138,6 +138,11 @@ else:
     unit_id = st.selectbox(t("campaigns.unit"), list(by_id), key="campaign_unit",
                            format_func=lambda i: by_id[i].unit.name)  # not the status: a label must not change
     current = by_id[unit_id]
+    template = cp.unit_template(store, campaign.id, unit_id)
+    st.download_button(t("campaigns.template_download"), template.data, template.file_name, XLSX,
+                       key="campaign_template", on_click="ignore", help=t("campaigns.template_help"))
+    if template.left_out:
+        st.caption(t("campaigns.template_left_out", metrics="、".join(metric_name(m) for m in template.left_out)))
 
     st.markdown(f"**{t('campaigns.upload')}**")
     sent = st.file_uploader(t("campaigns.return_file"), type=["xlsx", "xls", "xlsm", "ods", "csv"],

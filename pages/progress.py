@@ -5,6 +5,7 @@ import streamlit as st
 
 from metrics import campaigns as cp
 from metrics import charts
+from metrics.catalog import default_catalog
 from metrics.campaign_reminders import SUFFIXES, make_reminder, reminder_counts, reminder_history
 from metrics.completeness import needs_attention, percent, region_rates
 from metrics.fmt import beijing_time
@@ -92,6 +93,16 @@ if chase:
         t("progress.reminded"): [reminded.get(u.unit.id, 0) for u in chase]}))
 else:
     st.success(t("progress.all_done"))
+
+empty = cp.missing_metrics(store, campaign.id)
+if empty:
+    st.subheader(t("progress.missing", n=len(empty)))
+    names = {u.unit.id: u.unit.name for u in report.units}
+    catalog = default_catalog()
+    show_table(pd.DataFrame({
+        t("common.agency"): [names.get(unit, unit) for unit in empty],
+        t("progress.missing_metrics"): ["、".join((catalog[m].en if lang() == "en" else catalog[m].zh) if m in catalog.metrics else m for m in ms)
+                                        for ms in empty.values()]}))
 
 st.subheader(t("progress.remind"))
 st.caption(t("progress.remind_help"))

@@ -58,3 +58,53 @@ def test_a_wan_slip_and_an_empty_asked_metric_are_shown_to_the_reviewer(store):
 def test_an_ordinary_change_is_not_flagged(store):
     rnd, unit = round_with(store, 600)  # twice last year: nothing to look at
     assert "big-change" not in {i["code"] for i in cp.return_issues(store, rnd.id, unit)}
+
+
+def test_a_units_template_from_the_round_reads_back_exactly(store, tmp_path):
+    from metrics.cli import main
+    from metrics.ingest import ingest_bytes
+
+    rnd, unit = round_with(store, 600)
+    made = cp.unit_template(store, rnd.id, unit)
+    assert made.file_name == f"2025年报表模板_{UNIT}.xlsx" and made.left_out == ()
+    book_ = openpyxl.load_workbook(io.BytesIO(made.data))
+    sheet = book_["报表"]
+    header = next(r for r in range(1, 12) if sheet.cell(r, 1).value == "活动名称")
+    assert [sheet.cell(header, c).value for c in range(3, 6)] == ["开展活动（场）", "发放宣传资料（份）", "接受咨询（人次）"]
+    sheet.cell(header + 1, 1, "进社区")
+    sheet.cell(header + 1, 3, 2)
+    sheet.cell(header + 1, 5, 180)
+    out = io.BytesIO()
+    book_.save(out)
+    result = ingest_bytes(out.getvalue(), made.file_name)
+    assert result.ok and result.totals() == {"events": 2, "consultations": 180}
+    assert {r.agency for r in result.records} == {UNIT} and {r.year for r in result.records} == {2025}
+    assert main(["campaign", "template", str(rnd.id), "--db", str(store.engine.url), "--out", str(tmp_path / "t")]) == 0
+    assert [p.name for p in (tmp_path / "t").iterdir()] == [made.file_name]
+
+
+def test_progress_page_lists_the_metrics_left_empty_and_the_campaigns_page_offers_the_template(store, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    round_with(store, 600)
+    monkeypatch.setenv("OUTREACH_DB_URL", str(store.engine.url))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
+    at.switch_page("pages/progress.py").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "未填的指标" in d.value.columns)
+    assert table.values.tolist() == [[UNIT, "接受咨询"]]
+    at.switch_page("pages/campaigns.py").run()
+    at.radio(key="campaign_section").set_value("status").run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载该单位的报表模板" in labels, labels
