@@ -677,6 +677,45 @@ def _supersede_previous(conn: sa.Connection, campaign_id: int, unit_id: int, new
                      .values(status="superseded", replaced_by=new_id, changed_at=intake.now()))
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What became of one agency of a return imported outside a round's page."""
+
+    campaign: Campaign
+    agency: str
+    status: str                  # 'submitted' | 'ambiguous' | 'unknown' | 'refused'
+    unit: RosterUnit | None = None
+    message: str = ""
+
+
+def link_submission(store: Store, submission_id: int, *, who: str = "", at: dt.datetime | None = None) -> list[Link]:
+    """A return imported on 数据上报 or by the CLI counts for the rounds of its year: each of its agencies that a
+    round's roster names unambiguously is marked 已报待审 with this return (a unit already approved or locked
+    is left as it is, and said so); an unclear name is reported, never guessed."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(terms.c.text, records.c.year).distinct()
+                            .join(terms, terms.c.id == records.c.agency_id)
+                            .where(records.c.submission_id == submission_id, records.c.year.is_not(None))).all()
+    by_year: dict[int, list[str]] = {}
+    for agency, year in rows:
+        by_year.setdefault(int(year), []).append(agency)
+    links = []
+    for campaign in list_campaigns(store):
+        units = roster(store, campaign.id) if campaign.year in by_year else []
+        for agency in sorted(by_year.get(campaign.year, [])) if units else ():
+            found = match_unit(units, agency)
+            if found.status != "ok":
+                links.append(Link(campaign, agency, found.status))
+                continue
+            try:
+                submit(store, campaign.id, found.unit.id, submission_id=submission_id, who=who, at=at)
+            except CampaignError as exc:
+                links.append(Link(campaign, agency, "refused", found.unit, str(exc)))
+            else:
+                links.append(Link(campaign, agency, "submitted", found.unit))
+    return links
+
+
 def _main_agency(result) -> tuple[str | None, str | None]:
     """The agency with the most records, and the adcode most of its records carry."""
     records = result.records

@@ -155,6 +155,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from metrics.campaigns import link_submission  # a return of a round's year counts for its roster units
+
     overrides = Overrides(year=args.year, agency=args.agency, sector=args.sector, region=args.region,
                           theme=args.theme)
     store = Store(resolve_url(args.db))
@@ -169,6 +171,10 @@ def _import(args: argparse.Namespace) -> int:
             outcome = store.import_result(result, Path(path).read_bytes(), overrides=overrides, who=args.who)
             ok = ok and outcome.status in ("imported", "duplicate")
             print(f"{path}: {_outcome_text(outcome)}")
+            if outcome.status == "imported":
+                for link in link_submission(store, outcome.submission_id, who=args.who):
+                    print(f"  报送任务《{link.campaign.name}》:" + (f"{link.unit.name} 已报待审" if link.status == "submitted"
+                          else link.message or f"名单中找不到或无法确定“{link.agency}”"))
     finally:
         store.dispose()
     return 0 if ok else 1

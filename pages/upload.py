@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from metrics.campaigns import link_submission
 from metrics.catalog import default_catalog
 from metrics.dimensions import NATIONAL_THEMES
 from metrics.dimensions import SECTORS as DIMENSION_SECTORS
@@ -197,6 +198,9 @@ def tables() -> None:
         outcomes = [store.import_result(result, data, overrides=overrides, who=who)
                     for _, data, result, overrides in ready]
         st.session_state["upload_outcomes"] = outcomes
+        # A return of a round's year counts for its roster units (已报待审), as if sent on 报送任务.
+        st.session_state["upload_links"] = [link for o in outcomes if o.status == "imported"
+                                            for link in link_submission(store, o.submission_id, who=who)]
         remember_imported(outcomes)
         st.rerun()
     if not ready and "upload_outcomes" not in st.session_state:
@@ -207,6 +211,13 @@ def tables() -> None:
         show_table(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
                                     t(f"upload.status.{o.status}"), t("common.records"): o.records,
                                     t("common.message"): o.message} for o in outcomes]))
+        for link in st.session_state.get("upload_links", []):
+            if link.status == "submitted":
+                st.caption(t("upload.linked", campaign=link.campaign.name, unit=link.unit.name))
+            elif link.status == "refused":
+                st.warning(link.message)
+            else:
+                st.warning(t("upload.link_unclear", campaign=link.campaign.name, agency=link.agency))
 
 
 tab_tables, tab_summary = st.tabs([t("upload.tab_tables"), t("upload.tab_summary")])

@@ -108,3 +108,46 @@ def test_progress_page_lists_the_metrics_left_empty_and_the_campaigns_page_offer
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "下载该单位的报表模板" in labels, labels
+
+
+def test_a_return_imported_on_the_upload_page_or_cli_counts_for_the_round(store, tmp_path):
+    """数据上报 / `metrics import` of a round's year: each agency the roster names unambiguously is 已报待审."""
+    from metrics.cli import main
+
+    rnd = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25", metrics=["events"])
+    cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"],
+                                          ["宁波市鄞州区消费者权益保护委员会", "宁波市鄞州区"]]), "名单.xlsx")
+    path = tmp_path / "海曙.xlsx"
+    path.write_bytes(a_return(2025, 4, 600))
+    assert main(["import", str(path), "--db", str(store.engine.url)]) == 0
+    status = {s.unit.name: s for s in cp.unit_statuses(store, rnd.id)}
+    assert status[UNIT].status == cp.Status.PENDING and status[UNIT].submission_id is not None
+    assert status["宁波市鄞州区消费者权益保护委员会"].status == cp.Status.NOT_REPORTED
+    _, outcome = store.import_bytes(a_return(2024, 1, 10), "去年.xlsx", who="测试")  # another year: no round
+    assert cp.link_submission(store, outcome.submission_id) == []
+
+
+def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    rnd = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25", metrics=["events"])
+    cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"]]), "名单.xlsx")
+    monkeypatch.setenv("OUTREACH_DB_URL", str(store.engine.url))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="uploader").upload("海曙.xlsx", a_return(2025, 4, 600),
+                                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    at.button(key="upload_confirm").click().run()
+    assert not at.exception
+    assert f"已计入报送任务《2025年3·15活动情况报送》:{UNIT} 已报待审" in [c.value for c in at.caption]
+    assert cp.unit_statuses(store, rnd.id)[0].status == cp.Status.PENDING
