@@ -528,7 +528,12 @@ def approved_submissions(store: Store) -> frozenset[int]:
             if row.action == "submit" and row.submission_id is not None:
                 latest[key] = row.submission_id
     done = {str(Status.APPROVED), str(Status.LOCKED)}
-    return frozenset(latest[key] for key, now in status.items() if now in done and key in latest)
+    # A file of several units (a city's summary) counts only once every unit it stands for is approved:
+    # one approved district must not let its neighbours' unchecked numbers in.
+    verdict: dict[int, bool] = {}
+    for key, submission_id in latest.items():
+        verdict[submission_id] = verdict.get(submission_id, True) and status[key] in done
+    return frozenset(sid for sid, ok in verdict.items() if ok)
 
 
 @dataclass(frozen=True, slots=True)

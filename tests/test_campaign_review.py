@@ -151,3 +151,18 @@ def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatc
     assert not at.exception
     assert f"已计入报送任务《2025年3·15活动情况报送》:{UNIT} 已报待审" in [c.value for c in at.caption]
     assert cp.unit_statuses(store, rnd.id)[0].status == cp.Status.PENDING
+
+
+def test_a_file_of_several_units_counts_as_approved_only_once_all_its_units_are(store):
+    rnd = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25", metrics=["events"])
+    other = "宁波市鄞州区市场监督管理局"
+    cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"], [other, "宁波市鄞州区"]]),
+                     "名单.xlsx")
+    both = book([["2025年“3·15”活动情况统计表"], ["单位", "开展活动(场)"], [UNIT, 4], [other, 9]])
+    _, outcome = store.import_bytes(both, "全市.xlsx", who="测试")
+    assert [link.status for link in cp.link_submission(store, outcome.submission_id)] == ["submitted", "submitted"]
+    units = {u.name: u.id for u in cp.roster(store, rnd.id)}
+    cp.approve(store, rnd.id, units[UNIT])
+    assert cp.approved_submissions(store) == frozenset()  # 鄞州 not yet checked: the file stays out
+    cp.approve(store, rnd.id, units[other])
+    assert cp.approved_submissions(store) == {outcome.submission_id}
