@@ -13,7 +13,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from metrics import campaigns as cp
@@ -93,15 +92,7 @@ def test_the_switch_travels_in_the_link():
     assert filters_from_params({"approved": "yes"}, empty)[0].approved is False
 
 
-@pytest.fixture(autouse=True)
-def served_navigation(monkeypatch):
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
 
 
 @pytest.fixture

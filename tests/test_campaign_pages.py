@@ -11,7 +11,6 @@ import sqlite3
 
 import openpyxl
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from metrics import campaigns as cp
@@ -23,15 +22,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAME = "2025年3·15活动情况报送"
 
 
-@pytest.fixture(autouse=True)
-def served_navigation(monkeypatch):
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -83,19 +83,11 @@ def test_a_units_template_from_the_round_reads_back_exactly(store, tmp_path):
     assert [p.name for p in (tmp_path / "t").iterdir()] == [made.file_name]
 
 
-def test_progress_page_lists_the_metrics_left_empty_and_the_campaigns_page_offers_the_template(store, monkeypatch):
+def test_progress_page_lists_the_metrics_left_empty_and_the_campaigns_page_offers_the_template(store, monkeypatch, served_navigation):
     from pathlib import Path
 
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     round_with(store, 600)
     monkeypatch.setenv("OUTREACH_DB_URL", str(store.engine.url))
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
@@ -127,19 +119,11 @@ def test_a_return_imported_on_the_upload_page_or_cli_counts_for_the_round(store,
     assert cp.link_submission(store, outcome.submission_id) == []
 
 
-def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatch):
+def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatch, served_navigation):
     from pathlib import Path
 
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     rnd = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25", metrics=["events"])
     cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"]]), "名单.xlsx")
     monkeypatch.setenv("OUTREACH_DB_URL", str(store.engine.url))

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from metrics.catalog import default_catalog
@@ -46,15 +45,7 @@ _COLUMNS = {"year": "r.year", "province": "g.province", "city": "g.city", "distr
 _FROM = "FROM" + _ROWS.split("FROM", 1)[1].split("WHERE", 1)[0]
 
 
-@pytest.fixture(autouse=True)
-def served_navigation(monkeypatch):
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

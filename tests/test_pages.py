@@ -11,7 +11,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from metrics.fmt import format_metric
@@ -37,20 +36,7 @@ GROUP BY {key}
 """
 
 
-@pytest.fixture(autouse=True)
-def served_navigation(monkeypatch):
-    """Run as a served app does after its first run: st.navigation, not the pages/ folder, decides.
-
-    AppTest forgets that on every run, which makes pages.common.through_app rerun each time and
-    swallow button clicks; its first-run path is covered by the browser tests on a fresh server.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.store import Store
-from tests.test_pages import LAYOUTS, ROOT, app, db, no_exception, served_navigation  # noqa: F401 (fixtures)
+from tests.test_pages import LAYOUTS, ROOT, app, db, no_exception  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
 
 
 def _has_missing(frame: pd.DataFrame) -> bool:
