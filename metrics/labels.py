@@ -34,6 +34,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "filters.activity": ("活动形式", "Activity"),
     "filters.metric": ("指标", "Metrics"),
     "filters.all": ("全部", "All"),
+    "common.choose": ("请选择", "Choose"),
     "filters.clear": ("清除筛选", "Clear filters"),
     "progress.missing": ("已报单位中漏填要求指标的 {n} 家", "{n} reporting units left asked-for metrics empty"),
     "progress.missing_metrics": ("未填的指标", "Metrics left empty"),

@@ -65,9 +65,11 @@ if st.session_state.get("briefing_signature") != signature:
 st.caption(t("briefing.scope", scope=scope_line(everything, chosen, year_note)))
 present = measures_in(frame)
 names = {m.key: f"{m.name(lang())}({m.unit})" if m.unit else m.name(lang()) for m in present}
-picked = st.multiselect(t("briefing.measures"), list(names), format_func=names.__getitem__, key="briefing_measures")
+picked = st.multiselect(t("briefing.measures"), list(names), format_func=names.__getitem__, key="briefing_measures",
+                        placeholder=t("common.choose"))
 breakdowns = st.multiselect(t("briefing.charts"), list(BREAKDOWNS), default=list(DEFAULT_BREAKDOWNS),
-                            format_func=lambda b: t(f"briefing.by.{b}"), key="briefing_breakdowns")
+                            format_func=lambda b: t(f"briefing.by.{b}"), key="briefing_breakdowns",
+                            placeholder=t("common.choose"))
 st.caption(t("briefing.n_charts", n=len(picked) * len(breakdowns)))
 title = st.text_input(t("briefing.name"), key="briefing_name")
 

@@ -44,7 +44,8 @@ with st.expander(t("campaigns.new"), expanded=not found):
     grace = right.number_input(t("campaigns.grace"), min_value=0, max_value=60, value=0, step=1,
                                key="campaign_new_grace")
     asked = st.multiselect(t("campaigns.metrics"), list(catalog.ids), format_func=metric_name,
-                           key="campaign_new_metrics", disabled=bool(copy_from), help=t("campaigns.metrics_help"))
+                           key="campaign_new_metrics", disabled=bool(copy_from), help=t("campaigns.metrics_help"),
+                           placeholder=t("common.choose"))
     if st.button(t("campaigns.create"), type="primary", key="campaign_create"):
         try:
             if copy_from:
