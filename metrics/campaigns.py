@@ -514,9 +514,27 @@ def beijing_day(stamp: str) -> dt.date:
     return dt.datetime.fromisoformat(stamp).astimezone(BEIJING).date()
 
 
+# Every write bumps the store's version, so what is read from the rounds for each page run (the approved
+# returns, the returns each roster unit has in force) is kept per version: one small query per run, not a fold.
+_PER_VERSION: dict[tuple[str, str], tuple[int, Any]] = {}
+
+
+def _per_version(store: Store, name: str, compute):
+    key, version = (str(store.engine.url), name), store.version()
+    kept = _PER_VERSION.get(key)
+    if kept is None or kept[0] != version:
+        kept = (version, compute(store))
+        _PER_VERSION[key] = kept
+    return kept[1]
+
+
 def approved_submissions(store: Store) -> frozenset[int]:
     """The returns in force of every unit whose round stands at 已审核 or 已锁定 (all campaigns): what a
     view limited to approved returns may count."""
+    return _per_version(store, "approved", _approved_submissions)
+
+
+def _approved_submissions(store: Store) -> frozenset[int]:
     query = sa.select(unit_events.c.campaign_id, unit_events.c.unit_id, unit_events.c.status,
                       unit_events.c.submission_id, unit_events.c.action).order_by(unit_events.c.id)
     status: dict[tuple[int, int], str] = {}
@@ -549,16 +567,16 @@ def round_coverage(store: Store, submission_ids: Iterable[int], years: Iterable[
     """For each round of one of ``years``: its roster size and how many of its units have their return in
     force among ``submission_ids`` (the returns behind the numbers on screen)."""
     wanted = {int(y) for y in years}
-    rounds = [c for c in list_campaigns(store) if c.year in wanted]
+    rounds = [(c, held) for c, held in _per_version(store, "in-force", _returns_in_force) if c.year in wanted]
     if not rounds:
         return []
     present = {int(i) for i in submission_ids}
-    out = []
-    for campaign in rounds:
-        statuses = unit_statuses(store, campaign.id)
-        covered = sum(s.submission_id is not None and s.submission_id in present for s in statuses)
-        out.append(RoundCoverage(campaign, len(statuses), covered))
-    return out
+    return [RoundCoverage(c, len(held), sum(s is not None and s in present for s in held)) for c, held in rounds]
+
+
+def _returns_in_force(store: Store) -> list[tuple[Campaign, tuple[int | None, ...]]]:
+    """Each round with the return in force (or None) of every roster unit."""
+    return [(c, tuple(s.submission_id for s in unit_statuses(store, c.id))) for c in list_campaigns(store)]
 
 
 # ---- where every unit stands ------------------------------------------------------------------------

@@ -388,6 +388,7 @@ def _safe_name(name: str) -> str:
 
 def _campaign_status(store: Store, args: argparse.Namespace) -> int:
     from metrics import campaigns
+    from metrics.completeness import percent
 
     report = campaigns.completeness(store, args.campaign)
     if args.json:
@@ -395,8 +396,8 @@ def _campaign_status(store: Store, args: argparse.Namespace) -> int:
         return 0
     overall, camp = report.overall, report.campaign
     print(f"第 {camp.id} 号《{camp.name}》截止 {camp.due_date}(宽限 {camp.grace_days} 天):"
-          f"应报 {overall.expected},已报 {overall.reported}(报送率 {_percent(overall.reporting_rate)}),"
-          f"按时 {overall.on_time}(按时率 {_percent(overall.on_time_rate)}),迟报 {overall.late},"
+          f"应报 {overall.expected},已报 {overall.reported}(报送率 {percent(overall.reporting_rate)}),"
+          f"按时 {overall.on_time}(按时率 {percent(overall.on_time_rate)}),迟报 {overall.late},"
           f"已审核 {overall.approved}")
     print("  " + ",".join(f"{name} {n}" for name, n in overall.counts.items()))
     for unit in report.units:
@@ -438,10 +439,6 @@ def _campaign_list(store: Store, args: argparse.Namespace) -> int:
     for c in [] if args.json else found:
         print(f"{c.id}  {c.year}  {c.name}  截止 {c.due_date}  宽限 {c.grace_days} 天")
     return 0
-
-
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def _dump(payload: object) -> None:

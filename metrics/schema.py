@@ -145,7 +145,6 @@ roster_units = sa.Table(
 )
 
 # A unit's status is its latest event; every step is kept with when, who and why.
-UNIT_ACTIONS = ("submit", "return", "approve", "lock", "unlock")
 
 unit_events = sa.Table(
     "unit_events", metadata,

@@ -108,9 +108,8 @@ class Store:
         """A write transaction that holds the store's write lock from its first statement."""
         return _WriteTransaction(self.engine)
 
-    def transaction(self):
-        """``with store.transaction() as conn``: one all-or-nothing write under the store's lock (campaigns)."""
-        return _WriteTransaction(self.engine)
+    # ``with store.transaction() as conn``: one all-or-nothing write under the store's lock (campaigns).
+    transaction = _write
 
     # ---- importing ----------------------------------------------------------------------------
     def plan(self, result: FileResult, data: bytes, overrides: Overrides | None = None, *,
