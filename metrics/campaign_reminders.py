@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from metrics.access import Action, principal_of
+from metrics.accounts import audit
 from metrics.campaigns import Campaign, CampaignError, get_campaign, unit_statuses
 from metrics.charts import safe_filename
 from metrics.fmt import BEIJING
@@ -83,6 +85,7 @@ def make_reminder(store: Store, campaign_id: int, suffix: str, *, office: str = 
 
     Logged at once unless ``record=False`` (then call ``.record(store)`` once the file is safely written).
     """
+    principal_of(store).require(Action.REVIEW)
     suffix = suffix.lower()
     if suffix not in SUFFIXES:
         raise CampaignError(f"催报文件只能是 {'、'.join(SUFFIXES)}:{suffix}")
@@ -143,6 +146,7 @@ def log_reminder(store: Store, campaign_id: int, units: Sequence[tuple[int | Non
         conn.execute(reminders.insert(), [
             {"campaign_id": campaign_id, "unit_id": unit_id, "unit_name": name, "channel": channel, "at": stamp,
              "who": who} for unit_id, name in units])
+    audit(store, "reminder", target=f"第 {campaign_id} 号任务", detail=f"{channel}:{len(units)} 家")
     return log
 
 

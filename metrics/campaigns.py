@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from metrics import intake
+from metrics.access import AccessDenied, Action, principal_of
 from metrics.catalog import default_catalog
 from metrics.dimensions import NATIONAL_THEMES
 from metrics.fmt import BEIJING
@@ -134,6 +135,7 @@ def create_campaign(store: Store, *, name: str, year: int, due: dt.date | str, g
                     metrics: Iterable[str] = (), who: str = "", copied_from: int | None = None,
                     units: Sequence[RosterUnit] = ()) -> Campaign:
     """A new campaign (with ``units`` as its roster), in one transaction; the theme defaults to the national one."""
+    principal_of(store).require(Action.ROUNDS)
     name = name.strip()
     if not name:
         raise CampaignError("请填写报送任务名称")
@@ -158,6 +160,7 @@ def create_campaign(store: Store, *, name: str, year: int, due: dt.date | str, g
             conn.execute(roster_units.insert(), [
                 {"campaign_id": new_id, "name": u.name, "sector": u.sector, "adcode": u.adcode,
                  "parent": u.parent, "contact": u.contact, "phone": u.phone} for u in units])
+    _audit(store, "round-create", target=f"{year} · {name}", detail=f"应报单位 {len(units)} 家")
     return get_campaign(store, new_id)
 
 
@@ -239,6 +242,7 @@ def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
 
     Raises FileRefused (nothing stored) when the file or its 单位名称 column cannot be read.
     """
+    principal_of(store).require(Action.ROUNDS)
     get_campaign(store, campaign_id)
     read = read_roster(data, name, gazetteer=gazetteer)
     added = updated = 0
@@ -254,6 +258,7 @@ def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
             else:
                 conn.execute(roster_units.insert().values(campaign_id=campaign_id, name=row.name, **values))
                 added += 1
+    _audit(store, "roster", target=name, detail=f"第 {campaign_id} 号任务:新增 {added} 家,更新 {updated} 家")
     return RosterImport(added, updated, read.issues)
 
 
@@ -266,6 +271,7 @@ def edit_roster(store: Store, campaign_id: int, edits: dict[int, dict[str, str |
 
     A code not in the gazetteer or a unit not on this roster refuses every change, with the unit named.
     """
+    principal_of(store).require(Action.ROUNDS)
     gaz = gazetteer or default_gazetteer()
     with store.transaction() as conn:
         names = dict(conn.execute(sa.select(roster_units.c.id, roster_units.c.name)
@@ -282,13 +288,45 @@ def edit_roster(store: Store, campaign_id: int, edits: dict[int, dict[str, str |
                 raise CampaignError(f"“{names[unit_id]}”的行政区划代码“{code}”不在区划表中,未保存任何修改")
             if values:
                 conn.execute(roster_units.update().where(roster_units.c.id == unit_id).values(**values))
+    _audit(store, "roster", target=f"第 {campaign_id} 号任务", detail=f"修改 {len(edits)} 家单位的信息")
     return roster(store, campaign_id)
 
 
 def roster(store: Store, campaign_id: int) -> list[RosterUnit]:
-    """The campaign's expected units, in the order they were listed."""
+    """The campaign's expected units the account's scope covers, in the order they were listed."""
     with store.engine.connect() as conn:
-        return _roster(conn, int(campaign_id))
+        return _in_scope(store, _roster(conn, int(campaign_id)))
+
+
+def _in_scope(store: Store, units: list) -> list:
+    """Units (or items with a ``.unit``) whose region or name the store handle's account covers."""
+    scope = principal_of(store).scope
+    if scope.everywhere:
+        return units
+    return [u for u in units if scope.covers(getattr(u, "unit", u).adcode, getattr(u, "unit", u).name)]
+
+
+def _require_unit(store: Store, campaign_id: int, unit_id: int, action: Action) -> None:
+    """The account may take this step for this unit (role and scope), else AccessDenied (logged)."""
+    principal = principal_of(store)
+    try:
+        principal.require(action)
+        if principal.sees_all:
+            return
+        with store.engine.connect() as conn:
+            row = conn.execute(sa.select(roster_units.c.name, roster_units.c.adcode)
+                               .where(roster_units.c.id == unit_id, roster_units.c.campaign_id == campaign_id)).first()
+        if row is not None and not principal.scope.covers(row.adcode, row.name):
+            raise AccessDenied(f"“{row.name}”不在账号“{principal.display}”的范围内")
+    except AccessDenied as error:
+        _audit(store, "denied", ok=False, target=f"第 {campaign_id} 号任务 单位 {unit_id}", detail=str(error))
+        raise
+
+
+def _audit(store: Store, action: str, **fields) -> None:
+    from metrics.accounts import audit  # accounts imports nothing of this module; kept lazy for the CLI's start
+
+    audit(store, action, **fields)
 
 
 def _roster(conn: sa.Connection, campaign_id: int, unit_ids: list[int] | None = None) -> list[RosterUnit]:
@@ -319,6 +357,7 @@ def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: 
             force_reason: str | None = None) -> UnitStatus:
     """已报待审 → 已审核. A return whose reading found errors is approved only with ``force_reason`` (强制通过),
     which the event keeps as its comment ('强制通过:…')."""
+    _require_unit(store, campaign_id, unit_id, Action.REVIEW)
     with store.transaction() as conn:
         errors = _hard_errors(conn, campaign_id, unit_id)
         comment = None
@@ -329,6 +368,8 @@ def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: 
             raise CampaignError(f"该单位的报表有 {len(errors)} 个错误(如 {first['location']}:{first['message']}),"
                                 f"不能审核通过;请退回修改,或选择{FORCED}并写明原因")
         _record(conn, campaign_id, unit_id, "approve", who, at, comment, None)
+    _audit(store, "force-approve" if comment else "approve", target=f"第 {campaign_id} 号任务 单位 {unit_id}",
+           detail=comment or "")
     return unit_status(store, campaign_id, unit_id)
 
 
@@ -344,6 +385,7 @@ def unlock(store: Store, campaign_id: int, unit_id: int, reason: str, *, who: st
 
 def return_issues(store: Store, campaign_id: int, unit_id: int) -> list[dict]:
     """The problems the reader found in the unit's current return (its latest submission), errors first."""
+    _require_unit(store, campaign_id, unit_id, Action.READ)
     with store.engine.connect() as conn:
         return _return_issues(conn, campaign_id, unit_id)
 
@@ -465,8 +507,11 @@ def _required(text: str, what: str) -> str:
 
 def _step(store: Store, campaign_id: int, unit_id: int, action: str, *, who: str, at: dt.datetime | None,
           comment: str | None = None, submission_id: int | None = None) -> UnitStatus:
+    _require_unit(store, campaign_id, unit_id, Action.UPLOAD if action == "submit" else Action.REVIEW)
     with store.transaction() as conn:
         _record(conn, campaign_id, unit_id, action, who, at, comment, submission_id)
+    _audit(store, action, ids=[submission_id] if submission_id else [], target=f"第 {campaign_id} 号任务 单位 {unit_id}",
+           detail=comment or "")
     return unit_status(store, campaign_id, unit_id)
 
 
@@ -523,7 +568,7 @@ def _per_version(store: Store, name: str, compute):
     key, version = (str(store.engine.url), name), store.version()
     kept = _PER_VERSION.get(key)
     if kept is None or kept[0] != version:
-        kept = (version, compute(store))
+        kept = (version, compute(getattr(store, "raw", store)))  # shared by every account: never a scoped view
         _PER_VERSION[key] = kept
     return kept[1]
 
@@ -571,12 +616,17 @@ def round_coverage(store: Store, submission_ids: Iterable[int], years: Iterable[
     if not rounds:
         return []
     present = {int(i) for i in submission_ids}
-    return [RoundCoverage(c, len(held), sum(s is not None and s in present for s in held)) for c, held in rounds]
+    out = []
+    for campaign, held in rounds:
+        mine = _in_scope(store, list(held))   # the units the account covers are what it is expected to see
+        out.append(RoundCoverage(campaign, len(mine), sum(s.submission_id is not None and s.submission_id in present
+                                                          for s in mine)))
+    return out
 
 
-def _returns_in_force(store: Store) -> list[tuple[Campaign, tuple[int | None, ...]]]:
-    """Each round with the return in force (or None) of every roster unit."""
-    return [(c, tuple(s.submission_id for s in unit_statuses(store, c.id))) for c in list_campaigns(store)]
+def _returns_in_force(store: Store) -> list[tuple[Campaign, tuple[UnitStatus, ...]]]:
+    """Each round with every roster unit's status (its return in force, or None)."""
+    return [(c, tuple(unit_statuses(store, c.id))) for c in list_campaigns(store)]
 
 
 # ---- where every unit stands ------------------------------------------------------------------------
@@ -596,7 +646,7 @@ def unit_statuses(store: Store, campaign_id: int, *, today: dt.date | None = Non
     if ids is not None:
         events_query = events_query.where(unit_events.c.unit_id.in_(ids))
     with store.engine.connect() as conn:   # one snapshot for the roster and its events
-        units = _roster(conn, campaign.id, ids)
+        units = _in_scope(store, _roster(conn, campaign.id, ids))
         events = conn.execute(events_query).all()
     by_unit: dict[int, list[sa.Row]] = {}
     for event in events:
@@ -654,6 +704,7 @@ def submit_return(store: Store, campaign_id: int, data: bytes, name: str, *, who
     """
     from metrics.ingest import Overrides, ingest_bytes  # the reader is needed only here
 
+    principal_of(store).require(Action.UPLOAD)
     units = roster(store, campaign_id)
     result = ingest_bytes(data, name, overrides=Overrides())
     if not result.ok:

@@ -173,3 +173,39 @@ reminders = sa.Table(
     sa.Column("who", sa.Text, nullable=False, server_default=""),
     sa.CheckConstraint("channel IN ('xlsx', 'docx', 'sms')", name="reminder_channel"),
 )
+
+# ---- accounts and the audit log: added tables only, like the campaigns ---------------------------------
+# A local account has a password hash (argon2id); an identity-provider account (OIDC) has none and is
+# matched by its e-mail. ``regions`` are comma-joined adcodes (or 全国), ``units`` comma-joined names.
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("display", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("regions", sa.Text, nullable=False, server_default=""),
+    sa.Column("units", sa.Text, nullable=False, server_default=""),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.String(32), nullable=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False, server_default=""),
+    sa.Column("last_login", sa.String(32), nullable=True),
+    sa.CheckConstraint("role IN ('admin', 'reviewer', 'filler', 'viewer')", name="user_role"),
+)
+
+# Every login, upload, import, delete/restore, review step, export and account change: who, when, what, from where.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False, index=True),   # ISO 8601 UTC
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False, server_default=""),
+    sa.Column("action", sa.String(32), nullable=False, index=True),
+    sa.Column("ok", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("submission_ids", sa.Text, nullable=False, server_default=""),  # comma-joined
+    sa.Column("target", sa.Text, nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),          # IP address, or 命令行
+)

@@ -1,0 +1,237 @@
+"""Who may do what: four roles, each held within a scope (a region by adcode prefix and/or named units).
+
+The rules live here once; the scoped store (``metrics.scoped``), the campaign functions, the pages and
+the CLI all ask ``Principal.can`` / ``require`` and ``Scope.covers``. A user without a scope sees
+nothing (fail closed): only an explicit 全国 scope covers everything.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from metrics.regions import Gazetteer, default_gazetteer
+from metrics.unit_match import short_form
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+    FILLER = "filler"
+    VIEWER = "viewer"
+
+    @property
+    def zh(self) -> str:
+        return ROLE_NAMES[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        """A role from its Chinese or English name (管理员 / admin …)."""
+        wanted = text.strip().lower()
+        for role in cls:
+            if wanted in (role.value, ROLE_NAMES[role]):
+                return role
+        raise ValueError(f"没有“{text}”这个角色;可选:" + "、".join(f"{ROLE_NAMES[r]}({r.value})" for r in cls))
+
+
+ROLE_NAMES = {Role.ADMIN: "管理员", Role.REVIEWER: "审核员", Role.FILLER: "填报员", Role.VIEWER: "查看者"}
+
+
+class Action(StrEnum):
+    READ = "read"          # pages, downloads, briefing packs: only what the scope covers
+    UPLOAD = "upload"      # import a return or summary whose every record the scope covers
+    CORRECT = "correct"    # delete / restore a submission, re-read it with corrections
+    REVIEW = "review"      # 退回 / 审核通过 / 强制通过 / 锁定 / 解锁 / 催报, for units in scope
+    ROUNDS = "rounds"      # create or copy a collection round, import or edit its roster
+    USERS = "users"        # add, change or disable accounts
+    AUDIT = "audit"        # read and export the audit log
+
+
+ACTION_NAMES = {Action.READ: "查看数据", Action.UPLOAD: "上传报表", Action.CORRECT: "删除、恢复或更正报表",
+                Action.REVIEW: "审核、退回、锁定和催报", Action.ROUNDS: "创建报送任务和应报单位名单",
+                Action.USERS: "管理账号", Action.AUDIT: "查看操作日志"}
+
+ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.REVIEWER: frozenset({Action.READ, Action.UPLOAD, Action.CORRECT, Action.REVIEW}),
+    Role.FILLER: frozenset({Action.READ, Action.UPLOAD}),
+    Role.VIEWER: frozenset({Action.READ}),
+}
+
+EVERYWHERE = "全国"
+
+
+class AccessDenied(PermissionError):
+    """An action or a piece of data outside what the account may do or see; the message is for the user."""
+
+
+def adcode_prefix(adcode: str) -> str:
+    """The part of an adcode its region's places share: 440000 → 44, 440300 → 4403, 440305 → 440305."""
+    code = adcode.strip()
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an account covers: every place under ``regions`` (adcodes) and every unit in ``units``.
+
+    Both may be given (a city's districts plus a few named provincial units). Nothing given covers
+    nothing; ``everywhere`` (全国) covers all, records of no known place included.
+    """
+
+    regions: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    everywhere: bool = False
+    _prefixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _forms: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_prefixes", tuple(adcode_prefix(code) for code in self.regions))
+        object.__setattr__(self, "_forms", frozenset(short_form(u) for u in self.units if u.strip()))
+
+    @classmethod
+    def parse(cls, regions: Iterable[str] = (), units: Iterable[str] = (), *,
+              gazetteer: Gazetteer | None = None) -> Scope:
+        """A scope from what an administrator types: adcodes or place names (深圳市, 广东省深圳市), 全国, unit names."""
+        codes: list[str] = []
+        everywhere = False
+        for text in (r.strip() for r in regions):
+            if not text:
+                continue
+            if text in (EVERYWHERE, "*", "all"):
+                everywhere = True
+            elif text.isdigit() and len(text) == 6:
+                codes.append(text)
+            else:
+                found = (gazetteer or default_gazetteer()).resolve(text)
+                if not found.ok:
+                    raise ValueError(f"地区“{text}”无法确定(找到 {len(found.candidates)} 个可能的地区);"
+                                     "请写全称(如 广东省深圳市)或六位行政区划代码")
+                codes.append(found.region.adcode)
+        return cls(tuple(dict.fromkeys(codes)), tuple(dict.fromkeys(u.strip() for u in units if u.strip())),
+                   everywhere)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.everywhere or self.regions or self.units)
+
+    def covers_place(self, adcode: str | None) -> bool:
+        if self.everywhere:
+            return True
+        return bool(adcode) and any(str(adcode).startswith(p) for p in self._prefixes)
+
+    def covers_unit(self, name: str | None) -> bool:
+        return self.everywhere or (bool(name) and short_form(str(name)) in self._forms)
+
+    def covers(self, adcode: str | None, agency: str | None) -> bool:
+        """A record (or roster unit) is in scope if its place is under a region or its unit is named."""
+        return self.covers_place(adcode) or self.covers_unit(agency)
+
+    def describe(self, gazetteer: Gazetteer | None = None) -> str:
+        if self.everywhere:
+            return EVERYWHERE
+        gaz = gazetteer or default_gazetteer()
+        parts = []
+        for code in self.regions:
+            region = gaz.by_adcode(code)
+            parts.append(region.path if region else code)
+        parts += self.units
+        return "、".join(parts) or "无(看不到任何数据)"
+
+    def to_text(self) -> tuple[str, str]:
+        """(regions, units) as stored: comma-joined; 全国 kept as a word."""
+        regions = ([EVERYWHERE] if self.everywhere else []) + list(self.regions)
+        return ",".join(regions), ",".join(self.units)
+
+    @classmethod
+    def from_text(cls, regions: str | None, units: str | None) -> Scope:
+        codes = [r for r in (regions or "").split(",") if r]
+        return cls(tuple(c for c in codes if c != EVERYWHERE), tuple(u for u in (units or "").split(",") if u),
+                   EVERYWHERE in codes)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The account a page run or a CLI call acts for."""
+
+    name: str                 # login name (or the identity provider's e-mail)
+    display: str
+    role: Role
+    scope: Scope
+    kind: str = "local"       # local | oidc | owner (no login configured, this machine only)
+
+    def can(self, action: Action) -> bool:
+        return action in ALLOWED[self.role]
+
+    def require(self, action: Action) -> None:
+        if not self.can(action):
+            raise AccessDenied(f"账号“{self.display}”({self.role.zh})无权{ACTION_NAMES[action]}")
+
+    @property
+    def sees_all(self) -> bool:
+        return self.scope.everywhere
+
+    def label(self) -> str:
+        return f"{self.display}({self.role.zh} · {self.scope.describe()})"
+
+
+# No login configured: whoever sits at this machine (the server answers 127.0.0.1 only) may do everything.
+OWNER = Principal("本机用户", "本机用户", Role.ADMIN, Scope(everywhere=True), kind="owner")
+
+
+def principal_of(store: object) -> Principal:
+    """The account a store handle acts for: a scoped store's, or the machine's owner for the raw store."""
+    return getattr(store, "principal", OWNER)
+
+
+# ---- records in a frame --------------------------------------------------------------------------------
+def record_mask(frame: pd.DataFrame, scope: Scope) -> np.ndarray:
+    """Which rows of a Facts frame the scope covers; judged once per distinct place and agency."""
+    if scope.everywhere:
+        return np.ones(len(frame), dtype=bool)
+    mask = np.zeros(len(frame), dtype=bool)
+    for column, test in (("adcode", scope.covers_place), ("agency", scope.covers_unit)):
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            ok = np.array([bool(test(v)) for v in values.cat.categories] + [False], dtype=bool)
+            codes = values.cat.codes.to_numpy()
+            mask |= ok[np.where(codes < 0, len(ok) - 1, codes)]
+        else:
+            mask |= np.array([bool(test(v)) for v in values], dtype=bool)
+    return mask
+
+
+# ---- where the server listens ----------------------------------------------------------------------------
+def is_loopback(address: str | None) -> bool:
+    """127.0.0.1, ::1 and localhost; an empty address means every interface (not loopback)."""
+    if not address:
+        return False
+    text = address.strip().strip("[]")
+    if text.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_refusal(address: str | None, client: str | None, *, login_configured: bool) -> str | None:
+    """Why the app must not serve, or None: without login it answers this machine only."""
+    if login_configured:
+        return None
+    if not is_loopback(address):
+        shown = address or "0.0.0.0(所有网卡)"
+        return (f"未配置登录,拒绝在 {shown} 上提供服务:任何能访问这个地址的人都能查看、上传和删除数据。"
+                "请先用 python -m metrics user add 创建管理员账号,或在 .streamlit/secrets.toml 中配置 [auth] "
+                "统一身份认证;或只在本机使用:streamlit run app.py --server.address 127.0.0.1")
+    if client and not is_loopback(client):
+        return (f"未配置登录,只接受本机访问;来自 {client} 的访问被拒绝。"
+                "请管理员创建账号(python -m metrics user add)后再从其他电脑访问。")
+    return None

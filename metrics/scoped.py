@@ -1,0 +1,235 @@
+"""A store handle that acts for one account: it reads and writes only what the account's role and scope allow.
+
+Pages and the CLI get this handle instead of the raw ``Store`` once login is on. It answers the same
+calls, so campaign, briefing and page code run unchanged, and refuses with ``AccessDenied`` (logged in
+the audit log) instead of showing or changing what lies outside the account:
+
+* records: only those whose place is under the scope's regions or whose agency is one of its units;
+* a submission (its file, issues, original, delete/restore): only if every one of its records is in
+  scope, or it holds no records and the account imported it;
+* imports: only files whose every record is in scope, by roles that may upload.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+
+from metrics import accounts
+from metrics.access import AccessDenied, Action, Principal, Scope, record_mask
+from metrics.facts import Facts
+from metrics.record import FileResult
+from metrics.schema import records, regions, submissions, terms
+from metrics.store import Store
+
+_CACHE_SIZE = 16
+_lock = threading.Lock()
+_scoped_facts: OrderedDict[tuple, Facts] = OrderedDict()
+_visible: OrderedDict[tuple, frozenset[int]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict, key: tuple, make: Callable):
+    with _lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = make()
+    with _lock:
+        cache[key] = value
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
+
+
+class ScopedStore:
+    """``Store``'s reads and writes for one account (see the module's docstring)."""
+
+    def __init__(self, store: Store, principal: Principal, *, source: str = "") -> None:
+        self.raw = store
+        self.principal = principal
+        self.source = source            # where the account acts from: an IP address, or 命令行
+
+    # Plumbing (engine, url, version, transactions) is the raw store's.
+    def __getattr__(self, name: str):
+        return getattr(self.raw, name)
+
+    @property
+    def scope(self) -> Scope:
+        return self.principal.scope
+
+    # ---- reading ------------------------------------------------------------------------------------------
+    def facts(self) -> Facts:
+        self.principal.require(Action.READ)
+        everything = self.raw.facts()
+        if self.scope.everywhere:
+            return everything
+        key = (id(self.raw), everything.version, self.scope)
+
+        def make() -> Facts:
+            frame = everything.frame
+            kept = frame[record_mask(frame, self.scope)].reset_index(drop=True)
+            return Facts(kept, everything.version, everything.seconds)
+
+        return _remember(_scoped_facts, key, make)
+
+    def visible_submissions(self) -> frozenset[int] | None:
+        """Ids of the submissions (any status) this account may see as files; None = all of them."""
+        if self.scope.everywhere:
+            return None
+        version = self.raw.version()
+        return _remember(_visible, (id(self.raw), version, self.scope, self.principal.name),
+                         lambda: self._compute_visible())
+
+    def _compute_visible(self) -> frozenset[int]:
+        place_ok: dict[int, bool] = {}
+        agency_ok: dict[int, bool] = {}
+        with self.raw.engine.connect() as conn:
+            for rid, adcode in conn.execute(sa.select(regions.c.id, regions.c.adcode)):
+                place_ok[rid] = self.scope.covers_place(adcode)
+            for tid, text in conn.execute(sa.select(terms.c.id, terms.c.text).where(terms.c.kind == "agency")):
+                agency_ok[tid] = self.scope.covers_unit(text)
+            pairs = conn.execute(sa.select(records.c.submission_id, records.c.agency_id, records.c.region_id)
+                                 .distinct()).all()
+            owned = conn.execute(sa.select(submissions.c.id, submissions.c.imported_by)).all()
+        outside: set[int] = set()
+        having: set[int] = set()
+        for sub_id, agency_id, region_id in pairs:
+            having.add(sub_id)
+            if not (place_ok.get(region_id, False) or agency_ok.get(agency_id, False)):
+                outside.add(sub_id)
+        mine = {sid for sid, who in owned if sid not in having and who == self.principal.display}
+        return frozenset((having - outside) | mine)
+
+    def _sees(self, sub_id: int) -> bool:
+        visible = self.visible_submissions()
+        return visible is None or int(sub_id) in visible
+
+    def _require_sees(self, sub_id: int, what: str) -> None:
+        if not self._sees(sub_id):
+            error = AccessDenied(f"第 {sub_id} 号报表不在账号“{self.principal.display}”的范围内,不能{what}")
+            accounts.denied(self, error, target=f"报表 {sub_id}")
+            raise error
+
+    def submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
+                    search: str | None = None, limit: int | None = None) -> list[dict]:
+        self.principal.require(Action.READ)
+        found = self.raw.submissions(statuses=statuses, search=search)
+        shown = [s for s in found if self._sees(s["id"])]
+        return shown[:limit] if limit is not None else shown
+
+    def count_submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
+                          search: str | None = None) -> int:
+        if self.scope.everywhere:
+            return self.raw.count_submissions(statuses=statuses, search=search)
+        return len(self.submissions(statuses=statuses, search=search))
+
+    def submission(self, sub_id: int) -> dict | None:
+        return self.raw.submission(sub_id) if self._sees(sub_id) else None
+
+    def original(self, sub_id: int) -> tuple[str, bytes]:
+        self.principal.require(Action.READ)
+        self._require_sees(sub_id, "下载原件")
+        return self.raw.original(sub_id)
+
+    def replay(self, sub_id: int, overrides=None) -> FileResult:
+        self._require_sees(sub_id, "重新读取")
+        return self.raw.replay(sub_id, overrides)
+
+    def issues(self, *, active_only: bool = True) -> list[dict]:
+        self.principal.require(Action.READ)
+        return [i for i in self.raw.issues(active_only=active_only) if self._sees(i["submission_id"])]
+
+    def record_texts(self) -> dict[int, tuple[str | None, str | None]]:
+        texts = self.raw.record_texts()
+        if self.scope.everywhere:
+            return texts
+        ids = set(self.facts().frame["id"].tolist())
+        return {k: v for k, v in texts.items() if k in ids}
+
+    def record_details(self, record_ids: Iterable[int]) -> dict[int, tuple[str | None, str | None]]:
+        wanted = [int(i) for i in record_ids]
+        if not self.scope.everywhere:
+            allowed = set(self.facts().frame["id"].tolist())
+            wanted = [i for i in wanted if i in allowed]
+        return self.raw.record_details(wanted)
+
+    def agencies_of(self, sub_ids: Iterable[int]) -> dict[int, list[str]]:
+        return self.raw.agencies_of([i for i in sub_ids if self._sees(i)])
+
+    # ---- writing ------------------------------------------------------------------------------------------
+    def check_upload(self, result: FileResult) -> None:
+        """Refuse a read file if the account may not upload, or names any place or unit outside its scope."""
+        try:
+            self.principal.require(Action.UPLOAD)
+        except AccessDenied as error:
+            accounts.denied(self, error, target=result.file)
+            raise
+        if self.scope.everywhere or not len(result.batch):
+            return
+        batch = result.batch
+        agencies, codes = batch.column("agency"), batch.column("adcode")
+        outside = sorted({str(a or codes[i] or "(未写单位)") for i, a in enumerate(agencies.tolist())
+                          if not self.scope.covers(codes[i], a)})
+        if outside:
+            shown = "、".join(outside[:5]) + (f" 等 {len(outside)} 个" if len(outside) > 5 else "")
+            error = AccessDenied(f"{result.file}:{shown} 不在账号“{self.principal.display}”的范围"
+                                 f"({self.scope.describe()})内,未导入;请只上传本范围单位的报表,或请管理员调整范围")
+            accounts.denied(self, error, target=result.file)
+            raise error
+
+    def plan(self, result: FileResult, data: bytes, overrides=None, *, settings: str | None = None):
+        self.check_upload(result)
+        return self.raw.plan(result, data, overrides, settings=settings)
+
+    def import_result(self, result: FileResult, data: bytes, **options):
+        (outcome,) = self.import_many([(result, data)], **options)
+        return outcome
+
+    def import_many(self, items, **options):
+        items = list(items)
+        for result, _ in items:
+            self.check_upload(result)
+        options.setdefault("who", self.principal.display)
+        if not options["who"] or self.principal.kind != "owner":
+            options["who"] = self.principal.display
+        outcomes = self.raw.import_many(items, **options)
+        ids = [o.submission_id for o in outcomes if o.submission_id is not None and o.status == "imported"]
+        if ids:
+            accounts.audit(self, "import", ids=ids, target="、".join(r.file for r, _ in items)[:500],
+                           detail=f"{sum(o.status == 'imported' for o in outcomes)} 个文件导入")
+        return outcomes
+
+    def import_bytes(self, data: bytes, name: str, *, overrides=None, who: str = "", replace: bool = True):
+        from metrics.ingest import ingest_bytes
+        from metrics.record import Overrides
+
+        result = ingest_bytes(data, name, overrides=overrides or Overrides())
+        return result, self.import_result(result, data, overrides=overrides, who=who, replace=replace)
+
+    def _require_correct(self, sub_id: int, what: str) -> None:
+        try:
+            self.principal.require(Action.CORRECT)
+        except AccessDenied as error:
+            accounts.denied(self, error, target=f"报表 {sub_id}")
+            raise
+        self._require_sees(sub_id, what)
+
+    def delete(self, sub_id: int) -> None:
+        self._require_correct(sub_id, "删除")
+        self.raw.delete(sub_id)
+        accounts.audit(self, "delete", ids=[sub_id], target=(self.raw.submission(sub_id) or {}).get("file_name", ""))
+
+    def restore(self, sub_id: int) -> list[int]:
+        self._require_correct(sub_id, "恢复")
+        stepped = self.raw.restore(sub_id)
+        accounts.audit(self, "restore", ids=[sub_id, *stepped],
+                       target=(self.raw.submission(sub_id) or {}).get("file_name", ""),
+                       detail=f"被替下:{stepped}" if stepped else "")
+        return stepped
+
+
+def for_account(store: Store, principal: Principal, *, source: str = "") -> ScopedStore:
+    return ScopedStore(store, principal, source=source)
