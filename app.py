@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from metrics.access import AccessDenied, Action
 from metrics.campaigns import approved_submissions
 from metrics.labels import LABELS
 from metrics.labels import t as _t
@@ -21,7 +22,8 @@ from metrics.query import (
     measure_of,
     options,
 )
-from pages.common import facts, get_store, through_app
+from pages import gate
+from pages.common import facts, get_store, raw_store, through_app
 
 # The tab icon is a local SVG (sent inline as a data: URL). A ":material/…:" page_icon, or a page's own
 # material icon when no page_icon is set, makes the browser fetch the icon from fonts.gstatic.com; the
@@ -136,7 +138,7 @@ def _keep_known(name: str, available: list) -> None:
 
 def main() -> None:
     through_app()
-    get_store()
+    account = gate.current(raw_store())   # the login form (or a refusal) stops the run here
     frame = facts().frame
     if not st.session_state.get("link_read"):
         _read_link(frame)
@@ -146,6 +148,7 @@ def main() -> None:
                                    index=1 if st.session_state.get("lang") == "en" else 0)
     lang = "en" if lang_choice == LABELS["app.lang_names"][1] else "zh"
     st.session_state["lang"] = lang
+    gate.sidebar_account(raw_store(), account)
     for note in st.session_state.get("link_notes", []):
         st.sidebar.warning(note)
     chosen = _sidebar(frame, lang)
@@ -159,8 +162,10 @@ def main() -> None:
 
     pages = [
         st.Page("pages/overview.py", title=_t("nav.overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
-        st.Page("pages/upload.py", title=_t("nav.upload", lang), icon=":material/upload_file:", url_path="upload"),
-        st.Page("pages/campaigns.py", title=_t("nav.campaigns", lang), icon=":material/assignment:", url_path="campaigns"),
+        *([st.Page("pages/upload.py", title=_t("nav.upload", lang), icon=":material/upload_file:", url_path="upload")]
+          if account.can(Action.UPLOAD) else []),
+        *([st.Page("pages/campaigns.py", title=_t("nav.campaigns", lang), icon=":material/assignment:", url_path="campaigns")]
+          if account.can(Action.UPLOAD) or account.can(Action.REVIEW) else []),
         st.Page("pages/progress.py", title=_t("nav.progress", lang), icon=":material/donut_large:", url_path="progress"),
         st.Page("pages/agencies.py", title=_t("nav.agencies", lang), icon=":material/apartment:", url_path="agencies"),
         st.Page("pages/themes.py", title=_t("nav.themes", lang), icon=":material/campaign:", url_path="themes"),
@@ -169,8 +174,13 @@ def main() -> None:
         st.Page("pages/details.py", title=_t("nav.details", lang), icon=":material/table_rows:", url_path="details"),
         st.Page("pages/quality.py", title=_t("nav.quality", lang), icon=":material/fact_check:", url_path="quality"),
         st.Page("pages/briefing.py", title=_t("nav.briefing", lang), icon=":material/slideshow:", url_path="briefing"),
+        *([st.Page("pages/audit.py", title=_t("nav.audit", lang), icon=":material/policy:", url_path="audit")]
+          if account.can(Action.AUDIT) else []),
     ]
-    st.navigation(pages).run()
+    try:
+        st.navigation(pages).run()
+    except AccessDenied as refused:   # the data layer said no (a page, a link or a button reached past the role)
+        gate.denied(refused)
 
 
 main()

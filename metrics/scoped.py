@@ -203,8 +203,7 @@ class ScopedStore:
         return outcomes
 
     def import_bytes(self, data: bytes, name: str, *, overrides=None, who: str = "", replace: bool = True):
-        from metrics.ingest import ingest_bytes
-        from metrics.record import Overrides
+        from metrics.ingest import Overrides, ingest_bytes
 
         result = ingest_bytes(data, name, overrides=overrides or Overrides())
         return result, self.import_result(result, data, overrides=overrides, who=who, replace=replace)

@@ -21,7 +21,7 @@ from metrics.charts import safe_filename
 from metrics.draft import draft_summary
 from metrics.packs import MIMES, write_pack
 from metrics.query import Filters, apply_filters, measure_of, measures_in
-from pages.common import facts, filters, get_store, lang, stop_if_empty, t, through_app, view
+from pages.common import audited, facts, filters, get_store, lang, stop_if_empty, t, through_app, view
 
 through_app()
 
@@ -122,7 +122,7 @@ stem = safe_filename(title.strip() or default_title(everything, chosen))
 st.subheader(t("briefing.download"))
 columns = st.columns(4)
 for column, fmt in zip(columns, (".pptx", ".xlsx", ".docx", ".html")):
-    column.download_button(t(f"briefing.{fmt[1:]}"), _maker(fmt), f"{stem}{fmt}", MIMES[fmt],
+    column.download_button(t(f"briefing.{fmt[1:]}"), audited(_maker(fmt), f"{stem}{fmt}"), f"{stem}{fmt}", MIMES[fmt],
                            key=f"briefing_{fmt[1:]}", icon=":material/download:", on_click="ignore",
                            width="stretch")
 st.caption(t("briefing.formats"))

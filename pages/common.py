@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import render
+from metrics import accounts, render
 from metrics.campaigns import round_coverage
 from metrics.charts import chart_config, safe_filename
 from metrics.facts import Facts
@@ -14,7 +14,10 @@ from metrics.labels import measure_label
 from metrics.labels import t as _t
 from metrics.query import Filters, Measure, apply_filters, measures_in
 from metrics.samples import load_samples
+from metrics.access import Action, Principal
+from metrics.scoped import ScopedStore
 from metrics.store import Store, resolve_url
+from pages import gate
 
 
 def through_app() -> None:
@@ -38,9 +41,46 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
-def get_store() -> Store:
-    """One store (engine pool and in-memory facts) per server process, shared by every tab."""
+def raw_store() -> Store:
+    """One store (engine pool and in-memory facts) per server process, shared by every tab and account."""
     return _store(resolve_url())
+
+
+def principal() -> Principal:
+    """The account this browser session acts for (app.py's gate ran first; a page alone asks it again)."""
+    held = st.session_state.get("principal")
+    return held["principal"] if held else gate.current(raw_store())
+
+
+def get_store() -> ScopedStore:
+    """The store as the session's account may see and change it: every read is limited to its scope and
+    every write checked against its role (metrics/scoped.py), whatever the page asks."""
+    return ScopedStore(raw_store(), principal(), source=gate.client_address())
+
+
+def audited(make, target: str, *, action: str = "export", ids=()):
+    """A download button's data, made when the button is pressed and written to the audit log (who, what,
+    from where). The store handle is taken now: the data may be made outside this script run."""
+    store = get_store()
+
+    def run():
+        data = make()
+        accounts.audit(store, action, target=target, ids=ids)
+        return data
+
+    return run
+
+
+def can(action: Action) -> bool:
+    return principal().can(action)
+
+
+def who_input(label_key: str, key: str) -> str:
+    """Who acts, for the lists and logs: the signed-in account's name, or typed in the owner's single-user mode."""
+    account = principal()
+    if account.kind != "owner":
+        return account.display
+    return st.text_input(t(label_key), key=key)
 
 
 def lang() -> str:
@@ -126,9 +166,11 @@ def export_menu(fig, name: str, key: str) -> None:
         if not status.ok:
             st.caption(t("export.no_server", problems=";".join(status.problems)))
         for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
-            st.download_button(t(f"export.{fmt}"), lambda fmt=fmt: render.render_image(fig, fmt, **size), f"{stem}.{fmt}",
+            st.download_button(t(f"export.{fmt}"), audited(lambda fmt=fmt: render.render_image(fig, fmt, **size),
+                                                           f"{stem}.{fmt}"), f"{stem}.{fmt}",
                                mime, key=f"{key}_export_{fmt}", disabled=not status.ok, on_click="ignore")
-        st.download_button(t("export.html"), lambda: render.figure_html(fig, title=name), f"{stem}.html",
+        st.download_button(t("export.html"), audited(lambda: render.figure_html(fig, title=name), f"{stem}.html"),
+                           f"{stem}.html",
                            "text/html", key=f"{key}_export_html", on_click="ignore")
 
 

@@ -6,7 +6,8 @@ import streamlit as st
 from metrics.fmt import agency_list, beijing_time
 from metrics.query import records_table
 from metrics.safe_export import csv_bytes, xlsx_bytes
-from pages.common import get_store, lang, show_table, stop_if_empty, t, through_app, view
+from metrics.access import Action
+from pages.common import audited, can, get_store, lang, show_table, stop_if_empty, t, through_app, view
 
 through_app()
 
@@ -38,9 +39,12 @@ if len(frame):
         st.session_state["details_xlsx"] = xlsx_bytes({t("details.sheet"): table})
     if "details_csv" in st.session_state:
         left, right = st.columns(2)
-        left.download_button(t("details.download_csv"), st.session_state["details_csv"], t("details.file") + ".csv",
+        csv, xlsx = st.session_state["details_csv"], st.session_state["details_xlsx"]
+        left.download_button(t("details.download_csv"), audited(lambda: csv, t("details.file") + ".csv"),
+                             t("details.file") + ".csv",
                              "text/csv", key="details_dl_csv")
-        right.download_button(t("details.download_xlsx"), st.session_state["details_xlsx"], t("details.file") + ".xlsx",
+        right.download_button(t("details.download_xlsx"), audited(lambda: xlsx, t("details.file") + ".xlsx"),
+                              t("details.file") + ".xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key="details_dl_xlsx")
 elif len(store.facts()):
@@ -71,15 +75,18 @@ if subs:
                           format_func=lambda i: f"#{i} {by_id[i]['file_name']} · {t('details.status.' + by_id[i]['status'])}")
     left, middle, right = st.columns(3)
     status = by_id[picked]["status"]
-    if left.button(t("details.delete"), disabled=status == "deleted", key="details_delete"):
+    correct = can(Action.CORRECT)
+    if left.button(t("details.delete"), disabled=status == "deleted" or not correct, key="details_delete"):
         store.delete(picked)
         st.session_state.pop("details_csv", None)
         st.toast(t("details.deleted", id=picked))
         st.rerun()
-    if middle.button(t("details.restore"), disabled=status == "active", key="details_restore"):
+    if middle.button(t("details.restore"), disabled=status == "active" or not correct, key="details_restore"):
         store.restore(picked)
         st.session_state.pop("details_csv", None)
         st.toast(t("details.restored", id=picked))
         st.rerun()
-    name, data = store.original(picked)
-    right.download_button(t("details.original"), data, name, key="details_original")
+    name = by_id[picked]["file_name"]
+    right.download_button(t("details.original"), audited(lambda: store.original(picked)[1], name,
+                                                          action="download-original", ids=[picked]),
+                          name, key="details_original", on_click="ignore")

@@ -37,9 +37,10 @@ def oidc_configured() -> bool:
 
 def client_address() -> str:
     try:
-        return st.context.ip_address or ""
+        address = st.context.ip_address
     except Exception:  # no browser behind this run (a test harness)
         return ""
+    return address if isinstance(address, str) else ""
 
 
 def _oidc_logged_in() -> bool:

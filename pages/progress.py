@@ -10,7 +10,20 @@ from metrics.campaign_reminders import SUFFIXES, make_reminder, reminder_counts,
 from metrics.completeness import needs_attention, percent, region_rates
 from metrics.fmt import beijing_time
 from metrics.regions import default_gazetteer
-from pages.common import choose_campaign, filters, get_store, lang, show_chart, show_table, status_name, t, through_app
+from metrics.access import Action
+from pages.common import (
+    can,
+    choose_campaign,
+    filters,
+    get_store,
+    lang,
+    show_chart,
+    show_table,
+    status_name,
+    t,
+    through_app,
+    who_input,
+)
 
 through_app()
 
@@ -104,31 +117,39 @@ if empty:
         t("progress.missing_metrics"): ["、".join((catalog[m].en if lang() == "en" else catalog[m].zh) if m in catalog.metrics else m for m in ms)
                                         for ms in empty.values()]}))
 
-st.subheader(t("progress.remind"))
-st.caption(t("progress.remind_help"))
-left, middle, right = st.columns(3)
-office = left.text_input(t("progress.office"), key="progress_office")
-contact = middle.text_input(t("progress.office_contact"), key="progress_contact")
-who = right.text_input(t("campaigns.who"), key="progress_who")
-suffix = st.radio(t("progress.format"), list(SUFFIXES), horizontal=True, key="progress_format",
-                  format_func=lambda s: t(f"progress.format.{s.lstrip('.')}"))
-if st.button(t("progress.make"), type="primary", key="progress_make"):
-    try:
-        made = make_reminder(store, campaign.id, suffix, office=office, contact=contact, who=who)
-    except (cp.CampaignError, ValueError) as exc:
-        st.error(str(exc))
-    else:
-        st.session_state["progress_reminder"] = {
-            "campaign": campaign.id, "data": made.data, "file_name": made.file_name, "mime": made.mime, "n": len(made.log.units),
-            "skipped": [(u.unit, reason) for u, reason in made.skipped]}
-made = st.session_state.get("progress_reminder")
-if made and made["campaign"] == campaign.id:
-    st.success(t("progress.logged", n=made["n"]))
-    st.download_button(t("progress.download", file=made["file_name"]), made["data"], made["file_name"], made["mime"],
-                       key="progress_download", on_click="ignore")
-    if made["skipped"]:
-        st.warning(t("progress.skipped", n=len(made["skipped"])))
-        show_table(pd.DataFrame(made["skipped"], columns=[t("common.agency"), t("progress.why")]))
+
+def remind_form() -> None:
+    """催报 files for the units still missing (审核员 and 管理员)."""
+    st.subheader(t("progress.remind"))
+    st.caption(t("progress.remind_help"))
+    left, middle, right = st.columns(3)
+    office = left.text_input(t("progress.office"), key="progress_office")
+    contact = middle.text_input(t("progress.office_contact"), key="progress_contact")
+    with right:
+        who = who_input("campaigns.who", "progress_who")
+    suffix = st.radio(t("progress.format"), list(SUFFIXES), horizontal=True, key="progress_format",
+                      format_func=lambda s: t(f"progress.format.{s.lstrip('.')}"))
+    if st.button(t("progress.make"), type="primary", key="progress_make"):
+        try:
+            made = make_reminder(store, campaign.id, suffix, office=office, contact=contact, who=who)
+        except (cp.CampaignError, ValueError) as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["progress_reminder"] = {
+                "campaign": campaign.id, "data": made.data, "file_name": made.file_name, "mime": made.mime, "n": len(made.log.units),
+                "skipped": [(u.unit, reason) for u, reason in made.skipped]}
+    made = st.session_state.get("progress_reminder")
+    if made and made["campaign"] == campaign.id:
+        st.success(t("progress.logged", n=made["n"]))
+        st.download_button(t("progress.download", file=made["file_name"]), made["data"], made["file_name"], made["mime"],
+                           key="progress_download", on_click="ignore")
+        if made["skipped"]:
+            st.warning(t("progress.skipped", n=len(made["skipped"])))
+            show_table(pd.DataFrame(made["skipped"], columns=[t("common.agency"), t("progress.why")]))
+
+
+if can(Action.REVIEW):
+    remind_form()
 
 history = reminder_history(store, campaign.id)
 if history:

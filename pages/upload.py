@@ -14,7 +14,8 @@ from metrics.labels import layout_name
 from metrics.query import measure_of
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
-from pages.common import get_store, lang, show_table, t, through_app
+from metrics.access import Action
+from pages.common import can, get_store, lang, show_table, t, through_app, who_input
 from pages.summary_tab import summary_tab
 
 through_app()
@@ -29,7 +30,10 @@ catalog = default_catalog()
 reads: dict = st.session_state.setdefault("upload_reads", {})
 fixes: dict = st.session_state.setdefault("upload_fixes", {})
 
-who = st.text_input(t("upload.who"), key="upload_who")
+if not can(Action.UPLOAD):
+    st.info(t("auth.no_role"))
+    st.stop()
+who = who_input("upload.who", "upload_who")
 
 
 def read(name: str, data: bytes, digest: str):
