@@ -44,7 +44,8 @@ if list_campaigns(store):
     st.session_state.setdefault("briefing_approved", True)
     st.toggle(t("briefing.approved"), key="briefing_approved")
     if st.session_state["briefing_approved"]:
-        st.caption(t("briefing.approved_count", n=len(approved_submissions(store))))
+        mine = set(everything["submission_id"].unique().tolist())   # counted within the account's scope
+        st.caption(t("briefing.approved_count", n=len(approved_submissions(store) & mine)))
 else:
     st.session_state["briefing_approved"] = False
 # A pack covers one scope: with no year chosen, the latest complete year (the note says when it is not
