@@ -93,7 +93,9 @@ class Scope:
     _forms: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_prefixes", tuple(adcode_prefix(code) for code in self.regions))
+        # Fail closed: a blank or non-numeric region must not become the prefix '' every adcode starts with.
+        prefixes = (adcode_prefix(code) for code in self.regions)
+        object.__setattr__(self, "_prefixes", tuple(p for p in prefixes if p.isdigit()))
         object.__setattr__(self, "_forms", frozenset(short_form(u) for u in self.units if u.strip()))
 
     @classmethod
@@ -108,6 +110,8 @@ class Scope:
             if text in (EVERYWHERE, "*", "all"):
                 everywhere = True
             elif text.isdigit() and len(text) == 6:
+                if (gazetteer or default_gazetteer()).by_adcode(text) is None:
+                    raise ValueError(f"行政区划代码“{text}”不在区划表中;请核对,或写地区全称(如 广东省深圳市)")
                 codes.append(text)
             else:
                 found = (gazetteer or default_gazetteer()).resolve(text)
@@ -115,8 +119,11 @@ class Scope:
                     raise ValueError(f"地区“{text}”无法确定(找到 {len(found.candidates)} 个可能的地区);"
                                      "请写全称(如 广东省深圳市)或六位行政区划代码")
                 codes.append(found.region.adcode)
-        return cls(tuple(dict.fromkeys(codes)), tuple(dict.fromkeys(u.strip() for u in units if u.strip())),
-                   everywhere)
+        names = tuple(dict.fromkeys(u.strip() for u in units if u.strip()))
+        for name in names:
+            if "," in name:   # the stored form joins units with commas (to_text)
+                raise ValueError(f"单位名称“{name}”中有英文逗号;每个单位单独填写,名称中请用中文逗号")
+        return cls(tuple(dict.fromkeys(codes)), names, everywhere)
 
     @property
     def empty(self) -> bool:
@@ -152,9 +159,27 @@ class Scope:
 
     @classmethod
     def from_text(cls, regions: str | None, units: str | None) -> Scope:
-        codes = [r for r in (regions or "").split(",") if r]
-        return cls(tuple(c for c in codes if c != EVERYWHERE), tuple(u for u in (units or "").split(",") if u),
-                   EVERYWHERE in codes)
+        codes = [r.strip() for r in (regions or "").split(",") if r.strip()]
+        return cls(tuple(c for c in codes if c != EVERYWHERE),
+                   tuple(u.strip() for u in (units or "").split(",") if u.strip()), EVERYWHERE in codes)
+
+    def within(self, other: Scope, gazetteer: Gazetteer | None = None) -> bool:
+        """Whether everything this scope covers is covered by ``other`` (what an administrator of ``other``
+        may hand out): each region under one of its regions, each unit named by it or placed inside it."""
+        if other.everywhere:
+            return True
+        if self.everywhere:
+            return False
+        if not all(any(p.startswith(q) for q in other._prefixes) for p in self._prefixes):
+            return False
+        gaz = gazetteer or default_gazetteer()
+        for unit in self.units:
+            if other.covers_unit(unit):
+                continue
+            place = gaz.find_in_text(unit)
+            if not (place.ok and other.covers_place(place.region.adcode)):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -217,9 +242,11 @@ def is_loopback(address: str | None) -> bool:
     if text.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(text).is_loopback
+        ip = ipaddress.ip_address(text)
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)   # ::ffff:127.0.0.1, as a dual-stack socket reports an IPv4 client
+    return (mapped or ip).is_loopback
 
 
 def bind_refusal(address: str | None, client: str | None, *, login_configured: bool) -> str | None:

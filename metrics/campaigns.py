@@ -508,6 +508,13 @@ def _required(text: str, what: str) -> str:
 def _step(store: Store, campaign_id: int, unit_id: int, action: str, *, who: str, at: dt.datetime | None,
           comment: str | None = None, submission_id: int | None = None) -> UnitStatus:
     _require_unit(store, campaign_id, unit_id, Action.UPLOAD if action == "submit" else Action.REVIEW)
+    visible = getattr(store, "visible_submissions", lambda: None)()
+    if submission_id is not None and visible is not None and int(submission_id) not in visible:
+        # a unit's return must be one the account may see: no tying another place's file to one's own unit
+        error = AccessDenied(f"第 {submission_id} 号报表不在账号“{principal_of(store).display}”的范围内,"
+                             "不能作为该单位的报表")
+        _audit(store, "denied", ok=False, target=f"第 {campaign_id} 号任务 单位 {unit_id}", detail=str(error))
+        raise error
     with store.transaction() as conn:
         _record(conn, campaign_id, unit_id, action, who, at, comment, submission_id)
     _audit(store, action, ids=[submission_id] if submission_id else [], target=f"第 {campaign_id} 号任务 单位 {unit_id}",
