@@ -11,12 +11,17 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from metrics.regions import Gazetteer, default_gazetteer
 from metrics.unit_match import short_form
+
+
+# A unit name's short form, remembered: a scope is judged against every agency of a million-record frame.
+_short_form = lru_cache(maxsize=1 << 16)(short_form)
 
 
 class Role(StrEnum):
@@ -135,7 +140,7 @@ class Scope:
         return bool(adcode) and any(str(adcode).startswith(p) for p in self._prefixes)
 
     def covers_unit(self, name: str | None) -> bool:
-        return self.everywhere or (bool(name) and short_form(str(name)) in self._forms)
+        return self.everywhere or (bool(name) and bool(self._forms) and _short_form(str(name)) in self._forms)
 
     def covers(self, adcode: str | None, agency: str | None) -> bool:
         """A record (or roster unit) is in scope if its place is under a region or its unit is named."""
@@ -222,7 +227,9 @@ def record_mask(frame: pd.DataFrame, scope: Scope) -> np.ndarray:
     if scope.everywhere:
         return np.ones(len(frame), dtype=bool)
     mask = np.zeros(len(frame), dtype=bool)
-    for column, test in (("adcode", scope.covers_place), ("agency", scope.covers_unit)):
+    tests = [("adcode", scope.covers_place)] if scope._prefixes else []
+    tests += [("agency", scope.covers_unit)] if scope._forms else []
+    for column, test in tests:
         values = frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             ok = np.array([bool(test(v)) for v in values.cat.categories] + [False], dtype=bool)

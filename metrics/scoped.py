@@ -119,8 +119,9 @@ class ScopedStore:
         place_ok: dict[int, bool] = {}
         agency_ok: dict[int, bool] = {}
         with self.raw.engine.connect() as conn:
-            owned = conn.execute(sa.select(submissions.c.id, submissions.c.imported_by, submissions.c.status)).all()
-            others = [sid for sid, _, status in owned if status != "active"]
+            others = list(conn.execute(sa.select(submissions.c.id).where(submissions.c.status != "active")).scalars())
+            owned = list(conn.execute(sa.select(submissions.c.id)
+                                      .where(submissions.c.imported_by == self.principal.display)).scalars())
             pairs = []
             for chunk in intake.chunks(others):
                 pairs += conn.execute(sa.select(records.c.submission_id, records.c.agency_id, records.c.region_id)
@@ -138,7 +139,7 @@ class ScopedStore:
                 outside_ids.add(sub_id)
         visible |= {sid for sid in having_ids - active_with_records if sid not in outside_ids}
         # A file without records (nothing readable in it) is shown to whoever imported it.
-        mine = {sid for sid, who, _ in owned if sid not in having_ids and who == self.principal.display}
+        mine = {sid for sid in owned if sid not in having_ids}
         return frozenset(visible | mine)
 
     def _sees(self, sub_id: int) -> bool:
@@ -154,16 +155,32 @@ class ScopedStore:
     def submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
                     search: str | None = None, limit: int | None = None) -> list[dict]:
         self.principal.require(Action.READ)
-        found = self.raw.submissions(statuses=statuses, search=search)
         visible = self.visible_submissions()     # once, not once per file
-        shown = found if visible is None else [s for s in found if s["id"] in visible]
-        return shown[:limit] if limit is not None else shown
+        if visible is None:
+            return self.raw.submissions(statuses=statuses, search=search, limit=limit)
+        ids = [i for i in self._listed_ids(statuses, search) if i in visible]
+        ids = ids[:limit] if limit is not None else ids
+        rows: list[dict] = []
+        with self.raw.engine.connect() as conn:   # whole rows for the files shown only
+            for chunk in intake.chunks(ids):
+                rows += [dict(r._mapping) for r in conn.execute(
+                    sa.select(*[c for c in submissions.c]).where(submissions.c.id.in_(chunk)))]
+        return sorted(rows, key=lambda r: -r["id"])
+
+    def _listed_ids(self, statuses: Iterable[str], search: str | None) -> list[int]:
+        """Ids of the raw store's listing (newest first), without the rows."""
+        query = (Store._submissions_query(statuses, search).with_only_columns(submissions.c.id)
+                 .order_by(submissions.c.id.desc()))
+        with self.raw.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def count_submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
                           search: str | None = None) -> int:
-        if self.scope.everywhere:
+        self.principal.require(Action.READ)
+        visible = self.visible_submissions()
+        if visible is None:
             return self.raw.count_submissions(statuses=statuses, search=search)
-        return len(self.submissions(statuses=statuses, search=search))
+        return sum(i in visible for i in self._listed_ids(statuses, search))
 
     def submission(self, sub_id: int) -> dict | None:
         return self.raw.submission(sub_id) if self._sees(sub_id) else None

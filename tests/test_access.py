@@ -286,6 +286,9 @@ def test_scoped_reads_hold_exactly_what_the_scope_covers(filled, who, prefixes, 
     assert view.count_submissions() == len(files)
     assert view.count_submissions(statuses=("active",)) == len(active)
     assert len(view.submissions(limit=2)) == min(2, len(files))
+    assert [s["id"] for s in view.submissions()] == sorted((ids[n] for n in files), reverse=True)   # newest first
+    assert {names[s["id"]] for s in view.submissions(search="nanshan")} == {n for n in files if "nanshan" in n}
+    assert view.count_submissions(search="tianhe") == len({n for n in files if "tianhe" in n})
 
     for name, sub_id in ids.items():
         if name in files:
