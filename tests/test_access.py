@@ -15,7 +15,6 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from metrics import accounts
 from metrics import campaigns as cp
 from metrics.access import (
     ALLOWED,
@@ -431,7 +430,10 @@ def test_import_per_role_and_scope_writes_nothing_when_refused(filled, who, rows
     before, version = table_counts(store), store.version()
     data = return_file(rows, year=2022)
     if allowed:
+        seen = len(view.facts())
         result, outcome = view.import_bytes(data, "new.xlsx")
+        assert len(view.facts()) == seen + 2 * len(rows)          # the scoped copy follows the store's version
+        assert who.sees_all or outcome.submission_id in view.visible_submissions()
         assert outcome.status == "imported"
         assert store.submission(outcome.submission_id)["imported_by"] == who.display
         after = table_counts(store)
@@ -663,6 +665,35 @@ def test_rounds_and_rosters_are_for_administrators(round_store, who):
     assert table_counts(store) == before
     admin = ScopedStore(store, ADMIN)
     assert cp.import_roster(admin, campaign.id, roster_file.getvalue(), "名单.xlsx").added == 1
+
+
+def test_an_administrator_of_a_region_keeps_the_roster_inside_it(round_store):
+    store, campaign, units = round_store
+    sz_admin = ScopedStore(store, principal("sz-admin", Role.ADMIN, Scope(("440300",))))
+    before = table_counts(store)
+
+    def roster_xlsx(*rows: tuple[str, str]) -> bytes:
+        wb = openpyxl.Workbook()
+        wb.active.append(["单位名称", "地区"])
+        for row in rows:
+            wb.active.append(list(row))
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    mixed = roster_xlsx(("深圳市宝安区市场监督管理局", "深圳市宝安区"), ("广州市海珠区市场监督管理局", "广州市海珠区"))
+    with pytest.raises(AccessDenied, match="广州市海珠区市场监督管理局不在"):
+        cp.import_roster(sz_admin, campaign.id, mixed, "名单.xlsx")
+    with pytest.raises(AccessDenied):
+        cp.edit_roster(sz_admin, campaign.id, {units[TIANHE].id: {"contact": "王五"}})
+    with pytest.raises(AccessDenied, match="不在"):
+        cp.edit_roster(sz_admin, campaign.id, {units[NANSHAN].id: {"adcode": "440106"}})
+    assert table_counts(store) == before
+    assert cp.import_roster(sz_admin, campaign.id, roster_xlsx(("深圳市宝安区市场监督管理局", "深圳市宝安区")),
+                            "名单.xlsx").added == 1
+    edited = cp.edit_roster(sz_admin, campaign.id, {units[NANSHAN].id: {"contact": "王五", "adcode": "440305"}})
+    assert [u.contact for u in edited if u.name == NANSHAN] == ["王五"]
+    assert cp.edit_roster(store, campaign.id, {units[NANSHAN].id: {"adcode": "440106"}})   # 全国 may move it
 
 
 def test_reminders_per_role_and_only_for_units_in_scope(round_store):
