@@ -11,12 +11,17 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from metrics.regions import Gazetteer, default_gazetteer
 from metrics.unit_match import short_form
+
+
+# A unit name's short form, remembered: a scope is judged against every agency of a million-record frame.
+_short_form = lru_cache(maxsize=1 << 16)(short_form)
 
 
 class Role(StrEnum):
@@ -93,7 +98,9 @@ class Scope:
     _forms: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_prefixes", tuple(adcode_prefix(code) for code in self.regions))
+        # Fail closed: a blank or non-numeric region must not become the prefix '' every adcode starts with.
+        prefixes = (adcode_prefix(code) for code in self.regions)
+        object.__setattr__(self, "_prefixes", tuple(p for p in prefixes if p.isdigit()))
         object.__setattr__(self, "_forms", frozenset(short_form(u) for u in self.units if u.strip()))
 
     @classmethod
@@ -108,6 +115,8 @@ class Scope:
             if text in (EVERYWHERE, "*", "all"):
                 everywhere = True
             elif text.isdigit() and len(text) == 6:
+                if (gazetteer or default_gazetteer()).by_adcode(text) is None:
+                    raise ValueError(f"行政区划代码“{text}”不在区划表中;请核对,或写地区全称(如 广东省深圳市)")
                 codes.append(text)
             else:
                 found = (gazetteer or default_gazetteer()).resolve(text)
@@ -115,8 +124,11 @@ class Scope:
                     raise ValueError(f"地区“{text}”无法确定(找到 {len(found.candidates)} 个可能的地区);"
                                      "请写全称(如 广东省深圳市)或六位行政区划代码")
                 codes.append(found.region.adcode)
-        return cls(tuple(dict.fromkeys(codes)), tuple(dict.fromkeys(u.strip() for u in units if u.strip())),
-                   everywhere)
+        names = tuple(dict.fromkeys(u.strip() for u in units if u.strip()))
+        for name in names:
+            if "," in name:   # the stored form joins units with commas (to_text)
+                raise ValueError(f"单位名称“{name}”中有英文逗号;每个单位单独填写,名称中请用中文逗号")
+        return cls(tuple(dict.fromkeys(codes)), names, everywhere)
 
     @property
     def empty(self) -> bool:
@@ -128,7 +140,7 @@ class Scope:
         return bool(adcode) and any(str(adcode).startswith(p) for p in self._prefixes)
 
     def covers_unit(self, name: str | None) -> bool:
-        return self.everywhere or (bool(name) and short_form(str(name)) in self._forms)
+        return self.everywhere or (bool(name) and bool(self._forms) and _short_form(str(name)) in self._forms)
 
     def covers(self, adcode: str | None, agency: str | None) -> bool:
         """A record (or roster unit) is in scope if its place is under a region or its unit is named."""
@@ -152,9 +164,27 @@ class Scope:
 
     @classmethod
     def from_text(cls, regions: str | None, units: str | None) -> Scope:
-        codes = [r for r in (regions or "").split(",") if r]
-        return cls(tuple(c for c in codes if c != EVERYWHERE), tuple(u for u in (units or "").split(",") if u),
-                   EVERYWHERE in codes)
+        codes = [r.strip() for r in (regions or "").split(",") if r.strip()]
+        return cls(tuple(c for c in codes if c != EVERYWHERE),
+                   tuple(u.strip() for u in (units or "").split(",") if u.strip()), EVERYWHERE in codes)
+
+    def within(self, other: Scope, gazetteer: Gazetteer | None = None) -> bool:
+        """Whether everything this scope covers is covered by ``other`` (what an administrator of ``other``
+        may hand out): each region under one of its regions, each unit named by it or placed inside it."""
+        if other.everywhere:
+            return True
+        if self.everywhere:
+            return False
+        if not all(any(p.startswith(q) for q in other._prefixes) for p in self._prefixes):
+            return False
+        gaz = gazetteer or default_gazetteer()
+        for unit in self.units:
+            if other.covers_unit(unit):
+                continue
+            place = gaz.find_in_text(unit)
+            if not (place.ok and other.covers_place(place.region.adcode)):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -197,7 +227,9 @@ def record_mask(frame: pd.DataFrame, scope: Scope) -> np.ndarray:
     if scope.everywhere:
         return np.ones(len(frame), dtype=bool)
     mask = np.zeros(len(frame), dtype=bool)
-    for column, test in (("adcode", scope.covers_place), ("agency", scope.covers_unit)):
+    tests = [("adcode", scope.covers_place)] if scope._prefixes else []
+    tests += [("agency", scope.covers_unit)] if scope._forms else []
+    for column, test in tests:
         values = frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             ok = np.array([bool(test(v)) for v in values.cat.categories] + [False], dtype=bool)
@@ -217,9 +249,11 @@ def is_loopback(address: str | None) -> bool:
     if text.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(text).is_loopback
+        ip = ipaddress.ip_address(text)
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)   # ::ffff:127.0.0.1, as a dual-stack socket reports an IPv4 client
+    return (mapped or ip).is_loopback
 
 
 def bind_refusal(address: str | None, client: str | None, *, login_configured: bool) -> str | None:

@@ -102,6 +102,13 @@ def _check_account(role: Role, scope: Scope, password: str | None) -> None:
         raise ValueError(f"密码至少 {MIN_PASSWORD} 位")
 
 
+def _require_within(by: Principal, scope: Scope, name: str) -> None:
+    """An administrator of a region hands out no more than it holds (and touches no account beyond it)."""
+    if not scope.within(by.scope):
+        raise AccessDenied(f"账号“{name}”的范围({scope.describe()})超出了管理员“{by.display}”的范围"
+                           f"({by.scope.describe()}),不能设置")
+
+
 def add_user(store, *, name: str, role: Role | str, display: str | None = None, scope: Scope | None = None,
              password: str | None = None, source: str = "") -> Account:
     """Create an account. The first account of a store must be a 管理员 and needs no login to create;
@@ -117,6 +124,7 @@ def add_user(store, *, name: str, role: Role | str, display: str | None = None, 
         raise ValueError("第一个账号必须是管理员(--role 管理员)")
     if not first:
         by.require(Action.USERS)
+        _require_within(by, scope, name)
     _check_account(role, scope, password)
     regions, units = scope.to_text()
     values = {"name": name, "display": (display or name).strip(), "role": role.value, "regions": regions,
@@ -136,12 +144,15 @@ def change_user(store, name: str, *, role: Role | str | None = None, display: st
                 scope: Scope | None = None, password: str | None = None, active: bool | None = None,
                 unlock: bool = False, source: str = "") -> Account:
     """Change an account (管理员 only). Disabling the last active 管理员 is refused."""
-    principal_of(store).require(Action.USERS)
+    by = principal_of(store)
+    by.require(Action.USERS)
     old = get_user(store, name)
     if old is None:
         raise ValueError(f"没有用户“{name}”")
     new_role = old.role if role is None else role if isinstance(role, Role) else Role.parse(role)
     new_scope = scope if scope is not None else old.scope
+    _require_within(by, old.scope, old.name)
+    _require_within(by, new_scope, old.name)
     _check_account(new_role, new_scope, password)
     values: dict = {"role": new_role.value}
     regions, units = new_scope.to_text()
@@ -184,13 +195,15 @@ def login(store, name: str, password: str, *, source: str = "", delay: float = F
         until = dt.datetime.fromisoformat(row.locked_until).astimezone(dt.timezone(dt.timedelta(hours=8)))
         raise LoginFailed(f"连续输错密码,账号已锁定至 {until:%H:%M}(北京时间);请稍后再试或请管理员解锁")
     if not _verify(row.password_hash, password):
-        failed = row.failed_logins + 1
-        values: dict = {"failed_logins": failed}
-        if failed >= LOCK_AFTER:
-            values = {"failed_logins": 0, "locked_until": _stamp(now + dt.timedelta(minutes=LOCK_MINUTES))}
+        # Counted in the database, not from the row read above: wrong passwords sent at once all count.
         with store.engine.begin() as conn:
-            conn.execute(users.update().where(users.c.id == row.id).values(**values))
-        locked = "locked_until" in values
+            conn.execute(users.update().where(users.c.id == row.id)
+                         .values(failed_logins=users.c.failed_logins + 1))
+            failed = conn.execute(sa.select(users.c.failed_logins).where(users.c.id == row.id)).scalar_one()
+            locked = failed >= LOCK_AFTER
+            if locked:
+                conn.execute(users.update().where(users.c.id == row.id).values(
+                    failed_logins=0, locked_until=_stamp(now + dt.timedelta(minutes=LOCK_MINUTES))))
         audit(store, "login", ok=False, who=name, detail=f"密码错误(第 {failed} 次)" + (",账号锁定" if locked else ""),
               source=source)
         time.sleep(delay)
@@ -217,10 +230,12 @@ def _verify(hashed: str, password: str) -> bool:
 def identity_login(store, claims: dict, *, source: str = "") -> Principal:
     """The account an identity provider's user (by e-mail, else subject) is registered as; LoginFailed if none."""
     email = str(claims.get("email") or "").strip().lower()
+    if str(claims.get("email_verified", True)).strip().lower() in ("false", "0", "no"):
+        email = ""          # an address the provider has not checked could be anyone's: match by subject only
     subject = str(claims.get("sub") or "").strip()
-    names = [n for n in (email, subject) if n]
+    tests = ([sa.func.lower(users.c.name) == email] if email else []) + ([users.c.name == subject] if subject else [])
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(users).where(sa.func.lower(users.c.name).in_(names))).all() if names else []
+        rows = conn.execute(sa.select(users).where(sa.or_(*tests)).order_by(users.c.id)).all() if tests else []
     row = next((r for r in rows if r.active and r.password_hash is None), None)
     if row is None:
         audit(store, "login", ok=False, who=email or subject or "?", detail="统一身份认证账号未开通", source=source)

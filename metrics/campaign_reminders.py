@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from metrics.access import Action, principal_of
 from metrics.accounts import audit
-from metrics.campaigns import Campaign, CampaignError, get_campaign, unit_statuses
+from metrics.campaigns import Campaign, CampaignError, get_campaign, roster, unit_statuses
 from metrics.charts import safe_filename
 from metrics.fmt import BEIJING
 from metrics.regions import Gazetteer, default_gazetteer
@@ -138,6 +138,7 @@ def _sms_file(suffix: str, units: Sequence[Overdue], messages: Sequence[tuple[st
 def log_reminder(store: Store, campaign_id: int, units: Sequence[tuple[int | None, str]], channel: str, *,
                  who: str = "", at: dt.datetime | None = None) -> ReminderLog:
     """Store one reminder sent to ``units`` (roster id, name) by ``channel``, in one transaction."""
+    principal_of(store).require(Action.REVIEW)
     when = at or dt.datetime.now(dt.UTC)
     log = ReminderLog(who, when, campaign_id, tuple(name for _, name in units), channel)  # checks channel and time
     stamp = log.when.isoformat(timespec="seconds")
@@ -150,11 +151,21 @@ def log_reminder(store: Store, campaign_id: int, units: Sequence[tuple[int | Non
     return log
 
 
+def _rows_in_scope(store: Store, campaign_id: int, rows: list) -> list:
+    """The reminder rows of units the account's scope covers (its roster), or of units it names."""
+    scope = principal_of(store).scope
+    if scope.everywhere:
+        return rows
+    mine = {u.id for u in roster(store, campaign_id)}
+    return [r for r in rows if r.unit_id in mine or (r.unit_id is None and scope.covers_unit(r.unit_name))]
+
+
 def reminder_history(store: Store, campaign_id: int) -> list[ReminderLog]:
-    """Every reminder sent for the campaign, newest first."""
+    """Every reminder sent for the campaign (to units in the account's scope), newest first."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(reminders).where(reminders.c.campaign_id == campaign_id)
                             .order_by(reminders.c.id)).all()
+    rows = _rows_in_scope(store, campaign_id, rows)
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for row in rows:
         grouped.setdefault((row.at, row.channel, row.who), []).append(row.unit_name)
@@ -164,9 +175,12 @@ def reminder_history(store: Store, campaign_id: int) -> list[ReminderLog]:
 
 
 def reminder_counts(store: Store, campaign_id: int) -> dict[int, int]:
-    """How many reminders each roster unit has been sent."""
+    """How many reminders each roster unit (in the account's scope) has been sent."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(reminders.c.unit_id, sa.func.count())
                             .where(reminders.c.campaign_id == campaign_id, reminders.c.unit_id.is_not(None))
                             .group_by(reminders.c.unit_id)).all()
+    if not principal_of(store).scope.everywhere:
+        mine = {u.id for u in roster(store, campaign_id)}
+        rows = [(unit_id, n) for unit_id, n in rows if unit_id in mine]
     return {unit_id: n for unit_id, n in rows}

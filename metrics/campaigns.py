@@ -245,6 +245,7 @@ def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
     principal_of(store).require(Action.ROUNDS)
     get_campaign(store, campaign_id)
     read = read_roster(data, name, gazetteer=gazetteer)
+    _require_units_in_scope(store, campaign_id, [(r.name, r.adcode) for r in read.rows], name)
     added = updated = 0
     with store.transaction() as conn:
         have = {r.name: r.id for r in conn.execute(sa.select(roster_units.c.name, roster_units.c.id)
@@ -273,6 +274,14 @@ def edit_roster(store: Store, campaign_id: int, edits: dict[int, dict[str, str |
     """
     principal_of(store).require(Action.ROUNDS)
     gaz = gazetteer or default_gazetteer()
+    if not principal_of(store).sees_all:   # an administrator of a region edits its own units, and keeps them there
+        for unit_id in edits:
+            _require_unit(store, campaign_id, unit_id, Action.ROUNDS)
+        with store.engine.connect() as conn:
+            now = {u.id: u for u in _roster(conn, campaign_id, list(edits))}
+        moved = [(now[i].name, str(f["adcode"]).strip() or None) for i, f in edits.items()
+                 if i in now and "adcode" in f and f["adcode"] is not None]
+        _require_units_in_scope(store, campaign_id, moved, f"第 {campaign_id} 号任务的名单")
     with store.transaction() as conn:
         names = dict(conn.execute(sa.select(roster_units.c.id, roster_units.c.name)
                                   .where(roster_units.c.campaign_id == campaign_id)).all())
@@ -321,6 +330,17 @@ def _require_unit(store: Store, campaign_id: int, unit_id: int, action: Action) 
     except AccessDenied as error:
         _audit(store, "denied", ok=False, target=f"第 {campaign_id} 号任务 单位 {unit_id}", detail=str(error))
         raise
+
+
+def _require_units_in_scope(store: Store, campaign_id: int, units: list[tuple[str, str | None]], what: str) -> None:
+    """Every (name, adcode) lies in the account's scope, else AccessDenied (logged) naming those outside."""
+    principal = principal_of(store)
+    outside = [name for name, adcode in units if not principal.scope.covers(adcode, name)]
+    if outside:
+        error = AccessDenied(f"{what}:{'、'.join(outside[:5])}{f' 等 {len(outside)} 家' if len(outside) > 5 else ''}"
+                             f"不在账号“{principal.display}”的范围({principal.scope.describe()})内,未保存")
+        _audit(store, "denied", ok=False, target=f"第 {campaign_id} 号任务", detail=str(error))
+        raise error
 
 
 def _audit(store: Store, action: str, **fields) -> None:
@@ -508,6 +528,13 @@ def _required(text: str, what: str) -> str:
 def _step(store: Store, campaign_id: int, unit_id: int, action: str, *, who: str, at: dt.datetime | None,
           comment: str | None = None, submission_id: int | None = None) -> UnitStatus:
     _require_unit(store, campaign_id, unit_id, Action.UPLOAD if action == "submit" else Action.REVIEW)
+    visible = getattr(store, "visible_submissions", lambda: None)()
+    if submission_id is not None and visible is not None and int(submission_id) not in visible:
+        # a unit's return must be one the account may see: no tying another place's file to one's own unit
+        error = AccessDenied(f"第 {submission_id} 号报表不在账号“{principal_of(store).display}”的范围内,"
+                             "不能作为该单位的报表")
+        _audit(store, "denied", ok=False, target=f"第 {campaign_id} 号任务 单位 {unit_id}", detail=str(error))
+        raise error
     with store.transaction() as conn:
         _record(conn, campaign_id, unit_id, action, who, at, comment, submission_id)
     _audit(store, action, ids=[submission_id] if submission_id else [], target=f"第 {campaign_id} 号任务 单位 {unit_id}",

@@ -13,35 +13,58 @@ the audit log) instead of showing or changing what lies outside the account:
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Iterable
 
+import numpy as np
 import sqlalchemy as sa
 
-from metrics import accounts
+from metrics import accounts, intake
 from metrics.access import AccessDenied, Action, Principal, Scope, record_mask
 from metrics.facts import Facts
 from metrics.record import FileResult
 from metrics.schema import records, regions, submissions, terms
 from metrics.store import Store
 
-_CACHE_SIZE = 16
-_lock = threading.Lock()
-_scoped_facts: OrderedDict[tuple, Facts] = OrderedDict()
-_visible: OrderedDict[tuple, frozenset[int]] = OrderedDict()
+_SCOPES_KEPT = 16   # distinct scopes remembered per store version (one per account signed in, roughly)
 
 
-def _remember(cache: OrderedDict, key: tuple, make: Callable):
-    with _lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    value = make()
-    with _lock:
-        cache[key] = value
-        while len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
-    return value
+class _Views:
+    """What the scoped handles of one raw store worked out for its current version: the records each scope
+    covers and the submissions each account sees. Hung on the store itself, so it dies with it (an id() of
+    a dead store reused by a new one can never hand over its records) and is dropped when the version moves
+    (no stale copies of a million-record frame kept)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version: int | None = None
+        self.kept: dict[tuple, object] = {}
+
+    def get(self, version: int, key: tuple, make):
+        with self.lock:
+            if self.version != version:
+                self.version, self.kept = version, {}
+            if key in self.kept:
+                return self.kept[key]
+        value = make()
+        with self.lock:
+            if self.version == version:
+                if len(self.kept) >= _SCOPES_KEPT:
+                    self.kept.pop(next(iter(self.kept)))
+                self.kept[key] = value
+        return value
+
+
+_views: weakref.WeakKeyDictionary[Store, _Views] = weakref.WeakKeyDictionary()
+_views_lock = threading.Lock()
+
+
+def _views_of(store: Store) -> _Views:
+    with _views_lock:
+        views = _views.get(store)
+        if views is None:
+            views = _views[store] = _Views()
+        return views
 
 
 class ScopedStore:
@@ -66,42 +89,58 @@ class ScopedStore:
         everything = self.raw.facts()
         if self.scope.everywhere:
             return everything
-        key = (id(self.raw), everything.version, self.scope)
 
         def make() -> Facts:
             frame = everything.frame
             kept = frame[record_mask(frame, self.scope)].reset_index(drop=True)
             return Facts(kept, everything.version, everything.seconds)
 
-        return _remember(_scoped_facts, key, make)
+        return _views_of(self.raw).get(everything.version, ("facts", self.scope), make)
 
     def visible_submissions(self) -> frozenset[int] | None:
         """Ids of the submissions (any status) this account may see as files; None = all of them."""
         if self.scope.everywhere:
             return None
-        version = self.raw.version()
-        return _remember(_visible, (id(self.raw), version, self.scope, self.principal.name),
-                         lambda: self._compute_visible())
+        everything = self.raw.facts()
+        return _views_of(self.raw).get(everything.version, ("visible", self.scope, self.principal.display),
+                                       lambda: self._compute_visible(everything))
 
-    def _compute_visible(self) -> frozenset[int]:
+    def _compute_visible(self, everything: Facts) -> frozenset[int]:
+        """Active submissions from the records in memory; the others (superseded, deleted) from the database."""
+        frame = everything.frame
+        sub_ids = frame["submission_id"].to_numpy()
+        mask = record_mask(frame, self.scope)
+        top = int(sub_ids.max()) + 1 if len(sub_ids) else 0
+        having = np.bincount(sub_ids, minlength=top) > 0
+        outside = np.bincount(sub_ids[~mask], minlength=top) > 0
+        visible = {int(i) for i in np.flatnonzero(having & ~outside)}
+        active_with_records = {int(i) for i in np.flatnonzero(having)}
+
         place_ok: dict[int, bool] = {}
         agency_ok: dict[int, bool] = {}
         with self.raw.engine.connect() as conn:
-            for rid, adcode in conn.execute(sa.select(regions.c.id, regions.c.adcode)):
-                place_ok[rid] = self.scope.covers_place(adcode)
-            for tid, text in conn.execute(sa.select(terms.c.id, terms.c.text).where(terms.c.kind == "agency")):
-                agency_ok[tid] = self.scope.covers_unit(text)
-            pairs = conn.execute(sa.select(records.c.submission_id, records.c.agency_id, records.c.region_id)
-                                 .distinct()).all()
-            owned = conn.execute(sa.select(submissions.c.id, submissions.c.imported_by)).all()
-        outside: set[int] = set()
-        having: set[int] = set()
+            others = list(conn.execute(sa.select(submissions.c.id).where(submissions.c.status != "active")).scalars())
+            owned = list(conn.execute(sa.select(submissions.c.id)
+                                      .where(submissions.c.imported_by == self.principal.display)).scalars())
+            pairs = []
+            for chunk in intake.chunks(others):
+                pairs += conn.execute(sa.select(records.c.submission_id, records.c.agency_id, records.c.region_id)
+                                      .where(records.c.submission_id.in_(chunk)).distinct()).all()
+            if pairs:
+                for rid, adcode in conn.execute(sa.select(regions.c.id, regions.c.adcode)):
+                    place_ok[rid] = self.scope.covers_place(adcode)
+                for tid, text in conn.execute(sa.select(terms.c.id, terms.c.text).where(terms.c.kind == "agency")):
+                    agency_ok[tid] = self.scope.covers_unit(text)
+        outside_ids: set[int] = set()
+        having_ids = set(active_with_records)
         for sub_id, agency_id, region_id in pairs:
-            having.add(sub_id)
+            having_ids.add(sub_id)
             if not (place_ok.get(region_id, False) or agency_ok.get(agency_id, False)):
-                outside.add(sub_id)
-        mine = {sid for sid, who in owned if sid not in having and who == self.principal.display}
-        return frozenset((having - outside) | mine)
+                outside_ids.add(sub_id)
+        visible |= {sid for sid in having_ids - active_with_records if sid not in outside_ids}
+        # A file without records (nothing readable in it) is shown to whoever imported it.
+        mine = {sid for sid in owned if sid not in having_ids}
+        return frozenset(visible | mine)
 
     def _sees(self, sub_id: int) -> bool:
         visible = self.visible_submissions()
@@ -116,15 +155,32 @@ class ScopedStore:
     def submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
                     search: str | None = None, limit: int | None = None) -> list[dict]:
         self.principal.require(Action.READ)
-        found = self.raw.submissions(statuses=statuses, search=search)
-        shown = [s for s in found if self._sees(s["id"])]
-        return shown[:limit] if limit is not None else shown
+        visible = self.visible_submissions()     # once, not once per file
+        if visible is None:
+            return self.raw.submissions(statuses=statuses, search=search, limit=limit)
+        ids = [i for i in self._listed_ids(statuses, search) if i in visible]
+        ids = ids[:limit] if limit is not None else ids
+        rows: list[dict] = []
+        with self.raw.engine.connect() as conn:   # whole rows for the files shown only
+            for chunk in intake.chunks(ids):
+                rows += [dict(r._mapping) for r in conn.execute(
+                    sa.select(*[c for c in submissions.c]).where(submissions.c.id.in_(chunk)))]
+        return sorted(rows, key=lambda r: -r["id"])
+
+    def _listed_ids(self, statuses: Iterable[str], search: str | None) -> list[int]:
+        """Ids of the raw store's listing (newest first), without the rows."""
+        query = (Store._submissions_query(statuses, search).with_only_columns(submissions.c.id)
+                 .order_by(submissions.c.id.desc()))
+        with self.raw.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def count_submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
                           search: str | None = None) -> int:
-        if self.scope.everywhere:
+        self.principal.require(Action.READ)
+        visible = self.visible_submissions()
+        if visible is None:
             return self.raw.count_submissions(statuses=statuses, search=search)
-        return len(self.submissions(statuses=statuses, search=search))
+        return sum(i in visible for i in self._listed_ids(statuses, search))
 
     def submission(self, sub_id: int) -> dict | None:
         return self.raw.submission(sub_id) if self._sees(sub_id) else None
@@ -182,7 +238,21 @@ class ScopedStore:
 
     def plan(self, result: FileResult, data: bytes, overrides=None, *, settings: str | None = None):
         self.check_upload(result)
-        return self.raw.plan(result, data, overrides, settings=settings)
+        plan = self.raw.plan(result, data, overrides, settings=settings)
+        self._refuse_foreign([c.submission_id for c in plan.replaces], result.file, "替换")
+        return plan
+
+    def _refuse_foreign(self, ids: Iterable[int], file: str, what: str, visible: frozenset[int] | None = None) -> None:
+        """A write in scope must not retire a return outside it: the store replaces by agency name and year,
+        and two places' units may be written alike (市场监督管理局 with the place in a 地区 column)."""
+        visible = self.visible_submissions() if visible is None else visible
+        foreign = sorted({int(i) for i in ids if int(i) > 0} - set(visible or ())) if visible is not None else []
+        if foreign:
+            error = AccessDenied(f"{file}:会{what}不在账号“{self.principal.display}”范围内的第 "
+                                 f"{'、'.join(map(str, foreign))} 号报表(单位名称和年份相同),未执行;"
+                                 "请在单位名称中写明地区,或请范围更大的账号处理")
+            accounts.denied(self, error, target=file)
+            raise error
 
     def import_result(self, result: FileResult, data: bytes, **options):
         (outcome,) = self.import_many([(result, data)], **options)
@@ -195,7 +265,27 @@ class ScopedStore:
         options.setdefault("who", self.principal.display)
         if not options["who"] or self.principal.kind != "owner":
             options["who"] = self.principal.display
-        outcomes = self.raw.import_many(items, **options)
+        visible = self.visible_submissions()
+        if visible is not None and options.get("replace", True):
+            then, foreign = options.get("then"), []
+
+            def guard(conn, outcomes) -> None:   # inside the import's transaction: raising stores nothing
+                new = {o.submission_id for o in outcomes if o.status == "imported"}
+                foreign.extend(i for o in outcomes if o.status == "imported" for i in o.replaced
+                               if i not in visible and i not in new)
+                if foreign:
+                    raise _Foreign
+                if then is not None:
+                    then(conn, outcomes)
+
+            options["then"] = guard
+            try:
+                outcomes = self.raw.import_many(items, **options)
+            except _Foreign:
+                self._refuse_foreign(foreign, "、".join(r.file for r, _ in items)[:200], "替换", visible)
+                raise
+        else:
+            outcomes = self.raw.import_many(items, **options)
         ids = [o.submission_id for o in outcomes if o.submission_id is not None and o.status == "imported"]
         if ids:
             accounts.audit(self, "import", ids=ids, target="、".join(r.file for r, _ in items)[:500],
@@ -223,11 +313,33 @@ class ScopedStore:
 
     def restore(self, sub_id: int) -> list[int]:
         self._require_correct(sub_id, "恢复")
+        if not self.scope.everywhere:
+            file = (self.raw.submission(sub_id) or {}).get("file_name", f"第 {sub_id} 号报表")
+            self._refuse_foreign(self._would_step_back(sub_id), file, "替下")
         stepped = self.raw.restore(sub_id)
         accounts.audit(self, "restore", ids=[sub_id, *stepped],
                        target=(self.raw.submission(sub_id) or {}).get("file_name", ""),
                        detail=f"被替下:{stepped}" if stepped else "")
         return stepped
+
+
+    def _would_step_back(self, sub_id: int) -> set[int]:
+        """The submissions ``Store.restore`` would make step back (the same rule, read without writing)."""
+        raw = self.raw
+        with raw.engine.connect() as conn:
+            row = conn.execute(sa.select(submissions.c.replaced_by).where(submissions.c.id == sub_id)).first()
+            if row is None:
+                return set()
+            conflicts = intake.Planner(conn).conflicts(raw._stored_pairs(conn, sub_id))
+            out = {c.submission_id for c in conflicts if c.covered and c.submission_id != sub_id}
+            live = raw._live_successor(conn, row.replaced_by)
+        if live is not None and live != sub_id:
+            out.add(live)
+        return out
+
+
+class _Foreign(Exception):
+    """Raised inside an import's transaction to roll it back (see ``ScopedStore.import_many``)."""
 
 
 def for_account(store: Store, principal: Principal, *, source: str = "") -> ScopedStore:
