@@ -414,6 +414,8 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
     params = {name: ",".join(str(v) for v in value) if isinstance(value, list) else value
               for name in ("year", "province", "city", "district", "sector", "agency")
               if (value := getattr(args, name))}
+    if not {"province", "city", "district"} & params.keys():
+        params.update(_scope_place(principal_of(store)))
     filters, notes = filters_from_params(params, frame)
     if notes:
         for note in notes:
@@ -445,6 +447,20 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
     for note in made.notes:
         print(note)
     return 0
+
+
+def _scope_place(principal) -> dict[str, str]:
+    """An account held to one region: that region as the brief's place, so its title and scope line name it
+    (not 全部地区). The frame is already limited to the account; this only names what it covers."""
+    from metrics.regions import default_gazetteer
+
+    scope = principal.scope
+    if scope.everywhere or scope.units or len(scope.regions) != 1:
+        return {}
+    region = default_gazetteer().by_adcode(scope.regions[0])
+    if region is None:
+        return {}
+    return {k: v for k, v in (("province", region.province), ("city", region.city), ("district", region.district)) if v}
 
 
 CAMPAIGN_ACTIONS = {"create": Action.ROUNDS, "roster-import": Action.ROUNDS, "status": Action.READ,
