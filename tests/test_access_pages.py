@@ -629,3 +629,136 @@ def test_a_link_naming_another_citys_unit_is_dropped_with_a_note(db):
     assert any(agency in w.value and "已忽略" in w.value for w in at.sidebar.warning), \
         [w.value for w in at.sidebar.warning]
     assert at.multiselect(key="f_agency").value == []
+
+
+# ---- pressing what is there --------------------------------------------------------------------------------
+def audit_rows(db: Path, action: str) -> list[tuple]:
+    return query(db, "SELECT who, role, ok, submission_ids, target FROM audit_log WHERE action = ? ORDER BY id",
+                 (action,))
+
+
+def unit_id(db: Path, name: str) -> int:
+    return query(db, "SELECT id FROM roster_units WHERE name = ?", (name,))[0][0]
+
+
+def review(at: AppTest, unit: int, step: str) -> None:
+    at.switch_page("pages/campaigns.py").run()
+    at.selectbox(key="campaign_unit").set_value(unit).run()
+    at.button(key=f"campaign_do_{step}").click().run()
+    no_exception(at)
+
+
+def test_a_shenzhen_reviewer_approves_a_shenzhen_unit_and_the_log_says_who(fresh_db):
+    nanshan = unit_id(fresh_db, ROSTER[0][0])
+    at = login(REV_SZ)
+    review(at, nanshan, "approve")
+    assert not at.error, [e.value for e in at.error]
+    assert f"“{ROSTER[0][0]}”现为“已审核”。" in [s.value for s in at.success]
+    last = query(fresh_db, "SELECT unit_id, action, status, who FROM unit_events ORDER BY id DESC LIMIT 1")[0]
+    assert last == (nanshan, "approve", "已审核", REV_SZ.display)
+    who, role, ok, _, target = audit_rows(fresh_db, "approve")[-1]
+    assert (who, role, ok) == (REV_SZ.name, "reviewer", 1) and target.endswith(f"单位 {nanshan}")
+    check_page(at, fresh_db, REV_SZ, "campaigns")   # the table shows the new status, still 深圳 only
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "metrics bug: campaigns.approve/_step write the audit row without the return's submission id "
+    "(accounts.audit(..., ids=()) — only target '第 N 号任务 单位 M'), so the log cannot say which version was approved"))
+def test_the_approval_in_the_log_names_the_approved_return(fresh_db):
+    nanshan = unit_id(fresh_db, ROSTER[0][0])
+    (sub,) = [s for a, _, s in unit_history(fresh_db, REV_SZ)[nanshan] if a == "submit"][-1:]
+    review(login(REV_SZ), nanshan, "approve")
+    assert audit_rows(fresh_db, "approve")[-1][3] == str(sub)
+
+
+def test_a_reviewer_deletes_and_restores_a_return_of_the_scope_only(fresh_db):
+    at = login(REV_SZ)
+    at.switch_page("pages/details.py").run()
+    files = visible_files(fresh_db, REV_SZ)
+    assert at.selectbox(key="details_pick").options and {
+        int(o.split(" ")[0].lstrip("#")) for o in at.selectbox(key="details_pick").options} == set(files)
+    target = next(i for i, name in files.items() if name == "南山2024.xlsx")
+    at.selectbox(key="details_pick").set_value(target).run()
+    before = sums(fresh_db, REV_SZ, "events")["all"]
+    at.button(key="details_delete").click().run()
+    no_exception(at)
+    assert query(fresh_db, "SELECT status FROM submissions WHERE id = ?", (target,)) == [("deleted",)]
+    assert audit_rows(fresh_db, "delete")[-1][:4] == (REV_SZ.name, "reviewer", 1, str(target))
+    assert sums(fresh_db, REV_SZ, "events")["all"] == before - 10.5
+    check_page(at, fresh_db, REV_SZ, "details")
+    at.selectbox(key="details_pick").set_value(target).run()
+    at.button(key="details_restore").click().run()
+    assert query(fresh_db, "SELECT status FROM submissions WHERE id = ?", (target,)) == [("active",)]
+    assert audit_rows(fresh_db, "restore")[-1][:3] == (REV_SZ.name, "reviewer", 1)
+
+
+def test_a_guangzhou_reviewers_reminder_goes_to_guangzhou_units_only(fresh_db):
+    at = login(REV_GZ)
+    at.switch_page("pages/progress.py").run()
+    at.text_input(key="progress_office").input("广州市消费者委员会")
+    at.text_input(key="progress_contact").input("李某 020-80000000")
+    at.radio(key="progress_format").set_value(".xlsx")
+    at.button(key="progress_make").click().run()
+    no_exception(at)
+    history = unit_history(fresh_db, REV_GZ)
+    names = dict(roster_in_scope(fresh_db, REV_GZ))
+    waiting = [names[u] for u, ev in history.items() if not ev or ev[-1][1] in ("未报", "退回")]
+    assert waiting and f"已记录催报:{len(waiting)} 个单位。" in [s.value for s in at.success]
+    assert query(fresh_db, "SELECT unit_name, who FROM reminders ORDER BY id") == [(n, REV_GZ.display) for n in waiting]
+    assert audit_rows(fresh_db, "reminder")[-1][:3] == (REV_GZ.name, "reviewer", 1)
+    at.run()
+    assert [e.label for e in at.expander if "催报" in e.label] == ["催报记录(1 次)"]
+    sent = table_with(at, "经办人")
+    assert (sent["经办人"].tolist(), sent["单位数"].tolist()) == ([REV_GZ.display], [len(waiting)])
+    # 深圳's reviewer neither sees that reminder nor who sent it.
+    other = login(REV_SZ)
+    other.switch_page("pages/progress.py").run()
+    check_page(other, fresh_db, REV_SZ, "progress")
+    text = page_text(other)
+    assert REV_GZ.display not in text and not [e for e in other.expander if "催报" in e.label]
+
+
+def test_a_filler_sends_his_units_return_and_cannot_send_another_citys(fresh_db):
+    at = login(FILLER)
+    at.switch_page("pages/campaigns.py").run()
+    nanshan = unit_id(fresh_db, FILLER_UNIT)
+    assert at.selectbox(key="campaign_unit").options == [FILLER_UNIT]
+    at.file_uploader(key="campaign_return_file").upload("南山v2.xlsx", unit_return("深圳市", [(FILLER_UNIT, 13)]),
+                                                        XLSX).run()
+    at.button(key="campaign_upload").click().run()
+    no_exception(at)
+    assert f"已收到“{FILLER_UNIT}”的报表(第 2 次报送),状态为已报待审。" in [s.value for s in at.success]
+    (new,) = query(fresh_db, "SELECT id FROM submissions WHERE file_name = '南山v2.xlsx'")[0]
+    assert query(fresh_db, "SELECT action, who, submission_id FROM unit_events ORDER BY id DESC LIMIT 1") == [
+        ("submit", FILLER.display, new)]
+    assert audit_rows(fresh_db, "import")[-1][:4] == (FILLER.name, "filler", 1, str(new))
+    # 天河 (广州) is not his: the round does not know it for him, and naming his unit for it is refused.
+    count = query(fresh_db, "SELECT COUNT(*) FROM submissions")[0][0]
+    at.file_uploader(key="campaign_return_file").upload("天河.xlsx", unit_return("广州市", [(ROSTER[3][0], 40)]),
+                                                        XLSX).run()
+    at.button(key="campaign_upload").click().run()
+    no_exception(at)
+    assert at.selectbox(key="campaign_pending_unit").options == [FILLER_UNIT]
+    at.button(key="campaign_submit_as").click().run()
+    no_exception(at)
+    assert any("不在账号" in e.value for e in at.error), [e.value for e in at.error]
+    assert query(fresh_db, "SELECT COUNT(*) FROM submissions")[0][0] == count
+    assert audit_rows(fresh_db, "denied")[-1][:3] == (FILLER.name, "filler", 0)
+
+
+def test_a_disabled_account_is_logged_out_at_its_next_click(fresh_db):
+    at = login(REV_GZ)
+    at.switch_page("pages/details.py").run()
+    assert at.dataframe
+    store = Store(f"sqlite:///{fresh_db}")
+    accounts.change_user(store, REV_GZ.name, active=False)
+    store.dispose()
+    at.run()
+    no_exception(at)
+    assert [i.label for i in at.text_input] == ["用户名", "密码"]
+    assert not at.dataframe and not at.metric and not at.get("plotly_chart")
+    assert query(fresh_db, "SELECT who, action FROM audit_log ORDER BY id DESC LIMIT 1") == [(REV_GZ.name, "logout")]
+    at.text_input(key="login_name").input(REV_GZ.name)
+    at.text_input(key="login_password").input(PASSWORD)
+    next(b for b in at.button if b.label == "登录").click().run()
+    assert [e.value for e in at.error] == ["用户名或密码不正确"] and not at.metric
