@@ -762,3 +762,24 @@ def test_a_disabled_account_is_logged_out_at_its_next_click(fresh_db):
     at.text_input(key="login_password").input(PASSWORD)
     next(b for b in at.button if b.label == "登录").click().run()
     assert [e.value for e in at.error] == ["用户名或密码不正确"] and not at.metric
+
+
+def test_on_the_upload_page_a_reviewer_imports_his_citys_return_and_not_another(fresh_db):
+    at = login(REV_SZ)
+    at.switch_page("pages/upload.py").run()
+    count = query(fresh_db, "SELECT COUNT(*) FROM submissions")[0][0]
+    at.file_uploader(key="uploader").upload("越秀补报.xlsx", unit_return("广州市", [(ROSTER[4][0], 6)]), XLSX).run()
+    no_exception(at)
+    assert any("不在账号" in e.value and ROSTER[4][0] in e.value for e in at.error), [e.value for e in at.error]
+    assert query(fresh_db, "SELECT COUNT(*) FROM submissions")[0][0] == count
+    assert audit_rows(fresh_db, "denied")[-1][:3] == (REV_SZ.name, "reviewer", 0)
+    at = login(REV_SZ)
+    at.switch_page("pages/upload.py").run()
+    at.file_uploader(key="uploader").upload("罗湖.xlsx", unit_return("深圳市", [(ROSTER[2][0], 6)]), XLSX).run()
+    at.button(key="upload_confirm").click().run()
+    no_exception(at)
+    (new,) = query(fresh_db, "SELECT id FROM submissions WHERE file_name = '罗湖.xlsx'")[0]
+    assert audit_rows(fresh_db, "import")[-1][:4] == (REV_SZ.name, "reviewer", 1, str(new))
+    luohu = unit_id(fresh_db, ROSTER[2][0])   # the round's 罗湖 now stands 已报待审 with this return
+    assert query(fresh_db, "SELECT unit_id, action, submission_id FROM unit_events ORDER BY id DESC LIMIT 1") == [
+        (luohu, "submit", new)]
