@@ -439,6 +439,8 @@ def check_progress(at: AppTest, db: Path, who: Who) -> None:
     waiting = [names[u] for u, ev in history.items() if not ev or ev[-1][1] in ("未报", "退回")]
     if waiting:
         assert table_with(at, "已催报次数")["单位"].tolist() == waiting
+    by_sector = table_with(at, "系统")
+    assert by_sector["应报"].sum() == expected and by_sector["已报"].sum() == reported
     assert has_button(at, "progress_make") is (Action.REVIEW in ALLOWED[who.role])
 
 
@@ -485,6 +487,7 @@ def check_briefing(at: AppTest, db: Path, who: Who) -> None:
 def check_audit(at: AppTest, db: Path, who: Who) -> None:
     users = [n for (n,) in query(db, "SELECT name FROM users ORDER BY id")]
     assert table_with(at, "用户名")["用户名"].tolist() == users
+    assert f"共 {query(db, 'SELECT COUNT(*) FROM audit_log')[0][0]} 条" in [c.value for c in at.caption]
 
 
 CHECKS = {"overview": check_overview, "agencies": check_agencies, "themes": check_themes, "regions": check_regions,
@@ -499,7 +502,18 @@ def check_page(at: AppTest, db: Path, who: Who, page: str) -> None:
     text = page_text(at)
     leaked = sorted(name for name in forbidden(db, who) if name in text)
     assert not leaked, f"{who.name} on {page} is shown {leaked}"
+    check_sidebar(at, db, who)
     CHECKS[page](at, db, who)
+
+
+def check_sidebar(at: AppTest, db: Path, who: Who) -> None:
+    """The filters offer the scope's units, provinces and years only."""
+    scope, params = who.where()
+    for key, column in (("f_agency", "ag.text"), ("f_province", "g.province"), ("f_year", "r.year")):
+        values = {str(v) for (v,) in query(db, _RECORDS.format(select=f"DISTINCT {column}", scope=scope, extra="",
+                                                               group=""), params) if v is not None}
+        widget = at.multiselect(key=key) if key != "f_province" else at.selectbox(key=key)
+        assert set(widget.options) - {"全部"} == values, key
 
 
 # ---- the matrix ----------------------------------------------------------------------------------------------
@@ -783,3 +797,21 @@ def test_on_the_upload_page_a_reviewer_imports_his_citys_return_and_not_another(
     luohu = unit_id(fresh_db, ROSTER[2][0])   # the round's 罗湖 now stands 已报待审 with this return
     assert query(fresh_db, "SELECT unit_id, action, submission_id FROM unit_events ORDER BY id DESC LIMIT 1") == [
         (luohu, "submit", new)]
+
+
+@pytest.fixture
+def server_far_west(monkeypatch):
+    """A server clock twelve hours behind UTC: its calendar day lags Beijing's for 20 hours of every 24."""
+    monkeypatch.setenv("TZ", "Etc/GMT+12")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_audit_log_lists_todays_entries_whatever_the_servers_zone(db, server_far_west):
+    at = login(ADMIN)
+    at.switch_page("pages/audit.py").run()
+    no_exception(at)
+    today = query(db, "SELECT COUNT(*) FROM audit_log")[0][0]   # every entry was written minutes ago
+    assert today and f"共 {today} 条" in [c.value for c in at.caption]
