@@ -815,3 +815,30 @@ def test_the_audit_log_lists_todays_entries_whatever_the_servers_zone(db, server
     no_exception(at)
     today = query(db, "SELECT COUNT(*) FROM audit_log")[0][0]   # every entry was written minutes ago
     assert today and f"共 {today} 条" in [c.value for c in at.caption]
+
+
+def test_a_changed_role_and_scope_apply_at_the_next_click(fresh_db):
+    at = login(REV_SZ)
+    assert nav_pages(at) == {f"{p}.py" for p in NAV[Role.REVIEWER]}
+    store = Store(f"sqlite:///{fresh_db}")
+    accounts.change_user(store, REV_SZ.name, role=Role.VIEWER, scope=VIEWER.scope)   # now 查看者 of 广州
+    store.dispose()
+    now = Who(REV_SZ.name, Role.VIEWER, VIEWER.regions)
+    at.switch_page("pages/overview.py").run()
+    assert nav_pages(at) == {f"{p}.py" for p in NAV[Role.VIEWER]}
+    check_page(at, fresh_db, now, "overview")
+    at.switch_page("pages/details.py").run()
+    check_page(at, fresh_db, now, "details")
+
+
+def test_logging_out_leaves_only_the_login_form(fresh_db):
+    at = login(REV_GZ)
+    assert at.metric
+    at.sidebar.button(key="auth_logout").click().run()
+    no_exception(at)
+    assert [i.label for i in at.text_input] == ["用户名", "密码"]
+    assert not at.metric and not at.dataframe and not at.get("plotly_chart")
+    assert query(fresh_db, "SELECT who, action FROM audit_log ORDER BY id DESC LIMIT 1") == [(REV_GZ.name, "logout")]
+    at._page_hash = calc_hash("details")
+    at.run()
+    assert not at.dataframe and [i.label for i in at.text_input] == ["用户名", "密码"]
