@@ -138,6 +138,8 @@ def _keep_known(name: str, available: list) -> None:
 
 def main() -> None:
     through_app()
+    if not st.session_state.get("link_read"):   # the login form speaks the link's language too
+        st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "zh"
     account = gate.current(raw_store())   # the login form (or a refusal) stops the run here
     frame = facts().frame
     if not st.session_state.get("link_read"):

@@ -7,7 +7,7 @@ import streamlit as st
 
 from metrics import accounts
 from metrics.access import Action, Role
-from metrics.fmt import beijing_time
+from metrics.fmt import BEIJING, beijing_time
 from metrics.safe_export import csv_bytes, xlsx_bytes
 from pages.common import audited, can, get_store, lang, show_table, t, through_app
 
@@ -26,7 +26,7 @@ action = middle.selectbox(t("audit.action"), actions, key="audit_action",
                           format_func=lambda a: t("audit.any") if not a else accounts.AUDIT_ACTIONS[a])
 text = right.text_input(t("audit.text"), key="audit_text")
 left, right = st.columns(2)
-today = dt.date.today()
+today = dt.datetime.now(BEIJING).date()   # the log is searched by Beijing days, whatever the server's zone
 since = left.date_input(t("audit.since"), value=today - dt.timedelta(days=30), key="audit_since")
 until = right.date_input(t("audit.until"), value=today, key="audit_until")
 

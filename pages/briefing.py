@@ -44,8 +44,9 @@ if list_campaigns(store):
     st.session_state.setdefault("briefing_approved", True)
     st.toggle(t("briefing.approved"), key="briefing_approved")
     if st.session_state["briefing_approved"]:
-        mine = set(everything["submission_id"].unique().tolist())   # counted within the account's scope
-        st.caption(t("briefing.approved_count", n=len(approved_submissions(store) & mine)))
+        # The store's approved returns are every account's: count only the files this account may see.
+        approved, visible = approved_submissions(store), store.visible_submissions()
+        st.caption(t("briefing.approved_count", n=len(approved if visible is None else approved & visible)))
 else:
     st.session_state["briefing_approved"] = False
 # A pack covers one scope: with no year chosen, the latest complete year (the note says when it is not

@@ -151,11 +151,14 @@ def remind_form() -> None:
 if can(Action.REVIEW):
     remind_form()
 
-history = reminder_history(store, campaign.id)
+# The log holds every account's reminders: keep those sent to units of this account's roster, counting only them.
+mine = {u.unit.name for u in report.units}
+history = [(h, sum(n in mine for n in h.units)) for h in reminder_history(store, campaign.id)]
+history = [(h, n) for h, n in history if n]
 if history:
     with st.expander(t("progress.history", n=len(history))):
         show_table(pd.DataFrame({
-            t("progress.sent_at"): [beijing_time(h.when.isoformat()) for h in history],
-            t("progress.format"): [t(f"progress.channel.{h.channel}") for h in history],
-            t("progress.who"): [h.who for h in history],
-            t("progress.units"): [len(h.units) for h in history]}))
+            t("progress.sent_at"): [beijing_time(h.when.isoformat()) for h, _ in history],
+            t("progress.format"): [t(f"progress.channel.{h.channel}") for h, _ in history],
+            t("progress.who"): [h.who for h, _ in history],
+            t("progress.units"): [n for _, n in history]}))
