@@ -217,9 +217,12 @@ def _refuse_if_exposed() -> None:
 
 
 def _stop_server() -> None:
-    from streamlit.runtime import Runtime
+    """End the server process. Runtime.stop() alone says "Stopping..." but leaves the web server (uvicorn)
+    serving; SIGTERM goes through Streamlit's own shutdown, as Ctrl+C would."""
+    import os
+    import signal
 
-    Runtime.instance().stop()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def denied(error: AccessDenied) -> None:
