@@ -209,7 +209,7 @@ def _refuse_if_exposed() -> None:
         return
     _hold_page()
     st.error(f"**{_t('auth.refused_title', _lang())}**:{refusal}")
-    print(f"3·15 看板{_t('auth.refused_title', 'zh')}:{refusal}", file=sys.stderr, flush=True)
+    print(f"{_t('app.title', 'zh')}{_t('auth.refused_title', 'zh')}:{refusal}", file=sys.stderr, flush=True)
     if st.runtime.exists() and not is_loopback(address) and not _stopping.is_set():
         _stopping.set()
         threading.Timer(2.0, _stop_server).start()   # the message reaches the browser first
