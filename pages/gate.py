@@ -15,6 +15,7 @@ import threading
 import time
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from metrics import accounts
 from metrics.access import OWNER, AccessDenied, Principal, bind_refusal, is_loopback
@@ -36,11 +37,22 @@ def oidc_configured() -> bool:
 
 
 def client_address() -> str:
+    """The browser's IP address for the audit log; "" when no browser is behind this run (a test harness)."""
     try:
         address = st.context.ip_address
     except Exception:  # no browser behind this run (a test harness)
         return ""
-    return address if isinstance(address, str) else ""
+    if isinstance(address, str):
+        return address
+    # st.context.ip_address hides 127.0.0.1 and ::1 (None, as for no browser at all); the log must still
+    # say the session came from this machine, so read the connection's own address.
+    try:
+        from streamlit.runtime.context import _get_client_context
+
+        remote = _get_client_context().remote_ip
+    except Exception:  # Streamlit moved it, or no browser: the address stays unknown, never guessed
+        return ""
+    return remote if isinstance(remote, str) else ""
 
 
 def _oidc_logged_in() -> bool:
@@ -84,8 +96,43 @@ def current(store: Store) -> Principal:
             st.stop()
         st.session_state[_KEY] = {"principal": principal, "started": now, "seen": now}
         return principal
+    _hold_page()
     _login_form(store, oidc=oidc, local=local)
     st.stop()
+
+
+def _nothing() -> None:
+    """The stand-in page of a run that shows the login form or a refusal (the gate draws those itself)."""
+
+
+def _hold_page() -> None:
+    """Keep the page the link asked for (/details?…) across the login, and show no navigation meanwhile.
+
+    A run that stops before app.py's st.navigation would leave the browser on the main page, so the login's
+    rerun opened 总览 instead of the deep-linked page; on a fresh server the sidebar also listed every file
+    of pages/ (gate, common …). A hidden navigation holding one page with the asked-for URL path keeps that
+    path (Streamlit names a page by the hash of its URL path), and app.py's navigation finds it after login.
+    """
+    try:
+        pages = get_script_run_ctx().pages_manager
+    except AttributeError:  # no script run behind this call (a test harness)
+        return
+    asked = pages.intended_page_name or ""
+    if not asked:  # a fresh server's first run went through pages/ (see common.through_app), then reran
+        asked = (pages.get_pages().get(pages.intended_page_script_hash) or {}).get("url_pathname") or ""
+    if asked:
+        st.session_state["auth_page"] = asked
+    path = st.session_state.get("auth_page") or "login"
+    title = _t("auth.title", _lang())
+    if pages.intended_page_name:
+        # The browser asked for this path by name: it must be listed as itself (a default page's path is
+        # "/"), else the browser says "Page not found" over the login form.
+        held = [st.Page(_nothing, title=title, url_path="login", default=True),
+                st.Page(_nothing, title=title, url_path=path)] if path != "login" else [
+                st.Page(_nothing, title=title, url_path=path, default=True)]
+    else:   # a rerun (or a fresh server's first run) names the page by hash only: the held page is the default
+        held = [st.Page(_nothing, title=title, url_path=path, default=True)]
+    st.navigation(held, position="hidden")
 
 
 def _still_valid(store: Store, principal: Principal) -> Principal | None:
@@ -160,6 +207,7 @@ def _refuse_if_exposed() -> None:
     refusal = bind_refusal(address, client_address(), login_configured=False)
     if refusal is None:
         return
+    _hold_page()
     st.error(f"**{_t('auth.refused_title', _lang())}**:{refusal}")
     print(f"{_t('app.title', 'zh')}:{_t('auth.refused_title', 'zh')}:{refusal}", file=sys.stderr, flush=True)
     if st.runtime.exists() and not is_loopback(address) and not _stopping.is_set():
@@ -169,9 +217,12 @@ def _refuse_if_exposed() -> None:
 
 
 def _stop_server() -> None:
-    from streamlit.runtime import Runtime
+    """End the server process. Runtime.stop() alone says "Stopping..." but leaves the web server (uvicorn)
+    serving; SIGTERM goes through Streamlit's own shutdown, as Ctrl+C would."""
+    import os
+    import signal
 
-    Runtime.instance().stop()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def denied(error: AccessDenied) -> None:
