@@ -388,9 +388,10 @@ def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: 
             raise CampaignError(f"该单位的报表有 {len(errors)} 个错误(如 {first['location']}:{first['message']}),"
                                 f"不能审核通过;请退回修改,或选择{FORCED}并写明原因")
         _record(conn, campaign_id, unit_id, "approve", who, at, comment, None)
-    _audit(store, "force-approve" if comment else "approve", target=f"第 {campaign_id} 号任务 单位 {unit_id}",
-           detail=comment or "")
-    return unit_status(store, campaign_id, unit_id)
+    after = unit_status(store, campaign_id, unit_id)
+    _audit(store, "force-approve" if comment else "approve", ids=[after.submission_id] if after.submission_id else [],
+           target=f"第 {campaign_id} 号任务 {after.unit.name} · 单位 {unit_id}", detail=comment or "")
+    return after
 
 
 def lock(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
@@ -537,9 +538,11 @@ def _step(store: Store, campaign_id: int, unit_id: int, action: str, *, who: str
         raise error
     with store.transaction() as conn:
         _record(conn, campaign_id, unit_id, action, who, at, comment, submission_id)
-    _audit(store, action, ids=[submission_id] if submission_id else [], target=f"第 {campaign_id} 号任务 单位 {unit_id}",
+    after = unit_status(store, campaign_id, unit_id)
+    held = submission_id or after.submission_id   # the return the step acted on
+    _audit(store, action, ids=[held] if held else [], target=f"第 {campaign_id} 号任务 {after.unit.name} · 单位 {unit_id}",
            detail=comment or "")
-    return unit_status(store, campaign_id, unit_id)
+    return after
 
 
 def _record(conn: sa.Connection, campaign_id: int, unit_id: int, action: str, who: str, at: dt.datetime | None,

@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from metrics import accounts, intake
@@ -93,6 +94,11 @@ class ScopedStore:
         def make() -> Facts:
             frame = everything.frame
             kept = frame[record_mask(frame, self.scope)].reset_index(drop=True)
+            # Category lists name every agency, place and file of the store: keep only those in scope, so no
+            # chooser, link check or export can see another region's names.
+            for column in kept.columns:
+                if isinstance(kept[column].dtype, pd.CategoricalDtype):
+                    kept[column] = kept[column].cat.remove_unused_categories()
             return Facts(kept, everything.version, everything.seconds)
 
         return _views_of(self.raw).get(everything.version, ("facts", self.scope), make)

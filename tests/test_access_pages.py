@@ -632,10 +632,6 @@ def test_a_link_naming_another_city_is_dropped_with_a_note(db):
     assert {m.label: m.value for m in admin.metric}["开展活动"] == format_metric(guangzhou, "场")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "metrics bug: ScopedStore.facts() keeps the whole store's pandas categories (boolean indexing keeps them), "
-    "and metrics.query._known_values() checks list filters against frame[name].cat.categories, so a link's "
-    "agency/sector/theme/activity of another city counts as known: no note, and the sidebar drops it silently"))
 def test_a_link_naming_another_citys_unit_is_dropped_with_a_note(db):
     agency = ROSTER[3][0]   # 广州市天河区市场监督管理局
     at = login(REV_SZ, query={"agency": agency})
@@ -675,9 +671,6 @@ def test_a_shenzhen_reviewer_approves_a_shenzhen_unit_and_the_log_says_who(fresh
     check_page(at, fresh_db, REV_SZ, "campaigns")   # the table shows the new status, still 深圳 only
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "metrics bug: campaigns.approve/_step write the audit row without the return's submission id "
-    "(accounts.audit(..., ids=()) — only target '第 N 号任务 单位 M'), so the log cannot say which version was approved"))
 def test_the_approval_in_the_log_names_the_approved_return(fresh_db):
     nanshan = unit_id(fresh_db, ROSTER[0][0])
     (sub,) = [s for a, _, s in unit_history(fresh_db, REV_SZ)[nanshan] if a == "submit"][-1:]

@@ -293,7 +293,7 @@ def test_audit_rows_for_import_delete_restore_approve_and_denied(store):
         ("sz", "reviewer", "delete", True, str(sub), "10.8.0.1"),
         ("sz", "reviewer", "restore", True, str(sub), "10.8.0.1"),
         ("sz", "reviewer", "submit", True, str(sub), "10.8.0.1"),
-        ("sz", "reviewer", "approve", True, "", "10.8.0.1"),
+        ("sz", "reviewer", "approve", True, str(sub), "10.8.0.1"),   # names the approved return
         ("gz", "reviewer", "denied", False, "", "10.8.0.2"),
         ("gz", "reviewer", "denied", False, "", "10.8.0.2"),
     ]

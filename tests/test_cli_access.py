@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from metrics import accounts, scoped
+from metrics import accounts
 from metrics.access import Role
 from metrics.cli import main
 from metrics.demo import generate_returns
@@ -47,10 +47,6 @@ GZ_2024 = [("天河区消委会", "天河区", 7, 4200, 260), ("越秀区市场�
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    # metrics.scoped keys its caches on id(store) and the store's version: a Store of another test's file,
-    # disposed, can share both with one here and hand back its records. Start each test with none kept.
-    scoped._scoped_facts.clear()
-    scoped._visible.clear()
     for name in ("OUTREACH_USER", "OUTREACH_PASSWORD", "OUTREACH_NEW_PASSWORD", "OUTREACH_DB_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(accounts, "FAIL_DELAY", 0.0)  # the CLI passes it to login(), so failures are not slowed here
