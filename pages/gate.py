@@ -147,6 +147,9 @@ def _end(store: Store, principal: Principal, reason: str) -> None:
     accounts.audit(store, "logout", who=principal, detail=reason, source=client_address())
     st.session_state.pop(_KEY, None)
     st.session_state["auth_notice"] = reason
+    if principal.kind == "oidc":   # else the provider's cookie would sign the session straight back in
+        st.logout()
+        st.stop()
 
 
 def logout(store: Store) -> None:
@@ -154,7 +157,8 @@ def logout(store: Store) -> None:
     if held:
         accounts.audit(store, "logout", who=held["principal"], source=client_address())
     if held and held["principal"].kind == "oidc":
-        st.logout()
+        st.logout()   # the browser is sent to the provider's logout; a rerun here could overtake that redirect
+        st.stop()
     st.rerun()
 
 
@@ -171,7 +175,7 @@ def _login_form(store: Store, *, oidc: bool, local: bool) -> None:
         if local:
             st.caption(_t("auth.or", lang))
     if local:
-        with st.form("login_form"):
+        with st.form("login_form", clear_on_submit=True):   # the password does not stay in the session
             name = st.text_input(_t("auth.user", lang), key="login_name")
             password = st.text_input(_t("auth.password", lang), type="password", key="login_password")
             sent = st.form_submit_button(_t("auth.submit", lang), type="secondary" if oidc else "primary")
