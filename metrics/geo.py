@@ -237,6 +237,8 @@ def boundaries(level: str, parent_adcode: str | None = None, *, cache_dir: Path 
     parent = gazetteer.by_adcode(parent_adcode)
     if parent is None:
         raise ValueError(f"地名库中没有区划代码 {parent_adcode}")
+    if LEVELS.index(level) <= LEVELS.index(parent.level):
+        raise ValueError(f"{parent.name}之下没有{level}一级的地图")
     province = province_of(parent_adcode, gazetteer)
     source = _load(level, province.adcode if level == "district" else None, Path(cache_dir))
     keep = {u.adcode for u in units_under(level, parent, gazetteer)}

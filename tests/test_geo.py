@@ -85,6 +85,10 @@ def test_district_level_needs_a_parent_and_levels_are_checked():
         geo.boundaries("township")
     with pytest.raises(ValueError, match="999999"):
         geo.boundaries("city", "999999")
+    with pytest.raises(ValueError, match="广东省之下"):
+        geo.boundaries("province", "440000")
+    with pytest.raises(ValueError, match="深圳市之下"):
+        geo.boundaries("city", "440300")
 
 
 @pytest.mark.parametrize(("adcode", "level"), [
