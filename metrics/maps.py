@@ -54,6 +54,7 @@ NATIONAL_LON = (73.0, 135.5)
 NATIONAL_LAT = (17.5, 54.0)
 SCS_LON = (106.5, 123.0)
 SCS_LAT = (2.5, 24.5)
+SCS_PARENTS = frozenset({"460000"})
 SCS_DOMAIN = {"x": [0.83, 1.0], "y": [0.0, 0.38]}
 _HOVER = "%{customdata[0]}<br>%{customdata[1]}<extra></extra>"
 _BASE_OFF = {f"show{layer}": False for layer in
@@ -172,13 +173,27 @@ def _coloraxis(found: dict[str, float], unit: str, lang: str) -> dict:
                          "thickness": 12, "len": 0.5, "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top"}}
 
 
+def _add_scs_inset(fig: go.Figure, shapes: dict, found: dict[str, float], unit: str, lang: str) -> None:
+    """The 南海诸岛 inset: a second geo subplot, bottom right, with the sea boundary and the units there."""
+    inset = {"type": "FeatureCollection", "features": _in_box(shapes["features"], SCS_LON, SCS_LAT)}
+    fig.add_trace(_outline_trace("geo2", geo.maritime_lines(), color=SEA_LINE_COLOR, width=1.0, dash="dash"))
+    # A grey rim keeps reefs a few metres across visible as dots at the inset's scale.
+    fig.add_traces(_choropleth_traces(inset, found, "geo2", unit, lang, border={"color": OUTLINE_COLOR, "width": 0.5}))
+    fig.update_layout(geo2={**_BASE_OFF, "scope": "world", "resolution": 110, "domain": SCS_DOMAIN,
+                            "projection": _projection(SCS_LON, SCS_LAT), "fitbounds": False,
+                            "lonaxis": {"range": list(SCS_LON)}, "lataxis": {"range": list(SCS_LAT)},
+                            "showframe": True, "framecolor": OUTLINE_COLOR, "framewidth": 0.8, "bgcolor": "white"})
+    fig.add_annotation(text=label("map.scs", lang), xref="paper", yref="paper", x=0.915, y=0.01, xanchor="center",
+                       yanchor="bottom", showarrow=False, font={"size": 10, "color": NOTE_COLOR}, bgcolor="white")
+
+
 def choropleth(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: str, parent: str | None = None,
                *, title: str, unit: str, lang: str = "zh", height: int = 560) -> go.Figure:
     """A map of ``level`` units under ``parent`` (None: the whole country) coloured by ``values``.
 
     ``values``: adcode → number (Series, mapping or a frame with adcode/value columns), each adcode one
     unit of the map; use ``geo.rollup`` to sum records into units first. Units without a value are grey.
-    National maps (parent None) carry the 南海诸岛 inset. Every map carries NOTE_ZH.
+    National maps and 海南省's carry the 南海诸岛 inset. Every map carries NOTE_ZH.
     Clicking a unit selects a point whose ``location`` (and customdata[2]) is its adcode.
     """
     shapes = geo.boundaries(level, parent)
@@ -192,26 +207,16 @@ def choropleth(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: st
     apply_template(fig)
     if national:
         lon, lat = NATIONAL_LON, NATIONAL_LAT
-        sea = geo.maritime_lines()
-        fig.add_trace(_outline_trace("geo", sea, color=SEA_LINE_COLOR, width=1.2, dash="dash"))
-        fig.add_traces(_choropleth_traces(shapes, found, "geo", unit, lang))
-        inset = {"type": "FeatureCollection", "features": _in_box(shapes["features"], SCS_LON, SCS_LAT)}
-        fig.add_trace(_outline_trace("geo2", sea, color=SEA_LINE_COLOR, width=1.0, dash="dash"))
-        # A grey rim keeps reefs a few metres across visible as dots at the inset's scale.
-        fig.add_traces(_choropleth_traces(inset, found, "geo2", unit, lang,
-                                          border={"color": OUTLINE_COLOR, "width": 0.5}))
-        fig.update_layout(geo2={**_BASE_OFF, "scope": "world", "resolution": 110, "domain": SCS_DOMAIN,
-                                "projection": _projection(SCS_LON, SCS_LAT), "fitbounds": False,
-                                "lonaxis": {"range": list(SCS_LON)}, "lataxis": {"range": list(SCS_LAT)},
-                                "showframe": True, "framecolor": OUTLINE_COLOR, "framewidth": 0.8,
-                                "bgcolor": "white"})
-        fig.add_annotation(text=label("map.scs", lang), xref="paper", yref="paper", x=0.915, y=0.01,
-                           xanchor="center", yanchor="bottom", showarrow=False, font={"size": 10, "color": NOTE_COLOR})
+        fig.add_trace(_outline_trace("geo", geo.maritime_lines(), color=SEA_LINE_COLOR, width=1.2, dash="dash"))
     else:
-        box = _bbox(shapes["features"]) if shapes["features"] else (73.0, 17.5, 135.5, 54.0)
+        # 海南省's own map shows the island; 三沙市's reefs, 1,500 km south, go in the inset as on the national map.
+        main = [f for f in shapes["features"] if parent not in SCS_PARENTS or f["bbox"][1] > NATIONAL_LAT[0]]
+        box = _bbox(main) if main else (*NATIONAL_LON[:1], NATIONAL_LAT[0], NATIONAL_LON[1], NATIONAL_LAT[1])
         lon, lat = (box[0], box[2]), (box[1], box[3])
         fig.add_trace(_outline_trace("geo", geo.outline(level, parent), color=OUTLINE_COLOR, width=1.2))
-        fig.add_traces(_choropleth_traces(shapes, found, "geo", unit, lang))
+    fig.add_traces(_choropleth_traces(shapes, found, "geo", unit, lang))
+    if national or parent in SCS_PARENTS:
+        _add_scs_inset(fig, shapes, found, unit, lang)
     fig.update_layout(
         title_text=title, height=height, coloraxis=_coloraxis(found, unit, lang),
         geo={**_BASE_OFF, "scope": "world", "resolution": 110, "projection": _projection(lon, lat),

@@ -245,6 +245,15 @@ def test_national_map_has_the_south_china_sea_inset():
     assert "geo2" not in regional.to_dict()["layout"]
 
 
+def test_hainans_map_shows_the_island_and_puts_sansha_in_the_inset():
+    fig = maps.choropleth({"460300": 1.0, "460100": 2.0}, "city", "460000", title="t", unit="场")
+    assert fig.layout.geo.lataxis.range[0] > 17.5  # the main frame is the island, not 1,500 km of sea
+    inset = {code for t in fig.data if t.geo == "geo2" and t.type == "choropleth" for code in t.locations}
+    assert "460300" in inset
+    main = {code for t in fig.data if t.geo in (None, "geo") and t.type == "choropleth" for code in t.locations}
+    assert len(main) == len(geo.boundaries("city", "460000")["features"])
+
+
 def test_values_colour_their_units_and_the_rest_is_grey():
     fig = maps.choropleth({"440300": 12_000.0, "440100": 0.0}, "city", "440000", title="t", unit="人次")
     valued = next(t for t in fig.data if t.type == "choropleth" and t.coloraxis)
