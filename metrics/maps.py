@@ -26,6 +26,7 @@ from metrics import geo
 from metrics.charts import FONT_FAMILY, apply_template, chart_config
 from metrics.fmt import format_metric, nice_ticks
 from metrics.labels import t, unit_name
+from metrics.regions import default_gazetteer
 
 # The boundary data carries no 审图号 (map approval number): every map says it is schematic.
 NOTE_ZH = "示意图,不作为权属依据"
@@ -109,6 +110,28 @@ def _values(values: pd.Series | Mapping[str, float] | pd.DataFrame) -> dict[str,
         if pd.notna(number):
             out[str(code)] = float(number)
     return out
+
+
+def units_table(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: str,
+                parent: str | None = None) -> pd.DataFrame:
+    """The numbers beside the map: every unit it draws (adcode, name, value), largest first, units
+    without a value last (NaN), so the table and the map always list the same places."""
+    found = _values(values)
+    rows = [(f["id"], f["properties"]["name"], found.get(f["id"], np.nan))
+            for f in geo.boundaries(level, parent)["features"] if f["properties"]["level"] or f["id"] in found]
+    frame = pd.DataFrame(rows, columns=["adcode", "name", "value"])
+    return frame.sort_values(["value", "adcode"], ascending=[False, True], na_position="last",
+                             kind="stable").reset_index(drop=True)
+
+
+def drill_target(point: Mapping) -> str | None:
+    """The adcode a clicked unit leads to (a point of st.plotly_chart's selection), or None when there is
+    nothing under it (东莞市, a district) or it is no region (the sea line, a '…直辖' remainder)."""
+    custom = point.get("customdata")
+    code = point.get("location") or (custom[2] if isinstance(custom, (list, tuple)) and len(custom) > 2 else None)
+    if not isinstance(code, str) or default_gazetteer().by_adcode(code) is None:
+        return None
+    return code if geo.child_level(code) is not None else None
 
 
 def _bbox(features: list[dict]) -> tuple[float, float, float, float]:

@@ -265,6 +265,25 @@ def test_values_colour_their_units_and_the_rest_is_grey():
     assert [c[2] for c in valued.customdata] == list(valued.locations)  # the adcode a click hands to the page
 
 
+def test_units_table_lists_every_unit_of_the_map_largest_first():
+    table = maps.units_table({"440300": 5.0, "440100": 9.0, "441900": 0.0}, "city", "440000")
+    assert len(table) == 21
+    assert table["adcode"].tolist()[:3] == ["440100", "440300", "441900"]
+    assert table["name"].tolist()[:3] == ["广州市", "深圳市", "东莞市"]
+    assert table["value"].sum() == 14.0 and table["value"].isna().sum() == 18
+    haixi = maps.units_table({}, "district", "630000")
+    assert not haixi["name"].str.endswith("直辖").any()  # a shape no region owns is drawn, never listed
+
+
+@pytest.mark.parametrize(("point", "target"), [
+    ({"location": "440000", "curve_number": 2}, "440000"), ({"customdata": ["深圳市", "5场", "440300"]}, "440300"),
+    ({"location": "441900"}, None), ({"location": "440305"}, None), ({"location": "632825"}, None),
+    ({"curve_number": 0, "lat": 20.0, "lon": 110.0}, None),
+])
+def test_drill_target(point, target):
+    assert maps.drill_target(point) == target
+
+
 def test_values_not_on_the_map_are_refused():
     with pytest.raises(ValueError, match="350200"):
         maps.choropleth({"350200": 1.0}, "city", "440000", title="t", unit="场")
