@@ -12,7 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from metrics import geo
 from metrics.campaigns import Campaign, Status, UnitStatus, get_campaign, unit_statuses
+from metrics.maps import RegionMap, map_place, place_of
+from metrics.query import Filters
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.store import Store
 
@@ -149,3 +152,28 @@ def needs_attention(units: Iterable[UnitStatus]) -> list[UnitStatus]:
 def percent(rate: float | None) -> str:
     """A rate as people write it: '66.7%'; '—' when there is no unit to count."""
     return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def rate_map(report: Completeness, filters: Filters, rate: str) -> tuple[RegionMap, dict[str, Rate]]:
+    """A rate (``reporting_rate``, ``on_time_rate`` or ``approval_rate``, in %) of the expected units on
+    the map one level under the chosen place, with each unit's counts.
+
+    ``left`` is the number of expected units inside the place that no unit of the map takes (a higher
+    unit's own office; with no place chosen, units without a region); ``total`` the units inside."""
+    parent, focus = map_place(place_of(filters))
+    level = geo.child_level(parent.adcode if parent is not None else None)
+    assert level is not None
+    units = report.units
+    gaz = default_gazetteer()
+    regions = [gaz.by_adcode(u.unit.adcode) if u.unit.adcode else None for u in units]
+    inside = [u for u, r in zip(units, regions, strict=True)
+              if parent is None or (r is not None and (r == parent or parent.contains(r)))]
+    places = geo.place_units([u.unit.adcode for u in inside], level, parent.adcode if parent is not None else None)
+    groups: dict[str, list[UnitStatus]] = {}
+    for unit, place in zip(inside, places, strict=True):
+        if place is not None:
+            groups.setdefault(place, []).append(unit)
+    rates = {code: _rate(code, members) for code, members in groups.items()}
+    values = {code: round(getattr(r, rate) * 100, 1) for code, r in rates.items() if getattr(r, rate) is not None}
+    left = sum(p is None for p in places)
+    return RegionMap(level, parent, focus, values, float(left), float(len(inside))), rates

@@ -327,6 +327,22 @@ def unit_of(region: Region, level: str) -> str | None:
     return COUNTRY_ADCODE
 
 
+def place_units(adcodes: Sequence[str | None], level: str, parent_adcode: str | None = None) -> list[str | None]:
+    """The unit of the map ``boundaries(level, parent_adcode)`` each region is drawn in; None for a region
+    no unit takes (a province's own return on its city map, an unknown code, a place outside the map)."""
+    gazetteer = default_gazetteer()
+    drawn = {f["id"] for f in boundaries(level, parent_adcode)["features"]}
+    seen: dict[str | None, str | None] = {}
+    out = []
+    for code in adcodes:
+        if code not in seen:
+            region = gazetteer.by_adcode(code) if code else None
+            unit = unit_of(region, level) if region is not None else None
+            seen[code] = unit if unit in drawn else None
+        out.append(seen[code])
+    return out
+
+
 def rollup(adcodes: Sequence[str | None], values: Sequence[float], level: str,
            parent_adcode: str | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """Sum values into the units of the map ``boundaries(level, parent_adcode)``.
@@ -335,14 +351,10 @@ def rollup(adcodes: Sequence[str | None], values: Sequence[float], level: str,
     a province's own figures on its city map, an unknown code, a place outside ``parent_adcode``.
     Both together add up to the input, so the page can say what the map leaves out.
     """
-    gazetteer = default_gazetteer()
-    drawn = {f["id"] for f in boundaries(level, parent_adcode)["features"]}
     placed: dict[str, float] = {}
     left: dict[str, float] = {}
-    for code, value in zip(adcodes, values, strict=True):
-        region = gazetteer.by_adcode(code) if code else None
-        unit = unit_of(region, level) if region is not None else None
-        if unit is not None and unit in drawn:
+    for code, unit, value in zip(adcodes, place_units(adcodes, level, parent_adcode), values, strict=True):
+        if unit is not None:
             placed[unit] = placed.get(unit, 0.0) + float(value)
         else:
             left[code or ""] = left.get(code or "", 0.0) + float(value)

@@ -14,8 +14,10 @@ start it anyway, ``map_config`` points ``topojsonURL`` at an empty topology serv
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +28,11 @@ from metrics import geo
 from metrics.charts import FONT_FAMILY, apply_template, chart_config
 from metrics.fmt import format_metric, nice_ticks
 from metrics.labels import t, unit_name
-from metrics.regions import default_gazetteer
+from metrics.query import UNKNOWN, Filters, measure_totals
+from metrics.regions import Region, default_gazetteer
 
 # The boundary data carries no 审图号 (map approval number): every map says it is schematic.
 NOTE_ZH = "示意图,不作为权属依据"
-# TODO(coordinator): move into metrics/labels.LABELS (kept here while labels.py is being edited by others).
-MAP_LABELS: dict[str, tuple[str, str]] = {
-    "map.note": (NOTE_ZH, f"{NOTE_ZH} (schematic map, not an authority on boundaries)"),
-    "map.scs": ("南海诸岛", "South China Sea Islands"),
-    "map.no_value": ("无数据", "No data"),
-}
 # plotly.js names the base-layer file <scope>_<resolution>m.json; both are pinned on every subplot.
 TOPOJSON_NAME = "world_110m"
 # Served by Streamlit's static serving (server.enableStaticServing) from ./static/geo/; relative, so it
@@ -63,8 +60,7 @@ _BASE_OFF = {f"show{layer}": False for layer in
 
 
 def label(key: str, lang: str = "zh") -> str:
-    zh, en = MAP_LABELS[key]
-    return en if lang == "en" else zh
+    return t(key, lang)
 
 
 def topojson_stub() -> dict:
@@ -250,3 +246,121 @@ def choropleth(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: st
                        yanchor="bottom", showarrow=False, font={"size": 11, "color": NOTE_COLOR, "family": FONT_FAMILY})
     return fig
 
+
+
+# ---- a view of the records on the map -----------------------------------------------------------
+
+class UnknownPlace(ValueError):
+    """The sidebar names a place the gazetteer does not hold: no map can be drawn for it."""
+
+
+@functools.lru_cache(maxsize=1)
+def _by_names() -> dict[tuple[str, str | None, str | None], Region]:
+    return {(r.province, r.city, r.district): r for r in default_gazetteer().regions}
+
+
+def place_of(filters: Filters) -> Region | None:
+    """The region the sidebar's place filters select; None when no place is chosen.
+
+    The records write a municipality's districts under it twice (北京市, 北京市, 朝阳区), so 北京市 chosen
+    as city is the province itself."""
+    if not filters.province:
+        return None
+    names = _by_names()
+    found = names.get((filters.province, filters.city, filters.district))
+    if found is None and filters.city == filters.province and not filters.district:
+        found = names.get((filters.province, None, None))
+    if found is None:
+        place = " ".join(p for p in dict.fromkeys((filters.province, filters.city, filters.district)) if p)
+        raise UnknownPlace(place)
+    return found
+
+
+def region_up(region: Region) -> Region | None:
+    """The region one level up: a district's city (its province when the city has no row, as in 北京),
+    a city's province; None above a province."""
+    names = _by_names()
+    if region.level == "province":
+        return None
+    if region.level == "district" and region.city and region.city != region.province:
+        city = names.get((region.province, region.city, None))
+        if city is not None:
+            return city
+    return names[(region.province, None, None)]
+
+
+def trail(region: Region | None) -> list[Region]:
+    """The regions from the province down to ``region`` (the breadcrumb under 全国)."""
+    out: list[Region] = []
+    while region is not None:
+        out.append(region)
+        region = region_up(region)
+    return out[::-1]
+
+
+def place_filters(region: Region | None) -> dict[str, str | None]:
+    """The sidebar's place filters that select ``region`` (None: the whole country)."""
+    if region is None:
+        return {"province": None, "city": None, "district": None}
+    return {"province": region.province, "city": region.city, "district": region.district}
+
+
+@dataclass(frozen=True)
+class RegionMap:
+    """What a map of a view shows: the units of ``level`` under ``parent`` (None: the country) and their
+    sums. ``focus`` is the chosen place when it has nothing under it (a district, 东莞市): the map is then
+    that of the region it lies in. ``left`` is the part of ``total`` no unit takes (a higher unit's own
+    figures, records without a region), so the numbers beside the map still add up to the view."""
+
+    level: str
+    parent: Region | None
+    focus: Region | None
+    values: dict[str, float]
+    left: float
+    total: float
+
+    @property
+    def parent_adcode(self) -> str | None:
+        return self.parent.adcode if self.parent is not None else None
+
+    def figure(self, *, title: str, unit: str, lang: str = "zh", height: int = 560) -> go.Figure:
+        return choropleth(self.values, self.level, self.parent_adcode, title=title, unit=unit, lang=lang,
+                          height=height)
+
+    def table(self) -> pd.DataFrame:
+        """Every unit of the map (adcode, name, value), largest first, those without numbers last."""
+        return units_table(self.values, self.level, self.parent_adcode)
+
+    def target(self, point: Mapping) -> Region | None:
+        """The region a click on the map leads to: a unit with numbers (the sidebar offers only places
+        the view holds), not the place already chosen; None for anything else."""
+        custom = point.get("customdata")
+        code = point.get("location") or (custom[2] if isinstance(custom, (list, tuple)) and len(custom) > 2 else None)
+        if not isinstance(code, str) or code not in self.values:
+            return None
+        region = default_gazetteer().by_adcode(code)
+        if region is None or (self.focus is not None and region.adcode == self.focus.adcode):
+            return None
+        return region
+
+
+def map_place(place: Region | None) -> tuple[Region | None, Region | None]:
+    """(the region whose map is drawn, the chosen place when it has nothing under it)."""
+    parent, focus = place, None
+    while parent is not None and geo.child_level(parent.adcode) is None:
+        focus = focus or parent
+        parent = region_up(parent)
+    return parent, focus
+
+
+def region_map(frame: pd.DataFrame, measure: str, filters: Filters) -> RegionMap:
+    """One measure of a view (records already filtered) on the map one level under the chosen place.
+
+    Raises UnknownPlace when the sidebar's place is not in the gazetteer."""
+    parent, focus = map_place(place_of(filters))
+    level = geo.child_level(parent.adcode if parent is not None else None)
+    assert level is not None  # _map_place climbs until there is a level under the parent
+    sums = measure_totals(frame, measure, "adcode")
+    codes = [None if c == UNKNOWN else str(c) for c in sums["adcode"]]
+    placed, left = geo.rollup(codes, sums["value"].tolist(), level, parent.adcode if parent is not None else None)
+    return RegionMap(level, parent, focus, placed, float(sum(left.values())), float(sums["value"].sum()))
