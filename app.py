@@ -64,7 +64,10 @@ def _apply_pending() -> None:
     if not pending:
         return
     name, value = pending
-    if name in PLACE_FILTERS:
+    if name == "place":   # a click on a map or its path: the whole place at once ({province, city, district})
+        for level in PLACE_FILTERS:
+            st.session_state[_KEYS[level]] = value.get(level) or ""
+    elif name in PLACE_FILTERS:
         st.session_state[_KEYS[name]] = value
         for lower in PLACE_FILTERS[PLACE_FILTERS.index(name) + 1:]:
             st.session_state[_KEYS[lower]] = ""

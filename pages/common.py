@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
-from metrics import accounts, render
+from metrics import accounts, maps, render
 from metrics.campaigns import round_coverage
 from metrics.charts import chart_config, safe_filename
 from metrics.facts import Facts
 from metrics.fmt import blank_missing, format_metric
+from metrics.regions import Region
 from metrics.labels import measure_label
 from metrics.labels import t as _t
 from metrics.query import Filters, Measure, apply_filters, measures_in
@@ -238,3 +241,127 @@ def flash(message: str) -> None:
 def show_flash() -> None:
     if message := st.session_state.get("flash"):
         st.success(message)
+
+
+# ---- maps -----------------------------------------------------------------------------------------------
+
+def place_to(region: Region | None) -> None:
+    """Set the sidebar's place filters to a region (None: the whole country); app.py applies them."""
+    st.session_state["pending_filter"] = ("place", maps.place_filters(region))
+
+
+def map_path(region_map: maps.RegionMap, key: str) -> None:
+    """全国 › 广东省 › 深圳市: every step above the chosen place is a button that goes back up to it."""
+    steps = [None, *maps.trail(region_map.focus or region_map.parent)]
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"{key}_path"):
+        st.caption(t("regions.map_path"), width="content")
+        for i, region in enumerate(steps):
+            if i:
+                st.caption("›", width="content")
+            name = region.name if region is not None else t("regions.map_country")
+            if st.button(name, key=f"{key}_up_{i}", type="tertiary", disabled=i == len(steps) - 1):
+                place_to(region)
+                st.rerun()
+
+
+def _map_clicked(region_map: maps.RegionMap, key: str) -> None:
+    """A click on a unit with numbers narrows the place filters to it (runs before the next script run)."""
+    state = st.session_state.get(key) or {}
+    for point in (state.get("selection") or {}).get("points", []):
+        if (region := region_map.target(point)) is not None:
+            place_to(region)
+            return
+
+
+def show_map(region_map: maps.RegionMap, fig, name: str, key: str) -> None:
+    """A map with its export menu; a click on a unit with numbers goes one level down (sidebar and URL follow).
+
+    The widget key names the map's parent, so a map drawn again after going up starts with no stale selection."""
+    key = f"{key}_{region_map.parent_adcode or 'cn'}"
+    st.plotly_chart(fig, config=maps.map_config(name, lang()), key=key,
+                    on_select=functools.partial(_map_clicked, region_map, key), selection_mode="points", theme=None)
+    export_menu(fig, name, key)
+    st.caption(t("regions.map_click"))
+
+
+def _beside_map(rows: int) -> int | str:
+    """A table beside a map is no taller than the map; a short one keeps its own height."""
+    return 560 if rows > 15 else "auto"
+
+
+def map_numbers(region_map: maps.RegionMap, measure: Measure) -> None:
+    """The numbers beside a map: the view's total, what the map cannot place, then every unit it draws
+    (largest first; blank: no numbers)."""
+    units = region_map.table()
+    level = t(f"common.{region_map.level}")
+    value = t("common.value")
+    rows = pd.DataFrame({level: units["name"],
+                         value: [format_metric(v, measure.unit, lang=lang()) if pd.notna(v) else None
+                                 for v in units["value"]]})
+    # The list is long (34 provinces, 180 districts): its 合计 leads, in view without scrolling.
+    extra = [{level: t("common.total"), value: format_metric(region_map.total, measure.unit, lang=lang())}]
+    if region_map.left:
+        extra.append({level: t("regions.map_left_row"), value: format_metric(region_map.left, measure.unit, lang=lang())})
+    show_table(pd.concat([pd.DataFrame(extra), rows], ignore_index=True), height=_beside_map(len(rows) + len(extra)))
+    if region_map.left:
+        st.caption(t("regions.map_left", value=format_metric(region_map.left, measure.unit, lang=lang())))
+
+
+def measure_map(frame: pd.DataFrame, measure: Measure, chosen: Filters, key: str, *, when: str = "") -> None:
+    """A measure of the view on the map under the chosen place: path, map, and the numbers beside it."""
+    try:
+        region_map = maps.region_map(frame, measure.key, chosen)
+    except maps.UnknownPlace as exc:
+        st.warning(t("regions.map_unknown_place", place=str(exc)))
+        return
+    map_path(region_map, key)
+    if region_map.focus is not None:
+        st.caption(t("regions.map_focus", place=region_map.focus.name,
+                     parent=region_map.parent.name if region_map.parent else t("regions.map_country")))
+    title = t("regions.map_level", measure=f"{when} {measure.name(lang())}".strip(),
+              level=t(f"common.{region_map.level}"))
+    left, right = st.columns([3, 2])
+    with left:
+        show_map(region_map, region_map.figure(title=title, unit=measure.unit, lang=lang()), title, key)
+    with right, st.container(key=f"{key}_numbers"):
+        map_numbers(region_map, measure)
+
+
+RATES = ("reporting_rate", "on_time_rate", "approval_rate")
+
+
+def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> None:
+    """A collection round's rate on the map under the chosen place, with 应报/已报 beside each unit."""
+    from metrics.campaigns import completeness
+    from metrics.completeness import percent, rate_map
+
+    campaign = choose_campaign(rounds, f"{key}_pick")
+    rate = st.radio(t("progress.rate"), RATES, horizontal=True, key=f"{key}_which",
+                    format_func=lambda k: t(f"progress.{k}"))
+    report = completeness(get_store(), campaign.id)
+    if not report.overall.expected:
+        st.info(t("campaigns.no_roster"))
+        return
+    try:
+        region_map, rates = rate_map(report, chosen, rate)
+    except maps.UnknownPlace as exc:
+        st.warning(t("regions.map_unknown_place", place=str(exc)))
+        return
+    map_path(region_map, key)
+    level = t(f"common.{region_map.level}")
+    title = t("regions.map_rate_title", campaign=f"{campaign.year} {campaign.name}", rate=t(f"progress.{rate}"),
+              level=level)
+    left, right = st.columns([3, 2])
+    with left:
+        show_map(region_map, region_map.figure(title=title, unit="%", lang=lang()), title, key)
+    with right, st.container(key=f"{key}_numbers"):
+        units = region_map.table()
+        counts = [rates.get(code) for code in units["adcode"]]
+        show_table(pd.DataFrame({
+            level: units["name"],
+            t("progress.expected"): [r.expected if r else None for r in counts],
+            t("progress.reported"): [r.reported if r else None for r in counts],
+            t(f"progress.{rate}"): [percent(getattr(r, rate)) if r else None for r in counts]}),
+            height=_beside_map(len(units)))
+        if region_map.left:
+            st.caption(t("regions.map_rate_left", n=int(region_map.left)))

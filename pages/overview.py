@@ -13,6 +13,7 @@ from pages.common import (
     filter_to,
     filters,
     lang,
+    measure_map,
     numbers_table,
     pick_measure,
     show_chart,
@@ -78,6 +79,7 @@ with right:
         filter_to(level, value)
     numbers_table(by_region, level, measure, t(f"common.{level}"))
 st.caption(t("common.click_filter"))
+measure_map(shown, measure, chosen, "overview_map", when=when)
 
 by_year = measure_totals(frame, measure.key, "year").sort_values("year")
 span = years_text([int(y) for y in by_year["year"] if y != UNKNOWN and int(y) >= 0], lang())

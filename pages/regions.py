@@ -3,14 +3,18 @@
 import streamlit as st
 
 from metrics import charts
+from metrics.campaigns import list_campaigns
 from metrics.query import UNKNOWN, measure_totals, next_level
 from pages.common import (
     clicked,
     filter_to,
     filters,
+    get_store,
     lang,
+    measure_map,
     numbers_table,
     pick_measure,
+    rate_map_block,
     show_chart,
     stop_if_empty,
     t,
@@ -27,6 +31,14 @@ chosen = filters()
 
 measure = pick_measure(frame, "regions_measure")
 name = measure.name(lang())
+rounds = list_campaigns(get_store())
+shows = st.radio(t("regions.map_show"), ["metric", "rate"], horizontal=True, key="regions_map_show",
+                 format_func=lambda k: t(f"regions.map_{k}")) if rounds else "metric"
+if shows == "rate":
+    rate_map_block(rounds, chosen)
+else:
+    measure_map(frame, measure, chosen, "regions_map")
+
 levels = ["province", "city", "district"]
 placed = measure_totals(frame, measure.key, levels)
 unplaced = placed[placed["province"] == UNKNOWN]["value"].sum()
