@@ -290,14 +290,15 @@ def _beside_map(rows: int) -> int | str:
 
 
 def map_numbers(region_map: maps.RegionMap, measure: Measure) -> None:
-    """The numbers beside a map: the view's total, what the map cannot place, then every unit it draws
-    (largest first; blank: no numbers)."""
+    """The numbers beside a map: the view's total, what the map cannot place, then the units with numbers,
+    largest first. The grey units are counted, not listed: for an account limited to one city a blank row
+    for the next city would read as "reported nothing" when it is only outside the account's view."""
     units = region_map.table()
+    valued = units[units["value"].notna()]
     level = t(f"common.{region_map.level}")
     value = t("common.value")
-    rows = pd.DataFrame({level: units["name"],
-                         value: [format_metric(v, measure.unit, lang=lang()) if pd.notna(v) else None
-                                 for v in units["value"]]})
+    rows = pd.DataFrame({level: valued["name"], value: [format_metric(v, measure.unit, lang=lang())
+                                                        for v in valued["value"]]})
     # The list is long (34 provinces, 180 districts): its 合计 leads, in view without scrolling.
     extra = [{level: t("common.total"), value: format_metric(region_map.total, measure.unit, lang=lang())}]
     if region_map.left:
@@ -305,6 +306,8 @@ def map_numbers(region_map: maps.RegionMap, measure: Measure) -> None:
     show_table(pd.concat([pd.DataFrame(extra), rows], ignore_index=True), height=_beside_map(len(rows) + len(extra)))
     if region_map.left:
         st.caption(t("regions.map_left", value=format_metric(region_map.left, measure.unit, lang=lang())))
+    if len(units) > len(valued):
+        st.caption(t("regions.map_grey", n=len(units) - len(valued), level=level))
 
 
 def measure_map(frame: pd.DataFrame, measure: Measure, chosen: Filters, key: str, *, when: str = "") -> None:
@@ -356,12 +359,13 @@ def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> 
         show_map(region_map, region_map.figure(title=title, unit="%", lang=lang()), title, key)
     with right, st.container(key=f"{key}_numbers"):
         units = region_map.table()
-        counts = [rates.get(code) for code in units["adcode"]]
+        units = units[units["adcode"].isin(rates)]   # places with expected units only, as map_numbers
+        counts = [rates[code] for code in units["adcode"]]
         show_table(pd.DataFrame({
             level: units["name"],
-            t("progress.expected"): [r.expected if r else None for r in counts],
-            t("progress.reported"): [r.reported if r else None for r in counts],
-            t(f"progress.{rate}"): [percent(getattr(r, rate)) if r else None for r in counts]}),
+            t("progress.expected"): [r.expected for r in counts],
+            t("progress.reported"): [r.reported for r in counts],
+            t(f"progress.{rate}"): [percent(getattr(r, rate)) for r in counts]}),
             height=_beside_map(len(units)))
         if region_map.left:
             st.caption(t("regions.map_rate_left", n=int(region_map.left)))

@@ -288,7 +288,7 @@ def forbidden(db: Path, who: Who) -> set[str]:
 # ---- what a page shows -----------------------------------------------------------------------------------
 def page_text(at) -> str:
     """Everything the run drew (an AppTest: main area and sidebar; or one block): texts, widget options,
-    tables' cells, charts' data."""
+    tables' cells, charts' data (a map's coloured units, not the grey places around them)."""
     from google.protobuf import text_format
 
     parts: list[str] = []
@@ -303,7 +303,11 @@ def page_text(at) -> str:
         if node.type == "arrow_data_frame":
             parts.append(node.value.to_csv())
         elif node.type == "plotly_chart":
-            parts.append(json.dumps(json.loads(proto.spec), ensure_ascii=False))
+            spec = json.loads(proto.spec)
+            # A map's grey layer names the places around the view (public geography, no numbers): only
+            # its coloured units are the view's data.
+            spec["data"] = [t for t in spec["data"] if t.get("type") != "choropleth" or t.get("coloraxis")]
+            parts.append(json.dumps(spec, ensure_ascii=False))
         elif proto is not None:
             parts.append(text_format.MessageToString(proto, as_utf8=True))
 
@@ -316,8 +320,9 @@ def table_with(at: AppTest, column: str):
 
 
 def numbers(at: AppTest, label: str) -> dict[str, str]:
-    """A numbers table beside a chart (label column → formatted value), without its 合计 row."""
-    frame = next(d.value for d in at.dataframe if list(d.value.columns) == [label, "数值"])
+    """A numbers table beside a chart (label column → formatted value), without its 合计 row (the map's
+    table, which leads with its 合计, is map_numbers)."""
+    frame = next(d.value for d in at.dataframe if list(d.value.columns) == [label, "数值"] and d.value.iloc[0, 0] != "合计")
     return {k: v for k, v in zip(frame[label], frame["数值"], strict=True) if k != "合计"}
 
 
@@ -385,10 +390,19 @@ def check_themes(at: AppTest, db: Path, who: Who) -> None:
     assert total == format_metric(sums(db, who, measure)["all"], UNITS[measure])
 
 
+def map_numbers(at: AppTest, label: str) -> tuple[str, dict[str, str]]:
+    """The table beside the map: (its leading 合计, the units with numbers)."""
+    frame = next(d.value for d in at.dataframe if list(d.value.columns) == [label, "数值"] and d.value.iloc[0, 0] == "合计")
+    return frame.iloc[0, 1], {k: v for k, v in zip(frame[label][1:], frame["数值"][1:], strict=True) if v}
+
+
 def check_regions(at: AppTest, db: Path, who: Who) -> None:
     measure = measure_of_page(at, "regions_measure")
     expected = sums(db, who, measure, "g.province")
     assert numbers(at, "省份") == {k: format_metric(v, UNITS[measure]) for k, v in expected.items()}
+    total, on_map = map_numbers(at, "省份")
+    assert total == format_metric(sum(expected.values()), UNITS[measure])
+    assert on_map == {k: format_metric(v, UNITS[measure]) for k, v in expected.items() if k}
 
 
 def check_trends(at: AppTest, db: Path, who: Who) -> None:

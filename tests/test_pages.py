@@ -229,7 +229,7 @@ def test_regions_page_ranks_provinces_and_drills_down(app, db):
     ranked = next(spec for title, spec in figures(at).items() if "排名" in title)
     expected = {k or "(未填写)": v for k, v in sql_sums(db, "events", key="g.province").items()}
     assert bar_values(ranked) == pytest.approx(expected)
-    tree = next(spec for title, spec in figures(at).items() if "分布" in title)["data"][0]
+    tree = next(spec for title, spec in figures(at).items() if "地区分布" in title)["data"][0]
     roots = {lab: v for lab, v, parent in zip(tree["labels"], tree["values"], tree["parents"]) if not parent}
     assert roots == pytest.approx({k: v for k, v in expected.items() if k != "(未填写)"})
     # Choosing a province in the sidebar (on the overview) and moving to this page ranks its cities.
