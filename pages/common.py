@@ -336,7 +336,6 @@ RATES = ("reporting_rate", "on_time_rate", "approval_rate")
 def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> None:
     """A collection round's rate on the map under the chosen place, with 应报/已报 beside each unit."""
     from metrics.campaigns import completeness
-    from metrics.completeness import percent, rate_map
 
     campaign = choose_campaign(rounds, f"{key}_pick")
     rate = st.radio(t("progress.rate"), RATES, horizontal=True, key=f"{key}_which",
@@ -345,6 +344,13 @@ def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> 
     if not report.overall.expected:
         st.info(t("campaigns.no_roster"))
         return
+    show_rate_map(campaign, report, rate, chosen, key)
+
+
+def show_rate_map(campaign, report, rate: str, chosen: Filters, key: str) -> None:
+    """A round's rate on the map under the chosen place, 应报/已报 and the rate beside each unit."""
+    from metrics.completeness import percent, rate_map
+
     try:
         region_map, rates = rate_map(report, chosen, rate)
     except maps.UnknownPlace as exc:

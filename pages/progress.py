@@ -18,6 +18,7 @@ from pages.common import (
     get_store,
     lang,
     show_chart,
+    show_rate_map,
     show_table,
     status_name,
     t,
@@ -81,6 +82,7 @@ level, by_region = region_rates(report, province=chosen.province, city=chosen.ci
 st.subheader(t("progress.by_region", level=t(f"common.{level}")))
 if chosen.province:
     st.caption(t("progress.within", place=" ".join(p for p in (chosen.province, chosen.city) if p)))
+show_rate_map(campaign, report, rate, chosen, "progress_map")
 if by_region:
     rate_chart(by_region, t(f"common.{level}"), rate, "progress_region")
 else:

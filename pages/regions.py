@@ -46,11 +46,16 @@ placed = placed[placed["province"] != UNKNOWN]
 for level in levels[1:]:
     placed.loc[placed[level] == UNKNOWN, level] = None
 
-kind = st.radio(t("regions.chart"), ["treemap", "sunburst"], horizontal=True, key="regions_kind",
-                format_func=lambda k: t(f"regions.{k}"))
-title = t("regions.hierarchy", measure=name)
-builder = charts.treemap if kind == "treemap" else charts.sunburst
-show_chart(builder(placed, levels, "value", title=title, unit=measure.unit, lang=lang()), title, key="regions_tree")
+if (placed["value"] < 0).any():
+    # A place's sum below zero (a 冲减 return forced through review) has no area: the ranking shows it.
+    st.info(t("regions.negative", measure=name))
+else:
+    kind = st.radio(t("regions.chart"), ["treemap", "sunburst"], horizontal=True, key="regions_kind",
+                    format_func=lambda k: t(f"regions.{k}"))
+    title = t("regions.hierarchy", measure=name)
+    builder = charts.treemap if kind == "treemap" else charts.sunburst
+    show_chart(builder(placed, levels, "value", title=title, unit=measure.unit, lang=lang()), title,
+               key="regions_tree")
 if unplaced:
     st.caption(t("regions.unplaced", n=int((frame["province"].isna() & (frame["measure"] == measure.key)).sum())))
 

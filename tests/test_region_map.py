@@ -286,3 +286,19 @@ def test_overview_has_the_map_and_english_labels(samples, monkeypatch):
     total = sql_sums(db, "events", where="AND r.year = ?", params=(year,))["all"]
     assert table.iloc[0].tolist() == ["Total", format_metric(total, "场", lang="en")]
     assert str(year) in next(t for t in figures(at) if "by Province" in t)
+
+
+@pytest.mark.usefixtures("served_navigation")
+def test_a_negative_place_total_gets_a_note_not_a_crash(tmp_path, monkeypatch):
+    """A 冲减 return (negative, kept after review) has no area in a treemap: the page says so; map and
+    ranking still show every place, the negative one included."""
+    path = tmp_path / "neg.db"
+    store = Store(f"sqlite:///{path}")
+    for name, events in (("宁波市鄞州区消费者权益保护委员会", -5), ("宁波市海曙区消费者权益保护委员会", 3)):
+        _, outcome = store.import_bytes(unit_return(name, events), f"{name}.xlsx", who="测试")
+        assert outcome.status == "imported"
+    store.dispose()
+    at = open_regions(path, monkeypatch, province="浙江省", city="宁波市")
+    assert any("合计为负数" in i.value for i in at.info)
+    table = map_table(at, "区县")
+    assert table.values.tolist() == [["合计", "-2场"], ["海曙区", "3场"], ["鄞州区", "-5场"]]
