@@ -120,14 +120,12 @@ def units_table(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: s
                              kind="stable").reset_index(drop=True)
 
 
-def drill_target(point: Mapping) -> str | None:
-    """The adcode a clicked unit leads to (a point of st.plotly_chart's selection), or None when there is
-    nothing under it (东莞市, a district) or it is no region (the sea line, a '…直辖' remainder)."""
+def point_adcode(point: Mapping) -> str | None:
+    """The adcode of the unit a click selected (a point of st.plotly_chart's selection): its ``location``,
+    else ``customdata[2]``; None for anything else (the sea line has neither)."""
     custom = point.get("customdata")
     code = point.get("location") or (custom[2] if isinstance(custom, (list, tuple)) and len(custom) > 2 else None)
-    if not isinstance(code, str) or default_gazetteer().by_adcode(code) is None:
-        return None
-    return code if geo.child_level(code) is not None else None
+    return code if isinstance(code, str) else None
 
 
 def _bbox(features: list[dict]) -> tuple[float, float, float, float]:
@@ -213,7 +211,7 @@ def choropleth(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: st
     ``values``: adcode → number (Series, mapping or a frame with adcode/value columns), each adcode one
     unit of the map; use ``geo.rollup`` to sum records into units first. Units without a value are grey.
     National maps and 海南省's carry the 南海诸岛 inset. Every map carries NOTE_ZH.
-    Clicking a unit selects a point whose ``location`` (and customdata[2]) is its adcode.
+    Clicking a unit selects a point whose ``location`` (and customdata[2]) is its adcode (point_adcode).
     """
     shapes = geo.boundaries(level, parent)
     found = _values(values)
@@ -334,9 +332,8 @@ class RegionMap:
     def target(self, point: Mapping) -> Region | None:
         """The region a click on the map leads to: a unit with numbers (the sidebar offers only places
         the view holds), not the place already chosen; None for anything else."""
-        custom = point.get("customdata")
-        code = point.get("location") or (custom[2] if isinstance(custom, (list, tuple)) and len(custom) > 2 else None)
-        if not isinstance(code, str) or code not in self.values:
+        code = point_adcode(point)
+        if code is None or code not in self.values:
             return None
         region = default_gazetteer().by_adcode(code)
         if region is None or (self.focus is not None and region.adcode == self.focus.adcode):

@@ -275,13 +275,12 @@ def test_units_table_lists_every_unit_of_the_map_largest_first():
     assert not haixi["name"].str.endswith("直辖").any()  # a shape no region owns is drawn, never listed
 
 
-@pytest.mark.parametrize(("point", "target"), [
+@pytest.mark.parametrize(("point", "code"), [
     ({"location": "440000", "curve_number": 2}, "440000"), ({"customdata": ["深圳市", "5场", "440300"]}, "440300"),
-    ({"location": "441900"}, None), ({"location": "440305"}, None), ({"location": "632825"}, None),
-    ({"curve_number": 0, "lat": 20.0, "lon": 110.0}, None),
+    ({"curve_number": 0, "lat": 20.0, "lon": 110.0}, None), ({"customdata": ["x"]}, None),
 ])
-def test_drill_target(point, target):
-    assert maps.drill_target(point) == target
+def test_point_adcode(point, code):
+    assert maps.point_adcode(point) == code
 
 
 def test_values_not_on_the_map_are_refused():
