@@ -149,6 +149,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "regions.map_left": ("另有 {value} 不能落到这一级的地区上(上级单位本级或未填地区),计入合计,不在图上。", "A further {value} cannot be placed at this level (a higher unit's own figures or no region); it is in the total, not on the map."),
     "regions.negative": ("「{measure}」有地区合计为负数(冲减),无法画成面积图;各地数字见下方排名。",
                          "Some places' {measure} add up below zero (write-downs): no area chart; see the ranking below."),
+    "regions.map_preparing": ("正在准备地图边界数据(每级地图仅首次需要几秒)……",
+                              "Preparing the map's boundaries (a few seconds, the first time only)…"),
     "regions.map_grey": ("图中灰色的 {n} 个{level}没有数字。", "{n} grey units ({level}) have no numbers."),
     "regions.map_left_row": ("未落到图上", "Not on the map"),
     "regions.map_unknown_place": ("地名库中找不到「{place}」,无法画出地图。", "“{place}” is not in the gazetteer; no map can be drawn."),

@@ -313,7 +313,9 @@ def map_numbers(region_map: maps.RegionMap, measure: Measure) -> None:
 def measure_map(frame: pd.DataFrame, measure: Measure, chosen: Filters, key: str, *, when: str = "") -> None:
     """A measure of the view on the map under the chosen place: path, map, and the numbers beside it."""
     try:
-        region_map = maps.region_map(frame, measure.key, chosen)
+        # Shows after 0.5 s only: the first map of a level on a new machine prepares its boundaries (2–9 s).
+        with st.spinner(t("regions.map_preparing")):
+            region_map = maps.region_map(frame, measure.key, chosen)
     except maps.UnknownPlace as exc:
         st.warning(t("regions.map_unknown_place", place=str(exc)))
         return
@@ -352,7 +354,8 @@ def show_rate_map(campaign, report, rate: str, chosen: Filters, key: str) -> Non
     from metrics.completeness import percent, rate_map
 
     try:
-        region_map, rates = rate_map(report, chosen, rate)
+        with st.spinner(t("regions.map_preparing")):
+            region_map, rates = rate_map(report, chosen, rate)
     except maps.UnknownPlace as exc:
         st.warning(t("regions.map_unknown_place", place=str(exc)))
         return
