@@ -22,8 +22,8 @@ from metrics.query import (
     measure_of,
     options,
 )
-from pages import gate
-from pages.common import facts, get_store, raw_store, through_app
+from ui import gate
+from ui.common import facts, get_store, raw_store
 
 # The tab icon is a local SVG (sent inline as a data: URL). A ":material/…:" page_icon, or a page's own
 # material icon when no page_icon is set, makes the browser fetch the icon from fonts.gstatic.com; the
@@ -140,7 +140,6 @@ def _keep_known(name: str, available: list) -> None:
 
 
 def main() -> None:
-    through_app()
     if not st.session_state.get("link_read"):   # the login form speaks the link's language too
         st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "zh"
     account = gate.current(raw_store())   # the login form (or a refusal) stops the run here
@@ -166,20 +165,20 @@ def main() -> None:
     st.sidebar.caption(_t("filters.link", lang))
 
     pages = [
-        st.Page("pages/overview.py", title=_t("nav.overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
-        *([st.Page("pages/upload.py", title=_t("nav.upload", lang), icon=":material/upload_file:", url_path="upload")]
+        st.Page("app_pages/overview.py", title=_t("nav.overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
+        *([st.Page("app_pages/upload.py", title=_t("nav.upload", lang), icon=":material/upload_file:", url_path="upload")]
           if account.can(Action.UPLOAD) else []),
-        *([st.Page("pages/campaigns.py", title=_t("nav.campaigns", lang), icon=":material/assignment:", url_path="campaigns")]
+        *([st.Page("app_pages/campaigns.py", title=_t("nav.campaigns", lang), icon=":material/assignment:", url_path="campaigns")]
           if account.can(Action.UPLOAD) or account.can(Action.REVIEW) else []),
-        st.Page("pages/progress.py", title=_t("nav.progress", lang), icon=":material/donut_large:", url_path="progress"),
-        st.Page("pages/agencies.py", title=_t("nav.agencies", lang), icon=":material/apartment:", url_path="agencies"),
-        st.Page("pages/themes.py", title=_t("nav.themes", lang), icon=":material/campaign:", url_path="themes"),
-        st.Page("pages/regions.py", title=_t("nav.regions", lang), icon=":material/map:", url_path="regions"),
-        st.Page("pages/trends.py", title=_t("nav.trends", lang), icon=":material/trending_up:", url_path="trends"),
-        st.Page("pages/details.py", title=_t("nav.details", lang), icon=":material/table_rows:", url_path="details"),
-        st.Page("pages/quality.py", title=_t("nav.quality", lang), icon=":material/fact_check:", url_path="quality"),
-        st.Page("pages/briefing.py", title=_t("nav.briefing", lang), icon=":material/slideshow:", url_path="briefing"),
-        *([st.Page("pages/audit.py", title=_t("nav.audit", lang), icon=":material/policy:", url_path="audit")]
+        st.Page("app_pages/progress.py", title=_t("nav.progress", lang), icon=":material/donut_large:", url_path="progress"),
+        st.Page("app_pages/agencies.py", title=_t("nav.agencies", lang), icon=":material/apartment:", url_path="agencies"),
+        st.Page("app_pages/themes.py", title=_t("nav.themes", lang), icon=":material/campaign:", url_path="themes"),
+        st.Page("app_pages/regions.py", title=_t("nav.regions", lang), icon=":material/map:", url_path="regions"),
+        st.Page("app_pages/trends.py", title=_t("nav.trends", lang), icon=":material/trending_up:", url_path="trends"),
+        st.Page("app_pages/details.py", title=_t("nav.details", lang), icon=":material/table_rows:", url_path="details"),
+        st.Page("app_pages/quality.py", title=_t("nav.quality", lang), icon=":material/fact_check:", url_path="quality"),
+        st.Page("app_pages/briefing.py", title=_t("nav.briefing", lang), icon=":material/slideshow:", url_path="briefing"),
+        *([st.Page("app_pages/audit.py", title=_t("nav.audit", lang), icon=":material/policy:", url_path="audit")]
           if account.can(Action.AUDIT) else []),
     ]
     try:

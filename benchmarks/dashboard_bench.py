@@ -55,17 +55,8 @@ def drive_app(url: str) -> dict:
     """Runs in its own process: the app through AppTest, every run timed."""
     import resource
 
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
-    # A served app decides pages by st.navigation after its first run; AppTest forgets that each run.
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
     os.environ["OUTREACH_DB_URL"] = url
     timings: dict[str, float] = {}
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -90,11 +81,11 @@ def drive_app(url: str) -> dict:
     measure = at.selectbox(key="overview_measure")
     timed("overview: another metric", lambda: measure.select_index(1).run())
     for page in ("agencies", "themes", "regions", "trends", "details", "quality", "upload"):
-        timed(f"page: {page}", lambda page=page: at.switch_page(f"pages/{page}.py").run())
-    at.switch_page("pages/overview.py").run()
+        timed(f"page: {page}", lambda page=page: at.switch_page(f"app_pages/{page}.py").run())
+    at.switch_page("app_pages/overview.py").run()
     province = at.selectbox(key="f_province")
     timed("filter on a page: province again", lambda: province.select_index(2).run())
-    from pages.common import get_store
+    from ui.common import get_store
 
     facts = get_store().facts()
     return {"timings": timings, "records": len(facts), "facts_seconds": facts.seconds,

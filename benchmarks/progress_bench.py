@@ -98,7 +98,6 @@ def fill(url: str, units: int, rounds: int) -> int:
 
 
 def time_page(url: str, campaign_id: int, repeat: int) -> None:
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
     from metrics import campaigns as cp
@@ -113,19 +112,11 @@ def time_page(url: str, campaign_id: int, repeat: int) -> None:
     store.dispose()
     print(f"campaigns.completeness ({report.overall.expected:,} units): median {statistics.median(seconds):.3f} s")
 
-    # A served app decides pages by st.navigation after its first run; AppTest forgets that each run.
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
     os.environ["OUTREACH_DB_URL"] = url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     started = time.perf_counter()
-    at.switch_page("pages/progress.py").run()
+    at.switch_page("app_pages/progress.py").run()
     first = time.perf_counter() - started
     assert not at.exception, at.exception
     reruns = []

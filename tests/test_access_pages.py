@@ -30,8 +30,6 @@ from metrics.fmt import format_metric
 from metrics.store import Store
 from tests.test_pages import ROOT, bar_values, figures, no_exception
 
-pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROUND = "2025年3·15活动情况报送"
 PASSWORD = "Pw-3·15-matrix"
@@ -546,7 +544,7 @@ def signed_in(sessions: dict, who: Who) -> AppTest:
 @pytest.mark.parametrize("who", ACCOUNTS, ids=lambda w: w.name)
 def test_navigation_lists_exactly_the_pages_of_the_role(db, sessions, who):
     at = signed_in(sessions, who)
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("app_pages/overview.py").run()
     no_exception(at)
     assert nav_pages(at) == {f"{p}.py" for p in NAV[who.role]}
     shown = [c.value for c in at.sidebar.caption]
@@ -559,7 +557,7 @@ MATRIX = [(who, page) for who in ACCOUNTS for page in PAGES if page in NAV[who.r
 @pytest.mark.parametrize(("who", "page"), MATRIX, ids=[f"{w.name}-{p}" for w, p in MATRIX])
 def test_every_page_shows_only_the_accounts_scope(db, sessions, who, page):
     at = signed_in(sessions, who)
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     check_page(at, db, who, page)
 
 
@@ -568,7 +566,7 @@ def test_every_page_shows_only_the_accounts_scope(db, sessions, who, page):
 def test_a_page_outside_the_role_is_not_reachable_by_its_address(db, sessions, who, page):
     at = signed_in(sessions, who)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
     at._page_hash = calc_hash(page)          # the browser asks for /upload, /audit … by hand
     at.run()
     no_exception(at)
@@ -585,7 +583,7 @@ def test_owner_mode_without_accounts_shows_everything(stores, monkeypatch, page)
     no_exception(at)
     assert not at.text_input or [i.label for i in at.text_input] != ["用户名", "密码"]
     assert nav_pages(at) == {f"{p}.py" for p in PAGES}
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     if page != "audit":
         check_page(at, stores["owner"], owner, page)
     else:   # no accounts: the log holds no logins, the page lists no users
@@ -666,7 +664,7 @@ def unit_id(db: Path, name: str) -> int:
 
 
 def review(at: AppTest, unit: int, step: str) -> None:
-    at.switch_page("pages/campaigns.py").run()
+    at.switch_page("app_pages/campaigns.py").run()
     at.selectbox(key="campaign_unit").set_value(unit).run()
     at.button(key=f"campaign_do_{step}").click().run()
     no_exception(at)
@@ -694,7 +692,7 @@ def test_the_approval_in_the_log_names_the_approved_return(fresh_db):
 
 def test_a_reviewer_deletes_and_restores_a_return_of_the_scope_only(fresh_db):
     at = login(REV_SZ)
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     files = visible_files(fresh_db, REV_SZ)
     assert at.selectbox(key="details_pick").options and {
         int(o.split(" ")[0].lstrip("#")) for o in at.selectbox(key="details_pick").options} == set(files)
@@ -715,7 +713,7 @@ def test_a_reviewer_deletes_and_restores_a_return_of_the_scope_only(fresh_db):
 
 def test_a_guangzhou_reviewers_reminder_goes_to_guangzhou_units_only(fresh_db):
     at = login(REV_GZ)
-    at.switch_page("pages/progress.py").run()
+    at.switch_page("app_pages/progress.py").run()
     at.text_input(key="progress_office").input("广州市消费者委员会")
     at.text_input(key="progress_contact").input("李某 020-80000000")
     at.radio(key="progress_format").set_value(".xlsx")
@@ -733,7 +731,7 @@ def test_a_guangzhou_reviewers_reminder_goes_to_guangzhou_units_only(fresh_db):
     assert (sent["经办人"].tolist(), sent["单位数"].tolist()) == ([REV_GZ.display], [len(waiting)])
     # 深圳's reviewer neither sees that reminder nor who sent it.
     other = login(REV_SZ)
-    other.switch_page("pages/progress.py").run()
+    other.switch_page("app_pages/progress.py").run()
     check_page(other, fresh_db, REV_SZ, "progress")
     text = page_text(other)
     assert REV_GZ.display not in text and not [e for e in other.expander if "催报" in e.label]
@@ -741,7 +739,7 @@ def test_a_guangzhou_reviewers_reminder_goes_to_guangzhou_units_only(fresh_db):
 
 def test_a_filler_sends_his_units_return_and_cannot_send_another_citys(fresh_db):
     at = login(FILLER)
-    at.switch_page("pages/campaigns.py").run()
+    at.switch_page("app_pages/campaigns.py").run()
     nanshan = unit_id(fresh_db, FILLER_UNIT)
     assert at.selectbox(key="campaign_unit").options == [FILLER_UNIT]
     at.file_uploader(key="campaign_return_file").upload("南山v2.xlsx", unit_return("深圳市", [(FILLER_UNIT, 13)]),
@@ -769,7 +767,7 @@ def test_a_filler_sends_his_units_return_and_cannot_send_another_citys(fresh_db)
 
 def test_a_disabled_account_is_logged_out_at_its_next_click(fresh_db):
     at = login(REV_GZ)
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     assert at.dataframe
     store = Store(f"sqlite:///{fresh_db}")
     accounts.change_user(store, REV_GZ.name, active=False)
@@ -787,7 +785,7 @@ def test_a_disabled_account_is_logged_out_at_its_next_click(fresh_db):
 
 def test_on_the_upload_page_a_reviewer_imports_his_citys_return_and_not_another(fresh_db):
     at = login(REV_SZ)
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     count = query(fresh_db, "SELECT COUNT(*) FROM submissions")[0][0]
     at.file_uploader(key="uploader").upload("越秀补报.xlsx", unit_return("广州市", [(ROSTER[4][0], 6)]), XLSX).run()
     no_exception(at)
@@ -795,7 +793,7 @@ def test_on_the_upload_page_a_reviewer_imports_his_citys_return_and_not_another(
     assert query(fresh_db, "SELECT COUNT(*) FROM submissions")[0][0] == count
     assert audit_rows(fresh_db, "denied")[-1][:3] == (REV_SZ.name, "reviewer", 0)
     at = login(REV_SZ)
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="uploader").upload("罗湖.xlsx", unit_return("深圳市", [(ROSTER[2][0], 6)]), XLSX).run()
     at.button(key="upload_confirm").click().run()
     no_exception(at)
@@ -818,7 +816,7 @@ def server_far_west(monkeypatch):
 
 def test_the_audit_log_lists_todays_entries_whatever_the_servers_zone(db, server_far_west):
     at = login(ADMIN)
-    at.switch_page("pages/audit.py").run()
+    at.switch_page("app_pages/audit.py").run()
     no_exception(at)
     today = query(db, "SELECT COUNT(*) FROM audit_log")[0][0]   # every entry was written minutes ago
     assert today and f"共 {today} 条" in [c.value for c in at.caption]
@@ -831,10 +829,10 @@ def test_a_changed_role_and_scope_apply_at_the_next_click(fresh_db):
     accounts.change_user(store, REV_SZ.name, role=Role.VIEWER, scope=VIEWER.scope)   # now 查看者 of 广州
     store.dispose()
     now = Who(REV_SZ.name, Role.VIEWER, VIEWER.regions)
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("app_pages/overview.py").run()
     assert nav_pages(at) == {f"{p}.py" for p in NAV[Role.VIEWER]}
     check_page(at, fresh_db, now, "overview")
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     check_page(at, fresh_db, now, "details")
 
 

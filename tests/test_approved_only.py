@@ -92,8 +92,6 @@ def test_the_switch_travels_in_the_link():
     assert filters_from_params({"approved": "yes"}, empty)[0].approved is False
 
 
-pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
-
 
 @pytest.fixture
 def app(db, monkeypatch):
@@ -120,7 +118,7 @@ def test_sidebar_switch_counts_only_approved_returns_and_pages_say_the_coverage(
 
 def test_briefing_page_counts_approved_returns_by_default_once_a_round_exists(app, db):
     at = app.run()
-    at.switch_page("pages/briefing.py").run()
+    at.switch_page("app_pages/briefing.py").run()
     assert not at.exception
     switch = at.toggle(key="briefing_approved")
     assert switch.value is True

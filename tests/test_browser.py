@@ -254,6 +254,9 @@ def no_exception(page: Page) -> None:
 def plotly_chart(page: Page, title_part: str):
     """The drawn Plotly chart whose title contains `title_part` (its SVG is in the page)."""
     chart = page.locator(".js-plotly-plot").filter(has_text=title_part)
+    # While a rerun draws, the last run's chart can still stand beside the new one (a page with a map takes
+    # longer to finish): wait until one is left.
+    expect(chart).to_have_count(1)
     expect(chart.locator("svg.main-svg").first).to_be_attached()
     return chart
 
@@ -379,8 +382,9 @@ def test_copied_link_reopens_the_same_view_in_a_new_session(server, db, new_page
 
 
 def test_deep_link_is_the_first_request_of_a_fresh_server(db, page):
-    """pages/common.py: through_app() — the first run of a new process, deep-linked to a page, still goes
-    through app.py: the page has the sidebar filters, set from the link, and the next choice sticks."""
+    """The first run of a new process, deep-linked to a page, goes through app.py (no pages/ folder makes
+    Streamlit run the page alone): the page has the sidebar filters, set from the link, and the next choice
+    sticks."""
     province = "贵州省"
     with serve(db, db.with_name("fresh.log")) as url:
         page.goto(f"{url}/regions?province={quote(province)}")

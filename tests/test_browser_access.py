@@ -382,8 +382,8 @@ def test_without_accounts_a_wide_address_is_refused_and_the_server_stops(tmp_pat
     build_store(db, returns=False, users=True)   # now with accounts: the same address serves the login form
     with app(db, tmp_path, address="0.0.0.0") as server:
         page = offline.new_page()
-        # The fresh server's first request is a deep link: the login form lists no pages (not the files of
-        # pages/), and the login lands on the linked page.
+        # The fresh server's first request is a deep link: the login form lists no pages, and the login
+        # lands on the linked page.
         page.goto(f"http://127.0.0.1:{server.port}/details")
         login_form(page)
         expect(page.get_by_text("拒绝启动")).to_have_count(0)

@@ -22,8 +22,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAME = "2025年3·15活动情况报送"
 
 
-pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
-
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
@@ -79,7 +77,7 @@ def events(db) -> list[tuple]:
 
 def run_round(db) -> tuple[AppTest, list[cp.RosterUnit]]:
     """Create, import the roster, two returns, send one back, resubmit, approve; a return with errors forced."""
-    at = open_page("pages/campaigns.py")
+    at = open_page("app_pages/campaigns.py")
     create_round(at)
     assert [s.value for s in at.success] == [f"已创建报送任务《{NAME}》,名单中有 0 个单位。"]
     at.file_uploader(key="campaign_roster_file").upload("名单.xlsx", roster_file(), XLSX).run()
@@ -137,7 +135,7 @@ def test_the_roster_downloads_as_a_workbook_that_imports_back_unchanged(db):
     store = Store(f"sqlite:///{db}")
     campaign = cp.create_campaign(store, name=NAME, year=2025, due="2025-03-25")
     cp.import_roster(store, campaign.id, roster_file(), "名单.xlsx")
-    at = open_page("pages/campaigns.py")
+    at = open_page("app_pages/campaigns.py")
     at.radio(key="campaign_section").set_value("roster").run()
     assert [b for b in at.get("download_button") if "campaign_roster_xlsx" in b.proto.id]
     from metrics.roster import roster_frame
@@ -167,7 +165,7 @@ def test_progress_page_rates_lists_and_reminders_match_hand_counts(db):
     cp.return_with_comment(store, campaign.id, units[1].id, "数字有误", who="审核员甲")
     store.dispose()
     # By hand: 0 已审核 (late), 1 退回 (late), 2 已审核 forced (late), 3 已报待审 (on time), 4 and 5 未报.
-    at.switch_page("pages/progress.py").run()
+    at.switch_page("app_pages/progress.py").run()
     no_exception(at)
     tiles = {m.label: m.value for m in at.metric}
     assert tiles == {"报送率": "66.7%", "按时率": "16.7%", "审核率": "33.3%"}
@@ -231,7 +229,7 @@ def test_progress_follows_the_sidebar_place(db):
     app.query_params["province"] = "浙江省"
     app.query_params["city"] = "宁波市"
     at = app.run()
-    at.switch_page("pages/progress.py").run()
+    at.switch_page("app_pages/progress.py").run()
     no_exception(at)
     on_map, ranked = [d.value for d in at.dataframe if "区县" in d.value.columns]
     assert dict(zip(ranked["区县"], zip(ranked["应报"], ranked["已报"], strict=True), strict=True)) == {
@@ -247,7 +245,7 @@ def test_an_ambiguous_return_waits_for_the_unit_to_be_picked(db):
     cp.import_roster(store, campaign.id, xlsx([("单位名称", "地区"), ("福州市鼓楼区市场监督管理局", "福州市鼓楼区"),
                                                ("南京市鼓楼区市场监督管理局", "南京市鼓楼区")]), "名单.xlsx")
     fuzhou, nanjing = cp.roster(store, campaign.id)
-    at = open_page("pages/campaigns.py")
+    at = open_page("app_pages/campaigns.py")
     upload_return(at, unit_return("鼓楼区市场监管局", 3, place=""), "鼓楼.xlsx")
     assert any("可能是名单中的" in w.value for w in at.warning)
     assert store.submissions() == [] and cp.unit_status(store, campaign.id, nanjing.id).status == cp.Status.NOT_REPORTED
@@ -261,7 +259,7 @@ def test_an_ambiguous_return_waits_for_the_unit_to_be_picked(db):
     store.dispose()
 
 
-@pytest.mark.parametrize("page", ["pages/campaigns.py", "pages/progress.py"])
+@pytest.mark.parametrize("page", ["app_pages/campaigns.py", "app_pages/progress.py"])
 def test_both_pages_in_english(db, page):
     store = Store(f"sqlite:///{db}")
     campaign = cp.create_campaign(store, name=NAME, year=2025, due="2025-03-25")

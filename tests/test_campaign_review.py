@@ -83,7 +83,7 @@ def test_a_units_template_from_the_round_reads_back_exactly(store, tmp_path):
     assert [p.name for p in (tmp_path / "t").iterdir()] == [made.file_name]
 
 
-def test_progress_page_lists_the_metrics_left_empty_and_the_campaigns_page_offers_the_template(store, monkeypatch, served_navigation):
+def test_progress_page_lists_the_metrics_left_empty_and_the_campaigns_page_offers_the_template(store, monkeypatch):
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
@@ -91,11 +91,11 @@ def test_progress_page_lists_the_metrics_left_empty_and_the_campaigns_page_offer
     round_with(store, 600)
     monkeypatch.setenv("OUTREACH_DB_URL", str(store.engine.url))
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
-    at.switch_page("pages/progress.py").run()
+    at.switch_page("app_pages/progress.py").run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "未填的指标" in d.value.columns)
     assert table.values.tolist() == [[UNIT, "接受咨询"]]
-    at.switch_page("pages/campaigns.py").run()
+    at.switch_page("app_pages/campaigns.py").run()
     at.radio(key="campaign_section").set_value("status").run()
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
@@ -119,7 +119,7 @@ def test_a_return_imported_on_the_upload_page_or_cli_counts_for_the_round(store,
     assert cp.link_submission(store, outcome.submission_id) == []
 
 
-def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatch, served_navigation):
+def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatch):
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
@@ -128,7 +128,7 @@ def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatc
     cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"]]), "名单.xlsx")
     monkeypatch.setenv("OUTREACH_DB_URL", str(store.engine.url))
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="uploader").upload("海曙.xlsx", a_return(2025, 4, 600),
                                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
     at.button(key="upload_confirm").click().run()

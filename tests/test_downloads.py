@@ -45,8 +45,6 @@ _COLUMNS = {"year": "r.year", "province": "g.province", "city": "g.city", "distr
 _FROM = "FROM" + _ROWS.split("FROM", 1)[1].split("WHERE", 1)[0]
 
 
-pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
-
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> Path:
@@ -142,7 +140,7 @@ def test_details_downloads_list_each_record_as_stored(db, monkeypatch, name):
     for key, value in scope.items():
         app.query_params[key] = str(value)
     at = app.run()
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     assert not at.exception, [e.value for e in at.exception]
     at.button(key="details_prepare").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -11,7 +11,8 @@ import pytest
 from metrics.labels import LABELS, t
 
 ROOT = Path(__file__).resolve().parent.parent
-UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
+            *sorted(p for p in (ROOT / "ui").glob("*.py") if p.name != "__init__.py")]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 

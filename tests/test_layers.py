@@ -1,9 +1,11 @@
-"""The layer rule: the core under metrics/ never imports streamlit (STYLE.md)."""
+"""The layer rules: the core under metrics/ never imports streamlit nor the UI (STYLE.md); ui/ helpers never
+import page scripts; no pages/ folder sits beside app.py."""
 
 import ast
 from pathlib import Path
 
-METRICS = Path(__file__).resolve().parent.parent / "metrics"
+ROOT = Path(__file__).resolve().parent.parent
+METRICS = ROOT / "metrics"
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -26,3 +28,14 @@ def test_the_check_sees_an_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import streamlit as st\n", encoding="utf-8")
     assert "streamlit" in imported_modules(bad)
+
+
+def test_metrics_never_imports_the_ui_and_ui_never_imports_pages():
+    assert [p.name for p in METRICS.rglob("*.py") if imported_modules(p) & {"ui", "app_pages"}] == []
+    assert [p.name for p in (ROOT / "ui").rglob("*.py") if "app_pages" in imported_modules(p)] == []
+
+
+def test_no_pages_folder_beside_the_entry_script():
+    """Streamlit runs the files of a pages/ folder beside app.py as pages of their own until st.navigation has
+    run once in the process (a deep link to a fresh server would skip app.py's gate and sidebar)."""
+    assert not (ROOT / "pages").exists()

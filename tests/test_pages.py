@@ -36,8 +36,6 @@ GROUP BY {key}
 """
 
 
-pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
-
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
@@ -206,7 +204,7 @@ def test_garbage_in_the_link_never_crashes(app):
 
 def test_agency_ranking_equals_sql(app, db):
     at = app.run()
-    at.switch_page("pages/agencies.py").run()
+    at.switch_page("app_pages/agencies.py").run()
     no_exception(at)
     ranking = next(spec for title, spec in figures(at).items() if "单位排名" in title)
     expected = sorted(sql_sums(db, "events", key="ag.text").items(), key=lambda kv: -kv[1])[:20]
@@ -215,7 +213,7 @@ def test_agency_ranking_equals_sql(app, db):
 
 def test_themes_page_counts_records_without_theme_as_unfilled(app, db):
     at = app.run()
-    at.switch_page("pages/themes.py").run()
+    at.switch_page("app_pages/themes.py").run()
     no_exception(at)
     by_theme = next(spec for title, spec in figures(at).items() if "按主题" in title)
     expected = {k or "(未填写)": v for k, v in sql_sums(db, "events", key="th.text").items()}
@@ -224,7 +222,7 @@ def test_themes_page_counts_records_without_theme_as_unfilled(app, db):
 
 def test_regions_page_ranks_provinces_and_drills_down(app, db):
     at = app.run()
-    at.switch_page("pages/regions.py").run()
+    at.switch_page("app_pages/regions.py").run()
     no_exception(at)
     ranked = next(spec for title, spec in figures(at).items() if "排名" in title)
     expected = {k or "(未填写)": v for k, v in sql_sums(db, "events", key="g.province").items()}
@@ -236,7 +234,7 @@ def test_regions_page_ranks_provinces_and_drills_down(app, db):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     province = at.selectbox(key="f_province")
     province.select_index(province.options.index("浙江省")).run()
-    at.switch_page("pages/regions.py").run()
+    at.switch_page("app_pages/regions.py").run()
     no_exception(at)
     ranked = next(spec for title, spec in figures(at).items() if "排名" in title)
     expected = sql_sums(db, "events", key="g.city", where="AND g.province = ?", params=("浙江省",))
@@ -245,7 +243,7 @@ def test_regions_page_ranks_provinces_and_drills_down(app, db):
 
 def test_trends_by_year_equal_sql(app, db):
     at = app.run()
-    at.switch_page("pages/trends.py").run()
+    at.switch_page("app_pages/trends.py").run()
     no_exception(at)
     line = next(spec for title, spec in figures(at).items() if "历年" in title)["data"][0]
     got = {int(x): y for x, y in zip(line["x"], line["y"])}
@@ -254,7 +252,7 @@ def test_trends_by_year_equal_sql(app, db):
 
 def test_quality_page_lists_every_open_issue(app, db):
     at = app.run()
-    at.switch_page("pages/quality.py").run()
+    at.switch_page("app_pages/quality.py").run()
     no_exception(at)
     with sqlite3.connect(db) as conn:
         counts = dict(conn.execute("SELECT level, COUNT(*) FROM issues i JOIN submissions s ON s.id = i.submission_id "
@@ -266,7 +264,7 @@ def test_quality_page_lists_every_open_issue(app, db):
 
 def test_details_page_counts_records_and_deletes_and_restores(app, db):
     at = app.run()
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     no_exception(at)
     with sqlite3.connect(db) as conn:
         total = conn.execute("SELECT COUNT(*) FROM records r JOIN submissions s ON s.id = r.submission_id "
@@ -297,7 +295,7 @@ def test_upload_preview_correct_and_import(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'up.db'}"
     monkeypatch.setenv("OUTREACH_DB_URL", url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     no_exception(at)
     data = (LAYOUTS / "county_activities.xlsx").read_bytes()
     at.file_uploader(key="uploader").upload("county_activities.xlsx", data,
@@ -320,7 +318,7 @@ def test_upload_correction_rereads_then_imports(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'fix.db'}"
     monkeypatch.setenv("OUTREACH_DB_URL", url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="uploader").upload("problems.xlsx", (LAYOUTS / "problems.xlsx").read_bytes(),
                                             "application/octet-stream").run()
     no_exception(at)
@@ -384,7 +382,7 @@ def test_a_new_version_shows_its_differences_then_replaces_the_old(tmp_path, mon
     _, first = store.import_bytes(_return(1000), "鄞州区2024.xlsx")
     assert first.status == "imported"
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="uploader").upload("鄞州区2024(更正).xlsx", _return(1600), "application/octet-stream").run()
     no_exception(at)
     assert any("将替换" in w.value and "鄞州区2024.xlsx" in w.value for w in at.warning)
@@ -410,7 +408,7 @@ def test_summary_tab_highlights_asks_for_the_year_then_imports(tmp_path, monkeyp
     url = f"sqlite:///{tmp_path / 'sum.db'}"
     monkeypatch.setenv("OUTREACH_DB_URL", url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.text_area(key="summary_paste").input(SUMMARY).run()
     no_exception(at)
     (page,) = [h.proto.body for h in at.get("html")]
@@ -451,7 +449,7 @@ def test_summary_tab_reads_a_docx_and_refuses_a_broken_one(tmp_path, monkeypatch
     buffer = io.BytesIO()
     document.save(buffer)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="summary_file").upload("丽水.docx", buffer.getvalue(), "application/octet-stream").run()
     no_exception(at)
     assert any("新报表,2 条记录" in i.value for i in at.info)
@@ -464,7 +462,7 @@ def test_summary_review_table_edits_become_the_review():
     import pandas as pd
 
     from metrics import summary_review as sr
-    from pages.summary_tab import _review, highlighted
+    from ui.summary_tab import _review, highlighted
 
     fields = [sr.ReportFields(agency="某县消费者协会", year=2024)]
     rows = pd.DataFrame({"accept": [True, False, True], "report": ["全文"] * 3,
@@ -482,7 +480,7 @@ def test_summary_review_table_edits_become_the_review():
 
 def test_briefing_page_drafts_from_the_numbers_and_keeps_edits(app, db):
     at = app.run()
-    at.switch_page("pages/briefing.py").run()
+    at.switch_page("app_pages/briefing.py").run()
     no_exception(at)
     year = shown_year(db)
     summary = at.text_area(key="briefing_summary").value
@@ -507,7 +505,7 @@ def test_briefing_page_follows_the_sidebar_scope(app, db):
                                 "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
     app.query_params["province"] = province
     at = app.run()
-    at.switch_page("pages/briefing.py").run()
+    at.switch_page("app_pages/briefing.py").run()
     no_exception(at)
     assert province in at.text_input(key="briefing_name").value
     assert province in at.text_area(key="briefing_summary").value

@@ -15,8 +15,6 @@ from streamlit.testing.v1 import AppTest
 from metrics.store import Store
 from tests.test_pages import LAYOUTS, ROOT, app, db, no_exception  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.usefixtures("served_navigation")  # tests/conftest.py
-
 
 def _has_missing(frame: pd.DataFrame) -> bool:
     return bool(frame.isna().any().any()) or any((frame[c].astype(str) == "None").any() for c in frame.columns)
@@ -24,14 +22,14 @@ def _has_missing(frame: pd.DataFrame) -> bool:
 
 def test_no_table_shows_none_for_an_empty_cell(app, db):
     at = app.run()
-    for page in ("pages/details.py", "pages/agencies.py", "pages/themes.py", "pages/quality.py"):
+    for page in ("app_pages/details.py", "app_pages/agencies.py", "app_pages/themes.py", "app_pages/quality.py"):
         at.switch_page(page).run()
         no_exception(at)
         assert at.dataframe, page
         for table in at.dataframe:
             assert not _has_missing(table.value), (page, table.value.head())
     # The records do have empty cells (a return naming no district, no date): they are shown blank.
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     records = at.dataframe[0].value
     assert (records["区县"] == "").any() and (records["日期"] == "").any()
 
@@ -40,7 +38,7 @@ def test_agency_table_writes_numbers_the_chinese_way(app, db):
     from metrics.fmt import format_cn
 
     at = app.run()
-    at.switch_page("pages/agencies.py").run()
+    at.switch_page("app_pages/agencies.py").run()
     no_exception(at)
     table = at.dataframe[-1].value  # the agency × metric table, after the ranking's numbers
     column = "发放宣传资料(份)"
@@ -59,7 +57,7 @@ def test_agency_table_writes_numbers_the_chinese_way(app, db):
 def test_upload_page_names_the_layout_in_chinese(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{tmp_path / 'layout.db'}")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="uploader").upload("vertical_form.xlsx", (LAYOUTS / "vertical_form.xlsx").read_bytes(),
                                             "application/octet-stream").run()
     no_exception(at)
@@ -72,7 +70,7 @@ def test_after_importing_the_page_says_imported_and_a_reupload_says_already_impo
     monkeypatch.setenv("OUTREACH_DB_URL", url)
     data = (LAYOUTS / "county_activities.xlsx").read_bytes()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key="uploader").upload("county_activities.xlsx", data, "application/octet-stream").run()
     at.button(key="upload_confirm").click().run()
     no_exception(at)
@@ -82,7 +80,7 @@ def test_after_importing_the_page_says_imported_and_a_reupload_says_already_impo
     assert not any("内容相同" in s for s in said)  # not the re-upload wording, which reads like a refusal
     # The same bytes uploaded again in a new session: that is the re-upload, and says so.
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    again.switch_page("pages/upload.py").run()
+    again.switch_page("app_pages/upload.py").run()
     again.file_uploader(key="uploader").upload("county_activities.xlsx", data, "application/octet-stream").run()
     no_exception(again)
     assert any(f"与第 {sub['id']} 号报表内容相同" in s.value for s in again.success)
@@ -95,7 +93,7 @@ def test_the_upload_boxes_english_words_are_explained_in_chinese(tmp_path, monke
 
     monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{tmp_path / 'box.db'}")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/upload.py").run()
+    at.switch_page("app_pages/upload.py").run()
     no_exception(at)
     hints = [c.value for c in at.caption if "拖放文件到此处" in c.value]
     assert len(hints) == 2  # above the returns' box and above the summaries' box
@@ -107,7 +105,7 @@ def test_submissions_list_shows_the_import_time_in_beijing_time(app, db):
     from datetime import UTC, datetime, timedelta
 
     at = app.run()
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     no_exception(at)
     listing = at.dataframe[-1].value
     with sqlite3.connect(db) as conn:
@@ -119,7 +117,7 @@ def test_submissions_list_shows_the_import_time_in_beijing_time(app, db):
 
 def test_submissions_list_counts_and_names_every_agency_of_a_return(app, db):
     at = app.run()
-    at.switch_page("pages/details.py").run()
+    at.switch_page("app_pages/details.py").run()
     no_exception(at)
     listing = at.dataframe[-1].value
     with sqlite3.connect(db) as conn:
@@ -139,7 +137,7 @@ def test_submissions_list_counts_and_names_every_agency_of_a_return(app, db):
 
 def test_trends_daily_chart_has_one_heading_and_breaks_between_campaigns(app, db):
     at = app.run()
-    at.switch_page("pages/trends.py").run()
+    at.switch_page("app_pages/trends.py").run()
     no_exception(at)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     daily = [c for c in charts if c["layout"]["title"]["text"].startswith("开展活动") and c["layout"]["xaxis"].get("type") == "date"]
@@ -159,7 +157,7 @@ def test_trends_daily_chart_has_one_heading_and_breaks_between_campaigns(app, db
 
 def test_themes_donut_total_equals_the_activity_tables_total(app, db):
     at = app.run()
-    at.switch_page("pages/themes.py").run()
+    at.switch_page("app_pages/themes.py").run()
     no_exception(at)
     donut = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                  if json.loads(c.proto.spec)["data"][0].get("type") == "pie")
@@ -183,7 +181,7 @@ def test_english_mode_writes_units_axis_titles_and_choosers_in_english(app, db):
     cjk = re.compile(r"[\u4e00-\u9fff]")
     app.query_params["lang"] = "en"
     at = app.run()
-    at.switch_page("pages/agencies.py").run()
+    at.switch_page("app_pages/agencies.py").run()
     no_exception(at)
     chooser = at.selectbox(key="agencies_measure")
     assert chooser.options and not any(cjk.search(o) for o in chooser.options), chooser.options
@@ -200,7 +198,7 @@ def test_english_mode_writes_units_axis_titles_and_choosers_in_english(app, db):
     from metrics.fmt import format_metric
 
     assert numbers.iloc[-1].tolist() == ["Total", format_metric(events, "场", lang="en")]
-    at.switch_page("pages/themes.py").run()
+    at.switch_page("app_pages/themes.py").run()
     donut = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                  if json.loads(c.proto.spec)["data"][0].get("type") == "pie")
     assert donut["layout"]["annotations"][0]["text"].startswith("Total<br>")

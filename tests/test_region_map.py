@@ -209,7 +209,7 @@ def open_regions(db_path, monkeypatch, **params) -> AppTest:
     for key, value in params.items():
         app.query_params[key] = value
     at = app.run()
-    at.switch_page("pages/regions.py").run()
+    at.switch_page("app_pages/regions.py").run()
     no_exception(at)
     return at
 
@@ -224,7 +224,6 @@ def map_table(at: AppTest, level: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if d.value.columns[0] == level and d.value.iloc[0, 0] in ("合计", "Total"))
 
 
-@pytest.mark.usefixtures("served_navigation")
 def test_regions_page_map_and_numbers_equal_sql(samples, monkeypatch):
     db, _ = samples
     at = open_regions(db, monkeypatch, province="浙江省")
@@ -239,7 +238,6 @@ def test_regions_page_map_and_numbers_equal_sql(samples, monkeypatch):
     assert [b.label for b in at.button if b.key and b.key.startswith("regions_map_up_")] == ["全国", "浙江省"]
 
 
-@pytest.mark.usefixtures("served_navigation")
 def test_the_path_goes_back_up_and_the_url_follows(samples, monkeypatch):
     db, _ = samples
     at = open_regions(db, monkeypatch, province="浙江省", city="宁波市", district="鄞州区")
@@ -257,7 +255,6 @@ def test_the_path_goes_back_up_and_the_url_follows(samples, monkeypatch):
     assert table.iloc[0].tolist() == ["合计", f"{sql_events(db):,.0f}场"]
 
 
-@pytest.mark.usefixtures("served_navigation")
 def test_regions_page_shows_a_rounds_reporting_rate_on_the_map(round_store, monkeypatch):
     _, _, _, path = round_store
     at = open_regions(path, monkeypatch, province="浙江省")
@@ -270,7 +267,6 @@ def test_regions_page_shows_a_rounds_reporting_rate_on_the_map(round_store, monk
     assert rows == {"宁波市": (25, 3, "12.0%"), "杭州市": (15, 0, "0.0%")}   # cities with expected units only
 
 
-@pytest.mark.usefixtures("served_navigation")
 def test_overview_has_the_map_and_english_labels(samples, monkeypatch):
     db, _ = samples
     monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{db}")
@@ -288,7 +284,6 @@ def test_overview_has_the_map_and_english_labels(samples, monkeypatch):
     assert str(year) in next(t for t in figures(at) if "by Province" in t)
 
 
-@pytest.mark.usefixtures("served_navigation")
 def test_a_negative_place_total_gets_a_note_not_a_crash(tmp_path, monkeypatch):
     """A 冲减 return (negative, kept after review) has no area in a treemap: the page says so; map and
     ranking still show every place, the negative one included."""

@@ -20,23 +20,7 @@ from metrics.samples import load_samples
 from metrics.access import Action, Principal
 from metrics.scoped import ScopedStore
 from metrics.store import Store, resolve_url
-from pages import gate
-
-
-def through_app() -> None:
-    """Make sure every run goes through app.py's navigation (called first in app.py and every page).
-
-    Streamlit treats a folder named ``pages/`` beside the entry script as a v1 multipage app until
-    ``st.navigation`` has run once in the process. On a fresh server that first run either runs a
-    deep-linked page alone (``/regions?province=…``, no sidebar) or runs app.py under another script
-    hash, so the widgets change ids and the user's first choice is lost. Switching the flag off and
-    rerunning at once sends that first run through app.py, which resolves the same page by its URL.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+from ui import gate
 
 
 @st.cache_resource(show_spinner=False)

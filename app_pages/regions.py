@@ -5,7 +5,7 @@ import streamlit as st
 from metrics import charts
 from metrics.campaigns import list_campaigns
 from metrics.query import UNKNOWN, measure_totals, next_level
-from pages.common import (
+from ui.common import (
     clicked,
     filter_to,
     filters,
@@ -18,11 +18,9 @@ from pages.common import (
     show_chart,
     stop_if_empty,
     t,
-    through_app,
     view,
 )
 
-through_app()
 
 st.title(t("regions.title"))
 frame = view()

@@ -9,9 +9,8 @@ from metrics import accounts
 from metrics.access import Action, Role
 from metrics.fmt import BEIJING, beijing_time
 from metrics.safe_export import csv_bytes, xlsx_bytes
-from pages.common import audited, can, get_store, lang, show_table, t, through_app
+from ui.common import audited, can, get_store, lang, show_table, t
 
-through_app()
 
 st.title(t("nav.audit"))
 if not can(Action.AUDIT):

@@ -15,10 +15,9 @@ from metrics.query import measure_of
 from metrics.review import corrected, read_columns
 from metrics.store import overrides_to_json, sha256_of
 from metrics.access import Action
-from pages.common import can, get_store, lang, show_table, t, through_app, who_input
-from pages.summary_tab import summary_tab
+from ui.common import can, get_store, lang, show_table, t, who_input
+from ui.summary_tab import summary_tab
 
-through_app()
 
 SECTORS = ("", *DIMENSION_SECTORS)
 PREVIEW_ROWS = 200

@@ -4,18 +4,16 @@ import streamlit as st
 
 from metrics import charts
 from metrics.query import measure_totals
-from pages.common import (
+from ui.common import (
     lang,
     numbers_table,
     pick_measure,
     show_chart,
     stop_if_empty,
     t,
-    through_app,
     view,
 )
 
-through_app()
 
 st.title(t("trends.title"))
 frame = view()

@@ -11,7 +11,7 @@ from metrics.completeness import needs_attention, percent, region_rates
 from metrics.fmt import beijing_time
 from metrics.regions import default_gazetteer
 from metrics.access import Action
-from pages.common import (
+from ui.common import (
     can,
     choose_campaign,
     filters,
@@ -22,11 +22,9 @@ from pages.common import (
     show_table,
     status_name,
     t,
-    through_app,
     who_input,
 )
 
-through_app()
 
 RATES = ("reporting_rate", "on_time_rate", "approval_rate")
 

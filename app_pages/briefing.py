@@ -21,9 +21,8 @@ from metrics.charts import safe_filename
 from metrics.draft import draft_summary
 from metrics.packs import MIMES, write_pack
 from metrics.query import Filters, apply_filters, measure_of, measures_in
-from pages.common import audited, facts, filters, get_store, lang, stop_if_empty, t, through_app, view
+from ui.common import audited, facts, filters, get_store, lang, stop_if_empty, t, view
 
-through_app()
 
 st.title(t("briefing.title"))
 stop_if_empty(view())

@@ -13,7 +13,7 @@ from metrics.roster import EDITABLE, roster_frame
 from metrics.safe_export import xlsx_bytes
 from metrics.sniff import FileRefused
 from metrics.access import Action
-from pages.common import (
+from ui.common import (
     audited,
     can,
     choose_campaign,
@@ -24,11 +24,9 @@ from pages.common import (
     show_table,
     status_name,
     t,
-    through_app,
     who_input,
 )
 
-through_app()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -7,9 +7,8 @@ from metrics.fmt import agency_list, beijing_time
 from metrics.query import records_table
 from metrics.safe_export import csv_bytes, xlsx_bytes
 from metrics.access import Action
-from pages.common import audited, can, get_store, lang, show_table, stop_if_empty, t, through_app, view
+from ui.common import audited, can, get_store, lang, show_table, stop_if_empty, t, view
 
-through_app()
 
 SHOWN = 1000
 LISTED = 200  # submissions listed at once; the search box finds the others

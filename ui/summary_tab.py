@@ -13,7 +13,7 @@ from metrics.dimensions import SECTORS
 from metrics.labels import t as label
 from metrics.narrative import SUMMARY_EXTENSIONS
 from metrics.store import sha256_of
-from pages.common import lang, t
+from ui.common import lang, t
 
 _MARK = "background:#ffe08a;border-radius:3px;padding:0 2px"
 _REJECTED = "text-decoration:line-through;color:#888"

@@ -5,7 +5,7 @@ import streamlit as st
 from metrics import charts
 from metrics.fmt import cn_numbers
 from metrics.query import measure_totals, pivot
-from pages.common import (
+from ui.common import (
     clicked,
     filter_to,
     lang,
@@ -15,11 +15,9 @@ from pages.common import (
     show_table,
     stop_if_empty,
     t,
-    through_app,
     view,
 )
 
-through_app()
 
 st.title(t("themes.title"))
 frame = view()

@@ -109,8 +109,7 @@ def _hold_page() -> None:
     """Keep the page the link asked for (/details?…) across the login, and show no navigation meanwhile.
 
     A run that stops before app.py's st.navigation would leave the browser on the main page, so the login's
-    rerun opened 总览 instead of the deep-linked page; on a fresh server the sidebar also listed every file
-    of pages/ (gate, common …). A hidden navigation holding one page with the asked-for URL path keeps that
+    rerun opened 总览 instead of the deep-linked page. A hidden navigation holding one page with the asked-for URL path keeps that
     path (Streamlit names a page by the hash of its URL path), and app.py's navigation finds it after login.
     """
     try:
@@ -118,8 +117,6 @@ def _hold_page() -> None:
     except AttributeError:  # no script run behind this call (a test harness)
         return
     asked = pages.intended_page_name or ""
-    if not asked:  # a fresh server's first run went through pages/ (see common.through_app), then reran
-        asked = (pages.get_pages().get(pages.intended_page_script_hash) or {}).get("url_pathname") or ""
     if asked:
         st.session_state["auth_page"] = asked
     path = st.session_state.get("auth_page") or "login"
@@ -130,7 +127,7 @@ def _hold_page() -> None:
         held = [st.Page(_nothing, title=title, url_path="login", default=True),
                 st.Page(_nothing, title=title, url_path=path)] if path != "login" else [
                 st.Page(_nothing, title=title, url_path=path, default=True)]
-    else:   # a rerun (or a fresh server's first run) names the page by hash only: the held page is the default
+    else:   # a rerun names the page by hash only: the held page is the default
         held = [st.Page(_nothing, title=title, url_path=path, default=True)]
     st.navigation(held, position="hidden")
 

@@ -7,7 +7,7 @@ import streamlit as st
 from metrics import charts
 from metrics.fmt import MINUS, comparison_texts, format_metric, years_text
 from metrics.query import UNKNOWN, apply_filters, kpis, measure_totals, next_level, report_year, view_years
-from pages.common import (
+from ui.common import (
     clicked,
     facts,
     filter_to,
@@ -19,11 +19,9 @@ from pages.common import (
     show_chart,
     stop_if_empty,
     t,
-    through_app,
     view,
 )
 
-through_app()
 
 st.title(t("overview.title"))
 frame = view()

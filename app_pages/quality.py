@@ -11,9 +11,8 @@ from metrics.query import (
     outliers,
     resolved_exceeding,
 )
-from pages.common import filters, get_store, lang, show_table, stop_if_empty, t, through_app, view
+from ui.common import filters, get_store, lang, show_table, stop_if_empty, t, view
 
-through_app()
 
 st.title(t("quality.title"))
 store = get_store()
