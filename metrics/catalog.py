@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from metrics.text import normalize_label, to_simplified
+from metrics.text import normalize_label
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 KINDS = ("count", "money", "quantity")
@@ -178,8 +178,3 @@ def _metric_from_dict(entry: dict, index: int) -> MetricDef:
 @lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
     return load_catalog()
-
-
-def untranslated_traditional(metric: MetricDef) -> list[str]:
-    """Traditional synonyms that do not convert back to a listed simplified synonym (for tests)."""
-    return [t for t in metric.traditional if to_simplified(t) not in metric.synonyms]

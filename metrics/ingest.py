@@ -364,10 +364,6 @@ def _distinct_pairs(agency: Coded, region_text: Coded) -> tuple[np.ndarray, list
     return codes.astype(np.int32), firsts, keys
 
 
-def _nan_to_none(value: object) -> object:
-    return None if value is None or (value.__class__ is float and value != value) else value
-
-
 def _sector_guess(agency: object, home_sector: str | None) -> str | None:
     guess = infer_sector(agency if isinstance(agency, str) else None)
     if guess in (None, "其他") and home_sector not in (None, "其他"):

@@ -6,8 +6,6 @@ Data (agency names, places, themes) is never translated: it is shown as the retu
 
 from __future__ import annotations
 
-LANGS = ("zh", "en")
-
 LABELS: dict[str, tuple[str, str]] = {
     # app and navigation
     "app.title": ("3·15 活动数据看板", "3·15 Outreach Dashboard"),

@@ -11,7 +11,6 @@ import pandas as pd
 Approx = Literal["at_least", "nearly", "about"]
 Level = Literal["error", "warning", "info"]
 
-APPROX_VALUES: tuple[str, ...] = ("at_least", "nearly", "about")
 LEVELS: tuple[str, ...] = ("error", "warning", "info")
 
 

@@ -50,8 +50,6 @@ submissions = sa.Table(
     sa.CheckConstraint("status IN ('active', 'superseded', 'deleted')", name="submission_status"),
 )
 
-TERM_KINDS = ("agency", "sector", "theme", "activity", "metric", "unit", "sheet")
-
 terms = sa.Table(
     "terms", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

@@ -9,7 +9,6 @@ import json
 import sqlite3
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.store import Store
