@@ -149,6 +149,7 @@ LABELS: dict[str, tuple[str, str]] = {
                          "Some places' {measure} add up below zero (write-downs): no area chart; see the ranking below."),
     "regions.map_preparing": ("正在准备地图边界数据(每级地图仅首次需要几秒)……",
                               "Preparing the map's boundaries (a few seconds, the first time only)…"),
+    "regions.map_no_records": ("「{place}」还没有报表数据,侧栏无法筛选到它。", "“{place}” has no records yet; the filters cannot select it."),
     "regions.map_grey": ("图中灰色的 {n} 个{level}没有数字。", "{n} grey units ({level}) have no numbers."),
     "regions.map_left_row": ("未落到图上", "Not on the map"),
     "regions.map_unknown_place": ("地名库中找不到「{place}」,无法画出地图。", "“{place}” is not in the gazetteer; no map can be drawn."),

@@ -91,6 +91,19 @@ def test_a_city_shows_its_districts_and_a_district_stays_on_its_citys_map(sample
     assert found.target({"location": "330212"}) is None   # the chosen place itself: nowhere further to go
 
 
+def test_a_click_on_a_place_without_records_is_refused_by_the_page(samples):
+    """A rate map colours 杭州 (expected units, no return yet), but the sidebar offers only places the
+    records hold: the page says so instead of setting a filter the sidebar would drop."""
+    from ui.common import selectable
+
+    _, frame = samples
+    assert selectable(GAZ.by_adcode(code_of("浙江省", "宁波市")), frame)
+    assert selectable(GAZ.by_adcode(code_of("浙江省", "宁波市", "鄞州区")), frame)
+    assert selectable(GAZ.by_adcode(code_of("浙江省")), frame)
+    assert not selectable(GAZ.by_adcode(code_of("浙江省", "杭州市")), frame)
+    assert not selectable(GAZ.by_adcode(code_of("广东省")), frame)
+
+
 def test_clicks_lead_only_to_units_with_numbers(samples):
     _, frame = samples
     found = maps.region_map(frame, "events", Filters())

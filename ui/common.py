@@ -15,7 +15,7 @@ from metrics.fmt import blank_missing, format_metric
 from metrics.regions import Region
 from metrics.labels import measure_label
 from metrics.labels import t as _t
-from metrics.query import Filters, Measure, apply_filters, measures_in
+from metrics.query import Filters, Measure, apply_filters, measures_in, options
 from metrics.samples import load_samples
 from metrics.access import Action, Principal
 from metrics.scoped import ScopedStore
@@ -248,12 +248,23 @@ def map_path(region_map: maps.RegionMap, key: str) -> None:
                 st.rerun()
 
 
+def selectable(region: Region, frame: pd.DataFrame) -> bool:
+    """Whether the sidebar can choose the region: it offers only places the records hold (a rate map also
+    colours units that have expected units but no return yet)."""
+    filters = maps.place_filters(region)
+    choices = options(frame, Filters(province=filters["province"], city=filters["city"]))
+    return all(not name or name in choices[level] for level, name in filters.items())
+
+
 def _map_clicked(region_map: maps.RegionMap, key: str) -> None:
     """A click on a unit with numbers narrows the place filters to it (runs before the next script run)."""
     state = st.session_state.get(key) or {}
     for point in (state.get("selection") or {}).get("points", []):
         if (region := region_map.target(point)) is not None:
-            place_to(region)
+            if selectable(region, facts().frame):
+                place_to(region)
+            else:
+                st.toast(t("regions.map_no_records", place=region.name))
             return
 
 
