@@ -7,6 +7,7 @@ from metrics import campaigns as cp
 from metrics import charts
 from metrics.catalog import default_catalog
 from metrics.campaign_reminders import SUFFIXES, make_reminder, reminder_counts, reminder_history
+from metrics import completeness
 from metrics.completeness import needs_attention, percent, region_rates
 from metrics.fmt import beijing_time
 from metrics.regions import default_gazetteer
@@ -34,7 +35,7 @@ campaign = choose_campaign(cp.list_campaigns(store), "progress_pick")
 if campaign is None:
     st.info(t("progress.none"))
     st.stop()
-report = cp.completeness(store, campaign.id)
+report = completeness.build(store, campaign.id)
 overall = report.overall
 if not overall.expected:
     st.info(t("campaigns.no_roster"))

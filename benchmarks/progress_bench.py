@@ -6,7 +6,7 @@
    spread over the gazetteer's districts and five sectors, imported through ``campaigns.import_roster`` as
    a user would; then, per round, 85 % of the units submit (a tenth of them late), half are approved, a
    tenth sent back, a few locked — written as status events in one go (the setup is not what is timed);
-2. times ``campaigns.completeness`` for the newest round (statuses, rates by region level and sector);
+2. times ``completeness.build`` for the newest round (statuses, rates by region level and sector);
 3. drives the real app through AppTest: the 报送进度 page's first run, then re-runs (switching the rate
    shown, as a user does), each one full script run — what a browser waits for, minus the network.
 
@@ -100,17 +100,17 @@ def fill(url: str, units: int, rounds: int) -> int:
 def time_page(url: str, campaign_id: int, repeat: int) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from metrics import campaigns as cp
+    from metrics import completeness
     from metrics.store import Store
 
     store = Store(url)
     seconds = []
     for _ in range(repeat):
         started = time.perf_counter()
-        report = cp.completeness(store, campaign_id)
+        report = completeness.build(store, campaign_id)
         seconds.append(time.perf_counter() - started)
     store.dispose()
-    print(f"campaigns.completeness ({report.overall.expected:,} units): median {statistics.median(seconds):.3f} s")
+    print(f"completeness.build ({report.overall.expected:,} units): median {statistics.median(seconds):.3f} s")
 
     os.environ["OUTREACH_DB_URL"] = url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

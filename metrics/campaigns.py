@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -23,14 +23,11 @@ from metrics.dimensions import NATIONAL_THEMES
 from metrics.fmt import BEIJING
 from metrics.record import Issue
 from metrics.regions import Gazetteer, default_gazetteer
-from metrics.roster import read_roster
+from metrics.roster import RosterUnit, read_roster
 from metrics.schema import campaigns, records, roster_units, submissions, terms, unit_events
 from metrics.schema import issues as issue_rows
 from metrics.store import Store
 from metrics.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
-
-if TYPE_CHECKING:
-    from metrics.completeness import Completeness
 
 
 class Status(StrEnum):
@@ -42,6 +39,10 @@ class Status(StrEnum):
     APPROVED = "已审核"
     LOCKED = "已锁定"
 
+
+# A unit's return arriving on the round's page, and an agency of a file imported elsewhere linked to a round.
+ReturnStatus = Literal["submitted", "refused", "unknown", "ambiguous", "duplicate"]
+LinkStatus = Literal["submitted", "refused", "unknown", "ambiguous"]
 
 LATE = "迟报"  # a flag beside the status, computed from the first submission time, never stored
 
@@ -87,21 +88,6 @@ class Campaign:
         out["metrics"] = list(self.metrics)
         out["last_on_time_day"] = self.last_on_time_day.isoformat()
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class RosterUnit:
-    id: int
-    campaign_id: int
-    name: str
-    sector: str | None = None
-    adcode: str | None = None
-    parent: str | None = None
-    contact: str | None = None
-    phone: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -698,20 +684,12 @@ def _fold(campaign: Campaign, unit: RosterUnit, events: list[sa.Row], today: dt.
                       submits[-1].submission_id if submits else None, last.at, last.who)
 
 
-def completeness(store: Store, campaign_id: int, *, today: dt.date | None = None,
-                 gazetteer: Gazetteer | None = None) -> Completeness:
-    """Per-unit status and the reporting / on-time / approval rates overall, by region level and by sector."""
-    from metrics.completeness import build  # that module builds on this one
-
-    return build(store, campaign_id, today=today, gazetteer=gazetteer)
-
-
 # ---- a unit's return arriving ---------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ReturnOutcome:
     """'submitted', or why not: 'refused' (unreadable), 'unknown' / 'ambiguous' (which unit?), 'duplicate'."""
 
-    status: str
+    status: ReturnStatus
     message: str
     unit: RosterUnit | None = None
     candidates: tuple[RosterUnit, ...] = ()
@@ -787,7 +765,7 @@ class Link:
 
     campaign: Campaign
     agency: str
-    status: str                  # 'submitted' | 'ambiguous' | 'unknown' | 'refused'
+    status: LinkStatus
     unit: RosterUnit | None = None
     message: str = ""
 

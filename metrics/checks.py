@@ -12,8 +12,8 @@ from metrics.catalog import MetricDef
 from metrics.cells import SCALE_CHARS, Parsed
 from metrics.issues import IssueSink
 from metrics.numbers import parse_number
+from metrics.record import cell_ref
 from metrics.tables import Column, Table
-from metrics.workbook import cell_ref
 
 
 def report_unmapped(table: Table, col: Column, rows: list[int], sink: IssueSink) -> None:

@@ -555,10 +555,10 @@ def _safe_name(name: str) -> str:
 
 
 def _campaign_status(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import campaigns
+    from metrics import campaigns, completeness
     from metrics.completeness import percent
 
-    report = campaigns.completeness(store, args.campaign)
+    report = completeness.build(store, args.campaign)
     if args.json:
         _dump(report.to_dict())
         return 0

@@ -18,14 +18,14 @@ from metrics.dimensions import (
 )
 from metrics.extract import TableDefaults, extract_table
 from metrics.issues import IssueSink
-from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, object_array
+from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, cell_ref, col_letter, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.scan import scan_fixed, scan_sheet
 from metrics.sniff import FileRefused, Limits, sniff
 from metrics.tables import Table
 from metrics.templates import MARKER_SHEET, TemplateMarker, find_marker, template_columns
 from metrics.text import normalize_label
-from metrics.workbook import SheetGrid, cell_ref, col_letter, read_grids
+from metrics.workbook import SheetGrid, read_grids
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Literal
 
 import numpy as np
 import sqlalchemy as sa
 
 from metrics.record import FileResult, RecordBatch
 from metrics.schema import records, submissions, terms
+
+# What confirming a file would do (the plan shown before writing) and what it did.
+PlanStatus = Literal["new", "duplicate", "replaces", "refused"]
+ImportStatus = Literal["imported", "duplicate", "refused"]
 
 Pair = tuple[str, int]          # (agency, year)
 _CHUNK = 500
@@ -45,7 +50,7 @@ class ImportPlan:
     """What confirming an upload would do, shown on the page before anything is written."""
 
     file: str
-    status: str                    # "new" | "duplicate" | "replaces" | "refused"
+    status: PlanStatus
     message: str
     duplicate_of: int | None = None
     replaces: list[Conflict] = field(default_factory=list)
@@ -56,7 +61,7 @@ class ImportPlan:
 @dataclass
 class ImportOutcome:
     file: str
-    status: str                    # "imported" | "duplicate" | "refused"
+    status: ImportStatus
     message: str
     submission_id: int | None = None
     replaced: list[int] = field(default_factory=list)
@@ -68,7 +73,7 @@ class ImportOutcome:
 class Decision:
     """The planner's verdict on one file; ids may still be provisional (negative) inside a bulk import."""
 
-    status: str                    # "new" | "replaces" | "duplicate" | "refused"
+    status: PlanStatus
     refusal: str | None = None
     duplicate_of: int | None = None
     duplicate_active: bool = True

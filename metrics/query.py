@@ -14,6 +14,7 @@ import pandas as pd
 
 from metrics.catalog import Catalog, default_catalog
 from metrics.labels import unit_name
+from metrics.record import cell_ref
 
 # URL query keys, in the order they are written into a link.
 LIST_FILTERS = ("year", "sector", "agency", "theme", "activity", "metric")
@@ -526,8 +527,6 @@ RECORD_TABLE_COLUMNS = ("agency", "sector", "province", "city", "district", "yea
 def records_table(frame: pd.DataFrame, texts: Mapping[int, tuple[str | None, str | None]] | None = None,
                   catalog: Catalog | None = None) -> pd.DataFrame:
     """Records as people read them: metric names, the cell as written and where it is (file/sheet!C7)."""
-    from metrics.workbook import cell_ref
-
     catalog = catalog or default_catalog()
     out = pd.DataFrame({name: frame[name].astype(object).to_numpy() for name in
                         ("agency", "sector", "province", "city", "district", "date", "theme", "activity", "unit")})

@@ -77,6 +77,21 @@ class Stats:
         return asdict(self)
 
 
+def col_letter(col: int) -> str:
+    """0 → 'A', 27 → 'AB'."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    """Absolute 0-based (row, col) → 'C7'."""
+    return f"{col_letter(col)}{row + 1}"
+
+
 def object_array(values) -> np.ndarray:
     """A 1-d object array of arbitrary Python values (never a 2-d one, whatever the values are)."""
     values = list(values) if not isinstance(values, (list, tuple)) else values
@@ -188,8 +203,6 @@ class RecordBatch:
                             for name, col in self.columns.items()})
 
     def source(self, file: str) -> list[str]:
-        from metrics.workbook import cell_ref
-
         sheets, rows, cols = self.column("sheet"), self.column("row"), self.column("col")
         return [f"{file}/{s}!{cell_ref(int(r), int(c))}" if r >= 0 and c >= 0 else f"{file}/{s}"  # no cell: text
                 for s, r, c in zip(sheets, rows, cols)]

@@ -15,11 +15,14 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import opencc
 
-_DB_LEVELS = {"省": "province", "市": "city", "区县": "district"}
+Level = Literal["province", "city", "district"]
+# A look-up names one region, several, or none.
+MatchStatus = Literal["ok", "ambiguous", "unknown"]
+_DB_LEVELS: dict[str, Level] = {"省": "province", "市": "city", "区县": "district"}
 _DEPTH = {"province": 0, "city": 1, "district": 2}
 _ADCODE = re.compile(r"(\d{6})\.geojson$")
 
@@ -97,7 +100,7 @@ class Region:
     city: str | None
     district: str | None
     adcode: str
-    level: str  # 'province' | 'city' | 'district'
+    level: Level
 
     @property
     def name(self) -> str:
@@ -127,7 +130,7 @@ class Region:
 class RegionMatch:
     """The answer to a look-up: one region ('ok'), several ('ambiguous') or none ('unknown')."""
 
-    status: str
+    status: MatchStatus
     region: Region | None
     candidates: tuple[Region, ...]
     matched: str | None  # the span of the text that named the place, as written

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from metrics.catalog import Catalog, default_catalog
 from metrics.ingest import Overrides
-from metrics.record import FileResult
-from metrics.workbook import col_letter
+from metrics.record import FileResult, col_letter
 
 _WHERE_COLUMN = re.compile(r"!\$?([A-Z]{1,3})\$?\d+$")
 

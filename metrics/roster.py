@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
 from metrics.dimensions import SECTORS, canonical_sector, infer_sector
 from metrics.issues import IssueSink
-from metrics.record import Issue
+from metrics.record import Issue, cell_ref
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.sniff import FileRefused, sniff
 from metrics.text import cell_text, normalize_label
-from metrics.workbook import SheetGrid, cell_ref, read_grids
+from metrics.workbook import SheetGrid, read_grids
+
+@dataclass(frozen=True, slots=True)
+class RosterUnit:
+    """One expected unit of a collection round, as stored."""
+
+    id: int
+    campaign_id: int
+    name: str
+    sector: str | None = None
+    adcode: str | None = None
+    parent: str | None = None
+    contact: str | None = None
+    phone: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 # field → header texts (normalised) that name it; the first match in a header row wins.
 ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -6,7 +6,12 @@ and records point at it with integer keys, so a million records load into memory
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import sqlalchemy as sa
+
+# A submission is active until a newer return of the same scope supersedes it or someone deletes it.
+SubmissionStatus = Literal["active", "superseded", "deleted"]
 
 SCHEMA_VERSION = 1
 
@@ -47,7 +52,7 @@ submissions = sa.Table(
     sa.Column("n_warnings", sa.Integer, nullable=False),
     sa.Column("layouts", sa.Text, nullable=True),               # JSON: sheet → layout
     sa.Column("overrides", sa.Text, nullable=False, server_default="{}"),  # JSON, see Overrides
-    sa.CheckConstraint("status IN ('active', 'superseded', 'deleted')", name="submission_status"),
+    sa.CheckConstraint(f"status IN {get_args(SubmissionStatus)!r}", name="submission_status"),
 )
 
 terms = sa.Table(

@@ -23,6 +23,7 @@ from metrics.intake import Conflict, ImportOutcome, ImportPlan, sha256_of
 from metrics.record import FileResult, measure_key
 from metrics.schema import (
     SCHEMA_VERSION,
+    SubmissionStatus,
     issues,
     metadata,
     originals,
@@ -279,7 +280,7 @@ class Store:
                             .where(records.c.submission_id == sub_id, records.c.year.is_not(None)))
         return {(text, int(year)) for text, year in rows}
 
-    def _set_status(self, conn: sa.Connection, sub_id: int, status: str) -> None:
+    def _set_status(self, conn: sa.Connection, sub_id: int, status: SubmissionStatus) -> None:
         done = conn.execute(submissions.update().where(submissions.c.id == sub_id)
                             .values(status=status, changed_at=intake.now())).rowcount
         if not done:

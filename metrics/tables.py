@@ -10,9 +10,9 @@ import numpy as np
 from metrics.catalog import Catalog, MetricDef, split_unit
 from metrics.dimensions import Meta
 from metrics.numbers import multiplier_of, parse_number
-from metrics.record import object_array
+from metrics.record import cell_ref, object_array
 from metrics.text import cell_text, normalize_label
-from metrics.workbook import SheetGrid, cell_ref
+from metrics.workbook import SheetGrid
 
 HEADER_WINDOW = 120   # rows searched for the first header; later tables are found while scanning
 

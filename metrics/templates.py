@@ -16,9 +16,10 @@ from pathlib import Path
 
 from metrics.catalog import Catalog, MetricDef, default_catalog
 from metrics.issues import IssueSink
+from metrics.record import col_letter
 from metrics.tables import Column
 from metrics.text import cell_text, normalize_label
-from metrics.workbook import SheetGrid, col_letter
+from metrics.workbook import SheetGrid
 
 MARKER_SHEET = "_outreach315"
 MARKER_KIND = "outreach-315"

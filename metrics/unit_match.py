@@ -9,12 +9,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from metrics.regions import Gazetteer, Region, default_gazetteer, normalize_name
-
-if TYPE_CHECKING:
-    from metrics.campaigns import RosterUnit
+from metrics.regions import Gazetteer, MatchStatus, Region, default_gazetteer, normalize_name
+from metrics.roster import RosterUnit
 
 # Long forms → the short form people also write; applied to both sides before comparing.
 _LONG_TO_SHORT: tuple[tuple[str, str], ...] = (
@@ -31,7 +28,7 @@ _BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
 class UnitMatch:
     """'ok' with the unit, 'ambiguous' with every candidate (the user picks), or 'unknown'."""
 
-    status: str
+    status: MatchStatus
     unit: RosterUnit | None = None
     candidates: tuple[RosterUnit, ...] = ()
     how: str | None = None   # 'exact' | 'short-form' | 'region'

@@ -41,21 +41,6 @@ class SheetGrid:
         return self._width
 
 
-def col_letter(col: int) -> str:
-    """0 → 'A', 27 → 'AB'."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def cell_ref(row: int, col: int) -> str:
-    """Absolute 0-based (row, col) → 'C7'."""
-    return f"{col_letter(col)}{row + 1}"
-
-
 def read_grids(data: bytes, fmt: str, *, name: str = "") -> list[SheetGrid]:
     """All sheets of a file whose format ``sniff`` decided; raises FileRefused when it cannot be read."""
     if fmt == "csv":

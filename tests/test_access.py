@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from metrics import campaigns as cp
+from metrics import completeness
 from metrics.access import (
     ALLOWED,
     OWNER,
@@ -544,10 +545,10 @@ def test_roster_statuses_and_completeness_count_only_units_in_scope(round_store)
     assert seen == {"admin": [r[0] for r in ROSTER], "sz": [NANSHAN, FUTIAN, "深圳市罗湖区市场监督管理局"],
                     "gz": [TIANHE], "ns": [NANSHAN], "bjv": [CHAOYANG], "none": []}
     sz = ScopedStore(store, SZ_REVIEWER)
-    report = cp.completeness(sz, campaign.id, today=dt.date(2025, 4, 1))
+    report = completeness.build(sz, campaign.id, today=dt.date(2025, 4, 1))
     assert (report.overall.expected, report.overall.reported) == (3, 2)
     assert {u.unit.name for u in report.units} == set(seen["sz"])
-    full = cp.completeness(store, campaign.id, today=dt.date(2025, 4, 1))
+    full = completeness.build(store, campaign.id, today=dt.date(2025, 4, 1))
     assert (full.overall.expected, full.overall.reported) == (5, 4)
     assert [s.unit.name for s in cp.unit_statuses(ScopedStore(store, GZ_REVIEWER), campaign.id)] == [TIANHE]
     with pytest.raises(CampaignError):

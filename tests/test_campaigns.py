@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from metrics import campaigns as cp
+from metrics import completeness
 from metrics.campaigns import CampaignError, Status
 from metrics.cli import main
 from metrics.fmt import BEIJING
@@ -110,7 +111,7 @@ def play_the_round(store: Store, campaign: cp.Campaign, units: list[cp.RosterUni
 def test_fifty_units_statuses_and_rates_match_the_hand_count(store):
     campaign, units = fifty(store)
     play_the_round(store, campaign, units)
-    report = cp.completeness(store, campaign.id, today=dt.date(2025, 4, 5))
+    report = completeness.build(store, campaign.id, today=dt.date(2025, 4, 5))
 
     # Hand count: 已锁定 1–9; 已审核 10–19 and 30–33; 已报待审 0, 20–22, 25–29, 34–39; 退回 23, 24; 未报 40–49.
     assert report.overall.counts == {"未报": 10, "已报待审": 15, "退回": 2, "已审核": 14, "已锁定": 9}
@@ -223,7 +224,7 @@ def test_concurrent_submissions_of_many_units_are_all_kept(store):
         t.start()
     for t in threads:
         t.join()
-    overall = cp.completeness(store, campaign.id, today=dt.date(2025, 3, 22)).overall
+    overall = completeness.build(store, campaign.id, today=dt.date(2025, 3, 22)).overall
     assert (overall.reported, overall.on_time, overall.counts["已报待审"]) == (50, 50, 50)
 
 
@@ -378,7 +379,7 @@ def test_copy_from_last_year_takes_settings_and_roster_not_statuses(store):
         "2026年3·15活动情况报送", 2026, 2, ("events", "materials"), campaign.id)
     assert copy.theme is None   # 2025's national theme was used; 2026 has none on the list yet
     assert [u.name for u in cp.roster(store, copy.id)] == [u.name for u in units]
-    assert cp.completeness(store, copy.id).overall.reported == 0
+    assert completeness.build(store, copy.id).overall.reported == 0
     second = cp.copy_campaign(store, old.id, year=2025, due="2025-03-22")
     assert (second.theme, second.period_start, second.period_end) == ("自定主题", dt.date(2025, 2, 28), dt.date(2025, 3, 31))
     with pytest.raises(CampaignError, match="已有 2026 年的报送任务"):

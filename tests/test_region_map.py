@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics import campaigns as cp
+from metrics import completeness
 from metrics import maps
 from metrics.completeness import rate_map
 from metrics.fmt import format_metric
@@ -189,7 +190,7 @@ def sql_counts(path, like: str) -> tuple[int, int]:
 
 def test_rate_map_counts_each_units_roster(round_store):
     store, campaign, _, path = round_store
-    report = cp.completeness(store, campaign.id)
+    report = completeness.build(store, campaign.id)
     country, rates = rate_map(report, Filters(), "reporting_rate")
     assert country.level == "province" and country.total == 50 and country.left == 0
     zj_expected = sum(sql_counts(path, p)[0] for p in ("宁波市", "杭州市"))

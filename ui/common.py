@@ -332,12 +332,12 @@ RATES = ("reporting_rate", "on_time_rate", "approval_rate")
 
 def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> None:
     """A collection round's rate on the map under the chosen place, with 应报/已报 beside each unit."""
-    from metrics.campaigns import completeness
+    from metrics import completeness
 
     campaign = choose_campaign(rounds, f"{key}_pick")
     rate = st.radio(t("progress.rate"), RATES, horizontal=True, key=f"{key}_which",
                     format_func=lambda k: t(f"progress.{k}"))
-    report = completeness(get_store(), campaign.id)
+    report = completeness.build(get_store(), campaign.id)
     if not report.overall.expected:
         st.info(t("campaigns.no_roster"))
         return
