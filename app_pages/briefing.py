@@ -120,7 +120,7 @@ if not picked:
 status = render.render_status()
 if not status.ok:
     st.warning(t("briefing.no_images", problems=";".join(status.problems))
-               + (t("briefing.no_map_images") if with_map else ""))
+               + ("\n\n" + t("briefing.no_map_images") if with_map else ""))
 if len(frame) > RECORD_LIMIT:
     st.caption(t("briefing.records_cap", n=f"{RECORD_LIMIT:,}", total=f"{len(frame):,}"))
 
