@@ -1,5 +1,6 @@
 """简报导出: the current view as a briefing pack — PPTX, XLSX, DOCX or an offline HTML page."""
 
+import threading
 from dataclasses import replace
 
 import pandas as pd
@@ -9,20 +10,25 @@ from metrics import render
 from metrics.brief import (
     BREAKDOWNS,
     DEFAULT_BREAKDOWNS,
+    DIMENSION_NAMES,
     RECORD_LIMIT,
     build_brief,
     default_measures,
     default_title,
+    pack_map,
     pack_scope,
     scope_line,
 )
 from metrics.campaigns import approved_submissions, list_campaigns
 from metrics.charts import safe_filename
 from metrics.draft import draft_summary
+from metrics.maps import NOTE_ZH
 from metrics.packs import MIMES, write_pack
 from metrics.query import Filters, apply_filters, measure_of, measures_in
 from ui.common import audited, facts, filters, get_store, lang, stop_if_empty, t, view
 
+
+PACK_WAIT = 120.0  # seconds a click's rerun waits for its file: a Word pack of many charts and a map, slow server
 
 st.title(t("briefing.title"))
 stop_if_empty(view())
@@ -72,6 +78,16 @@ breakdowns = st.multiselect(t("briefing.charts"), list(BREAKDOWNS), default=list
                             format_func=lambda b: t(f"briefing.by.{b}"), key="briefing_breakdowns",
                             placeholder=t("common.choose"))
 st.caption(t("briefing.n_charts", n=len(picked) * len(breakdowns)))
+# The boundaries have no 审图号: a pack meant for publication leaves the map out.
+st.session_state.setdefault("briefing_maps", True)
+with_map = st.toggle(t("briefing.maps"), key="briefing_maps", help=t("briefing.maps_help", note=NOTE_ZH))
+if with_map and picked:
+    first = measure_of(picked[0])
+    found = pack_map(frame, first, chosen)
+    if found is None:
+        st.caption(t("briefing.no_map"))
+    else:
+        st.caption(t("briefing.map_of", measure=names[first.key], level=DIMENSION_NAMES[found.level]))
 title = st.text_input(t("briefing.name"), key="briefing_name")
 
 
@@ -103,27 +119,46 @@ if not picked:
 
 status = render.render_status()
 if not status.ok:
-    st.warning(t("briefing.no_images", problems=";".join(status.problems)))
+    st.warning(t("briefing.no_images", problems=";".join(status.problems))
+               + ("\n\n" + t("briefing.no_map_images") if with_map else ""))
 if len(frame) > RECORD_LIMIT:
     st.caption(t("briefing.records_cap", n=f"{RECORD_LIMIT:,}", total=f"{len(frame):,}"))
 
 # Files are made when a button is pressed (Streamlit calls these on another thread), never on every rerun.
 settings = {"measures": list(picked), "breakdowns": list(breakdowns), "title": title.strip() or None,
-            "summary": summary}
+            "summary": summary, "maps": with_map}
+# What each pack made for these settings says to its reader (e.g. why it has no pictures): the maker
+# writes it here, the rerun the click starts shows it.
+made: dict = st.session_state.setdefault("briefing_made", {})
+made_for = repr((chosen, store.version(), settings))
 
 
-def _maker(fmt: str):
+def _maker(fmt: str, done: threading.Event):
     def make() -> bytes:
-        brief = build_brief(everything, chosen, texts=store.record_details, **settings)
-        return write_pack(fmt, brief, images=status.ok).data
+        try:
+            brief = build_brief(everything, chosen, texts=store.record_details, **settings)
+            pack = write_pack(fmt, brief)
+            made[fmt] = (made_for, pack.file_name, pack.notes)
+            return pack.data
+        finally:
+            done.set()
     return make
+
+
+def _wait(done: threading.Event) -> None:
+    """The click's rerun waits for the file (made on another thread) so that it can show the file's notes."""
+    done.wait(PACK_WAIT)
 
 
 stem = safe_filename(title.strip() or default_title(everything, chosen))
 st.subheader(t("briefing.download"))
+for fmt, (when, file_name, notes) in made.items():
+    if when == made_for and notes:
+        st.info(t("briefing.pack_notes", file=file_name) + "\n\n" + "\n\n".join(notes))
 columns = st.columns(4)
 for column, fmt in zip(columns, (".pptx", ".xlsx", ".docx", ".html")):
-    column.download_button(t(f"briefing.{fmt[1:]}"), audited(_maker(fmt), f"{stem}{fmt}"), f"{stem}{fmt}", MIMES[fmt],
-                           key=f"briefing_{fmt[1:]}", icon=":material/download:", on_click="ignore",
-                           width="stretch")
+    done = threading.Event()
+    column.download_button(t(f"briefing.{fmt[1:]}"), audited(_maker(fmt, done), f"{stem}{fmt}"), f"{stem}{fmt}",
+                           MIMES[fmt], key=f"briefing_{fmt[1:]}", icon=":material/download:", on_click=_wait,
+                           args=(done,), width="stretch")
 st.caption(t("briefing.formats"))

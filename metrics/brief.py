@@ -20,7 +20,9 @@ import plotly.graph_objects as go
 from metrics import charts
 from metrics.catalog import Catalog, default_catalog
 from metrics.draft import Draft, draft_summary, scope_text
-from metrics.fmt import years_text
+from metrics.fmt import format_metric, years_text
+from metrics.labels import t
+from metrics.maps import NOTE_ZH, RegionMap, UnknownPlace, region_map
 from metrics.query import (
     KEY_MEASURES,
     PLACE_FILTERS,
@@ -127,6 +129,9 @@ class Brief:
     records: pd.DataFrame  # records_table of the first RECORD_LIMIT records of the scope
     record_count: int
     made: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    map: RegionMap | None = None  # the first chosen measure one level under the scope's place
+    map_measure: Measure | None = None
+    map_title: str = ""
 
     @property
     def file_stem(self) -> str:
@@ -183,6 +188,11 @@ def scope_line(frame: pd.DataFrame, filters: Filters, note: str = "") -> str:
     return " · ".join(parts)
 
 
+def view_years_text(view: pd.DataFrame) -> str:
+    """The years the records of a view cover, as a title names them (2024年, 2021—2024年)."""
+    return years_text(sorted(int(y) for y in np.unique(view["year"].to_numpy()) if y >= 0))
+
+
 def chart_data(view: pd.DataFrame, measure: Measure, breakdown: str, filters: Filters, *, top: int = TOP) -> ChartData:
     """One chart's numbers; a ranking longer than ``top`` keeps ``top - 1`` bars and sums the rest as 其他."""
     dimension = next_level(filters) if breakdown == "region" else breakdown
@@ -195,8 +205,7 @@ def chart_data(view: pd.DataFrame, measure: Measure, breakdown: str, filters: Fi
         title = f"{span} {measure.name()} {name}".strip()
         return ChartData(measure, "year", title, tuple(labels), tuple(float(v) for v in totals["value"]))
     # Every chart names its years, so one lifted out of the pack still says what it covers.
-    title = f"{years_text(sorted(int(y) for y in np.unique(view['year'].to_numpy()) if y >= 0))} " \
-            f"{measure.name()} {name}".strip()
+    title = f"{view_years_text(view)} {measure.name()} {name}".strip()
     labels = [xml_safe(str(v)) for v in totals[dimension]]
     values = [float(v) for v in totals["value"]]
     if len(labels) > top:
@@ -230,15 +239,78 @@ def kpi_caption_text(tiles: Sequence[Kpi], filters: Filters) -> str:
     return text + f"(上年{coverage.before}家中仅{coverage.both}家已报,暂不比较)"
 
 
+# ---- the map ------------------------------------------------------------------------------------
+
+MAP_SECTION = "地区分布"
+MAP_LEFT = t("regions.map_left_row")  # 未落到图上: the part of the total no unit of the map takes
+MAP_ROWS = 18  # units listed beside the map on a slide; the rest as one 其他 row
+
+
+def pack_map(view: pd.DataFrame, measure: Measure, filters: Filters) -> RegionMap | None:
+    """``measure`` over the pack's view on the map one level under the scope's place; None when no unit
+    of that map gets a number (nothing in the view can be placed) or the place is not in the gazetteer."""
+    try:
+        found = region_map(view, measure.key, filters)
+    except UnknownPlace:
+        return None
+    return found if found.values else None
+
+
+def map_units(found: RegionMap) -> pd.DataFrame:
+    """The map's units that have a number (adcode, name, value), largest first."""
+    units = found.table()
+    return units[units["value"].notna()].reset_index(drop=True)
+
+
+def map_rows(brief: Brief, limit: int | None = None) -> pd.DataFrame:
+    """The numbers beside the map as the slides, Word and HTML show them, each with its unit: 合计 first,
+    未落到图上 when part of the total is on no unit, then every unit with a number, largest first (beyond
+    ``limit`` units, the first ``limit - 1`` and one 其他(N个城市) row holding the rest)."""
+    if brief.map is None or brief.map_measure is None:
+        return pd.DataFrame()
+    unit, level = brief.map_measure.unit, DIMENSION_NAMES[brief.map.level]
+    units = map_units(brief.map)
+    names, values = units["name"].tolist(), units["value"].tolist()
+    if limit is not None and len(names) > limit:
+        rest = len(names) - (limit - 1)
+        names = names[:limit - 1] + [f"其他({rest}个{level})"]
+        values = values[:limit - 1] + [float(sum(values[limit - 1:]))]
+    head = [(t("common.total"), brief.map.total)]
+    if brief.map.left:
+        head.append((MAP_LEFT, brief.map.left))
+    rows = head + list(zip(names, values))
+    return pd.DataFrame({level: [n for n, _ in rows],
+                         brief.map_measure.name(): [format_metric(v, unit) for _, v in rows]})
+
+
+def map_notes(brief: Brief) -> list[str]:
+    """What the reader of the map must know: it is schematic (the boundaries have no 审图号), the chosen
+    place has nothing under it, part of the total is on no unit, how many units are grey."""
+    if brief.map is None or brief.map_measure is None:
+        return []
+    found, level = brief.map, DIMENSION_NAMES[brief.map.level]
+    notes = [NOTE_ZH]
+    if found.focus is not None:
+        notes.append(t("regions.map_focus", place=found.focus.name,
+                       parent=found.parent.name if found.parent else t("regions.map_country")))
+    if found.left:
+        notes.append(t("regions.map_left", value=format_metric(found.left, brief.map_measure.unit)))
+    grey = len(found.table()) - len(found.values)
+    if grey:
+        notes.append(t("regions.map_grey", n=grey, level=level))
+    return notes
+
+
 def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str] | None = None,
                 breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS, title: str | None = None,
                 summary: str | None = None,
                 texts: Callable[[Iterable[int]], Mapping[int, tuple[str | None, str | None]]] | None = None,
-                record_limit: int = RECORD_LIMIT, catalog: Catalog | None = None) -> Brief:
+                record_limit: int = RECORD_LIMIT, catalog: Catalog | None = None, maps: bool = True) -> Brief:
     """The brief of ``filters``' view of ``frame`` (all active facts).
 
     ``texts`` maps record ids to the cell text as written (``Store.record_details``) for the data
-    sheet; ``summary`` replaces the generated draft when the user has edited it.
+    sheet; ``summary`` replaces the generated draft when the user has edited it; ``maps=False`` leaves
+    the map out (the boundaries have no 审图号: packs meant for publication should not carry it).
     """
     catalog = catalog or default_catalog()
     filters, note = pack_scope(frame, filters)
@@ -256,9 +328,13 @@ def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str
     draft = draft_summary(frame, filters, catalog=catalog)
     head = view.head(record_limit)
     records = records_table(head, texts(head["id"]) if texts else None, catalog)
+    found = pack_map(view, chosen[0], filters) if maps and chosen else None
+    map_title = (f"{view_years_text(view)} {chosen[0].name()} 按{DIMENSION_NAMES[found.level]}分布".strip()
+                 if found is not None else "")
     return Brief(title=xml_safe(title or default_title(frame, filters)),
                  scope=xml_safe(scope_line(frame, filters, note)),
                  filters=filters, kpis=tuple(tiles), kpi_caption=kpi_caption, charts=figures,
                  table=_xml_safe_frame(agency_table(view, chosen)) if chosen else pd.DataFrame(),
                  summary=xml_safe(draft.text if summary is None else summary), draft=draft,
-                 records=_xml_safe_frame(records), record_count=len(view))
+                 records=_xml_safe_frame(records), record_count=len(view),
+                 map=found, map_measure=chosen[0] if found is not None else None, map_title=map_title)

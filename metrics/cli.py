@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("--chart", action="append", choices=BREAKDOWNS, metavar="BY",
                          help=f"分项图表,可重复:{' '.join(BREAKDOWNS)};默认 sector region year agency")
     content.add_argument("--title", help="标题;默认按年度和地区生成")
+    content.add_argument("--no-map", dest="map", action="store_false",
+                         help="不加入地区分布地图:边界数据没有审图号,对外发布的简报请加此项")
     _campaign_parser(sub)
     _user_parser(sub)
     _audit_parser(sub)
@@ -433,7 +435,7 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     made = packs.make_pack(out.suffix.lower(), frame, filters, measures=args.metric,
                            breakdowns=args.chart or DEFAULT_BREAKDOWNS, title=args.title,
-                           texts=store.record_details)
+                           texts=store.record_details, maps=args.map)
     if made.brief.record_count == 0:
         print("所选范围内没有数据,未生成文件", file=sys.stderr)
         return 1
@@ -441,7 +443,8 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
     out.write_bytes(made.data)
     accounts.audit(store, "export", target=out.name,
                    detail=f"{out.suffix.lower().lstrip('.')};简报,{made.brief.record_count} 条记录;范围:{made.brief.scope}")
-    print(f"{out}: {len(made.brief.charts)} 张图表,{made.brief.record_count} 条记录;"
+    print(f"{out}: {len(made.brief.charts)} 张图表,{'1 张地图,' if made.brief.map is not None else ''}"
+          f"{made.brief.record_count} 条记录;"
           f"用时 {time.perf_counter() - started:.1f} 秒")
     print(f"范围:{made.brief.scope}")
     for note in made.notes:

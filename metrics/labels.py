@@ -211,6 +211,18 @@ LABELS: dict[str, tuple[str, str]] = {
                              "The pack's records sheet lists the first {n} of {total} records; download all of them "
                              "on the Records page."),
     "briefing.pick_something": ("请至少选择一个指标。", "Pick at least one metric."),
+    "briefing.maps": ("加入地区分布地图", "Include the region map"),
+    "briefing.maps_help": ("地图的行政区划边界数据没有审图号,图上注明“{note}”。简报供内部参阅时可以加入;"
+                           "对外发布、公开印发或上网的简报请关闭此项,不带地图。",
+                           "The map's boundary data has no map approval number (审图号); the map says “{note}”. "
+                           "Fine for internal reading; turn this off for packs meant for publication."),
+    "briefing.map_of": ("地图:{measure}(所选的第一个指标)按{level}分布,与其余内容同一范围、同一年度。",
+                        "Map: {measure} (the first metric chosen) by {level}, same scope and year as the rest."),
+    "briefing.no_map": ("所选范围内没有能落到地图上的地区,简报中不加地图。",
+                        "Nothing in this scope can be placed on a map; the pack has no map."),
+    "briefing.no_map_images": ("PowerPoint 和 Word 简报中的地图将只有数字表格,没有地图图片。",
+                               "The map in the PowerPoint and Word packs will be its numbers only, no picture."),
+    "briefing.pack_notes": ("刚生成的 {file}:", "The {file} just made:"),
     "details.title": ("明细", "Records"),
     "details.sheet": ("明细", "Records"),
     "details.file": ("3·15明细", "3-15 records"),

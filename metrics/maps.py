@@ -234,12 +234,14 @@ def choropleth(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: st
     fig.add_traces(_choropleth_traces(shapes, found, "geo", unit, lang))
     if national or parent in SCS_PARENTS:
         _add_scs_inset(fig, shapes, found, unit, lang)
+    # The title starts where the plot area and the note do (paper x=0), not at the image's very edge.
     fig.update_layout(
-        title_text=title, height=height, coloraxis=_coloraxis(found, unit, lang),
+        title={"text": title, "x": 0, "xref": "paper", "xanchor": "left"}, height=height,
+        coloraxis=_coloraxis(found, unit, lang),
         geo={**_BASE_OFF, "scope": "world", "resolution": 110, "projection": _projection(lon, lat),
              "fitbounds": False, "lonaxis": {"range": list(lon)}, "lataxis": {"range": list(lat)},
              "bgcolor": "white", "domain": {"x": [0.0, 0.86], "y": [0.04, 1.0]}},
-        margin={"l": 10, "r": 10, "t": 56, "b": 10}, dragmode=False, clickmode="event+select")
+        margin={"l": 16, "r": 10, "t": 56, "b": 10}, dragmode=False, clickmode="event+select")
     fig.add_annotation(text=label("map.note", lang), xref="paper", yref="paper", x=0.0, y=0.0, xanchor="left",
                        yanchor="bottom", showarrow=False, font={"size": 11, "color": NOTE_COLOR, "family": FONT_FAMILY})
     return fig

@@ -30,7 +30,17 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches
 from pptx.util import Pt as PptPt
 
-from metrics.brief import Brief, ChartData
+from metrics.brief import (
+    DIMENSION_NAMES,
+    MAP_LEFT,
+    MAP_ROWS,
+    MAP_SECTION,
+    Brief,
+    ChartData,
+    map_notes,
+    map_rows,
+    map_units,
+)
 from metrics.fmt import MINUS, change_text, comparison_texts, format_cn, format_metric
 from metrics.safe_export import XLSX_OPTIONS
 
@@ -229,8 +239,43 @@ def _fill_cell(cell, text: str, *, bold: bool, align, size: float) -> None:
     cell.margin_top = cell.margin_bottom = Inches(0.03)
 
 
-def to_pptx(brief: Brief) -> bytes:
-    """16:9 slides: title, summary, KPIs, one native chart per breakdown, the agency table."""
+def _pptx_map_table(slide, shown: pd.DataFrame, left: float, top: float, width: float) -> None:
+    """The numbers beside the map: 合计 (bold) first, then the units, compact enough for 20 rows."""
+    rows, cols = len(shown) + 1, len(shown.columns)
+    shape = slide.shapes.add_table(rows, cols, Inches(left), Inches(top), Inches(width), Inches(0.25 * rows))
+    grid = shape.table
+    grid.columns[0].width = Inches(width * 0.55)
+    grid.columns[1].width = Inches(width * 0.45)
+    for r in range(rows):
+        grid.rows[r].height = Inches(0.25)
+    for c, name in enumerate(shown.columns):
+        _fill_cell(grid.cell(0, c), str(name), bold=True, align=PP_ALIGN.CENTER, size=10)
+    for r, row in enumerate(shown.itertuples(index=False), start=1):
+        for c, value in enumerate(row):
+            _fill_cell(grid.cell(r, c), str(value), bold=r == 1, align=PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT,
+                       size=10)
+
+
+def _pptx_map_slide(deck, brief: Brief, image: bytes | None) -> None:
+    """The map as a picture (when the server could draw it) with its numbers beside it and its notes below."""
+    assert brief.map is not None and brief.map_measure is not None
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    _slide_title(slide, brief.map_title,
+                 f"合计 {format_metric(brief.map.total, brief.map_measure.unit)} · {brief.scope}")
+    shown = map_rows(brief, limit=MAP_ROWS)
+    notes = "\n".join(map_notes(brief))
+    if image:
+        slide.shapes.add_picture(io.BytesIO(image), Inches(0.4), Inches(1.45), width=Inches(8.4))
+        _pptx_map_table(slide, shown, 8.95, 1.45, 3.95)
+        _text(slide, notes, 0.6, 6.2, 8.2, 1.0, size=11, color=_MUTED)
+    else:
+        _pptx_map_table(slide, shown, 0.6, 1.45, 6.0)
+        _text(slide, notes, 7.0, 1.45, 5.7, 2.0, size=12, color=_MUTED)
+
+
+def to_pptx(brief: Brief, map_image: bytes | None = None) -> bytes:
+    """16:9 slides: title, summary, KPIs, one native chart per breakdown, the map (``map_image``, a PNG, with
+    the numbers beside it; the numbers alone without it), the agency table."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = Emu(12_192_000), Emu(6_858_000)  # 16:9, as PowerPoint's own
     blank = deck.slide_layouts[6]
@@ -264,6 +309,9 @@ def to_pptx(brief: Brief) -> bytes:
         slide = deck.slides.add_slide(blank)
         _slide_title(slide, data.title, f"合计 {format_metric(data.total, data.unit)} · {brief.scope}")
         _pptx_chart(slide, data)
+
+    if brief.map is not None:
+        _pptx_map_slide(deck, brief, map_image)
 
     if not brief.table.empty:
         slide = deck.slides.add_slide(blank)
@@ -380,6 +428,9 @@ def to_xlsx(brief: Brief) -> bytes:
             sheet.insert_chart(row, 3, chart)
             row = max(last + 4, row + 3 + (max(300, 60 + 26 * len(data.categories)) // 20))
 
+    if brief.map is not None:
+        _xlsx_map_sheet(book.add_worksheet(_sheet_name(MAP_SECTION, used)), brief, fmt)
+
     if not brief.table.empty:
         sheet = book.add_worksheet(_sheet_name("各单位", used))
         _write_frame(sheet, brief.table, fmt, total_last=True)
@@ -394,6 +445,39 @@ def to_xlsx(brief: Brief) -> bytes:
     sheet.set_column(len(records.columns) - 1, len(records.columns) - 1, 36)
     book.close()
     return buffer.getvalue()
+
+
+def _xlsx_map_sheet(sheet, brief: Brief, fmt: dict) -> None:
+    """地区分布: the map's units with numbers (largest first), 未落到图上 when part of the total is on no unit,
+    a 合计 that is a SUM formula over them, the 区划代码 of each unit, and the map's notes."""
+    assert brief.map is not None and brief.map_measure is not None
+    measure, level = brief.map_measure, DIMENSION_NAMES[brief.map.level]
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 18)
+    sheet.set_column(2, 2, 12)
+    sheet.write_string(0, 0, brief.map_title, fmt["title"])
+    sheet.write_string(1, 0, brief.scope, fmt["muted"])
+    header = 3
+    sheet.write_string(header, 0, level, fmt["head"])
+    sheet.write_string(header, 1, f"{measure.name()}({measure.unit})" if measure.unit else measure.name(), fmt["head"])
+    sheet.write_string(header, 2, "区划代码", fmt["head"])
+    row = header
+    for unit in map_units(brief.map).itertuples(index=False):
+        row += 1
+        sheet.write_string(row, 0, unit.name, fmt["text"])
+        sheet.write_number(row, 1, float(unit.value), fmt["number"])
+        sheet.write_string(row, 2, unit.adcode, fmt["text"])
+    if brief.map.left:
+        row += 1
+        sheet.write_string(row, 0, MAP_LEFT, fmt["text"])
+        sheet.write_number(row, 1, brief.map.left, fmt["number"])
+        sheet.write_blank(row, 2, None, fmt["text"])
+    sheet.write_string(row + 1, 0, "合计", fmt["total"])
+    sheet.write_formula(row + 1, 1, f"=SUM(B{header + 2}:B{row + 1})", fmt["total_number"], brief.map.total)
+    sheet.write_blank(row + 1, 2, None, fmt["total"])
+    for k, note in enumerate(map_notes(brief)):
+        sheet.write_string(row + 3 + k, 0, note, fmt["muted"])
+    sheet.freeze_panes(header + 1, 0)
 
 
 _RECORD_HEADERS = {"agency": "单位", "sector": "系统", "province": "省份", "city": "城市", "district": "区县",
@@ -490,8 +574,9 @@ def _docx_font_table(document) -> None:
     part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def docx_table(document, frame: pd.DataFrame, *, total_last: bool = False):
-    """A 10 pt grid table of the frame, header bold; numbers written the Chinese way, blanks as —."""
+def docx_table(document, frame: pd.DataFrame, *, total_last: bool = False, total_first: bool = False):
+    """A 10 pt grid table of the frame, header bold; numbers written the Chinese way, blanks as —; the 合计
+    row (last or first) bold."""
     table = document.add_table(rows=1, cols=len(frame.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -503,7 +588,7 @@ def docx_table(document, frame: pd.DataFrame, *, total_last: bool = False):
         cells = table.add_row().cells
         for c, value in enumerate(row):
             cells[c].text = _cell_text(value)
-            if total_last and r == len(frame):
+            if (total_last and r == len(frame)) or (total_first and r == 1):
                 for run in cells[c].paragraphs[0].runs:
                     run.bold = True
     for row in table.rows:
@@ -537,8 +622,9 @@ def cn_number(n: int) -> str:
     return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
 
 
-def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None) -> bytes:
-    """A Word briefing: title, scope, 总体情况 (the summary), 主要指标, each chart (image if rendered) and table."""
+def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None, map_image: bytes | None = None) -> bytes:
+    """A Word briefing: title, scope, 总体情况 (the summary), 主要指标, each chart (image if rendered) and table,
+    地区分布 (the map's image if rendered, its numbers and notes), 各单位情况."""
     document = gongwen_document()
     section = document.sections[0]
     width = section.page_width - section.left_margin - section.right_margin
@@ -573,6 +659,18 @@ def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None) -> bytes
                                   f"{data.measure.name()}({data.unit})" if data.unit else data.measure.name():
                                   [format_metric(v, data.unit) for v in (*data.values, data.total)]})
             docx_table(document, shown, total_last=True)
+    if brief.map is not None:
+        heading(MAP_SECTION)
+        title = document.add_paragraph(brief.map_title)
+        title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        title.paragraph_format.keep_with_next = True  # not alone at the foot of a page, the map overleaf
+        if map_image:
+            document.add_picture(io.BytesIO(map_image), width=width)
+        for note in map_notes(brief):  # small print under the map, as on the page
+            note_run = document.add_paragraph().add_run(note)
+            note_run.font.size = Pt(12)
+            note_run.font.color.rgb = DocxColor(*_MUTED)
+        docx_table(document, map_rows(brief), total_first=True)
     if not brief.table.empty:
         heading("各单位情况")
         docx_table(document, display_table(brief.table), total_last=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from metrics import render
-from metrics.brief import DEFAULT_BREAKDOWNS, Brief, build_brief
+from metrics.brief import DEFAULT_BREAKDOWNS, MAP_SECTION, Brief, build_brief, map_notes, map_rows
 from metrics.fmt import format_metric
 from metrics.office import DOCX_MIME, PPTX_MIME, XLSX_MIME, display_table, kpi_rows, to_docx, to_pptx, to_xlsx
 from metrics.query import Filters
@@ -32,16 +32,41 @@ class Pack:
 
 def chart_images(brief: Brief) -> tuple[list[bytes | None], list[str]]:
     """PNG of every chart through one browser; none (and the reason) where the server cannot render."""
-    if not brief.charts:
-        return [], []
+    pictures, _, notes = pack_images(brief, charts=True, with_map=False)
+    return pictures, notes
+
+
+def pack_images(brief: Brief, *, charts: bool, with_map: bool) -> tuple[list[bytes | None], bytes | None, list[str]]:
+    """PNGs of the charts and of the map (those asked for that the brief has), drawn through one browser:
+    (chart images, map image, notes); where the server cannot draw, none and the notes say why."""
+    figures = [c.figure() for c in brief.charts] if charts else []
+    count = len(figures)
+    if with_map and brief.map is not None and brief.map_measure is not None:
+        figures.append(brief.map.figure(title=brief.map_title, unit=brief.map_measure.unit))
+    if not figures:
+        return [], None, []
     try:
-        return list(render.render_images([c.figure() for c in brief.charts], "png", **DOCX_IMAGE)), []
+        drawn = render.render_images(figures, "png", **DOCX_IMAGE)
     except render.RenderUnavailable as exc:
-        return [None] * len(brief.charts), [f"Word 简报中未插入图表图片:{exc}(图表的数字表格仍在)"]
+        notes = [f"Word 简报中未插入图表图片:{exc}(图表的数字表格仍在)"] if count else []
+        if len(figures) > count:
+            notes.append(f"简报中未插入地图图片:{exc}(地区分布的数字表格和说明仍在)")
+        return [None] * count, None, notes
+    return list(drawn[:count]), drawn[count] if len(figures) > count else None, []
+
+
+def _map_html(brief: Brief) -> list[render.HtmlBlock]:
+    """地区分布: the interactive map (it fetches nothing: see maps), its numbers and its notes."""
+    if brief.map is None or brief.map_measure is None:
+        return []
+    return [render.Heading(MAP_SECTION),
+            render.Chart(brief.map.figure(title=brief.map_title, unit=brief.map_measure.unit)),
+            render.Table(brief.map_title, map_rows(brief)),
+            render.Paragraph("\n".join(map_notes(brief)))]
 
 
 def to_html(brief: Brief) -> bytes:
-    """One offline page: title, scope, summary, KPIs, every chart (interactive) and the agency table."""
+    """One offline page: title, scope, summary, KPIs, every chart (interactive), the map and the agency table."""
     blocks: list[render.HtmlBlock] = [render.Paragraph(f"{brief.scope} · {brief.made:%Y年%-m月%-d日}"),
                                       render.Heading("总体情况"), render.Paragraph(brief.summary)]
     if brief.kpis:
@@ -52,22 +77,25 @@ def to_html(brief: Brief) -> bytes:
     if brief.charts:
         blocks.append(render.Heading("分项情况"))
         blocks += [render.Chart(c.figure()) for c in brief.charts]
+    blocks += _map_html(brief)
     if not brief.table.empty:
         blocks += [render.Heading("各单位情况"), render.Table("", display_table(brief.table, limit=len(brief.table)))]
     return render.pack_html(brief.title, blocks)
 
 
 def write_pack(fmt: str, brief: Brief, *, images: bool = True) -> Pack:
-    """``brief`` as ``fmt`` (".pptx", ".xlsx", ".docx", ".html"); ``images`` renders charts into Word."""
+    """``brief`` as ``fmt`` (".pptx", ".xlsx", ".docx", ".html"); ``images`` renders the charts into Word and
+    the map into PowerPoint and Word on the server (without it they carry the numbers only)."""
     fmt = fmt.lower() if fmt.startswith(".") else f".{fmt.lower()}"
     notes: list[str] = []
     if fmt == ".pptx":
-        data = to_pptx(brief)
+        _, picture, notes = pack_images(brief, charts=False, with_map=True) if images else ([], None, [])
+        data = to_pptx(brief, picture)
     elif fmt == ".xlsx":
         data = to_xlsx(brief)
     elif fmt == ".docx":
-        pictures, notes = chart_images(brief) if images else ([], [])
-        data = to_docx(brief, pictures)
+        pictures, picture, notes = pack_images(brief, charts=True, with_map=True) if images else ([], None, [])
+        data = to_docx(brief, pictures, picture)
     elif fmt == ".html":
         data = to_html(brief)
     else:
@@ -78,7 +106,7 @@ def write_pack(fmt: str, brief: Brief, *, images: bool = True) -> Pack:
 def make_pack(fmt: str, frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str] | None = None,
               breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS, title: str | None = None, summary: str | None = None,
               texts: Callable[[Iterable[int]], Mapping[int, tuple[str | None, str | None]]] | None = None,
-              images: bool = True) -> Pack:
+              images: bool = True, maps: bool = True) -> Pack:
     brief = build_brief(frame, filters, measures=measures, breakdowns=breakdowns, title=title, summary=summary,
-                        texts=texts)
+                        texts=texts, maps=maps)
     return write_pack(fmt, brief, images=images)

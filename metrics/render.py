@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from metrics import maps
 from metrics.charts import FONT_FAMILY, chart_config
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
@@ -34,6 +35,9 @@ _BROWSER_PATHS = (
 _START_TIMEOUT = 60.0  # seconds for Chromium to start and load plotly.js
 _FIGURE_TIMEOUT = 60.0  # seconds for one figure once the browser is up
 _CLOSE_TIMEOUT = 15.0
+# Where kaleido's plotly.js finds the world topojson a geo subplot may ask for: the app's empty stub, read
+# from disk (kaleido's page is a file: URL and its Chromium may read files), never plotly's CDN.
+TOPOJSON_DIR = maps.STATIC_DIR
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
@@ -155,8 +159,10 @@ class _Browser:
 
     def render(self, specs: list[dict], opts: dict[str, Any]) -> list[bytes]:
         """Each figure dict drawn in turn (one tab, so in turn is as fast as at once)."""
+        topojson = topojson_url()
+
         async def draw() -> list[bytes]:
-            return [await self._kaleido.calc_fig(spec, opts=dict(opts)) for spec in specs]
+            return [await self._kaleido.calc_fig(spec, opts=dict(opts), topojson=topojson) for spec in specs]
 
         return self._run(draw(), _START_TIMEOUT + _FIGURE_TIMEOUT * len(specs))
 
@@ -181,6 +187,11 @@ class _Browser:
         self._thread.join(_CLOSE_TIMEOUT)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+def topojson_url() -> str:
+    """TOPOJSON_DIR as the folder URL plotly.js's ``topojsonURL`` takes (it appends world_110m.json)."""
+    return TOPOJSON_DIR.resolve().as_uri() + "/"
 
 
 _lock = threading.Lock()  # Streamlit runs each session in a thread; one of them at a time drives the browser
@@ -302,18 +313,26 @@ def _esc(text: object) -> str:
 
 
 def _page(title: str, body: str, *, plotlyjs: bool) -> bytes:
-    """A whole UTF-8 page; plotly.js goes in once, inline, so the file opens offline."""
-    script = f'<script type="text/javascript">{get_plotlyjs()}</script>\n' if plotlyjs else ""
+    """A whole UTF-8 page; plotly.js goes in once, inline, so the file opens offline. Before it, the empty world
+    topojson a map's geo subplot may ask for: plotly.js then finds it loaded and never fetches it from its CDN."""
+    script = (f'{maps.geo_assets_script()}\n<script type="text/javascript">{get_plotlyjs()}</script>\n'
+              if plotlyjs else "")
     return (f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_esc(title)}</title>\n'
             f"<style>{_CSS}</style>\n{script}</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
             ).encode()
 
 
+_GEO_TRACES = frozenset({"choropleth", "scattergeo"})
+
+
 def _chart_div(fig: go.Figure, number: int, name: str) -> str:
     """The figure as a div with id chart-<number>, drawing itself with the page's plotly.js."""
     # plotly.js 4 shows a "Share chart" button by default that uploads the figure to Plotly Cloud: never here.
     config = {**chart_config(fig.layout.title.text or name), "responsive": True, "showSendToCloud": False}
+    if any(trace.type in _GEO_TRACES for trace in fig.data):
+        # Pre-loaded by the page (see _page); should plotly.js look anyway, it looks beside the file, not online.
+        config["topojsonURL"] = "./"
     div = pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=f"chart-{number}", config=config,
                       default_height="480px")
     return f'<div class="chart">{div}</div>'

@@ -138,7 +138,9 @@ def test_pptx_native_editable_charts_equal_sql(db, brief, scope):
     assert (deck.slide_width, deck.slide_height) == (12192000, 6858000)  # 16:9, 13.333 × 7.5 in
     slides = list(deck.slides)
     charted = [shape for slide in slides for shape in slide.shapes if shape.has_chart]
-    assert len(charted) == len(brief.charts) and len(slides) == 3 + len(brief.charts) + 1
+    # title, summary, KPIs, the charts, the map (its own tests: test_briefing_maps.py), the agency table
+    assert brief.map is not None
+    assert len(charted) == len(brief.charts) and len(slides) == 3 + len(brief.charts) + 1 + 1
     where, params = scope_where(scope)
     for shape, data in zip(charted, brief.charts):
         chart = shape.chart
@@ -235,8 +237,9 @@ def test_docx_has_headings_summary_tables(brief):
     text = "\n".join(p.text for p in document.paragraphs)
     assert brief.title in text and brief.summary in text
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[:3] == ["一、总体情况", "二、主要指标", "三、分项情况"] and headings[-1] == "四、各单位情况"
-    assert len(document.tables) == 1 + len(brief.charts) + 1
+    assert headings[:3] == ["一、总体情况", "二、主要指标", "三、分项情况"] and headings[-1] == "五、各单位情况"
+    assert "四、地区分布" in headings  # the map's chapter (test_briefing_maps.py) comes before the agencies
+    assert len(document.tables) == 1 + len(brief.charts) + 1 + 1
     for table, data in zip(document.tables[1:], brief.charts):
         assert [r.cells[0].text for r in table.rows][1:-1] == list(data.categories)
         assert table.rows[-1].cells[1].text == format_metric(data.total, data.unit)
@@ -282,10 +285,10 @@ def test_docx_is_an_a4_gongwen_with_font_fallbacks(brief):
 
 def test_html_holds_every_chart_offline(brief):
     page = to_html(brief).decode("utf-8")
-    assert page.count('class="plotly-graph-div"') == len(brief.charts)
+    assert page.count('class="plotly-graph-div"') == len(brief.charts) + 1  # and the map
     assert "<script src=" not in page and "<link" not in page  # nothing fetched: plotly.js is inline
     titles = [title_of(figure) for figure in figures_in(page).values()]
-    assert titles == [data.title for data in brief.charts]  # decoded: Chinese may be written as \uXXXX
+    assert titles == [data.title for data in brief.charts] + [brief.map_title]  # decoded: Chinese may be \uXXXX
 
 
 def test_summary_numbers_equal_sql(db, store, scope):

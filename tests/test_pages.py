@@ -509,3 +509,26 @@ def test_briefing_page_follows_the_sidebar_scope(app, db):
     no_exception(at)
     assert province in at.text_input(key="briefing_name").value
     assert province in at.text_area(key="briefing_summary").value
+
+
+def test_briefing_page_map_toggle_is_on_by_default_and_says_why_to_turn_it_off(app, db):
+    from metrics.maps import NOTE_ZH
+
+    at = app.run()
+    at.switch_page("app_pages/briefing.py").run()
+    no_exception(at)
+    toggle = at.toggle(key="briefing_maps")
+    assert toggle.value is True and toggle.label == "加入地区分布地图"
+    assert NOTE_ZH in toggle.help and "审图号" in toggle.help and "对外发布" in toggle.help
+    with sqlite3.connect(db) as conn:  # the pack's year, mapped by province: do any of its records name one?
+        placed = conn.execute("SELECT COUNT(*) FROM records r JOIN regions g ON g.id = r.region_id "
+                              "WHERE r.year = ? AND g.province != ''", (shown_year(db),)).fetchone()[0]
+    assert placed > 0
+    assert "地图:开展活动(场)(所选的第一个指标)按省份分布,与其余内容同一范围、同一年度。" in [c.value for c in at.caption]
+    toggle.set_value(False).run()
+    no_exception(at)
+    assert at.toggle(key="briefing_maps").value is False
+    assert not any(c.value.startswith("地图:") for c in at.caption)
+    assert len(at.get("download_button")) == 4  # the packs are still offered, without the map
+    at.toggle(key="briefing_maps").set_value(True).run()
+    assert any(c.value.startswith("地图:") for c in at.caption)
