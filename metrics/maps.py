@@ -31,8 +31,9 @@ from metrics.labels import t, unit_name
 from metrics.query import UNKNOWN, Filters, measure_totals
 from metrics.regions import Region, default_gazetteer
 
-# The boundary data carries no 审图号 (map approval number): every map says it is schematic.
-NOTE_ZH = "示意图,不作为权属依据"
+# The boundary data carries no 审图号 (map approval number): every map says it is schematic (the text lives
+# with every other label; packs and page help quote it from here).
+NOTE_ZH = t("map.note")
 # plotly.js names the base-layer file <scope>_<resolution>m.json; both are pinned on every subplot.
 TOPOJSON_NAME = "world_110m"
 # Served by Streamlit's static serving (server.enableStaticServing) from ./static/geo/; relative, so it
