@@ -6,7 +6,8 @@ counts of kinds (``30余种``), ordinals and sessions (``第三十八条``, ``�
 (``12365``) and equipment (``两台笔记本电脑``) give nothing. Offsets refer to the text as given
 (traditional script and full-width digits are normalised character for character).
 
-The modules, each importing only those above it:
+The modules, each importing only those above it (tests/test_narrative_vocabulary.py checks it):
+    vocabulary    the word lists of metrics/narrative.toml, checked and compiled once
     files         a summary file's text (.txt/.md/.docx), refusals in Chinese
     segmentation  text normalised; reports (篇1…篇N), sentences and clauses
     period        the report's year; a figure of another year

@@ -15,18 +15,44 @@ from metrics.catalog import Catalog, MetricDef
 from metrics.narrative.period import other_year
 from metrics.narrative.segmentation import BULLET, CN_NUM, HAS_NUMBER, clauses
 from metrics.narrative.vetoes import COMPARED, PEOPLE, TOTAL_WORDS, glued, own_work, plausible, qualifier
+from metrics.narrative.vocabulary import listed, rule
 from metrics.numbers import parse_number
 from metrics.record import Record
 from metrics.text import to_simplified
 
 # Units a destroyed quantity may be counted in (the catalog keeps that metric's unit as written).
-QUANTITY_UNITS = ("千克", "公斤", "吨", "条", "床", "箱", "瓶", "盒", "袋", "件", "个", "台", "副", "套", "批", "桶",
-                  "斤", "部", "双", "只", "张", "本", "支", "包", "克", "升", "卷", "米")
-_NUMBER = re.compile(
-    rf"(?P<pre>将近|接近|超过|不少于|大约|共计|累计|合计|合共|近|约|逾|共|达)?"
+QUANTITY_UNITS = listed("quantity_units")
+_NUMBER = rule(
+    "(?P<pre>{number_prefixes})?"
     rf"(?P<num>\d+(?:[.,]\d+)*|[{CN_NUM}]+)"
-    rf"(?P<tail>(?:余|多)?(?:万|亿)?(?:余|多)?)"
+    r"(?P<tail>(?:余|多)?(?:万|亿)?(?:余|多)?)"
 )
+_NAMES_SOMETHING_ELSE = listed("names_something_else")  # 警示标语 are slogans; 活动期间 a time, not events
+_VERB = rule("{handling_verbs}")  # 换镜片11个 is no test
+_SITE_BEFORE = rule("{site_before}(?:共|达)?$")  # 设立宣传咨询服务点91个 are sites
+_WATCHED = rule(r"{watched}[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
+                r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
+_TAKE_PART = rule(".{0,2}{take_part}")
+_STAFF = rule("{staff}")
+_SERVED = rule("{served}")  # 接待1,256.8万人次游客: visitors served, not people reached
+_RECEIVED_PUBLIC = rule(r"接待{received_public}[\u4e00-\u9fff]{0,6}?"
+                        r"(?:共|达|约|近|逾|超过)?[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
+_RECEIVER = rule("{receiver}")  # 向12名消费者发放赔偿金: people paid, not reached
+_PART = rule("{part_of}")
+_HELD = rule("{held}")
+_SENT = rule("{sent}")
+_HANDED_OUT = rule("{handed_out}")
+_DELTA_BEFORE = rule("{delta_before}了?(?:共|达|近|约)?$")
+_COMPARED_WITH = rule("[比较]{compared_with}")
+_VALUE_BEFORE = rule("{value_before}(?:金额)?(?:共计|合计|约|达|近|逾|超过|共)?$")
+_GOODS_DESTROYED = listed("goods_destroyed")
+_GOODS_ACT = rule("{goods_destroyed}|{goods_in_cases}")
+_GOODS_AFTER = rule("的?[\u4e00-\u9fff]{0,4}?{goods_after}")
+# What may stand between a verb and its object (办结消费者投诉举报): who the object belongs to, what kind it is.
+_ATTRIBUTIVE = rule("{attributive}*")
+_OBJECT_NOUN = rule("(?:消费者?)?{object_nouns}")
+_PEOPLE_METRICS = ("staff", "volunteers", "participants")
+_GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  # a quoted name between a number and its word
 
 
 @dataclass(slots=True)
@@ -168,7 +194,7 @@ def _goods_valued(catalog: Catalog, before: str) -> MetricDef | None:
     found = [m.group(0) for m in _GOODS_ACT.finditer(before)]
     if not found:
         return None
-    return catalog.metrics.get("destroyed_value" if found[-1] == "销毁" else "case_value")
+    return catalog.metrics.get("destroyed_value" if found[-1] in _GOODS_DESTROYED else "case_value")
 
 
 def _after_space(clause: str, at: int) -> int:
@@ -178,7 +204,7 @@ def _after_space(clause: str, at: int) -> int:
 
 def names_words(clause: str, synonyms: re.Pattern[str], words: dict) -> list[tuple[MetricDef, ...]]:
     """The metrics a clause names, with those of each word's shorter forms (销毁物品 → 销毁: value too)."""
-    out = []
+    out: list[tuple[MetricDef, ...]] = []
     for m in synonyms.finditer(clause):
         word = m.group(0)
         out.extend(words[word[:k]] for k in range(len(word), 1, -1) if word[:k] in words)
@@ -207,13 +233,6 @@ def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]]
     return min(after, key=lambda pair: pair[0])[1] if after else None
 
 
-# What may stand between a verb and its object (办结消费者投诉举报): who the object belongs to, what kind it is.
-_ATTRIBUTIVE = re.compile("(?:消费者|消费|群众|市民|客户|用户|居民|各类|各种|相关|有效)*")
-_PEOPLE_METRICS = ("staff", "volunteers", "participants")
-_OBJECT_NOUN = re.compile("(?:消费者?)?(?:投诉举报|投诉|举报|申诉|案件|纠纷|诉求)")
-_GAP = re.compile(r"[“「『\"《][^”」』\"》]{0,16}[”」』\"》]")  # a quoted name between a number and its word
-
-
 def _people(catalog: Catalog, clause: str, unit: str, unit_end: int, at_events: bool = False) -> MetricDef | None:
     """1200多名学生代表签名, 师生1200余人参加: people reached, when no metric word names them; also the public
     received at the events the sentence has just counted (开展开放日活动12场,接待市民及学生约1,400人次)."""
@@ -238,27 +257,3 @@ def _by_unit(catalog: Catalog, clause: str, unit: str) -> MetricDef | None:
     if unit in ("份", "册") and _HANDED_OUT.search(clause):
         return catalog.metrics.get("materials")
     return None
-
-
-# Words that follow a metric's word and make it something else: 警示标语 are slogans, not warnings.
-_NAMES_SOMETHING_ELSE = ("标语", "横幅", "条幅", "展板", "牌", "栏", "墙", "语", "车", "室", "站", "仪", "箱", "设备",
-                         "期间", "当天", "当日", "现场", "中")  # 活动期间, 检查中发现, 检测中心: a time, a place, a body
-_VERB = re.compile("[换修送赠退赔设建组举签挂贴播拍印悬派收罚查处聘评结堵截拦测量整责]")  # 换镜片11个 is no test
-_SITE_BEFORE = re.compile(r"(?:服务|咨询|宣传|维权|投诉|检测)?(?:点|站|台|(?<![查惩办调])处|摊位|展位|窗口|网点)(?:共|达)?$")
-_WATCHED = re.compile(r"(?:观看|收看|参与|参加|参赛|受教育|受益|惠及|覆盖)[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
-                      r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
-_TAKE_PART = re.compile(".{0,2}(?:参加|参与|签名|观看|出席|到场|聆听|受益|受教育|入场|进场)")
-_STAFF = re.compile("工作人员|执法人员|干部|志愿者|职员|员工|领导|嘉宾|负责人")
-_SERVED = re.compile("接待|接送|运送|入住|客流")  # 接待1,256.8万人次游客: visitors served, not people reached
-_RECEIVED_PUBLIC = re.compile(r"接待(?:市民|群众|居民|学生|师生|村民|老年人|青少年|家长|消费者)[\u4e00-\u9fff]{0,6}?"
-                              r"(?:共|达|约|近|逾|超过)?[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
-_RECEIVER = re.compile("向|给|赔偿|退还|补偿")  # 向12名消费者发放赔偿金: people paid, not reached
-_PART = re.compile("其中|其余|剩余|尚有|尚未|^含|^包括|^在?(?:上述|以上|前述|这些)[\u4e00-\u9fff]{0,8}中$")
-_HELD = re.compile("开展|举办|组织|举行|召开")
-_SENT = re.compile("出动|选派|派出|抽调|安排.{0,4}(?:人员|干部|骨干|员工)")
-_HANDED_OUT = re.compile("编印|印发|印制|发放|派发|散发|分发|赠送|送出")
-_DELTA_BEFORE = re.compile("(?:多|少|增加|减少|增长|下降|上升|提高|降低|增|减)了?(?:共|达|近|约)?$")
-_COMPARED_WITH = re.compile("[比较](?:去年|上年|上一年|前年|往年|同期|上月|上季度|(?:19|20)[0-9]{2}年)")
-_VALUE_BEFORE = re.compile("(?:货值|标值|价值|总价值|总值)(?:金额)?(?:共计|合计|约|达|近|逾|超过|共)?$")
-_GOODS_ACT = re.compile("销毁|涉案|案值")
-_GOODS_AFTER = re.compile("的?[\u4e00-\u9fff]{0,4}?(?:物品|商品|货物|财物|产品|卷烟|食品|药品)")

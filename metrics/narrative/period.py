@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from metrics.narrative.vocabulary import rule
+
 _YEAR = re.compile(r"(?<![0-9_])(199\d|20\d{2})\s*年")  # 成立于1985年 is history, not a report's year
 _MINGUO_YEAR = re.compile(r"(?<![0-9_])(1[01][0-9])\s*年")
-_MINGUO_PLACES = re.compile("民国|台湾|台北|高雄|台中|台南")
+_MINGUO_PLACES = rule("{minguo_places}")  # 113年 in a text naming 台北 is a Minguo year
 # 发布2023年度十大典型案例: the year names what was published, not the period of the figures after it
-_PUBLISHED_YEAR = re.compile(r"(?<=发布|公布|评选|评出|推出|揭晓|发出)了?(?:19|20)[0-9]{2}\s*年度")
+_PUBLISHED_YEAR = rule(r"(?<={published})了?(?:19|20)[0-9]{2}\s*年度")
 
 
 def report_year(headed: str) -> int | None:

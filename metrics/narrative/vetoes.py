@@ -9,28 +9,26 @@ from __future__ import annotations
 import re
 
 from metrics.catalog import MetricDef
+from metrics.narrative.vocabulary import group, listed, rule
 
-# A measure word followed by one of these counts things that are not the metric: 12个单位, 3家企业.
-_NOT_THE_OBJECT = ("单位", "企业", "支公司", "分公司", "公司", "分行", "支行", "门店", "营业厅", "营业所", "景区", "酒店", "家庭", "学校", "中学", "小学", "志愿者", "媒体", "商场", "超市", "网点", "社区",
-                   "部门", "科室", "品种", "规格", "工地", "茶楼", "行业", "协会", "委员", "代表", "乡镇", "街道",
-                   "县", "区", "市", "省", "所", "组", "名", "位", "栏目", "专栏", "版面", "展板", "横幅", "标语",
-                   "阶段", "方面", "步骤", "环节", "重点", "主题", "疑难", "典型", "月", "多月", "小时", "工作日", "天",
-                   "多天", "年", "多年", "周", "星期", "批次")
-TOTAL_WORDS = ("共计", "累计", "合计", "合共", "共", "达")
-_PLANNED = re.compile("将(?!近)|拟|计划|准备|预计|力争|争取|目标")
-COMPARED = re.compile("同比|环比|较上年|较去年|较同期|比去年|比上年|比同期|较(?:19|20)[0-9]{2}年|去年|上年|上一年|同期|"
-                       "人均|平均|户均|场均|每[场人次件户家个天日期位名]|最高|最低|单笔|单次|涉及(?!货值|标值)|"
-                       "增加|减少|增长|下降|上升|提高|降低|增幅|降幅")
-_FOREIGN = re.compile("新台币|台币|港币|港元|澳门币|澳门元|美元|欧元|日元|英镑")
-_NOT_DONE = ("正在", "尚在", "待", "未", "百分点")
-PEOPLE = ("学生", "师生", "群众", "消费者", "市民", "居民", "村民", "老人", "老年人", "职工", "青少年", "儿童", "家长",
-           "游客", "农民", "客户", "储户", "投保人", "旅客", "妇女", "听众", "观众")
-_KIND_COUNTERS = ("个", "种", "类", "款", "项", "家")  # what kinds are counted in; 条, 千克 count goods
-_AFTER_UNIT = re.compile("以上|左右")
-_BODY_AFTER = re.compile("[\u4e00-\u9fff]{0,4}?(?:海关|分局|分行|支行|银行|分公司|支公司|局|消委会|消保委|消协|协会|委员会|司法所|"
-                         "监管所)")  # the bodies 6个隶属海关 counts; not 场所 or 网点, which are inspected
-_KINDS_BEFORE = re.compile("(?:品牌|品种|种类|类别|规格|款式|型号)(?:共|达|约)?$")  # 涉及卷烟品牌40余个
-_VIEWS_BEFORE = re.compile("(?:阅读|浏览|点击|播放|转发|点赞|访问)(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
+_NOT_THE_OBJECT = listed("not_the_object")  # 12个单位, 3家企业: a measure word counting other things
+TOTAL_WORDS = listed("total_words")
+_PLANNED = rule("{planned}")
+COMPARED = rule("{compared}")
+_FOREIGN = rule("{foreign_currency}")
+_NOT_DONE = listed("not_done")
+PEOPLE = listed("people")
+_KIND_COUNTERS = listed("kind_counters")  # what kinds are counted in; 条, 千克 count goods
+_AFTER_UNIT = rule("{after_unit}")
+_BODY_AFTER = rule("[\u4e00-\u9fff]{0,4}?{body_after}")  # 6个隶属海关 counts bodies; not 场所 or 网点, inspected
+_KINDS_BEFORE = rule("{kinds_before}(?:共|达|约)?$")  # 涉及卷烟品牌40余个
+_VIEWS_BEFORE = rule("{views_before}(?:量|数|次数)?(?:超过|达到|达|逾|共|近|约)?$")
+_NOT_OWN = {metric: rule(f"{{not_own.{metric}}}") for metric in group("not_own")}
+_KIND_UNITS = {metric: listed(f"kind_units.{metric}") for metric in group("kind_units")}  # 七项活动: programme lines
+_YEARS_LONG = rule("{years_long}")
+_MANY_YEARS = rule("{many_years}")
+_BREAKDOWN = rule("{breakdown}")  # 从商品和服务类别看,商品类投诉2274件: a share of the total
+_SEVERE_CASES = rule("{severe_cases}{case_kinds}?案")
 
 
 def plausible(clause: str, number: re.Match[str], unit_end: int, names: list, words: dict) -> bool:
@@ -106,26 +104,3 @@ def unit_is_kind(metric: MetricDef, clause: str, number: re.Match[str]) -> bool:
     """七项活动 are programme lines, not events held."""
     unit_end = number.end()
     return any(clause.startswith(unit, unit_end) for unit in _KIND_UNITS.get(metric.id, ()))
-
-
-_GIFTS = re.compile("购物袋|环保袋|手提袋|纪念品|礼品|雨伞|围裙|扇子|纸巾|水杯|毛巾|口罩|钥匙扣")
-_SHOWN = re.compile("展出|展示|展览|图片")  # goods exhibited, not destroyed
-_NOT_OWN = {"cases": re.compile("揭露|曝光|批评|点评|通报|移送|据此|理赔案|赔案"),  # exposed, transferred, another body's,
-            # an insurer's claims (理赔案件) are its business, not cases handled
-            "fines": re.compile("据此"),
-            # 各类诉求 are requests of every kind; 受理意见建议 are suggestions, unless complaints are named too
-            "complaints_received": re.compile("诉求(?!.*投诉)|^(?!.*(?:投诉|举报|申诉)).*(?:意见|建议)"),
-            "destroyed_qty": _SHOWN,
-            "destroyed_value": _SHOWN,
-            "tests": re.compile("不合格|合格|阳性|超标|比较试验|比较实验"),  # a part of what was tested; a council's
-            "volunteers": re.compile("队伍|累计|现有|注册"),  # comparative testing is no free test; a roster
-            # information submitted upward and adopted (采用信息2条) is no press; a story a paper ran (采用报道) is
-            "media_reports": re.compile("(?:采用|采纳|报送|上报)[^,;]{0,4}信息|信息[^,;]{0,6}(?:采用|采纳|报送|上报)"),
-            "participants": re.compile(r"等奖|获奖|奖(?:共|达)?[0-9一二三四五六七八九十两]"),  # prize winners
-            "materials": _GIFTS}  # 环保购物袋500个 are promotional goods
-_KIND_UNITS = {"events": ("项",)}  # 七项活动: programme lines
-_YEARS_LONG = re.compile(r"连续[0-9一二三四五六七八九十两]+年|多年|历年|以来|至今|近年来|近几年")
-_MANY_YEARS = re.compile(r"近[0-9一二三四五六七八九十两几]+年|多年来|历年|连续[0-9一二三四五六七八九十两]+年|成立以来|建会以来|至今")
-_BREAKDOWN = re.compile(r"从[^,;。]{1,14}看|按[^,;。]{0,10}(?:分|划分|统计)|集中在|主要集中|集中于"
-                        r"|依次是|依次为|排名前|居前")  # 从商品和服务类别看,商品类投诉2274件: a share of the total
-_SEVERE_CASES = re.compile("(?:重特大|特别重大|特大|重大|较大|大要|要|典型)(?:违法|涉烟|经济|刑事|侵权)?案")
