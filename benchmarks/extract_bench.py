@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from metrics.catalog import default_catalog
-from metrics.narrative import _unit_pattern, extract, normalise, read_text, split_reports
+from metrics.narrative import extract, normalise, read_text, split_reports
+from metrics.narrative.mentions import unit_pattern
 from metrics.numbers import parse_number
 
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
@@ -60,7 +61,7 @@ def naive(text: str) -> list[list[tuple[str, float]]]:
                    key=lambda p: -len(p[0]))
     synonyms = re.compile("|".join(re.escape(w) for w, _ in words))
     metric_of = dict(words)
-    units = _unit_pattern(catalog)
+    units = unit_pattern(catalog)
     out = []
     norm = normalise(text)
     for _, start, end in split_reports(text):

@@ -31,7 +31,8 @@ import opencc
 import pytest
 
 from metrics.catalog import CATALOG_PATH, default_catalog
-from metrics.narrative import _unit_pattern, extract
+from metrics.narrative import extract
+from metrics.narrative.mentions import unit_pattern
 from metrics.numbers import parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +87,7 @@ def _groups() -> list[list[str]]:
 
 @lru_cache(maxsize=1)
 def _number() -> re.Pattern[str]:
-    units = _unit_pattern(default_catalog()).pattern + "|元"
+    units = unit_pattern(default_catalog()).pattern + "|元"
     return re.compile(rf"(?P<pre>约|近|共计|共|累计|达|逾)?(?<![\d.,])(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)"
                       rf"(?P<q1>余|多)?(?P<mul>万|亿)?(?P<q2>余|多)?(?P<unit>{units})(?P<q3>以上)?")
 
