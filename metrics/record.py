@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -166,7 +167,7 @@ class RecordBatch:
 
     __slots__ = ("columns",)
 
-    def __init__(self, columns: dict[str, Column]) -> None:
+    def __init__(self, columns: Mapping[str, Column]) -> None:
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns of unequal length: {lengths}")
