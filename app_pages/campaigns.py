@@ -99,7 +99,8 @@ if section == "roster":
     if manage:
         upload = st.file_uploader(t("campaigns.roster_file"), type=["xlsx", "xls", "xlsm", "ods", "csv"],
                                   key="campaign_roster_file", help=t("campaigns.roster_help"))
-        if st.button(t("campaigns.roster_import"), key="campaign_roster_import", disabled=upload is None) and upload is not None:
+        if (st.button(t("campaigns.roster_import"), key="campaign_roster_import", disabled=upload is None)
+                and upload is not None):
             try:
                 done = cp.import_roster(store, campaign.id, upload.getvalue(), upload.name)
             except FileRefused as exc:
