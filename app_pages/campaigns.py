@@ -99,7 +99,8 @@ if section == "roster":
     if manage:
         upload = st.file_uploader(t("campaigns.roster_file"), type=["xlsx", "xls", "xlsm", "ods", "csv"],
                                   key="campaign_roster_file", help=t("campaigns.roster_help"))
-        if st.button(t("campaigns.roster_import"), key="campaign_roster_import", disabled=upload is None):
+        if (st.button(t("campaigns.roster_import"), key="campaign_roster_import", disabled=upload is None)
+                and upload is not None):
             try:
                 done = cp.import_roster(store, campaign.id, upload.getvalue(), upload.name)
             except FileRefused as exc:
@@ -173,13 +174,13 @@ else:
                                 key="campaign_return_file")
         if sent is not None:
             st.caption(t("campaigns.return_ready", file=sent.name))
-        if st.button(t("campaigns.upload"), key="campaign_upload", disabled=sent is None):
+        if st.button(t("campaigns.upload"), key="campaign_upload", disabled=sent is None) and sent is not None:
             outcome = cp.submit_return(store, campaign.id, sent.getvalue(), sent.name, who=who)
             if outcome.status in ("ambiguous", "unknown"):
                 st.session_state["campaign_pending"] = {
                     "data": sent.getvalue(), "name": sent.name, "message": outcome.message,
                     "candidates": [u.id for u in outcome.candidates] or list(by_id)}
-            elif outcome.status == "submitted":
+            elif outcome.status == "submitted" and outcome.unit is not None:
                 st.session_state.pop("campaign_pending", None)
                 flash(t("campaigns.submitted", unit=outcome.unit.name, version=outcome.version))
                 st.session_state["campaign_unit_next"] = outcome.unit.id
@@ -196,7 +197,7 @@ else:
             if st.button(t("campaigns.submit_as"), key="campaign_submit_as"):
                 outcome = cp.submit_return(store, campaign.id, pending["data"], pending["name"], who=who, unit_id=pick)
                 st.session_state.pop("campaign_pending", None)
-                if outcome.status == "submitted":
+                if outcome.status == "submitted" and outcome.unit is not None:
                     flash(t("campaigns.submitted", unit=outcome.unit.name, version=outcome.version))
                     st.session_state["campaign_unit_next"] = outcome.unit.id
                     st.rerun()

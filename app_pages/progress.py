@@ -99,7 +99,7 @@ if chase:
         t("common.status"): [status_name(u.status) for u in chase],
         t("campaigns.late"): [t("campaigns.late_yes") if u.late else "" for u in chase],
         t("common.sector"): [u.unit.sector for u in chase],
-        t("progress.region"): [(gaz.by_adcode(u.unit.adcode).path if u.unit.adcode and gaz.by_adcode(u.unit.adcode)
+        t("progress.region"): [(region.path if u.unit.adcode and (region := gaz.by_adcode(u.unit.adcode))
                                 else None) for u in chase],
         t("progress.contact"): [u.unit.contact for u in chase],
         t("progress.phone"): [u.unit.phone for u in chase],
@@ -139,14 +139,14 @@ def remind_form() -> None:
             st.session_state["progress_reminder"] = {
                 "campaign": campaign.id, "data": made.data, "file_name": made.file_name, "mime": made.mime, "n": len(made.log.units),
                 "skipped": [(u.unit, reason) for u, reason in made.skipped]}
-    made = st.session_state.get("progress_reminder")
-    if made and made["campaign"] == campaign.id:
-        st.success(t("progress.logged", n=made["n"]))
-        st.download_button(t("progress.download", file=made["file_name"]), made["data"], made["file_name"], made["mime"],
+    kept = st.session_state.get("progress_reminder")
+    if kept and kept["campaign"] == campaign.id:
+        st.success(t("progress.logged", n=kept["n"]))
+        st.download_button(t("progress.download", file=kept["file_name"]), kept["data"], kept["file_name"], kept["mime"],
                            key="progress_download", on_click="ignore")
-        if made["skipped"]:
-            st.warning(t("progress.skipped", n=len(made["skipped"])))
-            show_table(pd.DataFrame(made["skipped"], columns=[t("common.agency"), t("progress.why")]))
+        if kept["skipped"]:
+            st.warning(t("progress.skipped", n=len(kept["skipped"])))
+            show_table(pd.DataFrame(kept["skipped"], columns=[t("common.agency"), t("progress.why")]))
 
 
 if can(Action.REVIEW):

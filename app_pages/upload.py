@@ -209,11 +209,11 @@ def tables() -> None:
     if not ready and "upload_outcomes" not in st.session_state:
         st.caption(t("upload.nothing"))
 
-    if outcomes := st.session_state.get("upload_outcomes"):
+    if shown := st.session_state.get("upload_outcomes"):
         st.subheader(t("upload.result"))
         show_table(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
                                     t(f"upload.status.{o.status}"), t("common.records"): o.records,
-                                    t("common.message"): o.message} for o in outcomes]))
+                                    t("common.message"): o.message} for o in shown]))
         for link in st.session_state.get("upload_links", []):
             if link.status == "submitted":
                 st.caption(t("upload.linked", campaign=link.campaign.name, unit=link.unit.name))

@@ -8,7 +8,7 @@ nothing (fail closed): only an explicit 全国 scope covers everything.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -120,7 +120,7 @@ class Scope:
                 codes.append(text)
             else:
                 found = (gazetteer or default_gazetteer()).resolve(text)
-                if not found.ok:
+                if not found.ok or found.region is None:
                     raise ValueError(f"地区“{text}”无法确定(找到 {len(found.candidates)} 个可能的地区);"
                                      "请写全称(如 广东省深圳市)或六位行政区划代码")
                 codes.append(found.region.adcode)
@@ -182,7 +182,7 @@ class Scope:
             if other.covers_unit(unit):
                 continue
             place = gaz.find_in_text(unit)
-            if not (place.ok and other.covers_place(place.region.adcode)):
+            if not (place.ok and place.region is not None and other.covers_place(place.region.adcode)):
                 return False
         return True
 
@@ -227,7 +227,7 @@ def record_mask(frame: pd.DataFrame, scope: Scope) -> np.ndarray:
     if scope.everywhere:
         return np.ones(len(frame), dtype=bool)
     mask = np.zeros(len(frame), dtype=bool)
-    tests = [("adcode", scope.covers_place)] if scope._prefixes else []
+    tests: list[tuple[str, Callable[[str | None], bool]]] = [("adcode", scope.covers_place)] if scope._prefixes else []
     tests += [("agency", scope.covers_unit)] if scope._forms else []
     for column, test in tests:
         values = frame[column]

@@ -136,6 +136,7 @@ def add_user(store, *, name: str, role: Role | str, display: str | None = None, 
     except sa.exc.IntegrityError:
         raise ValueError(f"用户名“{name}”已存在;修改请用 python -m metrics user set") from None
     account = get_user(store, name)
+    assert account is not None   # inserted just now; accounts are never deleted
     audit(store, "user-add", target=name, detail=f"{role.zh};范围:{scope.describe()}", source=source)
     return account
 
@@ -175,7 +176,9 @@ def change_user(store, name: str, *, role: Role | str | None = None, display: st
     changed = [k for k in ("role", "display", "password_hash", "active") if k in values and k != "role"]
     detail = f"{new_role.zh};范围:{new_scope.describe()}" + ("".join(f";{k}" for k in changed) if changed else "")
     audit(store, "user-change", target=name, detail=detail.replace("password_hash", "重设密码"), source=source)
-    return get_user(store, name)
+    account = get_user(store, name)
+    assert account is not None   # it existed above; accounts are never deleted
+    return account
 
 
 # ---- logging in -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -33,7 +34,9 @@ from metrics.reminders import (
 )
 from metrics.safe_export import csv_bytes
 from metrics.schema import reminders
-from metrics.store import Store
+
+if TYPE_CHECKING:
+    from metrics.scoped import StoreHandle
 
 # file suffix → channel; an SMS batch is written as a CSV table or as plain text lines
 SUFFIXES = {".xlsx": "xlsx", ".docx": "docx", ".csv": "sms", ".txt": "sms"}
@@ -55,13 +58,15 @@ class ReminderFile:
     skipped: tuple[tuple[Overdue, str], ...] = ()
     units: tuple[tuple[int, str], ...] = ()   # (roster id, name) of the units reminded
 
-    def record(self, store: Store) -> ReminderLog:
+    def record(self, store: StoreHandle) -> ReminderLog:
         """Log this reminder (when it was made with ``record=False``, e.g. once its file is written)."""
-        return log_reminder(store, int(self.log.campaign_id), self.units, self.log.channel, who=self.log.who,
+        campaign_id = self.log.campaign_id
+        assert campaign_id is not None   # make_reminder logs the campaign's id
+        return log_reminder(store, int(campaign_id), self.units, self.log.channel, who=self.log.who,
                             at=self.log.when)
 
 
-def overdue_units(store: Store, campaign_id: int, *, today: dt.date | None = None,
+def overdue_units(store: StoreHandle, campaign_id: int, *, today: dt.date | None = None,
                   gazetteer: Gazetteer | None = None) -> tuple[Campaign, list[tuple[int, Overdue]]]:
     """The campaign and its 未报 / 退回 units (roster id, Overdue), in roster order."""
     gaz = gazetteer or default_gazetteer()
@@ -78,7 +83,7 @@ def overdue_units(store: Store, campaign_id: int, *, today: dt.date | None = Non
     return campaign, list(zip(ids, overdue, strict=True))
 
 
-def make_reminder(store: Store, campaign_id: int, suffix: str, *, office: str = "", contact: str = "",
+def make_reminder(store: StoreHandle, campaign_id: int, suffix: str, *, office: str = "", contact: str = "",
                   who: str = "", today: dt.date | None = None, gazetteer: Gazetteer | None = None,
                   record: bool = True) -> ReminderFile:
     """The 催报名单 (.xlsx), 催报通知 (.docx) or SMS texts (.csv/.txt) for the campaign's 未报/退回 units.
@@ -135,7 +140,7 @@ def _sms_file(suffix: str, units: Sequence[Overdue], messages: Sequence[tuple[st
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def log_reminder(store: Store, campaign_id: int, units: Sequence[tuple[int | None, str]], channel: str, *,
+def log_reminder(store: StoreHandle, campaign_id: int, units: Sequence[tuple[int | None, str]], channel: str, *,
                  who: str = "", at: dt.datetime | None = None) -> ReminderLog:
     """Store one reminder sent to ``units`` (roster id, name) by ``channel``, in one transaction."""
     principal_of(store).require(Action.REVIEW)
@@ -151,7 +156,7 @@ def log_reminder(store: Store, campaign_id: int, units: Sequence[tuple[int | Non
     return log
 
 
-def _rows_in_scope(store: Store, campaign_id: int, rows: list) -> list:
+def _rows_in_scope(store: StoreHandle, campaign_id: int, rows: Sequence[sa.Row]) -> Sequence[sa.Row]:
     """The reminder rows of units the account's scope covers (its roster), or of units it names."""
     scope = principal_of(store).scope
     if scope.everywhere:
@@ -160,7 +165,7 @@ def _rows_in_scope(store: Store, campaign_id: int, rows: list) -> list:
     return [r for r in rows if r.unit_id in mine or (r.unit_id is None and scope.covers_unit(r.unit_name))]
 
 
-def reminder_history(store: Store, campaign_id: int) -> list[ReminderLog]:
+def reminder_history(store: StoreHandle, campaign_id: int) -> list[ReminderLog]:
     """Every reminder sent for the campaign (to units in the account's scope), newest first."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(reminders).where(reminders.c.campaign_id == campaign_id)
@@ -174,7 +179,7 @@ def reminder_history(store: Store, campaign_id: int) -> list[ReminderLog]:
     return logs[::-1]
 
 
-def reminder_counts(store: Store, campaign_id: int) -> dict[int, int]:
+def reminder_counts(store: StoreHandle, campaign_id: int) -> dict[int, int]:
     """How many reminders each roster unit (in the account's scope) has been sent."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(reminders.c.unit_id, sa.func.count())
@@ -182,5 +187,5 @@ def reminder_counts(store: Store, campaign_id: int) -> dict[int, int]:
                             .group_by(reminders.c.unit_id)).all()
     if not principal_of(store).scope.everywhere:
         mine = {u.id for u in roster(store, campaign_id)}
-        rows = [(unit_id, n) for unit_id, n in rows if unit_id in mine]
+        rows = [r for r in rows if r.unit_id in mine]
     return {unit_id: n for unit_id, n in rows}

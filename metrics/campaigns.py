@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
@@ -26,8 +26,10 @@ from metrics.regions import Gazetteer, default_gazetteer
 from metrics.roster import RosterUnit, read_roster
 from metrics.schema import campaigns, records, roster_units, submissions, terms, unit_events
 from metrics.schema import issues as issue_rows
-from metrics.store import Store
 from metrics.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
+
+if TYPE_CHECKING:
+    from metrics.scoped import StoreHandle
 
 
 class Status(StrEnum):
@@ -116,7 +118,7 @@ class UnitStatus:
 
 
 # ---- campaigns ------------------------------------------------------------------------------------
-def create_campaign(store: Store, *, name: str, year: int, due: dt.date | str, grace_days: int = 0,
+def create_campaign(store: StoreHandle, *, name: str, year: int, due: dt.date | str, grace_days: int = 0,
                     theme: str | None = None, period: tuple[dt.date | str, dt.date | str] | None = None,
                     metrics: Iterable[str] = (), who: str = "", copied_from: int | None = None,
                     units: Sequence[RosterUnit] = ()) -> Campaign:
@@ -150,7 +152,7 @@ def create_campaign(store: Store, *, name: str, year: int, due: dt.date | str, g
     return get_campaign(store, new_id)
 
 
-def copy_campaign(store: Store, source_id: int, *, year: int, due: dt.date | str, grace_days: int | None = None,
+def copy_campaign(store: StoreHandle, source_id: int, *, year: int, due: dt.date | str, grace_days: int | None = None,
                   name: str | None = None, who: str = "") -> Campaign:
     """Last year's campaign again for ``year``: metrics, grace, period (shifted by the years) and roster.
 
@@ -171,7 +173,7 @@ def copy_campaign(store: Store, source_id: int, *, year: int, due: dt.date | str
                            units=roster(store, source.id))
 
 
-def get_campaign(store: Store, campaign_id: int) -> Campaign:
+def get_campaign(store: StoreHandle, campaign_id: int) -> Campaign:
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(campaigns).where(campaigns.c.id == int(campaign_id))).first()
     if row is None:
@@ -179,7 +181,7 @@ def get_campaign(store: Store, campaign_id: int) -> Campaign:
     return _campaign(row)
 
 
-def list_campaigns(store: Store) -> list[Campaign]:
+def list_campaigns(store: StoreHandle) -> list[Campaign]:
     """Newest year first."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(campaigns).order_by(campaigns.c.year.desc(), campaigns.c.id.desc())).all()
@@ -222,7 +224,7 @@ class RosterImport:
         return {"added": self.added, "updated": self.updated, "issues": [i.to_dict() for i in self.issues]}
 
 
-def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
+def import_roster(store: StoreHandle, campaign_id: int, data: bytes, name: str, *,
                   gazetteer: Gazetteer | None = None) -> RosterImport:
     """Read a roster list and store its good rows in one transaction; a unit already listed is updated.
 
@@ -252,7 +254,7 @@ def import_roster(store: Store, campaign_id: int, data: bytes, name: str, *,
 _EDITABLE_FIELDS = ("sector", "adcode", "parent", "contact", "phone")
 
 
-def edit_roster(store: Store, campaign_id: int, edits: dict[int, dict[str, str | None]], *,
+def edit_roster(store: StoreHandle, campaign_id: int, edits: dict[int, dict[str, str | None]], *,
                 gazetteer: Gazetteer | None = None) -> list[RosterUnit]:
     """Change units' 系统 / 行政区划代码 / 上级单位 / 联系人 / 联系电话 ({unit id: {field: value}}), all or nothing.
 
@@ -287,13 +289,13 @@ def edit_roster(store: Store, campaign_id: int, edits: dict[int, dict[str, str |
     return roster(store, campaign_id)
 
 
-def roster(store: Store, campaign_id: int) -> list[RosterUnit]:
+def roster(store: StoreHandle, campaign_id: int) -> list[RosterUnit]:
     """The campaign's expected units the account's scope covers, in the order they were listed."""
     with store.engine.connect() as conn:
         return _in_scope(store, _roster(conn, int(campaign_id)))
 
 
-def _in_scope(store: Store, units: list) -> list:
+def _in_scope(store: StoreHandle, units: list) -> list:
     """Units (or items with a ``.unit``) whose region or name the store handle's account covers."""
     scope = principal_of(store).scope
     if scope.everywhere:
@@ -301,7 +303,7 @@ def _in_scope(store: Store, units: list) -> list:
     return [u for u in units if scope.covers(getattr(u, "unit", u).adcode, getattr(u, "unit", u).name)]
 
 
-def _require_unit(store: Store, campaign_id: int, unit_id: int, action: Action) -> None:
+def _require_unit(store: StoreHandle, campaign_id: int, unit_id: int, action: Action) -> None:
     """The account may take this step for this unit (role and scope), else AccessDenied (logged)."""
     principal = principal_of(store)
     try:
@@ -318,7 +320,7 @@ def _require_unit(store: Store, campaign_id: int, unit_id: int, action: Action) 
         raise
 
 
-def _require_units_in_scope(store: Store, campaign_id: int, units: list[tuple[str, str | None]], what: str) -> None:
+def _require_units_in_scope(store: StoreHandle, campaign_id: int, units: list[tuple[str, str | None]], what: str) -> None:
     """Every (name, adcode) lies in the account's scope, else AccessDenied (logged) naming those outside."""
     principal = principal_of(store)
     outside = [name for name, adcode in units if not principal.scope.covers(adcode, name)]
@@ -329,7 +331,7 @@ def _require_units_in_scope(store: Store, campaign_id: int, units: list[tuple[st
         raise error
 
 
-def _audit(store: Store, action: str, **fields) -> None:
+def _audit(store: StoreHandle, action: str, **fields) -> None:
     from metrics.accounts import audit  # accounts imports nothing of this module; kept lazy for the CLI's start
 
     audit(store, action, **fields)
@@ -344,13 +346,13 @@ def _roster(conn: sa.Connection, campaign_id: int, unit_ids: list[int] | None = 
 
 
 # ---- status steps -----------------------------------------------------------------------------------
-def submit(store: Store, campaign_id: int, unit_id: int, *, submission_id: int | None = None, who: str = "",
+def submit(store: StoreHandle, campaign_id: int, unit_id: int, *, submission_id: int | None = None, who: str = "",
            at: dt.datetime | None = None) -> UnitStatus:
     """A return arrived (again): 未报/退回/已报待审 → 已报待审, version + 1."""
     return _step(store, campaign_id, unit_id, "submit", who=who, at=at, submission_id=submission_id)
 
 
-def return_with_comment(store: Store, campaign_id: int, unit_id: int, comment: str, *, who: str = "",
+def return_with_comment(store: StoreHandle, campaign_id: int, unit_id: int, comment: str, *, who: str = "",
                         at: dt.datetime | None = None) -> UnitStatus:
     """Send a return back to its unit: 已报待审 → 退回, with the reviewer's reason (required)."""
     return _step(store, campaign_id, unit_id, "return", who=who, at=at, comment=_required(comment, "退回原因"))
@@ -359,7 +361,7 @@ def return_with_comment(store: Store, campaign_id: int, unit_id: int, comment: s
 FORCED = "强制通过"
 
 
-def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None,
+def approve(store: StoreHandle, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None,
             force_reason: str | None = None) -> UnitStatus:
     """已报待审 → 已审核. A return whose reading found errors is approved only with ``force_reason`` (强制通过),
     which the event keeps as its comment ('强制通过:…')."""
@@ -380,17 +382,17 @@ def approve(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: 
     return after
 
 
-def lock(store: Store, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
+def lock(store: StoreHandle, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
     return _step(store, campaign_id, unit_id, "lock", who=who, at=at)
 
 
-def unlock(store: Store, campaign_id: int, unit_id: int, reason: str, *, who: str = "",
+def unlock(store: StoreHandle, campaign_id: int, unit_id: int, reason: str, *, who: str = "",
            at: dt.datetime | None = None) -> UnitStatus:
     """Reopen an approved or locked return for review (已报待审); the reason is required and kept."""
     return _step(store, campaign_id, unit_id, "unlock", who=who, at=at, comment=_required(reason, "解锁原因"))
 
 
-def return_issues(store: Store, campaign_id: int, unit_id: int) -> list[dict]:
+def return_issues(store: StoreHandle, campaign_id: int, unit_id: int) -> list[dict]:
     """The problems the reader found in the unit's current return (its latest submission), errors first."""
     _require_unit(store, campaign_id, unit_id, Action.READ)
     with store.engine.connect() as conn:
@@ -419,7 +421,7 @@ class UnitTemplate:
     left_out: tuple[str, ...]   # asked-for metrics a template cannot hold (destroyed_qty: one unit per column)
 
 
-def unit_template(store: Store, campaign_id: int, unit_id: int, *, activities: int = 10) -> UnitTemplate:
+def unit_template(store: StoreHandle, campaign_id: int, unit_id: int, *, activities: int = 10) -> UnitTemplate:
     """The round's return template for one roster unit: its name and region filled in, the asked-for metrics
     as columns, a hidden marker so the filled-in file is read exactly (metrics/templates.py)."""
     from metrics.templates import build_template  # xlsxwriter only when a template is made
@@ -442,7 +444,7 @@ def _left_empty(asked: Iterable[str], present: set[str]) -> list[str]:
     return [m for m in asked if m not in present]
 
 
-def missing_metrics(store: Store, campaign_id: int) -> dict[int, list[str]]:
+def missing_metrics(store: StoreHandle, campaign_id: int) -> dict[int, list[str]]:
     """Unit id → the asked-for metric ids its return in force leaves empty (units that reported only)."""
     campaign = get_campaign(store, campaign_id)
     if not campaign.metrics:
@@ -512,7 +514,7 @@ def _required(text: str, what: str) -> str:
     return text.strip()
 
 
-def _step(store: Store, campaign_id: int, unit_id: int, action: str, *, who: str, at: dt.datetime | None,
+def _step(store: StoreHandle, campaign_id: int, unit_id: int, action: str, *, who: str, at: dt.datetime | None,
           comment: str | None = None, submission_id: int | None = None) -> UnitStatus:
     _require_unit(store, campaign_id, unit_id, Action.UPLOAD if action == "submit" else Action.REVIEW)
     visible = getattr(store, "visible_submissions", lambda: None)()
@@ -580,7 +582,7 @@ def beijing_day(stamp: str) -> dt.date:
 _PER_VERSION: dict[tuple[str, str], tuple[int, Any]] = {}
 
 
-def _per_version(store: Store, name: str, compute):
+def _per_version(store: StoreHandle, name: str, compute):
     key, version = (str(store.engine.url), name), store.version()
     kept = _PER_VERSION.get(key)
     if kept is None or kept[0] != version:
@@ -589,13 +591,13 @@ def _per_version(store: Store, name: str, compute):
     return kept[1]
 
 
-def approved_submissions(store: Store) -> frozenset[int]:
+def approved_submissions(store: StoreHandle) -> frozenset[int]:
     """The returns in force of every unit whose round stands at 已审核 or 已锁定 (all campaigns): what a
     view limited to approved returns may count."""
     return _per_version(store, "approved", _approved_submissions)
 
 
-def _approved_submissions(store: Store) -> frozenset[int]:
+def _approved_submissions(store: StoreHandle) -> frozenset[int]:
     query = sa.select(unit_events.c.campaign_id, unit_events.c.unit_id, unit_events.c.status,
                       unit_events.c.submission_id, unit_events.c.action).order_by(unit_events.c.id)
     status: dict[tuple[int, int], str] = {}
@@ -624,7 +626,7 @@ class RoundCoverage:
     covered: int
 
 
-def round_coverage(store: Store, submission_ids: Iterable[int], years: Iterable[int]) -> list[RoundCoverage]:
+def round_coverage(store: StoreHandle, submission_ids: Iterable[int], years: Iterable[int]) -> list[RoundCoverage]:
     """For each round of one of ``years``: its roster size and how many of its units have their return in
     force among ``submission_ids`` (the returns behind the numbers on screen)."""
     wanted = {int(y) for y in years}
@@ -640,20 +642,20 @@ def round_coverage(store: Store, submission_ids: Iterable[int], years: Iterable[
     return out
 
 
-def _returns_in_force(store: Store) -> list[tuple[Campaign, tuple[UnitStatus, ...]]]:
+def _returns_in_force(store: StoreHandle) -> list[tuple[Campaign, tuple[UnitStatus, ...]]]:
     """Each round with every roster unit's status (its return in force, or None)."""
     return [(c, tuple(unit_statuses(store, c.id))) for c in list_campaigns(store)]
 
 
 # ---- where every unit stands ------------------------------------------------------------------------
-def unit_status(store: Store, campaign_id: int, unit_id: int, *, today: dt.date | None = None) -> UnitStatus:
+def unit_status(store: StoreHandle, campaign_id: int, unit_id: int, *, today: dt.date | None = None) -> UnitStatus:
     found = unit_statuses(store, campaign_id, today=today, unit_ids=[unit_id])
     if not found:
         raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
     return found[0]
 
 
-def unit_statuses(store: Store, campaign_id: int, *, today: dt.date | None = None,
+def unit_statuses(store: StoreHandle, campaign_id: int, *, today: dt.date | None = None,
                   unit_ids: Iterable[int] | None = None) -> list[UnitStatus]:
     """Every roster unit (or those asked for) with its status, in roster order; ``today`` (Beijing) decides 逾期未报."""
     campaign = get_campaign(store, campaign_id)
@@ -702,7 +704,7 @@ class ReturnOutcome:
                 "version": self.version}
 
 
-def submit_return(store: Store, campaign_id: int, data: bytes, name: str, *, who: str = "",
+def submit_return(store: StoreHandle, campaign_id: int, data: bytes, name: str, *, who: str = "",
                   at: dt.datetime | None = None, unit_id: int | None = None,
                   gazetteer: Gazetteer | None = None) -> ReturnOutcome:
     """Read a unit's return, match its agency to the roster, store it and mark the unit 已报待审 — one transaction.
@@ -729,7 +731,7 @@ def submit_return(store: Store, campaign_id: int, data: bytes, name: str, *, who
         if match.status == "ambiguous":
             names = "、".join(u.name for u in match.candidates)
             return ReturnOutcome("ambiguous", f"“{agency}”可能是名单中的 {names},请选择", None, match.candidates)
-        if not match.ok:
+        if not match.ok or match.unit is None:
             return ReturnOutcome("unknown", f"名单中没有“{agency}”,请选择是哪个单位,或先把它加入名单")
         unit = match.unit
 
@@ -770,7 +772,7 @@ class Link:
     message: str = ""
 
 
-def link_submission(store: Store, submission_id: int, *, who: str = "", at: dt.datetime | None = None) -> list[Link]:
+def link_submission(store: StoreHandle, submission_id: int, *, who: str = "", at: dt.datetime | None = None) -> list[Link]:
     """A return imported on 数据上报 or by the CLI counts for the rounds of its year: each of its agencies that a
     round's roster names unambiguously is marked 已报待审 with this return (a unit already approved or locked
     is left as it is, and said so); an unclear name is reported, never guessed."""
@@ -789,6 +791,7 @@ def link_submission(store: Store, submission_id: int, *, who: str = "", at: dt.d
             if found.status != "ok":
                 links.append(Link(campaign, agency, found.status))
                 continue
+            assert found.unit is not None   # an 'ok' match has its unit
             try:
                 submit(store, campaign.id, found.unit.id, submission_id=submission_id, who=who, at=at)
             except CampaignError as exc:

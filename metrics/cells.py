@@ -25,7 +25,7 @@ class Parsed:
     redacted: list[int] = field(default_factory=list)
 
     def text_detail(self, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        if self.raw is None:
+        if self.raw is None or self.approx is None:    # made together: both or neither
             return None, None
         return self.approx[idx], self.raw[idx]
 
@@ -56,7 +56,7 @@ def parse_cells(cells: np.ndarray | list[object], fast: np.ndarray | None = None
         if cell == "" or cell is None:
             continue
         parsed = parse_number(cell)
-        if out.raw is None:
+        if out.raw is None or out.approx is None:
             out.approx, out.raw = np.empty(n, dtype=object), np.empty(n, dtype=object)
         out.raw[pos] = parsed.raw
         if parsed.kind == "number":

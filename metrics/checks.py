@@ -37,6 +37,7 @@ def report_cells(table: Table, col: Column, rows: list[int], parsed: Parsed, sin
                  f"“{col.label}”应填数字,这里是{kind}“{number.raw}”,未计入;请改为数字",
                  value=number.raw)
     for pos in parsed.redacted:
+        assert parsed.raw is not None   # a redacted cell is text, and the text is kept
         sink.add("redacted-value", "warning", table.where(rows[pos], col.index),
                  f"“{parsed.raw[pos]}”是待填/隐去的数字,未计入;请补上实际数字", value=parsed.raw[pos])
 
@@ -156,7 +157,7 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
                          value=f"{_fmt(reported)}≠{_fmt(computed)}")
 
 
-def check_total_columns(table: Table, rows: list[int], row_sum: dict[int, tuple[float, float]],
+def check_total_columns(table: Table, indicator: Column, rows: list[int], row_sum: dict[int, tuple[float, float]],
                         sink: IssueSink) -> None:
     """A 合计 column of a table turned on its side against the sum of its row's unit columns
     (``row_sum``: position → (sum, the row's multiplier, as for 万份))."""
@@ -169,7 +170,7 @@ def check_total_columns(table: Table, rows: list[int], row_sum: dict[int, tuple[
             own = any(ch in SCALE_CHARS for ch in parsed.raw) or parsed.unit is not None
             reported = parsed.value * (1.0 if own else multiplier)
             if not _close(reported, computed, multiplier):
-                label = table.grid.rows[i][table.first("indicator").index]
+                label = table.grid.rows[i][indicator.index]
                 sink.add("total-mismatch", "error", table.where(i, col.index),
                          f"“{label}”的“{col.label}”为 {_fmt(reported)},但各单位相加为 {_fmt(computed)}"
                          f"(相差 {_fmt(reported - computed)});合计列不计入,已按各单位数字汇总,请核实",

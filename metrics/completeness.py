@@ -10,14 +10,16 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metrics import geo
 from metrics.campaigns import Campaign, Status, UnitStatus, get_campaign, unit_statuses
 from metrics.maps import RegionMap, map_place, place_of
 from metrics.query import Filters
 from metrics.regions import Gazetteer, Region, default_gazetteer
-from metrics.store import Store
+
+if TYPE_CHECKING:
+    from metrics.scoped import StoreHandle
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,7 @@ NO_REGION = "未填地区"
 NO_SECTOR = "未填系统"
 
 
-def build(store: Store, campaign_id: int, *, today: dt.date | None = None,
+def build(store: StoreHandle, campaign_id: int, *, today: dt.date | None = None,
                  gazetteer: Gazetteer | None = None) -> Completeness:
     """Per-unit status and the reporting / on-time / approval rates overall, by region level and by sector."""
     gaz = gazetteer or default_gazetteer()
@@ -98,9 +100,8 @@ def _region_group(region: Region | None, level: str) -> str:
     if region is None:
         return NO_REGION
     parts = (region.province, region.city, region.district)[:_DEPTHS[level]]
-    if parts[-1] is None:
-        return _path(p for p in parts if p) + " 本级"
-    return _path(parts)
+    named = [p for p in parts if p]
+    return _path(named) + " 本级" if parts[-1] is None else _path(named)
 
 
 _DEPTHS = {"province": 1, "city": 2, "district": 3}

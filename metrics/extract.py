@@ -185,7 +185,7 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
     keep = checks.dedupe(table, rows, sink, owner=dims["agency"].codes)
     pos_of_row = {r: k for k, r in enumerate(rows)} if grid.formulas_without_value else {}
     column_values: dict[int, np.ndarray] = {}
-    pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray]] = []
+    pieces: list[_Piece] = []
     item = _item_column(table, rows)
     for col in table.columns:
         if item is not None and col is item[0]:
@@ -232,8 +232,11 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
     return _assemble(pieces, dims_and_where, row_abs, grid.col0)
 
 
-def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray | str]],
-              dims: dict, row_abs: np.ndarray, col0: int) -> dict:
+# A metric column's records: (the column, positions of its kept rows, its values, its cells, its unit or units)
+_Piece = tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndarray | str]
+
+
+def _assemble(pieces: list[_Piece], dims: dict, row_abs: np.ndarray, col0: int) -> dict:
     """Record columns from per-metric-column pieces: row dimensions are gathered once, as codes."""
     if not pieces:
         return {}
@@ -252,7 +255,11 @@ def _assemble(pieces: list[tuple[Column, np.ndarray, np.ndarray, Parsed, np.ndar
 
     out: dict = {name: take(dims[name]) for name in (*_DIM_FIELDS, *_REGION_FIELDS) if name in dims}
     piece_codes = np.repeat(np.arange(len(pieces), dtype=np.int32), counts)
-    out["metric"] = Coded(piece_codes, object_array([c.metric.id for c, *_ in pieces]))
+    metric_ids = []
+    for col, *_ in pieces:
+        assert col.metric is not None   # pieces are made of metric columns only
+        metric_ids.append(col.metric.id)
+    out["metric"] = Coded(piece_codes, object_array(metric_ids))
     out["col"] = np.repeat(np.array([c.index + col0 for c, *_ in pieces], dtype=np.int64), counts)
     out["row"] = row_abs[pos]
     out["value"] = np.concatenate([values[idx] for _, idx, values, _, _ in pieces])
@@ -296,7 +303,7 @@ def _item_column(table: Table, rows: list[int]) -> tuple[Column, Column, Column 
 
 
 def _item_piece(table: Table, item: tuple[Column, Column, Column | None], rows: list[int], keep: np.ndarray,
-                pos_of_row: dict[int, int], pieces: list, column_values: dict[int, np.ndarray],
+                pos_of_row: dict[int, int], pieces: list[_Piece], column_values: dict[int, np.ndarray],
                 sink: IssueSink) -> None:
     """Records from the quantity column of a goods list, each in the unit written beside it."""
     item_col, value_col, unit_col = item
@@ -315,6 +322,7 @@ def _item_piece(table: Table, item: tuple[Column, Column, Column | None], rows: 
     checks.report_cells(table, column, rows, parsed, sink)
     checks.drop_formulas(table, column, pos_of_row, values, sink)
     column_values[value_col.index] = values
+    units: np.ndarray | str
     if metric.kind == "quantity":
         units = object_array([parsed.units.get(k) or named[k] for k in range(len(rows))])
         if any(u == "" for u, v in zip(units.tolist(), values.tolist()) if v == v):
@@ -343,8 +351,8 @@ def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int
         units: np.ndarray | str = col.unit or ""
     else:
         units = np.repeat(object_array([col.unit or ""]), n)
-    for pos, unit in parsed.units.items():
-        units[pos] = unit
+        for pos, unit in parsed.units.items():
+            units[pos] = unit
     if not col.unit and len(parsed.units) < int(np.isfinite(parsed.values).sum()):
         sink.add("missing-unit", "warning", table.where(table.header_rows[-1], col.index),
                  f"“{col.label}”没有写计量单位(条/千克/件…),不同单位的数量不能相加;请在表头注明单位",
@@ -359,7 +367,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     across = table.layout == "units-across"
     value_cols = (table.by_role("year-value") if table.layout == "years-across" else
                   table.by_role("unit-value") if across else table.by_role("value"))
-    if across:
+    if across and indicator is not None:
         _report_orientation(table, indicator, sink)
     if indicator is None or not value_cols:
         return {}
@@ -428,7 +436,7 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             out["row"].append(i + grid.row0)
             out["col"].append(col.index + grid.col0)
     if across:
-        checks.check_total_columns(table, rows, row_sum, sink)
+        checks.check_total_columns(table, indicator, rows, row_sum, sink)
     if not out["value"]:
         return {}
     checks.check_resolved_rowwise(table, out, sink)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,9 @@ def load_facts(engine: sa.Engine, version: int) -> Facts:
     """Read every active record into a Facts frame."""
     started = time.perf_counter()
     with engine.connect() as conn:
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        assert driver is not None   # None only once a connection is closed or detached
+        cursor = driver.cursor()
         try:
             cursor.execute(_SELECT)
             table = np.fromiter(cursor, dtype=_ROW)
@@ -94,7 +97,7 @@ def load_facts(engine: sa.Engine, version: int) -> Facts:
     return Facts(frame[order], version, round(time.perf_counter() - started, 3))
 
 
-def _categorical(ids: np.ndarray, texts: dict[int, str | None]) -> pd.Categorical:
+def _categorical(ids: np.ndarray, texts: Mapping[int, str | None]) -> pd.Categorical:
     """Integer keys → a categorical of their texts (-1 or a missing text → NaN)."""
     names = sorted({t for t in texts.values() if t})
     position = {name: k for k, name in enumerate(names)}

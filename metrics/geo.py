@@ -129,10 +129,10 @@ def simplify(geometries: np.ndarray, tolerance: float) -> np.ndarray:
     return shapely.orient_polygons(shapely.coverage_simplify(geometries, tolerance), exterior_cw=True)
 
 
-def _round(coords: object) -> object:
+def _round(coords: list) -> list:
     if isinstance(coords, list) and coords and isinstance(coords[0], (int, float)):
         return [round(c, DIGITS) for c in coords]
-    return [_round(c) for c in coords]  # type: ignore[union-attr]
+    return [_round(c) for c in coords]
 
 
 def _collection(batch: Sequence[Unit], geometries: np.ndarray, gazetteer: Gazetteer) -> dict:

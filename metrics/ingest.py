@@ -7,7 +7,9 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ from metrics.dimensions import (
 )
 from metrics.extract import TableDefaults, extract_table
 from metrics.issues import IssueSink
-from metrics.record import BATCH_COLUMNS, Coded, FileResult, RecordBatch, cell_ref, col_letter, object_array
+from metrics.record import BATCH_COLUMNS, Coded, Column, FileResult, RecordBatch, cell_ref, col_letter, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.scan import scan_fixed, scan_sheet
 from metrics.sniff import FileRefused, Limits, sniff
@@ -72,7 +74,7 @@ def ingest_bytes(data: bytes, name: str, *, overrides: Overrides = Overrides(), 
     loader = None if gazetteer is not None else _start(default_gazetteer)
     try:
         result = _ingest(data, name, overrides, limits, catalog or default_catalog(),
-                         gazetteer or _LazyGazetteer(loader))
+                         gazetteer or cast(Gazetteer, _LazyGazetteer(loader)))   # answers Gazetteer's calls
     except FileRefused as exc:
         result = FileResult(name, error=exc.message, error_code=exc.code)
     except Exception as exc:  # a reader bug must not take the other files of an upload down with it
@@ -89,7 +91,7 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
     sink = IssueSink()
     result = FileResult(name)
     reader = _FileReader(name, overrides, catalog, gazetteer, sink)
-    per_sheet: list[tuple[SheetGrid, dict[str, np.ndarray], bool]] = []
+    per_sheet: list[tuple[SheetGrid, dict[str, Column], bool]] = []
     headers_only = False
     scanned = []
     marker = find_marker(grids, catalog, sink)
@@ -101,8 +103,7 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
         if grid.hidden:
             sink.add("hidden-sheet", "info", grid.name, f"工作表“{grid.name}”是隐藏的,未读取", value=grid.name)
             continue
-        fixed = _scan_template(grid, marker, overrides, catalog, sink)
-        if fixed is not None:
+        if marker is not None and (fixed := _scan_template(grid, marker, overrides, catalog, sink)) is not None:
             reader.templates[grid.name] = marker
             scanned.append((grid, *fixed))
             continue
@@ -157,7 +158,7 @@ def _refuse_uncached(result: FileResult, sink: IssueSink) -> FileResult:
     return result
 
 
-def _combine_sheets(per_sheet: list[tuple[SheetGrid, dict[str, np.ndarray], bool]], sink: IssueSink) -> RecordBatch:
+def _combine_sheets(per_sheet: list[tuple[SheetGrid, dict[str, Column], bool]], sink: IssueSink) -> RecordBatch:
     """One batch for the file; a 汇总 sheet beside per-unit sheets is only compared, never added."""
     details = [(g, RecordBatch(a) if a else RecordBatch.empty(), s) for g, a, s in per_sheet]
     parts = [b for _, b, s in details if not s and len(b)]
@@ -190,7 +191,7 @@ class _FileReader:
         self.workbook_context: list[str] = []
         self.templates: dict[str, TemplateMarker] = {}  # sheet name → the marker it is read by
 
-    def read_sheet(self, grid: SheetGrid, tables: list[Table], sheet_meta: Meta) -> dict[str, np.ndarray]:
+    def read_sheet(self, grid: SheetGrid, tables: list[Table], sheet_meta: Meta) -> dict[str, Column]:
         """Records of one scanned sheet (empty when it has no table)."""
         if not tables:
             if any(any(v not in ("", None) for v in row) for row in grid.rows):
@@ -206,7 +207,7 @@ class _FileReader:
             meta = _merged_meta(table.meta, sheet_meta)
             defaults = self._defaults(grid, meta)
             arrays = extract_table(table, defaults, self.catalog, self.sink,
-                                   enrich=lambda dims, meta=meta: self._enrich(dims, grid, meta))
+                                   enrich=partial(self._enrich, grid=grid, meta=meta))
             if arrays:
                 parts.append(RecordBatch({k: v for k, v in arrays.items() if k in BATCH_COLUMNS} |
                                          {"sheet": Coded.constant(len(arrays["value"]), grid.name)}))
@@ -324,7 +325,7 @@ class _FileReader:
                       "或在上传页指定地区", value=region_text or agency)
         return None
 
-    def _report_missing(self, arrays: dict[str, np.ndarray], grid: SheetGrid) -> None:
+    def _report_missing(self, arrays: dict, grid: SheetGrid) -> None:
         for field_name, code, advice in (
             ("year", "missing-year", "标题、填报日期、年度列和文件名里都没有年份;请在上传页指定年度"),
             ("agency", "missing-agency", "没有填报单位(表内单位列、“填报单位:”行、工作表名或标题均未写明);"

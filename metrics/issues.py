@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from metrics.record import Issue
+from metrics.record import Issue, Level
 
 # Every issue code the reader can give, with its level and what it means (the README lists these).
-ISSUE_CODES: dict[str, tuple[str, str]] = {
+ISSUE_CODES: dict[str, tuple[Level, str]] = {
     "not-a-number": ("error", "指标单元格里是文字或百分比,不是数量"),
     "negative-value": ("error", "数量或金额为负数"),
     "fraction-in-count": ("warning", "计数类指标出现小数"),
@@ -60,7 +60,7 @@ class IssueSink:
         self.issues: list[Issue] = []
         self.counts: Counter[str] = Counter()
 
-    def add(self, code: str, level: str, where: str, message: str, value: object = None) -> None:
+    def add(self, code: str, level: Level, where: str, message: str, value: object = None) -> None:
         if code not in ISSUE_CODES:
             raise KeyError(f"undocumented issue code {code!r}")
         self.counts[code] += 1

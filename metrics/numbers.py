@@ -50,16 +50,18 @@ _QIAN = "千(?![克米瓦卡])"
 _BAI = "百(?!分)"
 _UNIT_WORDS = re.compile("千克|千米|千瓦|千卡|百分点|百分比")
 
-_AT_LEAST, _NEARLY, _ABOUT = "at_least", "nearly", "about"
-_PREFIXES: dict[str, str] = {
+_AT_LEAST: Approx = "at_least"
+_NEARLY: Approx = "nearly"
+_ABOUT: Approx = "about"
+_PREFIXES: dict[str, Approx] = {
     "超过": _AT_LEAST, "不少于": _AT_LEAST, "不低于": _AT_LEAST, "至少": _AT_LEAST, "逾": _AT_LEAST,
     "超": _AT_LEAST, "上": _AT_LEAST,
     "将近": _NEARLY, "接近": _NEARLY, "不到": _NEARLY, "不足": _NEARLY, "近": _NEARLY,
     "大约": _ABOUT, "约计": _ABOUT, "约": _ABOUT,
 }
-_SUFFIXES: dict[str, str] = {"有余": _AT_LEAST, "余": _AT_LEAST, "多": _AT_LEAST}
-_TAIL_WORDS: dict[str, str] = {"以上": _AT_LEAST, "左右": _ABOUT, "上下": _ABOUT}
-_APPROX_RANK = {_AT_LEAST: 3, _NEARLY: 2, _ABOUT: 1}  # 约400余份 is "at least 400"
+_SUFFIXES: dict[str, Approx] = {"有余": _AT_LEAST, "余": _AT_LEAST, "多": _AT_LEAST}
+_TAIL_WORDS: dict[str, Approx] = {"以上": _AT_LEAST, "左右": _ABOUT, "上下": _ABOUT}
+_APPROX_RANK: dict[Approx, int] = {_AT_LEAST: 3, _NEARLY: 2, _ABOUT: 1}  # 约400余份 is "at least 400"
 
 # A bare multiplier counts as one of it only with a qualifier: 近万份, 万余人, 上千, 百余万元.
 _BARE: dict[str, int] = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8, "十万": 10**5, "百万": 10**6,
@@ -233,7 +235,7 @@ def _from_match(match: re.Match[str], raw: str) -> ParsedNumber:
     while tail := _TAIL.search(rest):
         qualifiers.append(_TAIL_WORDS[tail.group()])
         rest = rest[: tail.start()]
-    approx = max(qualifiers, key=_APPROX_RANK.__getitem__) if qualifiers else None
+    approx = max(qualifiers, key=_APPROX_RANK.__getitem__, default=None)
 
     core, mult = match["core"], match["mult"]
     symbol = rest if rest in ("%", "‰") else ""
@@ -261,11 +263,11 @@ def _from_match(match: re.Match[str], raw: str) -> ParsedNumber:
     return _finite("number", amount, approx, rest or None, raw)
 
 
-def _finite(kind: Kind, amount: Decimal, approx: str | None, unit: str | None, raw: str) -> ParsedNumber:
+def _finite(kind: Kind, amount: Decimal, approx: Approx | None, unit: str | None, raw: str) -> ParsedNumber:
     value = float(amount) + 0.0
     if math.isinf(value):
         return _invalid(raw)
-    return ParsedNumber(kind, value, approx, unit, raw)  # type: ignore[arg-type]
+    return ParsedNumber(kind, value, approx, unit, raw)
 
 
 def _unit_ok(unit: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,13 +72,14 @@ def filters_from_params(params: Mapping[str, str | list[str]], frame: pd.DataFra
     """Filters from a link's query string; values that are unknown or malformed are dropped with a note."""
     catalog = catalog or default_catalog()
     notes: list[str] = []
-    chosen: dict[str, object] = {}
+    chosen: dict[str, Any] = {}     # Filters' fields, each of its own type
     for name in LIST_FILTERS:
         raw = _param(params, name)
         if raw is None:
             continue
         known = _known_values(frame, name, catalog)
-        good, bad = [], []
+        good: list[object] = []
+        bad: list[object] = []
         for part in (p.strip() for p in raw.split(",")):
             if not part:
                 continue
@@ -325,7 +327,7 @@ class Kpi:
     @property
     def change(self) -> float | None:
         """The like-for-like change in % (None when not comparable)."""
-        if not self.comparable:
+        if not self.comparable or self.same_now is None or self.same_before is None:
             return None
         return (self.same_now - self.same_before) / abs(self.same_before) * 100
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -166,7 +167,7 @@ class RecordBatch:
 
     __slots__ = ("columns",)
 
-    def __init__(self, columns: dict[str, Column]) -> None:
+    def __init__(self, columns: Mapping[str, Column]) -> None:
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns of unequal length: {lengths}")
@@ -218,7 +219,7 @@ class RecordBatch:
 
     def to_records(self, file: str) -> list[Record]:
         names = [n for n in RECORD_FIELDS if n not in ("source", "raw")]
-        lists = {n: [_plain(v) for v in self.column(n).tolist()] for n in names}
+        lists: dict[str, list[Any]] = {n: [_plain(v) for v in self.column(n).tolist()] for n in names}
         lists["raw"] = self.raw_text()
         sources = self.source(file)
         return [Record(**{n: lists[n][i] for n in (*names, "raw")}, source=sources[i]) for i in range(len(self))]
@@ -262,10 +263,11 @@ def _plain(value: object) -> object:
 
 
 def _concat_columns(cols: list[Column]) -> Column:
-    if all(isinstance(c, Coded) for c in cols):
-        offsets = np.cumsum([0] + [len(c.values) for c in cols[:-1]])
-        return Coded(np.concatenate([c.codes + off for c, off in zip(cols, offsets)]),
-                     np.concatenate([c.values for c in cols]))
+    coded = [c for c in cols if isinstance(c, Coded)]
+    if len(coded) == len(cols):
+        offsets = np.cumsum([0] + [len(c.values) for c in coded[:-1]])
+        return Coded(np.concatenate([c.codes + off for c, off in zip(coded, offsets)]),
+                     np.concatenate([c.values for c in coded]))
     return np.concatenate([c.decode() if isinstance(c, Coded) else c for c in cols])
 
 

@@ -253,11 +253,15 @@ def _starts_new_table(table: Table, i: int, numeric: list[int], cols: list[int],
     heading, a header naming a single metric ('检测项目 | 检测数量(台/件)') starts one too."""
     rows = table.grid.rows
     row = rows[i]
-    if not any(isinstance(row[j], str) and row[j].strip() for j in numeric):
+    if not any(_has_text(row[j]) for j in numeric):
         return False
     if is_header_row(row, cols, catalog):
         return True
     return after_break(rows, i, cols) and is_lone_metric_header(rows, i, cols, catalog)
+
+
+def _has_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _header_like_cell(table: Table, i: int, numeric: list[int]) -> int | None:
@@ -265,8 +269,7 @@ def _header_like_cell(table: Table, i: int, numeric: list[int]) -> int | None:
     header the reader did not take as one, so the rows below are read under an older header."""
     rows = table.grid.rows
     row = rows[i]
-    labels = [j for j in numeric if isinstance(row[j], str) and row[j].strip()
-              and parse_number(row[j]).kind == "invalid"]
+    labels = [j for j in numeric if _has_text(row[j]) and parse_number(row[j]).kind == "invalid"]
     if not labels or len(row_texts(row, range(table.grid.width))) < 2:
         return None  # one text, even merged across: a group heading ('二、乡镇'), not a header
     return labels[0] if after_break(rows, i, list(range(table.grid.width))) else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -128,7 +129,7 @@ class ScopedStore:
             others = list(conn.execute(sa.select(submissions.c.id).where(submissions.c.status != "active")).scalars())
             owned = list(conn.execute(sa.select(submissions.c.id)
                                       .where(submissions.c.imported_by == self.principal.display)).scalars())
-            pairs = []
+            pairs: list[sa.Row] = []
             for chunk in intake.chunks(others):
                 pairs += conn.execute(sa.select(records.c.submission_id, records.c.agency_id, records.c.region_id)
                                       .where(records.c.submission_id.in_(chunk)).distinct()).all()
@@ -237,10 +238,10 @@ class ScopedStore:
                           if not self.scope.covers(codes[i], a)})
         if outside:
             shown = "、".join(outside[:5]) + (f" 等 {len(outside)} 个" if len(outside) > 5 else "")
-            error = AccessDenied(f"{result.file}:{shown} 不在账号“{self.principal.display}”的范围"
-                                 f"({self.scope.describe()})内,未导入;请只上传本范围单位的报表,或请管理员调整范围")
-            accounts.denied(self, error, target=result.file)
-            raise error
+            refusal = AccessDenied(f"{result.file}:{shown} 不在账号“{self.principal.display}”的范围"
+                                   f"({self.scope.describe()})内,未导入;请只上传本范围单位的报表,或请管理员调整范围")
+            accounts.denied(self, refusal, target=result.file)
+            raise refusal
 
     def plan(self, result: FileResult, data: bytes, overrides=None, *, settings: str | None = None):
         self.check_upload(result)
@@ -350,3 +351,8 @@ class _Foreign(Exception):
 
 def for_account(store: Store, principal: Principal, *, source: str = "") -> ScopedStore:
     return ScopedStore(store, principal, source=source)
+
+
+# What the core's round functions and the pages are given: the raw store (no login configured: the machine's
+# owner) or one account's scoped handle, which answers the same calls.
+StoreHandle: TypeAlias = Store | ScopedStore

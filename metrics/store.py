@@ -302,11 +302,14 @@ class Store:
         A written summary comes back as it was reviewed (its settings hold the confirmed numbers).
         """
         name, data = self.original(sub_id)
-        stored = self.submission(sub_id)["overrides"]
+        row = self.submission(sub_id)
+        if row is None:
+            raise KeyError(f"没有第 {sub_id} 号报表")
+        stored = row["overrides"]
         if summary_review.is_review(stored):
             return summary_review.replay(data, name, stored)
         if overrides is None:
-            overrides = overrides_from_json(self.submission(sub_id)["overrides"])
+            overrides = overrides_from_json(stored)
         return ingest_bytes(data, name, overrides=overrides)
 
     def issues(self, *, active_only: bool = True) -> list[dict]:

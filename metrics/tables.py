@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -254,7 +255,7 @@ def is_header_row(row: list[object], cols: list[int], catalog: Catalog) -> bool:
     return score >= 2 or (score >= 1 and years >= 2)
 
 
-def row_texts(row: list[object], cols: list[int]) -> list[str]:
+def row_texts(row: list[object], cols: Iterable[int]) -> list[str]:
     """The distinct non-empty texts of a row, left to right."""
     seen: list[str] = []
     for j in cols:
@@ -491,9 +492,9 @@ def match_header(catalog: Catalog, label: str, parent: str = ""):
     parts = [u for u in re.split(r"[/、,]", unit) if u] if unit else []
     if len(parts) < 2:
         return match
-    found = [m for u in parts if (m := catalog.match_label(f"{text}({u})", parent)).metric is not None]
-    if found and len({m.metric.id for m in found}) == 1:
-        return next((m for m in found if m.unit == m.metric.unit), found[0])
+    found = [(m, m.metric) for u in parts if (m := catalog.match_label(f"{text}({u})", parent)).metric is not None]
+    if found and len({metric.id for _, metric in found}) == 1:
+        return next((m for m, metric in found if m.unit == metric.unit), found[0][0])
     return match
 
 

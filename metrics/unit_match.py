@@ -99,7 +99,7 @@ def _split_place(name: str, gaz: Gazetteer, anchor: Region | None) -> tuple[froz
     text = short_form(name)
     if match.status == "unknown" or not match.matched:
         return frozenset(), text
-    places = frozenset([match.region] if match.ok else match.candidates)
+    places = frozenset([match.region] if match.region is not None else match.candidates)   # set when ok
     span = short_form(match.matched)
     at = text.find(span)
     if at < 0:

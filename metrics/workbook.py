@@ -10,6 +10,7 @@ import threading
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from typing import cast
 
 import olefile
 import python_calamine
@@ -74,7 +75,8 @@ def read_grids(data: bytes, fmt: str, *, name: str = "") -> list[SheetGrid]:
 
 def _read_sheet(book: python_calamine.CalamineWorkbook, meta) -> SheetGrid:
     sheet = book.get_sheet_by_name(meta.name)
-    rows = sheet.to_python(skip_empty_area=True)
+    # Widened to object: merges and padding later write None and text into the rows.
+    rows = cast(list[list[object]], sheet.to_python(skip_empty_area=True))
     start = sheet.start or (0, 0)
     merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
     return SheetGrid(
@@ -86,7 +88,7 @@ def _read_sheet(book: python_calamine.CalamineWorkbook, meta) -> SheetGrid:
 def _read_csv(data: bytes, name: str) -> SheetGrid:
     text = decode_text(data, name=name)
     delimiter = _delimiter(text[:20000])
-    rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     stem = re.sub(r"\.[^.]*$", "", name.rsplit("/", 1)[-1]) or "csv"
     return SheetGrid(name=stem, rows=rows)
 

@@ -108,7 +108,7 @@ class Ids:
 
     def __init__(self) -> None:
         self.terms: dict[tuple[str, str], int] = {}
-        self.regions: dict[tuple[str, str, str, str], int] = {}
+        self.regions: dict[tuple[str, ...], int] = {}
 
     def terms_of(self, conn: sa.Connection, kind: str, texts: list[str]) -> dict[str, int]:
         """Ids of these texts of one kind, adding the new ones."""
@@ -122,7 +122,7 @@ class Ids:
             self.terms.update(((kind, t), i) for t, i in found.items())
         return {t: self.terms[(kind, t)] for t in texts}
 
-    def regions_of(self, conn: sa.Connection, keys: list[tuple[str, str, str, str]]) -> dict[tuple, int]:
+    def regions_of(self, conn: sa.Connection, keys: list[tuple[str, ...]]) -> dict[tuple, int]:
         missing = sorted({k for k in keys if k not in self.regions})
         if missing:
             found = _select_regions(conn, missing)
@@ -142,7 +142,7 @@ def _select_terms(conn: sa.Connection, kind: str, texts: list[str]) -> dict[str,
     return found
 
 
-def _select_regions(conn: sa.Connection, keys: list[tuple[str, str, str, str]]) -> dict[tuple, int]:
+def _select_regions(conn: sa.Connection, keys: list[tuple[str, ...]]) -> dict[tuple, int]:
     wanted = set(keys)
     found: dict[tuple, int] = {}
     for chunk in chunks(sorted({k[0] for k in keys})):
@@ -176,11 +176,12 @@ def _record_rows(conn: sa.Connection, batches: list[tuple[int, RecordBatch]], id
 def _gather(parts: list[RecordBatch], name: str) -> Coded:
     """One column of many batches as one Coded column, without decoding coded parts."""
     cols = [b.columns[name] for b in parts]
-    if not all(isinstance(c, Coded) for c in cols):
+    coded = [c for c in cols if isinstance(c, Coded)]
+    if len(coded) < len(cols):
         return Coded.encode(np.concatenate([c.decode() if isinstance(c, Coded) else c for c in cols]))
-    offsets = np.cumsum([0] + [len(c.values) for c in cols[:-1]])
-    shift = np.repeat(offsets, [len(c.codes) for c in cols])
-    return Coded(np.concatenate([c.codes for c in cols]) + shift, np.concatenate([c.values for c in cols]))
+    offsets = np.cumsum([0] + [len(c.values) for c in coded[:-1]])
+    shift = np.repeat(offsets, [len(c.codes) for c in coded])
+    return Coded(np.concatenate([c.codes for c in coded]) + shift, np.concatenate([c.values for c in coded]))
 
 
 def _decoded(coded: Coded, convert) -> list:
@@ -205,10 +206,9 @@ def _region_column(conn: sa.Connection, coded: list[Coded], ids: Ids) -> list[in
 
 
 def _none_below_zero(values: np.ndarray) -> list[int | None]:
-    out: list[int | None] = values.tolist()
     if (values < 0).any():
-        out = [None if v < 0 else v for v in out]
-    return out
+        return [None if v < 0 else v for v in values.tolist()]
+    return values.tolist()
 
 
 def _placeholder(dialect: sa.Dialect) -> str:

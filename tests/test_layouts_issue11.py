@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from metrics.ingest import ingest_bytes, ingest_file
+from metrics.ingest import Overrides, ingest_bytes, ingest_file
 
 LAYOUTS = Path(__file__).resolve().parent / "fixtures" / "layouts"
 
@@ -310,3 +310,26 @@ def test_a_total_row_of_formulas_without_results_says_it_could_not_be_checked():
     found = issues(result, "formula-no-value")
     assert [(i.where, i.level) for i in found] == [("汇总!B6", "warning")]
     assert not issues(result, "total-mismatch")
+
+
+@pytest.mark.parametrize("choice", ["", "materials"])
+def test_an_override_of_a_transposed_tables_label_column_leaves_the_other_sheets_read(choice):
+    """The upload page may set the 指标 column of a table turned on its side to 'ignore' or to a metric: that
+    table then has no label column. The reader used to crash on it (an internal error, nothing imported);
+    now that table gives no numbers and the file's other sheets are read as without the override."""
+    book = openpyxl.Workbook()
+    book.active.title = "乡镇"
+    for row in TRANSPOSED_BAD_TOTAL:
+        book.active.append(row)
+    office = book.create_sheet("局机关")
+    for row in [["2024年“3·15”活动情况统计表"], ["填报单位:桐庐县市场监督管理局"],
+                ["单位", "发放宣传资料(份)", "接受咨询(人次)"], ["桐庐县市场监督管理局", 300, 40]]:
+        office.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    result = ingest_bytes(out.getvalue(), "t.xlsx", overrides=Overrides(columns={"指标": choice}))
+    assert result.ok and result.error_code is None
+    assert result.totals() == {"materials": 300, "consultations": 40}
+    assert {r.source.split("!")[0] for r in result.records} == {"t.xlsx/局机关"}
+    plain = ingest_bytes(out.getvalue(), "t.xlsx")   # without the override the transposed sheet counts too
+    assert plain.totals() == {"materials": 2300, "consultations": 280}

@@ -131,13 +131,14 @@ def pick_measure(frame: pd.DataFrame, key: str) -> Measure:
 def show_chart(fig, name: str, *, key: str | None = None, select: bool = False):
     """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name) and an export menu; returns the selection."""
     config = chart_config(name, lang())
+    event = None
     if select and key:
         event = st.plotly_chart(fig, config=config, key=key, on_select="rerun", selection_mode="points", theme=None)
     else:
-        event = st.plotly_chart(fig, config=config, key=key, theme=None)
+        st.plotly_chart(fig, config=config, key=key, theme=None)
     if key:
         export_menu(fig, name, key)
-    return event if select and key else None
+    return event
 
 
 def export_menu(fig, name: str, key: str) -> None:

@@ -49,7 +49,8 @@ def client_address() -> str:
     try:
         from streamlit.runtime.context import _get_client_context
 
-        remote = _get_client_context().remote_ip
+        context = _get_client_context()
+        remote = context.remote_ip if context is not None else None
     except Exception:  # Streamlit moved it, or no browser: the address stays unknown, never guessed
         return ""
     return remote if isinstance(remote, str) else ""
@@ -112,10 +113,10 @@ def _hold_page() -> None:
     rerun opened 总览 instead of the deep-linked page. A hidden navigation holding one page with the asked-for URL path keeps that
     path (Streamlit names a page by the hash of its URL path), and app.py's navigation finds it after login.
     """
-    try:
-        pages = get_script_run_ctx().pages_manager
-    except AttributeError:  # no script run behind this call (a test harness)
+    ctx = get_script_run_ctx()
+    if ctx is None:  # no script run behind this call (a test harness)
         return
+    pages = ctx.pages_manager
     asked = pages.intended_page_name or ""
     if asked:
         st.session_state["auth_page"] = asked

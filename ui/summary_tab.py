@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -110,7 +111,7 @@ def _report_label(title: str, k: int, n: int) -> str:
 
 def report_fields(k: int, label: str, found: sr.ReportFields, digest: str) -> sr.ReportFields:
     """One line of inputs per report, filled with what the text says; blank means unknown."""
-    shown = "visible" if k == 0 else "collapsed"
+    shown: Literal["visible", "collapsed"] = "visible" if k == 0 else "collapsed"
     cells = st.columns((2, 4, 2, 3, 2, 3), vertical_alignment="bottom")
     cells[0].text(label)  # the document's own heading: shown as text, never as markdown
     key = f"summary_{digest}_{k}"
