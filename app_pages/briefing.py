@@ -136,7 +136,8 @@ made_for = repr((chosen, store.version(), settings))
 def _maker(fmt: str, done: threading.Event):
     def make() -> bytes:
         try:
-            brief = build_brief(everything, chosen, texts=store.record_details, **settings)
+            brief = build_brief(everything, chosen, texts=store.record_details, measures=picked,
+                                breakdowns=breakdowns, title=title.strip() or None, summary=summary, maps=with_map)
             pack = write_pack(fmt, brief)
             made[fmt] = (made_for, pack.file_name, pack.notes)
             return pack.data

@@ -331,7 +331,8 @@ def _import(store: ScopedStore, args: argparse.Namespace) -> int:
         print(f"{path}: {_outcome_text(outcome)}")
         if outcome.status == "imported":
             for link in link_submission(store, outcome.submission_id, who=who):
-                print(f"  报送任务《{link.campaign.name}》:" + (f"{link.unit.name} 已报待审" if link.status == "submitted"
+                submitted = link.unit.name if link.status == "submitted" and link.unit is not None else None
+                print(f"  报送任务《{link.campaign.name}》:" + (f"{submitted} 已报待审" if submitted
                       else link.message or f"名单中找不到或无法确定“{link.agency}”"))
     return EXIT_REFUSED if denied else 0 if ok else 1
 
@@ -682,7 +683,9 @@ def _user_list(store: ScopedStore, args: argparse.Namespace) -> int:
 
 
 def _locked(account: accounts.Account) -> bool:
-    return bool(account.locked_until) and dt.datetime.fromisoformat(account.locked_until) > dt.datetime.now(dt.UTC)
+    if not account.locked_until:
+        return False
+    return dt.datetime.fromisoformat(account.locked_until) > dt.datetime.now(dt.UTC)
 
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))

@@ -69,7 +69,7 @@ def kpi_rows(brief: Brief) -> list[dict[str, object]]:
     同比(同口径) compares only the units that reported both years; 比较口径 says how many those are (or
     why there is no comparison); 全部单位同比 is the plain change of the totals, kept for reference.
     """
-    rows = []
+    rows: list[dict[str, object]] = []
     for tile in brief.kpis:
         change, note, _ = comparison_texts(tile)
         rows.append(dict(zip(KPI_COLUMNS, (tile.measure.name(), tile.measure.unit, tile.value, tile.previous,
@@ -371,7 +371,7 @@ def to_xlsx(brief: Brief) -> bytes:
             row += 1
             for c, name in enumerate(KPI_COLUMNS):
                 value = item[name]
-                if name in ("本期", "上年同期") and value is not None:
+                if name in ("本期", "上年同期") and isinstance(value, int | float):
                     sheet.write_number(row, c, float(value), fmt["number"])
                 else:
                     sheet.write_string(row, c, "—" if value is None else str(value), fmt["text"])
@@ -416,7 +416,7 @@ def to_xlsx(brief: Brief) -> bytes:
                           "major_gridlines": {"visible": True, "line": {"color": "#E6E9EE"}},
                           "name": f"单位:{data.unit}" if data.unit else None,
                           "name_font": {"name": EAST_ASIAN_FONT, "size": 10}}
-            category_axis = {"num_font": {"name": EAST_ASIAN_FONT}}
+            category_axis: dict[str, object] = {"num_font": {"name": EAST_ASIAN_FONT}}
             if data.kind == "bar":
                 category_axis["reverse"] = True  # largest on top
                 chart.set_x_axis(value_axis)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from metrics.store import DATA_DIR, ImportOutcome
 
-if TYPE_CHECKING:
-    from metrics.scoped import StoreHandle
+
+class Importer(Protocol):
+    """What loading the samples needs of a store: the Store itself, or the scoped store an account acts through."""
+
+    def import_bytes(self, data: bytes, name: str, *, who: str = "") -> tuple[Any, ImportOutcome]: ...
 
 SAMPLES_DIR = DATA_DIR / "samples"
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
@@ -21,6 +24,6 @@ def sample_files(folder: Path = SAMPLES_DIR) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in RETURN_SUFFIXES and p.is_file())
 
 
-def load_samples(store: StoreHandle, *, who: str = "示例", folder: Path = SAMPLES_DIR) -> list[ImportOutcome]:
+def load_samples(store: Importer, *, who: str = "示例", folder: Path = SAMPLES_DIR) -> list[ImportOutcome]:
     """Read, check and store every sample return, each in its own transaction, like an upload."""
     return [store.import_bytes(path.read_bytes(), path.name, who=who)[1] for path in sample_files(folder)]

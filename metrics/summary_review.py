@@ -23,7 +23,7 @@ from metrics.catalog import Catalog, default_catalog
 from metrics.dimensions import infer_sector
 from metrics.narrative import LAYOUT, QUANTITY_UNITS, Report, extract, load_summary, read_text
 from metrics.numbers import parse_number
-from metrics.record import Coded, FileResult, RecordBatch, Stats, object_array
+from metrics.record import Coded, Column, FileResult, RecordBatch, Stats, object_array
 from metrics.regions import Gazetteer, Region, default_gazetteer
 from metrics.sniff import FileRefused
 
@@ -85,7 +85,7 @@ class Review:
 
 
 def is_review(settings: str | None) -> bool:
-    return bool(settings) and f'"format": "{FORMAT}"' in settings
+    return settings is not None and f'"format": "{FORMAT}"' in settings
 
 
 def first_review(reports: list[Report]) -> Review:
@@ -133,7 +133,7 @@ def check(review: Review, text: str, catalog: Catalog | None = None,
         if row.value is None or not math.isfinite(float(row.value)) or float(row.value) < 0:
             problems.append(f"{where}:数值“{row.value}”无效,请填写不小于 0 的数字")
         if row.start is not None:
-            if not (0 <= row.start < (row.end or -1) <= len(text)):
+            if row.end is None or not 0 <= row.start < row.end <= len(text):
                 problems.append(f"{where}:原文位置超出全文,请拒绝此行后补录")
                 continue
             said = text[row.start:row.end]
@@ -180,6 +180,8 @@ def review_result(name: str, text: str, review: Review, *, catalog: Catalog | No
         report, place = review.reports[row.report], places[row.report]
         metric = catalog[row.metric]
         raw = text[row.start:row.end] if row.start is not None else None
+        # check() above refused a report without an agency or a year.
+        assert report.agency is not None and report.year is not None
         agency = report.agency.strip()
         cols["agency"].append(agency)
         cols["sector"].append(report.sector or infer_sector(agency))
@@ -196,7 +198,7 @@ def review_result(name: str, text: str, review: Review, *, catalog: Catalog | No
         where = report.title.strip() or (f"篇{row.report + 1}" if len(review.reports) > 1 else "正文")
         cols["sheet"].append(f"{where}·第{row.start + 1}–{row.end}字" if row.start is not None else f"{where}·补录")
     n = len(rows)
-    columns = {c: Coded.encode(object_array(v)) for c, v in cols.items() if c not in ("value",)}
+    columns: dict[str, Column] = {c: Coded.encode(object_array(v)) for c, v in cols.items() if c != "value"}
     columns["value"] = np.asarray(cols["value"], dtype=np.float64)
     columns["row"] = np.full(n, -1, dtype=np.int64)
     columns["col"] = np.full(n, -1, dtype=np.int64)
