@@ -10,11 +10,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.access import AccessDenied, Action
-from metrics.campaigns import approved_submissions
-from metrics.labels import LABELS
-from metrics.labels import t as _t
-from metrics.query import (
+from metrics.access.rules import AccessDenied, Action
+from metrics.collection.campaigns import approved_submissions
+from metrics.core.labels import LABELS
+from metrics.core.labels import t as _t
+from metrics.analysis.query import (
     LIST_FILTERS,
     PLACE_FILTERS,
     Filters,

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from metrics import charts
-from metrics.fmt import cn_numbers
-from metrics.query import measure_totals, pivot
+from metrics.analysis import charts
+from metrics.core.fmt import cn_numbers
+from metrics.analysis.query import measure_totals, pivot
 from ui.common import (
     clicked,
     filter_to,

@@ -5,10 +5,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from metrics import accounts
-from metrics.access import Action, Role
-from metrics.fmt import BEIJING, beijing_time
-from metrics.safe_export import csv_bytes, xlsx_bytes
+from metrics.access import accounts
+from metrics.access.rules import Action, Role
+from metrics.core.fmt import BEIJING, beijing_time
+from metrics.core.safe_export import csv_bytes, xlsx_bytes
 from ui.common import audited, can, get_store, lang, show_table, t
 
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from metrics import render
-from metrics.brief import (
+from metrics.briefing import render
+from metrics.briefing.brief import (
     BREAKDOWNS,
     DEFAULT_BREAKDOWNS,
     DIMENSION_NAMES,
@@ -19,12 +19,12 @@ from metrics.brief import (
     pack_scope,
     scope_line,
 )
-from metrics.campaigns import approved_submissions, list_campaigns
-from metrics.charts import safe_filename
-from metrics.draft import draft_summary
-from metrics.maps import NOTE_ZH
-from metrics.packs import MIMES, write_pack
-from metrics.query import Filters, apply_filters, measure_of, measures_in
+from metrics.collection.campaigns import approved_submissions, list_campaigns
+from metrics.analysis.charts import safe_filename
+from metrics.briefing.draft import draft_summary
+from metrics.analysis.maps import NOTE_ZH
+from metrics.briefing.packs import MIMES, write_pack
+from metrics.analysis.query import Filters, apply_filters, measure_of, measures_in
 from ui.common import audited, facts, filters, get_store, lang, stop_if_empty, t, view
 
 

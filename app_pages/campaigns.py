@@ -5,14 +5,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from metrics import campaigns as cp
-from metrics.catalog import default_catalog
-from metrics.charts import safe_filename
-from metrics.fmt import beijing_time
-from metrics.roster import EDITABLE, roster_frame
-from metrics.safe_export import xlsx_bytes
-from metrics.sniff import FileRefused
-from metrics.access import Action
+from metrics.collection import campaigns as cp
+from metrics.core.catalog import default_catalog
+from metrics.analysis.charts import safe_filename
+from metrics.core.fmt import beijing_time
+from metrics.reading.roster import EDITABLE, roster_frame
+from metrics.core.safe_export import xlsx_bytes
+from metrics.reading.sniff import FileRefused
+from metrics.access.rules import Action
 from ui.common import (
     audited,
     can,

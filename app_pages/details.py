@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.fmt import agency_list, beijing_time
-from metrics.query import records_table
-from metrics.safe_export import csv_bytes, xlsx_bytes
-from metrics.access import Action
+from metrics.core.fmt import agency_list, beijing_time
+from metrics.analysis.query import records_table
+from metrics.core.safe_export import csv_bytes, xlsx_bytes
+from metrics.access.rules import Action
 from ui.common import audited, can, get_store, lang, show_table, stop_if_empty, t, view
 
 

@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from metrics import charts
-from metrics.fmt import MINUS, comparison_texts, format_metric, years_text
-from metrics.query import UNKNOWN, apply_filters, kpis, measure_totals, next_level, report_year, view_years
+from metrics.analysis import charts
+from metrics.core.fmt import MINUS, comparison_texts, format_metric, years_text
+from metrics.analysis.query import UNKNOWN, apply_filters, kpis, measure_totals, next_level, report_year, view_years
 from ui.common import (
     clicked,
     facts,

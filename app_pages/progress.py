@@ -3,15 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from metrics import campaigns as cp
-from metrics import charts
-from metrics.catalog import default_catalog
-from metrics.campaign_reminders import SUFFIXES, make_reminder, reminder_counts, reminder_history
-from metrics import completeness
-from metrics.completeness import needs_attention, percent, region_rates
-from metrics.fmt import beijing_time
-from metrics.regions import default_gazetteer
-from metrics.access import Action
+from metrics.collection import campaigns as cp
+from metrics.analysis import charts
+from metrics.core.catalog import default_catalog
+from metrics.collection.reminders import SUFFIXES, make_reminder, reminder_counts, reminder_history
+from metrics.collection import completeness
+from metrics.collection.completeness import needs_attention, percent, region_rates
+from metrics.core.fmt import beijing_time
+from metrics.reading.regions import default_gazetteer
+from metrics.access.rules import Action
 from ui.common import (
     can,
     choose_campaign,

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.fmt import format_cn
-from metrics.query import (
+from metrics.core.fmt import format_cn
+from metrics.analysis.query import (
     apply_filters,
     measure_of,
     missing_returns,

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from metrics import charts
-from metrics.campaigns import list_campaigns
-from metrics.query import UNKNOWN, measure_totals, next_level
+from metrics.analysis import charts
+from metrics.collection.campaigns import list_campaigns
+from metrics.analysis.query import UNKNOWN, measure_totals, next_level
 from ui.common import (
     clicked,
     filter_to,

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from metrics import charts
-from metrics.query import measure_totals
+from metrics.analysis import charts
+from metrics.analysis.query import measure_totals
 from ui.common import (
     lang,
     numbers_table,

@@ -3,18 +3,18 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.campaigns import link_submission
-from metrics.catalog import default_catalog
-from metrics.dimensions import NATIONAL_THEMES
-from metrics.dimensions import SECTORS as DIMENSION_SECTORS
-from metrics.fmt import format_metric
-from metrics.ingest import Overrides, ingest_bytes
-from metrics.issues import ISSUE_CODES
-from metrics.labels import layout_name
-from metrics.query import measure_of
-from metrics.review import corrected, read_columns
-from metrics.store import overrides_to_json, sha256_of
-from metrics.access import Action
+from metrics.collection.campaigns import link_submission
+from metrics.core.catalog import default_catalog
+from metrics.reading.dimensions import NATIONAL_THEMES
+from metrics.reading.dimensions import SECTORS as DIMENSION_SECTORS
+from metrics.core.fmt import format_metric
+from metrics.reading.ingest import Overrides, ingest_bytes
+from metrics.core.issues import ISSUE_CODES
+from metrics.core.labels import layout_name
+from metrics.analysis.query import measure_of
+from metrics.reading.corrections import corrected, read_columns
+from metrics.storage.store import overrides_to_json, sha256_of
+from metrics.access.rules import Action
 from ui.common import can, get_store, lang, show_table, t, who_input
 from ui.summary_tab import summary_tab
 

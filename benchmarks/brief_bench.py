@@ -7,7 +7,7 @@
 2. times the brief (12 charts: 3 metrics × sector, region, year, agency; KPIs; summary; agency table;
    the first 20,000 records with their cells as written) and each format written from it;
 3. the obvious alternative for the numbers: the same 12 breakdowns as GROUP BY queries on SQLite;
-4. server PNG rendering of the 12 charts through one browser (metrics.render) against
+4. server PNG rendering of the 12 charts through one browser (metrics.briefing.render) against
    ``fig.write_image`` per chart (a browser started per call), when Chromium is installed.
 
 Target: PPTX and XLSX each ≤ 3 s from a million records. Figures are printed, never asserted.
@@ -50,11 +50,11 @@ def main() -> None:
 
     import sqlalchemy as sa
 
-    from metrics.brief import build_brief
-    from metrics.office import to_docx, to_pptx, to_xlsx
-    from metrics.packs import to_html
-    from metrics.query import Filters
-    from metrics.store import Store
+    from metrics.briefing.brief import build_brief
+    from metrics.briefing.office import to_docx, to_pptx, to_xlsx
+    from metrics.briefing.packs import to_html
+    from metrics.analysis.query import Filters
+    from metrics.storage.store import Store
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='brief_bench_')) / 'bench.db'}"
     if active_records(url) < args.rows:
@@ -97,7 +97,7 @@ def main() -> None:
     engine.dispose()
 
     if not args.no_render:
-        from metrics import render
+        from metrics.briefing import render
 
         status = render.render_status()
         if not status.ok:

@@ -96,8 +96,8 @@ def alternative(url: str) -> dict:
     """A filter change answered by SQL on the store: one grouped sum per chart of the overview."""
     import sqlalchemy as sa
 
-    from metrics.query import Filters, apply_filters, measure_totals
-    from metrics.store import Store
+    from metrics.analysis.query import Filters, apply_filters, measure_totals
+    from metrics.storage.store import Store
 
     engine = sa.create_engine(url)
     sql = sa.text(

@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from metrics.catalog import default_catalog
+from metrics.core.catalog import default_catalog
 from metrics.narrative import extract, normalise, read_text, split_reports
 from metrics.narrative.mentions import unit_pattern
-from metrics.numbers import parse_number
+from metrics.core.numbers import parse_number
 
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
 SEED = ROOT.parent / "shared" / "seed" / "000_ee4710341e3169fb.txt"

@@ -67,7 +67,7 @@ def _child(kind: str, path: str) -> None:
 
     started = time.perf_counter()
     if kind == "ours":
-        from metrics.ingest import ingest_file
+        from metrics.reading.ingest import ingest_file
     elif kind == "calamine":
         import python_calamine
     else:

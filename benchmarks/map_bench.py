@@ -6,10 +6,10 @@
    simplified per level; seconds per level and the size of each written file. All 34 district files too
    with --cold (about a minute).
 2. A map from the prepared files (the app's case): load the level's file (first call of a process),
-   build the figure (metrics.maps.choropleth) and serialise it (fig.to_json, what st.plotly_chart sends),
+   build the figure (metrics.analysis.maps.choropleth) and serialise it (fig.to_json, what st.plotly_chart sends),
    for the national province and city maps and the district maps of the three largest provinces by
    district count (四川 183, 河北 167, 河南 156) and by area (新疆, 西藏). Target: ≤ 1 s load + figure + JSON.
-3. With --render: the PNG through metrics.render (one Chromium, kaleido) for the national map and 四川.
+3. With --render: the PNG through metrics.briefing.render (one Chromium, kaleido) for the national map and 四川.
 4. With --browser: Plotly.newPlot of the same JSON in headless Chromium (Playwright), what a user waits for
    after the figure arrived, national map and 四川 districts.
 
@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from metrics import geo, maps  # noqa: E402
+from metrics.analysis import geo# noqa: E402
+from metrics.analysis import maps
 
 CASES = [("province", None, "全国 省级"), ("city", None, "全国 市级"), ("city", "440000", "广东 市级"),
          ("district", "510000", "四川 区县"), ("district", "130000", "河北 区县"),
@@ -82,9 +83,9 @@ def draw() -> dict[str, object]:
 
 
 def render(figures: dict[str, object]) -> None:
-    from metrics.render import render_image
+    from metrics.briefing.render import render_image
 
-    print("3. PNG 1200×675 ×3 through metrics.render (first one starts Chromium)")
+    print("3. PNG 1200×675 ×3 through metrics.briefing.render (first one starts Chromium)")
     for name in ("全国 省级", "四川 区县", "全国 省级"):
         seconds, png = _seconds(render_image, figures[name], "png")
         print(f"   {name:8} {seconds:6.2f} s  {len(png) / 1024:6.0f} KB")

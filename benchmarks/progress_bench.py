@@ -37,7 +37,7 @@ def roster_file(units: int) -> bytes:
     """A roster of ``units`` units: one per (district, sector) pair, as many as needed."""
     import openpyxl
 
-    from metrics.regions import default_gazetteer
+    from metrics.reading.regions import default_gazetteer
 
     districts = [r for r in default_gazetteer().regions if r.level == "district"]
     book = openpyxl.Workbook()
@@ -57,9 +57,9 @@ def fill(url: str, units: int, rounds: int) -> int:
     """The rounds and their status events; returns the newest round's id."""
     import sqlalchemy as sa
 
-    from metrics import campaigns as cp
-    from metrics.schema import unit_events
-    from metrics.store import Store
+    from metrics.collection import campaigns as cp
+    from metrics.storage.schema import unit_events
+    from metrics.storage.store import Store
 
     store = Store(url)
     data = roster_file(units)
@@ -100,8 +100,8 @@ def fill(url: str, units: int, rounds: int) -> int:
 def time_page(url: str, campaign_id: int, repeat: int) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from metrics import completeness
-    from metrics.store import Store
+    from metrics.collection import completeness
+    from metrics.storage.store import Store
 
     store = Store(url)
     seconds = []

@@ -2,11 +2,11 @@
 
     python benchmarks/render_bench.py [--charts 12]
 
-Draws N app-style ranked bar charts (metrics.charts.bar_ranked on synthetic returns) at the export size
+Draws N app-style ranked bar charts (metrics.analysis.charts.bar_ranked on synthetic returns) at the export size
 (1200x675, 3x) two ways:
 
 a. `fig.write_image(path)` for each chart: what plotly does by default, a new Chromium per call;
-b. `metrics.render.render_images(figures)`: one Chromium for all, started by the call ("cold"), then the same
+b. `metrics.briefing.render.render_images(figures)`: one Chromium for all, started by the call ("cold"), then the same
    batch again on the already running browser ("warm"), as every export after the first in an app process.
 
 Figures are printed, never asserted: the machines are shared and noisy.
@@ -31,7 +31,7 @@ CITIES = ["杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", 
 
 
 def charts(n: int) -> list[go.Figure]:
-    from metrics.charts import bar_ranked
+    from metrics.analysis.charts import bar_ranked
 
     rng = random.Random(315)
     figures = []
@@ -51,7 +51,7 @@ def timed(label: str, n: int, run) -> float:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))  # run as a script from anywhere
-    from metrics.render import render_images, render_status, stop_browser
+    from metrics.briefing.render import render_images, render_status, stop_browser
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--charts", type=int, default=12, help="number of charts (default 12)")

@@ -20,13 +20,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from metrics import accounts
-from metrics.access import OWNER, AccessDenied, Action, Role, Scope, principal_of
-from metrics.brief import BREAKDOWNS, DEFAULT_BREAKDOWNS
-from metrics.ingest import Overrides, ingest_file
-from metrics.record import FileResult
-from metrics.scoped import ScopedStore
-from metrics.store import ImportOutcome, Store, resolve_url
+from metrics.access import accounts
+from metrics.access.rules import OWNER, AccessDenied, Action, Role, Scope, principal_of
+from metrics.briefing.brief import BREAKDOWNS, DEFAULT_BREAKDOWNS
+from metrics.reading.ingest import Overrides, ingest_file
+from metrics.core.record import FileResult
+from metrics.access.scoped import ScopedStore
+from metrics.storage.store import ImportOutcome, Store, resolve_url
 
 USER_VARIABLE = "OUTREACH_USER"
 PASSWORD_VARIABLE = "OUTREACH_PASSWORD"
@@ -308,7 +308,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _import(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics.campaigns import link_submission  # a return of a round's year counts for its roster units
+    from metrics.collection.campaigns import link_submission  # a return of a round's year counts for its roster units
 
     _require(store, Action.UPLOAD, target="、".join(Path(p).name for p in args.files))
     overrides = Overrides(year=args.year, agency=args.agency, sector=args.sector, region=args.region,
@@ -354,7 +354,7 @@ def _outcome_text(outcome: ImportOutcome) -> str:
 
 def _demo(store: ScopedStore, args: argparse.Namespace) -> int:
     # Imported here: only this command needs the generator.
-    from metrics.demo import generate_returns
+    from metrics.storage.demo import generate_returns
 
     _require(store, Action.UPLOAD, target="演示数据")
     url = store.url
@@ -403,8 +403,8 @@ BRIEF_FORMATS = (".pptx", ".xlsx", ".docx", ".html")
 
 
 def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import packs  # only this command writes Office files
-    from metrics.query import filters_from_params, measures_in
+    from metrics.briefing import packs# only this command writes Office files
+    from metrics.analysis.query import filters_from_params, measures_in
 
     out = Path(args.out)
     _require(store, Action.READ, target=out.name)
@@ -425,7 +425,7 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
             print(note.replace("链接中的", "参数中的").replace(",已忽略", ""), file=sys.stderr)
         return 1
     if args.approved:
-        from metrics.campaigns import approved_submissions
+        from metrics.collection.campaigns import approved_submissions
 
         filters = replace(filters, approved=True, submissions=approved_submissions(store))
     present = {m.key: m for m in measures_in(frame)}
@@ -456,7 +456,7 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
 def _scope_place(principal) -> dict[str, str]:
     """An account held to one region: that region as the brief's place, so its title and scope line name it
     (not 全部地区). The frame is already limited to the account; this only names what it covers."""
-    from metrics.regions import default_gazetteer
+    from metrics.reading.regions import default_gazetteer
 
     scope = principal.scope
     if scope.everywhere or scope.units or len(scope.regions) != 1:
@@ -472,8 +472,8 @@ CAMPAIGN_ACTIONS = {"create": Action.ROUNDS, "roster-import": Action.ROUNDS, "st
 
 
 def _campaign(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import campaigns
-    from metrics.sniff import FileRefused
+    from metrics.collection import campaigns
+    from metrics.reading.sniff import FileRefused
 
     _require(store, CAMPAIGN_ACTIONS[args.campaign_command],
              target=f"报送任务 {args.campaign_command}" + (f" 第 {args.campaign} 号" if hasattr(args, "campaign") else ""))
@@ -490,7 +490,7 @@ def _campaign(store: ScopedStore, args: argparse.Namespace) -> int:
 
 
 def _campaign_create(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import campaigns
+    from metrics.collection import campaigns
 
     metrics = [m for m in (args.metrics or "").split(",") if m.strip()]
     if args.copy_from is not None:
@@ -514,7 +514,7 @@ def _campaign_create(store: ScopedStore, args: argparse.Namespace) -> int:
 
 
 def _campaign_roster(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import campaigns
+    from metrics.collection import campaigns
 
     path = Path(args.file)
     try:
@@ -534,7 +534,7 @@ def _campaign_roster(store: ScopedStore, args: argparse.Namespace) -> int:
 
 
 def _campaign_template(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import campaigns
+    from metrics.collection import campaigns
 
     units = campaigns.roster(store, args.campaign)
     wanted = set(args.unit or ())
@@ -559,8 +559,9 @@ def _safe_name(name: str) -> str:
 
 
 def _campaign_status(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import campaigns, completeness
-    from metrics.completeness import percent
+    from metrics.collection import campaigns
+    from metrics.collection import completeness
+    from metrics.collection.completeness import percent
 
     report = completeness.build(store, args.campaign)
     if args.json:
@@ -581,7 +582,7 @@ def _campaign_status(store: ScopedStore, args: argparse.Namespace) -> int:
 
 
 def _campaign_remind(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics.campaign_reminders import make_reminder
+    from metrics.collection.reminders import make_reminder
 
     out = Path(args.out)
     made = make_reminder(store, args.campaign, out.suffix, office=args.office, contact=args.contact,
@@ -603,7 +604,7 @@ def _campaign_remind(store: ScopedStore, args: argparse.Namespace) -> int:
 
 
 def _campaign_list(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics import campaigns
+    from metrics.collection import campaigns
 
     found = campaigns.list_campaigns(store)
     if args.json:
@@ -701,7 +702,7 @@ def _beijing(stamp: str | None) -> str:
 
 
 def _audit(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics.safe_export import csv_bytes, xlsx_bytes
+    from metrics.core.safe_export import csv_bytes, xlsx_bytes
 
     out = Path(args.out) if args.out else None
     if out is not None and out.suffix.lower() not in (".xlsx", ".csv"):

@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from metrics import campaigns as cp
-from metrics import completeness
-from metrics.access import (
+from metrics.collection import campaigns as cp
+from metrics.collection import completeness
+from metrics.access.rules import (
     ALLOWED,
     OWNER,
     AccessDenied,
@@ -30,12 +30,12 @@ from metrics.access import (
     is_loopback,
     record_mask,
 )
-from metrics.campaign_reminders import make_reminder, reminder_counts, reminder_history
-from metrics.campaigns import CampaignError, RosterUnit, Status
-from metrics.fmt import BEIJING
-from metrics.ingest import Overrides, ingest_bytes
-from metrics.scoped import ScopedStore
-from metrics.store import Store
+from metrics.collection.reminders import make_reminder, reminder_counts, reminder_history
+from metrics.collection.campaigns import CampaignError, RosterUnit, Status
+from metrics.core.fmt import BEIJING
+from metrics.reading.ingest import Overrides, ingest_bytes
+from metrics.access.scoped import ScopedStore
+from metrics.storage.store import Store
 
 
 # ---- returns --------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ One store holds returns of 深圳市 and 广州市 units (one file mixes both ci
 2025 collection round whose roster spans both cities. Five accounts (管理员 全国, 审核员 深圳市, 审核员 广州市,
 填报员 of one 深圳 unit, 查看者 广州市) each see the navigation their role allows, numbers equal to plain SQL
 over their scope only, and write controls only where the role may write. The SQL here joins the records
-table to its terms and regions the long way; it shares nothing with metrics/access.py or metrics/scoped.py.
+table to its terms and regions the long way; it shares nothing with metrics/access/rules.py or metrics/access/scoped.py.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from metrics import accounts
-from metrics import campaigns as cp
-from metrics.access import Action, ALLOWED, Role, Scope
-from metrics.fmt import format_metric
-from metrics.store import Store
+from metrics.access import accounts
+from metrics.collection import campaigns as cp
+from metrics.access.rules import Action, ALLOWED, Role, Scope
+from metrics.core.fmt import format_metric
+from metrics.storage.store import Store
 from tests.test_pages import ROOT, bar_values, figures, no_exception
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,7 +62,7 @@ class Who:
 
     def where(self, place: str = "g.adcode", unit: str = "ag.text") -> tuple[str, tuple]:
         """The scope as an SQL condition (never NULL) on a place's adcode and a unit's name; written here,
-        not taken from metrics.access: 440300 covers adcodes starting 4403, 440000 those starting 44."""
+        not taken from metrics.access.rules: 440300 covers adcodes starting 4403, 440000 those starting 44."""
         if not (self.regions or self.units):
             return "1 = 1", ()
         parts, params = [], []

@@ -9,13 +9,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from metrics import accounts
-from metrics import campaigns as cp
-from metrics.access import AccessDenied, Principal, Role, Scope
-from metrics.accounts import LoginFailed, SessionLimits
-from metrics.campaigns import RosterUnit
-from metrics.scoped import ScopedStore
-from metrics.store import Store
+from metrics.access import accounts
+from metrics.collection import campaigns as cp
+from metrics.access.rules import AccessDenied, Principal, Role, Scope
+from metrics.access.accounts import LoginFailed, SessionLimits
+from metrics.collection.campaigns import RosterUnit
+from metrics.access.scoped import ScopedStore
+from metrics.storage.store import Store
 from tests.test_access import NANSHAN, TIANHE, return_file
 
 PASSWORD = "春风十里不如你2025"

@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics import campaigns as cp
-from metrics.query import Filters, apply_filters, filters_from_params
-from metrics.store import Store
+from metrics.collection import campaigns as cp
+from metrics.analysis.query import Filters, apply_filters, filters_from_params
+from metrics.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = (("宁波市海曙区市场监督管理局", "宁波市海曙区", 120), ("宁波市鄞州区市场监督管理局", "宁波市鄞州区", 300),

@@ -42,7 +42,7 @@ FILES = sorted(EXPECTED)
 
 
 def ingest_file(path):
-    from metrics.ingest import ingest_file as _ingest
+    from metrics.reading.ingest import ingest_file as _ingest
 
     return _ingest(path)
 

@@ -1,6 +1,6 @@
 """Briefing packs reopened as a reader's software would, their numbers checked against plain SQL on the store.
 
-The SQL below is written independently of metrics/facts.py, query.py and brief.py: it joins the
+The SQL below is written independently of metrics/storage/facts.py, query.py and brief.py: it joins the
 narrow records table to its terms the long way and sums, as an auditor would.
 """
 
@@ -19,15 +19,15 @@ from docx import Document
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from metrics.brief import BREAKDOWNS, TOP, build_brief
+from metrics.briefing.brief import BREAKDOWNS, TOP, build_brief
 from metrics.cli import main
-from metrics.demo import generate_returns
-from metrics.draft import draft_summary
-from metrics.fmt import format_metric
-from metrics.office import EAST_ASIAN_FONT, NUMBER_FORMAT, display_table, to_docx, to_pptx, to_xlsx
-from metrics.packs import to_html
-from metrics.query import Filters
-from metrics.store import Store
+from metrics.storage.demo import generate_returns
+from metrics.briefing.draft import draft_summary
+from metrics.core.fmt import format_metric
+from metrics.briefing.office import EAST_ASIAN_FONT, NUMBER_FORMAT, display_table, to_docx, to_pptx, to_xlsx
+from metrics.briefing.packs import to_html
+from metrics.analysis.query import Filters
+from metrics.storage.store import Store
 from tests.plotly_html import figures_in, title_of
 
 MEASURES = ["events", "materials", "complaints_received"]

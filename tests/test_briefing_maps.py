@@ -2,7 +2,7 @@
 
 The SQL below sums the records by the place names the store keeps (regions.province / regions.city /
 regions.district), joined the long way; the map's units are named back through the gazetteer. Neither goes
-through metrics.geo's rollup or metrics.query, which the packs use.
+through metrics.analysis.geo's rollup or metrics.analysis.query, which the packs use.
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from metrics import render
-from metrics.brief import BREAKDOWNS, TOP, build_brief
+from metrics.briefing import render
+from metrics.briefing.brief import BREAKDOWNS, TOP, build_brief
 from metrics.cli import main
-from metrics.demo import generate_returns
-from metrics.fmt import format_metric
-from metrics.maps import NOTE_ZH, TOPOJSON_NAME, topojson_stub
-from metrics.office import to_docx, to_pptx, to_xlsx
-from metrics.packs import to_html, write_pack
-from metrics.query import Filters
-from metrics.regions import default_gazetteer
-from metrics.samples import load_samples
-from metrics.store import Store
+from metrics.storage.demo import generate_returns
+from metrics.core.fmt import format_metric
+from metrics.analysis.maps import NOTE_ZH, TOPOJSON_NAME, topojson_stub
+from metrics.briefing.office import to_docx, to_pptx, to_xlsx
+from metrics.briefing.packs import to_html, write_pack
+from metrics.analysis.query import Filters
+from metrics.reading.regions import default_gazetteer
+from metrics.storage.samples import load_samples
+from metrics.storage.store import Store
 from tests.plotly_html import figures_in
 
 GAZ = default_gazetteer()

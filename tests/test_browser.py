@@ -2,8 +2,8 @@
 a real SQLite file.
 
 Every number the page shows is checked against plain SQL on that file (records joined to their terms,
-regions and active submissions the long way), written independently of metrics/facts.py and
-metrics/query.py. Every wait is for an element or a value, never a fixed sleep.
+regions and active submissions the long way), written independently of metrics/storage/facts.py and
+metrics/analysis/query.py. Every wait is for an element or a value, never a fixed sleep.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from metrics.fmt import format_metric
-from metrics.ingest import ingest_file
-from metrics.samples import sample_files
-from metrics.store import Store
+from metrics.core.fmt import format_metric
+from metrics.reading.ingest import ingest_file
+from metrics.storage.samples import sample_files
+from metrics.storage.store import Store
 from tests.plotly_html import figures_in, title_of
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -469,7 +469,7 @@ def _download(page: Page, button) -> tuple[str, bytes]:
 
 
 def test_chart_export_menu_renders_png_and_svg_on_the_server(server, page):
-    from metrics.render import render_status
+    from metrics.briefing.render import render_status
 
     if not render_status().ok:
         pytest.skip("server-side rendering unavailable: " + ";".join(render_status().problems))

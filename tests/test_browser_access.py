@@ -22,10 +22,10 @@ from urllib.parse import quote
 import openpyxl
 import pytest
 
-from metrics import accounts
-from metrics.access import Role, Scope
-from metrics.fmt import format_metric
-from metrics.store import Store
+from metrics.access import accounts
+from metrics.access.rules import Role, Scope
+from metrics.core.fmt import format_metric
+from metrics.storage.store import Store
 from tests.oidc_support import (
     StreamlitServer,
     block_outside_requests,

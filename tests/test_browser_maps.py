@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from metrics.fmt import format_metric
-from metrics.samples import load_samples
-from metrics.store import Store
+from metrics.core.fmt import format_metric
+from metrics.storage.samples import load_samples
+from metrics.storage.store import Store
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, no_exception, query_of, serve
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -177,8 +177,8 @@ def test_drill_from_the_country_to_a_district_and_back_offline(server, db, offli
 def test_the_map_exports_as_a_png_that_looks_right(server, db, offline):
     from PIL import Image
 
-    from metrics.maps import COLORSCALE, NO_DATA_COLOR
-    from metrics.render import render_status
+    from metrics.analysis.maps import COLORSCALE, NO_DATA_COLOR
+    from metrics.briefing.render import render_status
 
     if not render_status().ok:
         pytest.skip("server-side rendering unavailable: " + ";".join(render_status().problems))

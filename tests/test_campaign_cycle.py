@@ -12,11 +12,11 @@ import docx
 import openpyxl
 import pytest
 
-from metrics import campaigns as cp
-from metrics.campaign_reminders import make_reminder, reminder_counts, reminder_history
-from metrics.campaigns import CampaignError, Status
-from metrics.reminders import overdue_from
-from metrics.store import Store
+from metrics.collection import campaigns as cp
+from metrics.collection.reminders import make_reminder, reminder_counts, reminder_history
+from metrics.collection.campaigns import CampaignError, Status
+from metrics.collection.reminder_files import overdue_from
+from metrics.storage.store import Store
 from tests.test_campaigns import HEADER, at, new_campaign, roster_rows, unit_return, xlsx
 
 

@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics import campaigns as cp
-from metrics.store import Store
+from metrics.collection import campaigns as cp
+from metrics.storage.store import Store
 from tests.test_campaigns import HEADER, roster_rows, unit_return, xlsx
 from tests.test_pages import ROOT, bar_values, figures, no_exception
 
@@ -138,8 +138,8 @@ def test_the_roster_downloads_as_a_workbook_that_imports_back_unchanged(db):
     at = open_page("app_pages/campaigns.py")
     at.radio(key="campaign_section").set_value("roster").run()
     assert [b for b in at.get("download_button") if "campaign_roster_xlsx" in b.proto.id]
-    from metrics.roster import roster_frame
-    from metrics.safe_export import xlsx_bytes
+    from metrics.reading.roster import roster_frame
+    from metrics.core.safe_export import xlsx_bytes
 
     def rows() -> list[tuple]:
         return [(u.name, u.sector, u.adcode, u.parent, u.contact, u.phone) for u in cp.roster(store, campaign.id)]

@@ -8,8 +8,8 @@ import io
 import openpyxl
 import pytest
 
-from metrics import campaigns as cp
-from metrics.store import Store
+from metrics.collection import campaigns as cp
+from metrics.storage.store import Store
 
 UNIT = "宁波市海曙区市场监督管理局"
 
@@ -62,7 +62,7 @@ def test_an_ordinary_change_is_not_flagged(store):
 
 def test_a_units_template_from_the_round_reads_back_exactly(store, tmp_path):
     from metrics.cli import main
-    from metrics.ingest import ingest_bytes
+    from metrics.reading.ingest import ingest_bytes
 
     rnd, unit = round_with(store, 600)
     made = cp.unit_template(store, rnd.id, unit)

@@ -15,14 +15,14 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from metrics import campaigns as cp
-from metrics import completeness
-from metrics.campaigns import CampaignError, Status
+from metrics.collection import campaigns as cp
+from metrics.collection import completeness
+from metrics.collection.campaigns import CampaignError, Status
 from metrics.cli import main
-from metrics.fmt import BEIJING
-from metrics.schema import metadata, unit_events
-from metrics.sniff import FileRefused
-from metrics.store import Store
+from metrics.core.fmt import BEIJING
+from metrics.storage.schema import metadata, unit_events
+from metrics.reading.sniff import FileRefused
+from metrics.storage.store import Store
 
 # 10 districts × 5 sectors = 50 units; unit i is in district i // 5 and sector i % 5.
 DISTRICTS = ("宁波市海曙区", "宁波市鄞州区", "宁波市北仑区", "宁波市镇海区", "宁波市江北区",

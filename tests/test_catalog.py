@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.catalog import CatalogError, default_catalog, load_catalog
-from metrics.text import to_simplified
+from metrics.core.catalog import CatalogError, default_catalog, load_catalog
+from metrics.core.text import to_simplified
 
 DOMAIN_IDS = ["events", "materials", "consultations", "participants", "staff", "complaints_received",
               "complaints_resolved", "recovered_loss", "inspections", "cases", "case_value", "fines",
@@ -99,7 +99,7 @@ def test_malformed_catalogs_are_refused_with_a_reason(tmp_path, text, needle):
 
 
 def test_a_user_can_extend_synonyms(tmp_path):
-    text = Path(CATALOG_PATH := __import__("metrics.catalog", fromlist=["x"]).CATALOG_PATH).read_text("utf-8")
+    text = Path(CATALOG_PATH := __import__("metrics.core.catalog", fromlist=["x"]).CATALOG_PATH).read_text("utf-8")
     text = text.replace('synonyms = ["志愿者", ', 'synonyms = ["青年突击队", "志愿者", ')
     extended = load_catalog(write(tmp_path, text))
     assert extended.match_label("青年突击队(人)").metric.id == "volunteers"

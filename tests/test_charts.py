@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from metrics.charts import (
+from metrics.analysis.charts import (
     FONT_FAMILY,
     MISSING_LABEL,
     TEMPLATE_NAME,
@@ -269,7 +269,7 @@ def test_safe_filename(name, expected):
 
 
 def test_line_trend_by_date_breaks_the_line_between_campaigns():
-    from metrics.charts import GAP_DAYS
+    from metrics.analysis.charts import GAP_DAYS
 
     days = ["2023-03-10", "2023-03-15", "2023-03-20", "2024-03-12", "2024-03-15"]
     dated = pd.DataFrame({"day": days, "value": [5, 8, 3, 6, 9]})
@@ -318,7 +318,7 @@ def test_charts_in_english_write_units_axis_titles_and_totals_in_english(returns
 
 
 def test_rate_bars_run_from_0_to_100_percent_whatever_the_largest():
-    from metrics.charts import bar_rates
+    from metrics.analysis.charts import bar_rates
 
     fig = bar_rates(pd.DataFrame({"g": ["甲", "乙"], "v": [20.0, 12.5]}), "g", "v", title="报送率")
     assert list(fig.data[0].x) == [20.0, 12.5]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.record import RECORD_FIELDS
+from metrics.core.record import RECORD_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from metrics import accounts
-from metrics.access import Role
+from metrics.access import accounts
+from metrics.access.rules import Role
 from metrics.cli import main
-from metrics.demo import generate_returns
-from metrics.samples import load_samples
-from metrics.store import Store
+from metrics.storage.demo import generate_returns
+from metrics.storage.samples import load_samples
+from metrics.storage.store import Store
 
 ADMIN_PASSWORD = "boss-pass-2025"
 PASSWORDS = {"sz": "shenzhen-315", "gz": "guangzhou-315", "look": "viewer-2025", "ns": "nanshan-315"}

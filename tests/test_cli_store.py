@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from metrics.cli import main
-from metrics.store import URL_VARIABLE, Store
+from metrics.storage.store import URL_VARIABLE, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"

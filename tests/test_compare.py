@@ -16,13 +16,13 @@ import pytest
 from docx import Document
 from pptx import Presentation
 
-from metrics.brief import build_brief
-from metrics.draft import draft_summary
-from metrics.office import to_docx, to_pptx, to_xlsx
-from metrics.packs import to_html
-from metrics.query import Filters
-from metrics.samples import load_samples
-from metrics.store import Store
+from metrics.briefing.brief import build_brief
+from metrics.briefing.draft import draft_summary
+from metrics.briefing.office import to_docx, to_pptx, to_xlsx
+from metrics.briefing.packs import to_html
+from metrics.analysis.query import Filters
+from metrics.storage.samples import load_samples
+from metrics.storage.store import Store
 
 _SCOPE = """
 FROM records r

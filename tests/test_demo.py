@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.demo import ACTIVITIES, DEMO_PROVINCES, DemoReturn, generate_returns
-from metrics.dimensions import NATIONAL_THEMES
-from metrics.ingest import ingest_bytes
-from metrics.record import RecordBatch
+from metrics.storage.demo import ACTIVITIES, DEMO_PROVINCES, DemoReturn, generate_returns
+from metrics.reading.dimensions import NATIONAL_THEMES
+from metrics.reading.ingest import ingest_bytes
+from metrics.core.record import RecordBatch
 
 
 @cache

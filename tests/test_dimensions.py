@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from metrics.dimensions import (
+from metrics.reading.dimensions import (
     Meta, agency_from_title, infer_sector, is_summary_sheet, looks_like_agency, to_iso_date, year_from_name,
     years_in,
 )
@@ -144,13 +144,13 @@ def test_summary_sheets(name, expected):
     (None, None),
 ])
 def test_canonical_sector(written, sector):
-    from metrics.dimensions import canonical_sector
+    from metrics.reading.dimensions import canonical_sector
 
     assert canonical_sector(written) == sector
 
 
 def test_every_sector_synonym_is_unique_and_names_a_known_sector():
-    from metrics.dimensions import SECTOR_SYNONYMS, SECTORS
+    from metrics.reading.dimensions import SECTOR_SYNONYMS, SECTORS
 
     assert set(SECTOR_SYNONYMS) <= set(SECTORS)
     names = [n for names in SECTOR_SYNONYMS.values() for n in names]
@@ -162,7 +162,7 @@ def test_a_sector_column_is_read_through_the_synonyms():
 
     from openpyxl import Workbook
 
-    from metrics.ingest import ingest_bytes
+    from metrics.reading.ingest import ingest_bytes
 
     book = Workbook()
     sheet = book.active

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.issues import ISSUE_CODES
-from metrics.sniff import REFUSAL_CODES
+from metrics.core.issues import ISSUE_CODES
+from metrics.reading.sniff import REFUSAL_CODES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -2,7 +2,7 @@
 
 明细 CSV and 明细 Excel (the 明细 page's buttons) and the 明细 sheet of a briefing workbook each list
 the records of the view; each row's metric, unit, value and source cell must be the record's own. The
-SQL is written independently of metrics/facts.py and query.py (sqlite3 on the store file).
+SQL is written independently of metrics/storage/facts.py and query.py (sqlite3 on the store file).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.catalog import default_catalog
-from metrics.packs import make_pack
-from metrics.query import Filters
-from metrics.samples import load_samples
-from metrics.store import Store
+from metrics.core.catalog import default_catalog
+from metrics.briefing.packs import make_pack
+from metrics.analysis.query import Filters
+from metrics.storage.samples import load_samples
+from metrics.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

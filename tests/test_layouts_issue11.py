@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from metrics.ingest import Overrides, ingest_bytes, ingest_file
+from metrics.reading.ingest import Overrides, ingest_bytes, ingest_file
 
 LAYOUTS = Path(__file__).resolve().parent / "fixtures" / "layouts"
 

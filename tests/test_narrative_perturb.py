@@ -30,10 +30,10 @@ from pathlib import Path
 import opencc
 import pytest
 
-from metrics.catalog import CATALOG_PATH, default_catalog
+from metrics.core.catalog import CATALOG_PATH, default_catalog
 from metrics.narrative import extract
 from metrics.narrative.mentions import unit_pattern
-from metrics.numbers import parse_number
+from metrics.core.numbers import parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "fixtures" / "narrative"

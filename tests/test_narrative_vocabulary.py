@@ -1,4 +1,4 @@
-"""The extractor's word lists (metrics/narrative.toml) stay honest: every list is used, every example shows its
+"""The extractor's word lists (metrics/narrative/vocabulary.toml) stay honest: every list is used, every example shows its
 list at work, a broken file is refused with a message naming the list, and the package keeps its layers."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 import metrics.narrative
-from metrics.catalog import default_catalog
+from metrics.core.catalog import default_catalog
 from metrics.narrative import extract, vocabulary
 from metrics.narrative.vocabulary import VOCABULARY_PATH, VocabularyError, WordList, load_vocabulary
 
 PACKAGE = Path(metrics.narrative.__file__).parent
 # The modules in the order they may import one another: each only from those before it.
-LAYERS = ("vocabulary", "files", "segmentation", "period", "agency", "vetoes", "mentions", "reports")
+LAYERS = ("vocabulary", "files", "segmentation", "period", "agency", "vetoes", "mentions", "reports", "review")
 BINDING = ("period", "agency", "vetoes", "mentions")  # the modules that bind lists when imported
 
 
@@ -140,7 +140,7 @@ GOOD = 'version = 1\n[planned]\npatterns = ["将(?!近)", "计划"]\nexample = "
     (GOOD + "[people\n", "无法读取"),
 ])
 def test_a_malformed_list_is_refused_naming_it(tmp_path, text, says):
-    path = tmp_path / "narrative.toml"
+    path = tmp_path / "vocabulary.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(VocabularyError) as refused:
         load_vocabulary(path)
@@ -148,7 +148,7 @@ def test_a_malformed_list_is_refused_naming_it(tmp_path, text, says):
 
 
 def test_a_missing_list_is_named(tmp_path):
-    path = tmp_path / "narrative.toml"
+    path = tmp_path / "vocabulary.toml"
     path.write_text(GOOD, encoding="utf-8")
     lists = load_vocabulary(path)
     assert set(lists) == {"planned"} and lists["planned"].regex
@@ -162,7 +162,7 @@ def test_a_missing_list_is_named(tmp_path):
 
 def test_a_list_that_breaks_its_rule_is_named(tmp_path):
     """Each word fine alone, the rule not: 发布了 in a fixed-width look-behind."""
-    path = tmp_path / "narrative.toml"
+    path = tmp_path / "vocabulary.toml"
     path.write_text('version = 1\n[published]\nwords = ["发布", "发布了"]\nexample = "例"\n', encoding="utf-8")
     with pytest.raises(VocabularyError, match=r"\[published\]"):
         vocabulary.rule(r"(?<={published})20", load_vocabulary(path))
@@ -170,7 +170,7 @@ def test_a_list_that_breaks_its_rule_is_named(tmp_path):
 
 def test_the_shipped_file_loads():
     assert load_vocabulary(VOCABULARY_PATH) == vocabulary.vocabulary()
-    assert VOCABULARY_PATH == Path(metrics.narrative.__file__).parent.parent / "narrative.toml"
+    assert VOCABULARY_PATH == Path(metrics.narrative.__file__).parent / "vocabulary.toml"
 
 
 def imports_within_package(path: Path) -> set[str]:

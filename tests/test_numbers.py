@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.numbers import (
+from metrics.core.numbers import (
     KINDS,
     MULTIPLIERS,
     ParsedNumber,

@@ -1,6 +1,6 @@
 """Every page through AppTest on a real store, the numbers shown checked against plain SQL on that store.
 
-The SQL here is written independently of metrics/facts.py and metrics/query.py: it joins the narrow
+The SQL here is written independently of metrics/storage/facts.py and metrics/analysis/query.py: it joins the narrow
 records table to its terms the long way and sums, as an auditor would.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.fmt import format_metric
-from metrics.ingest import Overrides
-from metrics.store import Store
+from metrics.core.fmt import format_metric
+from metrics.reading.ingest import Overrides
+from metrics.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
@@ -341,7 +341,7 @@ def test_upload_correction_rereads_then_imports(tmp_path, monkeypatch):
 
 
 def test_empty_store_offers_the_samples(tmp_path, monkeypatch):
-    from metrics.samples import sample_files
+    from metrics.storage.samples import sample_files
 
     if not sample_files():
         pytest.skip("data/samples/ holds no returns yet")
@@ -461,7 +461,7 @@ def test_summary_tab_reads_a_docx_and_refuses_a_broken_one(tmp_path, monkeypatch
 def test_summary_review_table_edits_become_the_review():
     import pandas as pd
 
-    from metrics import summary_review as sr
+    from metrics.narrative import review as sr
     from ui.summary_tab import _review, highlighted
 
     fields = [sr.ReportFields(agency="某县消费者协会", year=2024)]
@@ -512,7 +512,7 @@ def test_briefing_page_follows_the_sidebar_scope(app, db):
 
 
 def test_briefing_page_map_toggle_is_on_by_default_and_says_why_to_turn_it_off(app, db):
-    from metrics.maps import NOTE_ZH
+    from metrics.analysis.maps import NOTE_ZH
 
     at = app.run()
     at.switch_page("app_pages/briefing.py").run()

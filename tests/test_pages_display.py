@@ -11,7 +11,7 @@ import sqlite3
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from metrics.store import Store
+from metrics.storage.store import Store
 from tests.test_pages import LAYOUTS, ROOT, app, db, no_exception  # noqa: F401 (fixtures)
 
 
@@ -34,7 +34,7 @@ def test_no_table_shows_none_for_an_empty_cell(app, db):
 
 
 def test_agency_table_writes_numbers_the_chinese_way(app, db):
-    from metrics.fmt import format_cn
+    from metrics.core.fmt import format_cn
 
     at = app.run()
     at.switch_page("app_pages/agencies.py").run()
@@ -165,7 +165,7 @@ def test_themes_donut_total_equals_the_activity_tables_total(app, db):
         events = conn.execute("SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
                               "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
                               "AND m.text = 'events'").fetchone()[0]
-    from metrics.fmt import format_cn, format_metric
+    from metrics.core.fmt import format_cn, format_metric
 
     assert hole == f"合计<br>{format_metric(events, '场')}"
     table = at.dataframe[-1].value  # activity × metric
@@ -194,7 +194,7 @@ def test_english_mode_writes_units_axis_titles_and_choosers_in_english(app, db):
         events = conn.execute("SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
                               "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
                               "AND m.text = 'events'").fetchone()[0]
-    from metrics.fmt import format_metric
+    from metrics.core.fmt import format_metric
 
     assert numbers.iloc[-1].tolist() == ["Total", format_metric(events, "场", lang="en")]
     at.switch_page("app_pages/themes.py").run()

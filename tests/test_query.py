@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.query import (
+from metrics.analysis.query import (
     UNKNOWN,
     Filters,
     apply_filters,

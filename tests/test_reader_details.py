@@ -8,8 +8,8 @@ import pytest
 import xlsxwriter
 import xlwt
 
-from metrics.ingest import Overrides, ingest_bytes, ingest_file
-from metrics.workbook import read_grids
+from metrics.reading.ingest import Overrides, ingest_bytes, ingest_file
+from metrics.reading.workbook import read_grids
 
 
 def xlsx_bytes(rows, *, hidden=(), merges=(), sheet="Sheet1") -> bytes:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.ingest import ingest_bytes, ingest_file
-from metrics.sniff import Limits
+from metrics.reading.ingest import ingest_bytes, ingest_file
+from metrics.reading.sniff import Limits
 
 REFUSE = Path(__file__).resolve().parent / "fixtures" / "refuse"
 LAYOUTS = Path(__file__).resolve().parent / "fixtures" / "layouts"

@@ -1,7 +1,7 @@
 """What the maps show: a view's numbers under the chosen place, a round's rates, and the pages that draw them.
 
 Expected sums are made from the records' own place names (province/city/district columns) or with SQL,
-never through metrics.geo's unit lookup that the code under test uses.
+never through metrics.analysis.geo's unit lookup that the code under test uses.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics import campaigns as cp
-from metrics import completeness
-from metrics import maps
-from metrics.completeness import rate_map
-from metrics.fmt import format_metric
-from metrics.query import Filters, apply_filters
-from metrics.regions import default_gazetteer
-from metrics.samples import load_samples
-from metrics.store import Store
+from metrics.collection import campaigns as cp
+from metrics.collection import completeness
+from metrics.analysis import maps
+from metrics.collection.completeness import rate_map
+from metrics.core.fmt import format_metric
+from metrics.analysis.query import Filters, apply_filters
+from metrics.reading.regions import default_gazetteer
+from metrics.storage.samples import load_samples
+from metrics.storage.store import Store
 from tests.test_campaigns import HEADER, roster_rows, unit_return, xlsx
 from tests.test_pages import ROOT, figures, no_exception, shown_year, sql_sums
 

@@ -1,4 +1,4 @@
-"""Region names → official names and GB/T 2260 codes (metrics/regions.py)."""
+"""Region names → official names and GB/T 2260 codes (metrics/reading/regions.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from metrics.regions import (
+from metrics.reading.regions import (
     Gazetteer,
     Region,
     RegionMatch,

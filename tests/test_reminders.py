@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
-from metrics.reminders import (
+from metrics.collection.reminder_files import (
     COLUMNS,
     SMS_SEGMENT,
     SMS_TWO_SEGMENTS,
@@ -61,7 +61,7 @@ def test_round_title_adds_year_and_315_once(round_):
 
 
 def test_round_of_a_collection_round():
-    class Campaign:  # the shape of metrics.campaigns.Campaign
+    class Campaign:  # the shape of metrics.collection.campaigns.Campaign
         id, name, year, due_date, grace_days = 3, "3·15活动报表", 2026, dt.date(2026, 3, 20), 4
 
     made = Round.of(Campaign(), office="市消委会", contact="0574-1", sms_signature="市消委")

@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
-from metrics import render
-from metrics.charts import apply_template, bar_ranked
-from metrics.render import (
+from metrics.briefing import render
+from metrics.analysis.charts import apply_template, bar_ranked
+from metrics.briefing.render import (
     Chart,
     Heading,
     Paragraph,

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from metrics.ingest import Overrides, ingest_bytes
+from metrics.reading.ingest import Overrides, ingest_bytes
 from tests.test_reader_details import xlsx_bytes
 
 HEAD = [["2024年“3·15”活动统计表"]]

@@ -13,7 +13,7 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metrics.ingest import ingest_bytes
+from metrics.reading.ingest import ingest_bytes
 
 AGENCIES = ["鄞州区消保委", "海曙区消保委", "江北区消保委", "北仑区消保委", "镇海区消保委", "奉化区消保委",
             "余姚市消保委", "慈溪市消保委"]

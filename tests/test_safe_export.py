@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.safe_export import TRIGGERS, csv_bytes, neutralise, xlsx_bytes
+from metrics.core.safe_export import TRIGGERS, csv_bytes, neutralise, xlsx_bytes
 
 # Text as sub-units type it: anything printable, often starting with a trigger character.
 _XML_SAFE = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff")

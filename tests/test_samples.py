@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.ingest import ingest_bytes
-from metrics.record import FileResult
+from metrics.reading.ingest import ingest_bytes
+from metrics.core.record import FileResult
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 

@@ -1,4 +1,4 @@
-"""metrics.sniff: the format comes from the bytes; bad files are refused fast with a Chinese reason."""
+"""metrics.reading.sniff: the format comes from the bytes; bad files are refused fast with a Chinese reason."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import Table, TableCell, TableRow
 from odf.text import P
 
-from metrics.sniff import (
+from metrics.reading.sniff import (
     FORMATS,
     REFUSAL_CODES,
     FileRefused,

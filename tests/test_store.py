@@ -15,11 +15,11 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from metrics import writer
-from metrics.ingest import Overrides, ingest_bytes
-from metrics.record import FileResult
-from metrics.schema import metadata
-from metrics.store import DEFAULT_URL, URL_VARIABLE, Conflict, Store, resolve_url
+from metrics.storage import writer
+from metrics.reading.ingest import Overrides, ingest_bytes
+from metrics.core.record import FileResult
+from metrics.storage.schema import metadata
+from metrics.storage.store import DEFAULT_URL, URL_VARIABLE, Conflict, Store, resolve_url
 
 LAYOUTS = Path(__file__).resolve().parent / "fixtures" / "layouts"
 
@@ -403,7 +403,7 @@ def test_facts_reload_after_a_write_and_only_then(store_url):
 @pytest.mark.parametrize("files_per_write", [1, 2, 2000])
 def test_import_many_in_one_transaction(store, monkeypatch, files_per_write):
     """Small write batches make later files meet earlier ones already written (ids no longer provisional)."""
-    monkeypatch.setattr("metrics.store._BULK_FILES", files_per_write)
+    monkeypatch.setattr("metrics.storage.store._BULK_FILES", files_per_write)
     v1, v2 = make_return(YINZHOU_V1), make_return(YINZHOU_V2)
     city_result, city_data = fixture("city_summary.xlsx")
     version = store.version()
@@ -427,7 +427,7 @@ def test_import_many_in_one_transaction(store, monkeypatch, files_per_write):
 
 @pytest.mark.parametrize("files_per_write", [1, 2000])
 def test_import_many_chain_of_versions(store, monkeypatch, files_per_write):
-    monkeypatch.setattr("metrics.store._BULK_FILES", files_per_write)
+    monkeypatch.setattr("metrics.storage.store._BULK_FILES", files_per_write)
     versions = [make_return([("鄞州区消保委", events, 3000, 150)]) for events in (10, 11, 12)]
     first = store.import_result(read(versions[0], "v0.xlsx"), versions[0]).submission_id
     outcomes = store.import_many([(read(data, f"v{k}.xlsx"), data) for k, data in enumerate(versions)])

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 pgserver = pytest.importorskip(
     "pgserver", reason="pgserver 未安装:PostgreSQL 场景跳过(pip install -r requirements-dev.txt 后再运行)")
 
-from metrics.store import Store
+from metrics.storage.store import Store
 from tests import test_store as scenarios
 
 # The very same test functions, collected again here: they run on this module's store_url.

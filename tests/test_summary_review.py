@@ -7,8 +7,8 @@ import math
 import pytest
 import sqlalchemy as sa
 
-from metrics import summary_review as sr
-from metrics.store import Store
+from metrics.narrative import review as sr
+from metrics.storage.store import Store
 
 TEXT = ("宁波市鄞州区消费者权益保护委员会2025年“3·15”活动总结\n"
         "活动当天发放宣传资料2000余份,接受咨询300人次,受理投诉12起,办结11起,现场检测电子秤15台。")

@@ -12,10 +12,10 @@ import zipfile
 import openpyxl
 import pytest
 
-from metrics.catalog import default_catalog
-from metrics.ingest import Overrides, ingest_bytes, ingest_file
-from metrics.labels import layout_name
-from metrics.templates import MARKER_SHEET, TemplateError, build_template, header_label
+from metrics.core.catalog import default_catalog
+from metrics.reading.ingest import Overrides, ingest_bytes, ingest_file
+from metrics.core.labels import layout_name
+from metrics.reading.templates import MARKER_SHEET, TemplateError, build_template, header_label
 
 UNIT = "宁波市鄞州区市场监督管理局"
 ASK = ["events", "materials", "recovered_loss"]

@@ -7,19 +7,21 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from metrics import accounts, maps, render
-from metrics.campaigns import round_coverage
-from metrics.charts import chart_config, safe_filename
-from metrics.facts import Facts
-from metrics.fmt import blank_missing, format_metric
-from metrics.regions import Region
-from metrics.labels import measure_label
-from metrics.labels import t as _t
-from metrics.query import Filters, Measure, apply_filters, measures_in, options
-from metrics.samples import load_samples
-from metrics.access import Action, Principal
-from metrics.scoped import ScopedStore
-from metrics.store import Store, resolve_url
+from metrics.access import accounts
+from metrics.analysis import maps
+from metrics.briefing import render
+from metrics.collection.campaigns import round_coverage
+from metrics.analysis.charts import chart_config, safe_filename
+from metrics.storage.facts import Facts
+from metrics.core.fmt import blank_missing, format_metric
+from metrics.reading.regions import Region
+from metrics.core.labels import measure_label
+from metrics.core.labels import t as _t
+from metrics.analysis.query import Filters, Measure, apply_filters, measures_in, options
+from metrics.storage.samples import load_samples
+from metrics.access.rules import Action, Principal
+from metrics.access.scoped import ScopedStore
+from metrics.storage.store import Store, resolve_url
 from ui import gate
 
 
@@ -41,7 +43,7 @@ def principal() -> Principal:
 
 def get_store() -> ScopedStore:
     """The store as the session's account may see and change it: every read is limited to its scope and
-    every write checked against its role (metrics/scoped.py), whatever the page asks."""
+    every write checked against its role (metrics/access/scoped.py), whatever the page asks."""
     return ScopedStore(raw_store(), principal(), source=gate.client_address())
 
 
@@ -333,7 +335,7 @@ RATES = ("reporting_rate", "on_time_rate", "approval_rate")
 
 def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> None:
     """A collection round's rate on the map under the chosen place, with 应报/已报 beside each unit."""
-    from metrics import completeness
+    from metrics.collection import completeness
 
     campaign = choose_campaign(rounds, f"{key}_pick")
     rate = st.radio(t("progress.rate"), RATES, horizontal=True, key=f"{key}_which",
@@ -347,7 +349,7 @@ def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> 
 
 def show_rate_map(campaign, report, rate: str, chosen: Filters, key: str) -> None:
     """A round's rate on the map under the chosen place, 应报/已报 and the rate beside each unit."""
-    from metrics.completeness import percent, rate_map
+    from metrics.collection.completeness import percent, rate_map
 
     try:
         with st.spinner(t("regions.map_preparing")):

@@ -17,10 +17,10 @@ import time
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from metrics import accounts
-from metrics.access import OWNER, AccessDenied, Principal, bind_refusal, is_loopback
-from metrics.labels import t as _t
-from metrics.store import Store
+from metrics.access import accounts
+from metrics.access.rules import OWNER, AccessDenied, Principal, bind_refusal, is_loopback
+from metrics.core.labels import t as _t
+from metrics.storage.store import Store
 
 _KEY = "principal"
 

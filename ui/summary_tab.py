@@ -9,11 +9,11 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from metrics import summary_review as sr
-from metrics.dimensions import SECTORS
-from metrics.labels import t as label
+from metrics.narrative import review as sr
+from metrics.reading.dimensions import SECTORS
+from metrics.core.labels import t as label
 from metrics.narrative import SUMMARY_EXTENSIONS
-from metrics.store import sha256_of
+from metrics.storage.store import sha256_of
 from ui.common import lang, t
 
 _MARK = "background:#ffe08a;border-radius:3px;padding:0 2px"

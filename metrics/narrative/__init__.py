@@ -7,7 +7,7 @@ counts of kinds (``30余种``), ordinals and sessions (``第三十八条``, ``�
 (traditional script and full-width digits are normalised character for character).
 
 The modules, each importing only those above it (tests/test_narrative_vocabulary.py checks it):
-    vocabulary    the word lists of metrics/narrative.toml, checked and compiled once
+    vocabulary    the word lists of metrics/narrative/vocabulary.toml, checked and compiled once
     files         a summary file's text (.txt/.md/.docx), refusals in Chinese
     segmentation  text normalised; reports (篇1…篇N), sentences and clauses
     period        the report's year; a figure of another year

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from metrics.dimensions import infer_sector
+from metrics.reading.dimensions import infer_sector
 from metrics.narrative.vocabulary import group, listed, rule, word_list
-from metrics.regions import Gazetteer, Region, default_gazetteer
+from metrics.reading.regions import Gazetteer, Region, default_gazetteer
 
 _AGENCY = rule("{agency_types}")
 _AGENCY_NEEDS_PLACE = listed("agency_types_needing_place")  # these only after a place: 平江县教育局

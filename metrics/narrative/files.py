@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from metrics.record import Stats
-from metrics.sniff import FileRefused, check_inflation, check_size, decode_text
+from metrics.core.record import Stats
+from metrics.reading.sniff import FileRefused, check_inflation, check_size, decode_text
 
 SUMMARY_EXTENSIONS = (".txt", ".md", ".docx")
 MAX_TEXT = 300_000          # characters: the seed's fifteen reports are 19,000

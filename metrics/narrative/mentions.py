@@ -11,14 +11,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from metrics.catalog import Catalog, MetricDef
+from metrics.core.catalog import Catalog, MetricDef
 from metrics.narrative.period import other_year
 from metrics.narrative.segmentation import BULLET, CN_NUM, HAS_NUMBER, clauses
 from metrics.narrative.vetoes import COMPARED, PEOPLE, TOTAL_WORDS, glued, own_work, plausible, qualifier
 from metrics.narrative.vocabulary import listed, rule
-from metrics.numbers import parse_number
-from metrics.record import Record
-from metrics.text import to_simplified
+from metrics.core.numbers import parse_number
+from metrics.core.record import Record
+from metrics.core.text import to_simplified
 
 # Units a destroyed quantity may be counted in (the catalog keeps that metric's unit as written).
 QUANTITY_UNITS = listed("quantity_units")

@@ -6,16 +6,16 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from metrics.catalog import Catalog, MetricDef, default_catalog
-from metrics.dimensions import infer_sector
+from metrics.core.catalog import Catalog, MetricDef, default_catalog
+from metrics.reading.dimensions import infer_sector
 from metrics.narrative.agency import another_body_quoted, find_agency, report_place
 from metrics.narrative.files import load_summary, refused
 from metrics.narrative.mentions import Mention, sentence_mentions
 from metrics.narrative.period import report_year
 from metrics.narrative.segmentation import BULLET, normalise, sentences, split_reports
-from metrics.record import Stats
-from metrics.regions import Gazetteer
-from metrics.sniff import FileRefused
+from metrics.core.record import Stats
+from metrics.reading.regions import Gazetteer
+from metrics.reading.sniff import FileRefused
 
 LAYOUT = "活动总结(文字)"  # what ``layouts`` says of a summary, here and for a reviewed import
 _THEME = re.compile(r"[“\"]([^”\"]{2,24})[”\"](?:为|的)?(?:活动)?(?:年)?主题|主题[为是::]\s*[“\"]([^”\"]{2,24})[”\"]")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from metrics.text import to_simplified
+from metrics.core.text import to_simplified
 
 CN_NUM = "零〇一二三四五六七八九十百千万亿两"
 HAS_NUMBER = re.compile(rf"[0-9{CN_NUM}]")

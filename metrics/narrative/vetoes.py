@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from metrics.catalog import MetricDef
+from metrics.core.catalog import MetricDef
 from metrics.narrative.vocabulary import group, listed, rule
 
 _NOT_THE_OBJECT = listed("not_the_object")  # 12个单位, 3家企业: a measure word counting other things

@@ -1,4 +1,4 @@
-"""The extractor's word lists, from ``metrics/narrative.toml``: read once, checked, compiled once.
+"""The extractor's word lists, from ``metrics/narrative/vocabulary.toml``: read once, checked, compiled once.
 
 Every list there is domain vocabulary with an example sentence it is for: ``words`` (taken literally) or, for
 the few lists that need it, ``patterns`` (regular-expression fragments, kept in the order written). The
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-VOCABULARY_PATH = Path(__file__).resolve().parent.parent / "narrative.toml"
+VOCABULARY_PATH = Path(__file__).with_name("vocabulary.toml")
 VERSION = 1
 # A key in a template: lower-case letters and underscores, so a quantifier such as {0,4} is never one.
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
@@ -25,7 +25,7 @@ _FIELDS = {"words", "patterns", "example", "endings"}
 
 
 class VocabularyError(ValueError):
-    """narrative.toml cannot be used; the message (Chinese) names the list and what is wrong with it."""
+    """vocabulary.toml cannot be used; the message (Chinese) names the list and what is wrong with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +111,7 @@ def _strings(key: str, field: str, value: object) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def vocabulary() -> dict[str, WordList]:
-    """narrative.toml, read and checked once per process."""
+    """vocabulary.toml, read and checked once per process."""
     return load_vocabulary()
 
 

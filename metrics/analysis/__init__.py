@@ -1,0 +1,1 @@
+"""Questions over the facts: filters, group-bys, KPIs, charts and maps."""

@@ -1,0 +1,1 @@
+"""Collection rounds: rosters' rounds, statuses, completeness and reminders."""
