@@ -11,9 +11,6 @@ from pathlib import Path
 import streamlit as st
 
 from metrics.access.rules import AccessDenied, Action
-from metrics.collection.campaigns import approved_submissions
-from metrics.core.labels import LABELS
-from metrics.core.labels import t as _t
 from metrics.analysis.query import (
     LIST_FILTERS,
     PLACE_FILTERS,
@@ -22,6 +19,9 @@ from metrics.analysis.query import (
     measure_of,
     options,
 )
+from metrics.collection.campaigns import approved_submissions
+from metrics.core.labels import LABELS
+from metrics.core.labels import t as _t
 from ui import gate
 from ui.common import facts, get_store, raw_store
 
@@ -64,19 +64,19 @@ def _apply_pending() -> None:
     if not pending:
         return
     name, value = pending
-    if name == "place":   # a click on a map or its path: the whole place at once ({province, city, district})
+    if name == "place":  # a click on a map or its path: the whole place at once ({province, city, district})
         for level in PLACE_FILTERS:
             st.session_state[_KEYS[level]] = value.get(level) or ""
     elif name in PLACE_FILTERS:
         st.session_state[_KEYS[name]] = value
-        for lower in PLACE_FILTERS[PLACE_FILTERS.index(name) + 1:]:
+        for lower in PLACE_FILTERS[PLACE_FILTERS.index(name) + 1 :]:
             st.session_state[_KEYS[lower]] = ""
     elif name in LIST_FILTERS:
         st.session_state[_KEYS[name]] = [value]
 
 
 def _clear_lower(level: str) -> None:
-    for lower in PLACE_FILTERS[PLACE_FILTERS.index(level) + 1:]:
+    for lower in PLACE_FILTERS[PLACE_FILTERS.index(level) + 1 :]:
         st.session_state[_KEYS[lower]] = ""
 
 
@@ -99,8 +99,13 @@ def _sidebar(frame, lang: str) -> Filters:
         city=st.session_state.get(_KEYS["city"]) or None,
     )
     choices = options(frame, current)
-    names = {"year": "filters.year", "sector": "filters.sector", "agency": "filters.agency",
-             "theme": "filters.theme", "activity": "filters.activity"}
+    names = {
+        "year": "filters.year",
+        "sector": "filters.sector",
+        "agency": "filters.agency",
+        "theme": "filters.theme",
+        "activity": "filters.activity",
+    }
     _keep_known("year", choices["year"])
     st.sidebar.multiselect(label(names["year"]), choices["year"], key=_KEYS["year"], placeholder=label("filters.all"))
     for level in PLACE_FILTERS:
@@ -109,15 +114,25 @@ def _sidebar(frame, lang: str) -> Filters:
             st.session_state[_KEYS[level]] = ""
         if level != "province" and not available:
             continue
-        st.sidebar.selectbox(label(f"filters.{level}"), ["", *available], key=_KEYS[level],
-                             format_func=lambda v: v or label("filters.all"),
-                             on_change=_clear_lower, args=(level,))
+        st.sidebar.selectbox(
+            label(f"filters.{level}"),
+            ["", *available],
+            key=_KEYS[level],
+            format_func=lambda v: v or label("filters.all"),
+            on_change=_clear_lower,
+            args=(level,),
+        )
     for name in ("sector", "agency", "theme", "activity"):
         _keep_known(name, choices[name])
         st.sidebar.multiselect(label(names[name]), choices[name], key=_KEYS[name], placeholder=label("filters.all"))
     _keep_known("metric", choices["metric"])
-    st.sidebar.multiselect(label("filters.metric"), choices["metric"], key=_KEYS["metric"],
-                           format_func=lambda k: measure_of(k).name(lang), placeholder=label("filters.all"))
+    st.sidebar.multiselect(
+        label("filters.metric"),
+        choices["metric"],
+        key=_KEYS["metric"],
+        format_func=lambda k: measure_of(k).name(lang),
+        placeholder=label("filters.all"),
+    )
     approved = st.sidebar.toggle(label("filters.approved"), key=_KEYS["approved"], help=label("filters.approved_help"))
     st.sidebar.button(label("filters.clear"), on_click=_clear_all)
     return Filters(
@@ -140,16 +155,20 @@ def _keep_known(name: str, available: list) -> None:
 
 
 def main() -> None:
-    if not st.session_state.get("link_read"):   # the login form speaks the link's language too
+    if not st.session_state.get("link_read"):  # the login form speaks the link's language too
         st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "zh"
-    account = gate.current(raw_store())   # the login form (or a refusal) stops the run here
+    account = gate.current(raw_store())  # the login form (or a refusal) stops the run here
     frame = facts().frame
     if not st.session_state.get("link_read"):
         _read_link(frame)
     _reseed(st.session_state.get("filters", Filters()))
     _apply_pending()
-    lang_choice = st.sidebar.radio(_t("app.lang", "zh"), list(LABELS["app.lang_names"]), horizontal=True,
-                                   index=1 if st.session_state.get("lang") == "en" else 0)
+    lang_choice = st.sidebar.radio(
+        _t("app.lang", "zh"),
+        list(LABELS["app.lang_names"]),
+        horizontal=True,
+        index=1 if st.session_state.get("lang") == "en" else 0,
+    )
     lang = "en" if lang_choice == LABELS["app.lang_names"][1] else "zh"
     st.session_state["lang"] = lang
     gate.sidebar_account(raw_store(), account)
@@ -165,25 +184,64 @@ def main() -> None:
     st.sidebar.caption(_t("filters.link", lang))
 
     pages = [
-        st.Page("app_pages/overview.py", title=_t("nav.overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
-        *([st.Page("app_pages/upload.py", title=_t("nav.upload", lang), icon=":material/upload_file:", url_path="upload")]
-          if account.can(Action.UPLOAD) else []),
-        *([st.Page("app_pages/campaigns.py", title=_t("nav.campaigns", lang), icon=":material/assignment:", url_path="campaigns")]
-          if account.can(Action.UPLOAD) or account.can(Action.REVIEW) else []),
-        st.Page("app_pages/progress.py", title=_t("nav.progress", lang), icon=":material/donut_large:", url_path="progress"),
-        st.Page("app_pages/agencies.py", title=_t("nav.agencies", lang), icon=":material/apartment:", url_path="agencies"),
+        st.Page(
+            "app_pages/overview.py",
+            title=_t("nav.overview", lang),
+            icon=":material/dashboard:",
+            url_path="overview",
+            default=True,
+        ),
+        *(
+            [
+                st.Page(
+                    "app_pages/upload.py",
+                    title=_t("nav.upload", lang),
+                    icon=":material/upload_file:",
+                    url_path="upload",
+                )
+            ]
+            if account.can(Action.UPLOAD)
+            else []
+        ),
+        *(
+            [
+                st.Page(
+                    "app_pages/campaigns.py",
+                    title=_t("nav.campaigns", lang),
+                    icon=":material/assignment:",
+                    url_path="campaigns",
+                )
+            ]
+            if account.can(Action.UPLOAD) or account.can(Action.REVIEW)
+            else []
+        ),
+        st.Page(
+            "app_pages/progress.py", title=_t("nav.progress", lang), icon=":material/donut_large:", url_path="progress"
+        ),
+        st.Page(
+            "app_pages/agencies.py", title=_t("nav.agencies", lang), icon=":material/apartment:", url_path="agencies"
+        ),
         st.Page("app_pages/themes.py", title=_t("nav.themes", lang), icon=":material/campaign:", url_path="themes"),
         st.Page("app_pages/regions.py", title=_t("nav.regions", lang), icon=":material/map:", url_path="regions"),
         st.Page("app_pages/trends.py", title=_t("nav.trends", lang), icon=":material/trending_up:", url_path="trends"),
-        st.Page("app_pages/details.py", title=_t("nav.details", lang), icon=":material/table_rows:", url_path="details"),
-        st.Page("app_pages/quality.py", title=_t("nav.quality", lang), icon=":material/fact_check:", url_path="quality"),
-        st.Page("app_pages/briefing.py", title=_t("nav.briefing", lang), icon=":material/slideshow:", url_path="briefing"),
-        *([st.Page("app_pages/audit.py", title=_t("nav.audit", lang), icon=":material/policy:", url_path="audit")]
-          if account.can(Action.AUDIT) else []),
+        st.Page(
+            "app_pages/details.py", title=_t("nav.details", lang), icon=":material/table_rows:", url_path="details"
+        ),
+        st.Page(
+            "app_pages/quality.py", title=_t("nav.quality", lang), icon=":material/fact_check:", url_path="quality"
+        ),
+        st.Page(
+            "app_pages/briefing.py", title=_t("nav.briefing", lang), icon=":material/slideshow:", url_path="briefing"
+        ),
+        *(
+            [st.Page("app_pages/audit.py", title=_t("nav.audit", lang), icon=":material/policy:", url_path="audit")]
+            if account.can(Action.AUDIT)
+            else []
+        ),
     ]
     try:
         st.navigation(pages).run()
-    except AccessDenied as refused:   # the data layer said no (a page, a link or a button reached past the role)
+    except AccessDenied as refused:  # the data layer said no (a page, a link or a button reached past the role)
         gate.denied(refused)
 
 

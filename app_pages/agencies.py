@@ -3,8 +3,8 @@
 import streamlit as st
 
 from metrics.analysis import charts
-from metrics.core.fmt import cn_numbers
 from metrics.analysis.query import measure_totals, pivot
+from metrics.core.fmt import cn_numbers
 from ui.common import (
     clicked,
     filter_to,
@@ -18,7 +18,6 @@ from ui.common import (
     view,
 )
 
-
 st.title(t("agencies.title"))
 frame = view()
 stop_if_empty(frame)
@@ -29,8 +28,12 @@ ranked = measure_totals(frame, measure.key, "agency")
 left, right = st.columns([3, 2])
 with left:
     title = t("agencies.ranking", measure=measure.name(lang()))
-    event = show_chart(charts.bar_ranked(ranked, "agency", "value", title=title, unit=measure.unit, lang=lang(), top=top),
-                       title, key="agencies_rank", select=True)
+    event = show_chart(
+        charts.bar_ranked(ranked, "agency", "value", title=title, unit=measure.unit, lang=lang(), top=top),
+        title,
+        key="agencies_rank",
+        select=True,
+    )
     if (value := clicked(event)) and value in set(ranked["agency"]):
         filter_to("agency", value)
     st.caption(t("common.click_filter"))

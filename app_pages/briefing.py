@@ -6,6 +6,9 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from metrics.analysis.charts import safe_filename
+from metrics.analysis.maps import NOTE_ZH
+from metrics.analysis.query import Filters, apply_filters, measure_of, measures_in
 from metrics.briefing import render
 from metrics.briefing.brief import (
     BREAKDOWNS,
@@ -19,14 +22,10 @@ from metrics.briefing.brief import (
     pack_scope,
     scope_line,
 )
-from metrics.collection.campaigns import approved_submissions, list_campaigns
-from metrics.analysis.charts import safe_filename
 from metrics.briefing.draft import draft_summary
-from metrics.analysis.maps import NOTE_ZH
 from metrics.briefing.packs import MIMES, write_pack
-from metrics.analysis.query import Filters, apply_filters, measure_of, measures_in
+from metrics.collection.campaigns import approved_submissions, list_campaigns
 from ui.common import audited, facts, filters, get_store, lang, stop_if_empty, t, view
-
 
 PACK_WAIT = 120.0  # seconds a click's rerun waits for its file: a Word pack of many charts and a map, slow server
 
@@ -72,11 +71,21 @@ if st.session_state.get("briefing_signature") != signature:
 st.caption(t("briefing.scope", scope=scope_line(everything, chosen, year_note)))
 present = measures_in(frame)
 names = {m.key: f"{m.name(lang())}({m.unit})" if m.unit else m.name(lang()) for m in present}
-picked = st.multiselect(t("briefing.measures"), list(names), format_func=names.__getitem__, key="briefing_measures",
-                        placeholder=t("common.choose"))
-breakdowns = st.multiselect(t("briefing.charts"), list(BREAKDOWNS), default=list(DEFAULT_BREAKDOWNS),
-                            format_func=lambda b: t(f"briefing.by.{b}"), key="briefing_breakdowns",
-                            placeholder=t("common.choose"))
+picked = st.multiselect(
+    t("briefing.measures"),
+    list(names),
+    format_func=names.__getitem__,
+    key="briefing_measures",
+    placeholder=t("common.choose"),
+)
+breakdowns = st.multiselect(
+    t("briefing.charts"),
+    list(BREAKDOWNS),
+    default=list(DEFAULT_BREAKDOWNS),
+    format_func=lambda b: t(f"briefing.by.{b}"),
+    key="briefing_breakdowns",
+    placeholder=t("common.choose"),
+)
 st.caption(t("briefing.n_charts", n=len(picked) * len(breakdowns)))
 # The boundaries have no 审图号: a pack meant for publication leaves the map out.
 st.session_state.setdefault("briefing_maps", True)
@@ -109,8 +118,13 @@ with st.expander(t("briefing.numbers")):
             meaning = measure_of(key).name(lang())
             if kind == "change":
                 meaning = t("briefing.change", name=meaning)
-        rows.append({t("briefing.number_text"): number.text, t("briefing.number_measure"): meaning,
-                     t("briefing.number_exact"): round(number.value, 6)})
+        rows.append(
+            {
+                t("briefing.number_text"): number.text,
+                t("briefing.number_measure"): meaning,
+                t("briefing.number_exact"): round(number.value, 6),
+            }
+        )
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 if not picked:
@@ -119,14 +133,21 @@ if not picked:
 
 status = render.render_status()
 if not status.ok:
-    st.warning(t("briefing.no_images", problems=";".join(status.problems))
-               + ("\n\n" + t("briefing.no_map_images") if with_map else ""))
+    st.warning(
+        t("briefing.no_images", problems=";".join(status.problems))
+        + ("\n\n" + t("briefing.no_map_images") if with_map else "")
+    )
 if len(frame) > RECORD_LIMIT:
     st.caption(t("briefing.records_cap", n=f"{RECORD_LIMIT:,}", total=f"{len(frame):,}"))
 
 # Files are made when a button is pressed (Streamlit calls these on another thread), never on every rerun.
-settings = {"measures": list(picked), "breakdowns": list(breakdowns), "title": title.strip() or None,
-            "summary": summary, "maps": with_map}
+settings = {
+    "measures": list(picked),
+    "breakdowns": list(breakdowns),
+    "title": title.strip() or None,
+    "summary": summary,
+    "maps": with_map,
+}
 # What each pack made for these settings says to its reader (e.g. why it has no pictures): the maker
 # writes it here, the rerun the click starts shows it.
 made: dict = st.session_state.setdefault("briefing_made", {})
@@ -136,13 +157,22 @@ made_for = repr((chosen, store.version(), settings))
 def _maker(fmt: str, done: threading.Event):
     def make() -> bytes:
         try:
-            brief = build_brief(everything, chosen, texts=store.record_details, measures=picked,
-                                breakdowns=breakdowns, title=title.strip() or None, summary=summary, maps=with_map)
+            brief = build_brief(
+                everything,
+                chosen,
+                texts=store.record_details,
+                measures=picked,
+                breakdowns=breakdowns,
+                title=title.strip() or None,
+                summary=summary,
+                maps=with_map,
+            )
             pack = write_pack(fmt, brief)
             made[fmt] = (made_for, pack.file_name, pack.notes)
             return pack.data
         finally:
             done.set()
+
     return make
 
 
@@ -153,13 +183,21 @@ def _wait(done: threading.Event) -> None:
 
 stem = safe_filename(title.strip() or default_title(everything, chosen))
 st.subheader(t("briefing.download"))
-for fmt, (when, file_name, notes) in made.items():
+for when, file_name, notes in made.values():
     if when == made_for and notes:
         st.info(t("briefing.pack_notes", file=file_name) + "\n\n" + "\n\n".join(notes))
 columns = st.columns(4)
 for column, fmt in zip(columns, (".pptx", ".xlsx", ".docx", ".html")):
     done = threading.Event()
-    column.download_button(t(f"briefing.{fmt[1:]}"), audited(_maker(fmt, done), f"{stem}{fmt}"), f"{stem}{fmt}",
-                           MIMES[fmt], key=f"briefing_{fmt[1:]}", icon=":material/download:", on_click=_wait,
-                           args=(done,), width="stretch")
+    column.download_button(
+        t(f"briefing.{fmt[1:]}"),
+        audited(_maker(fmt, done), f"{stem}{fmt}"),
+        f"{stem}{fmt}",
+        MIMES[fmt],
+        key=f"briefing_{fmt[1:]}",
+        icon=":material/download:",
+        on_click=_wait,
+        args=(done,),
+        width="stretch",
+    )
 st.caption(t("briefing.formats"))

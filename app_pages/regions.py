@@ -3,8 +3,8 @@
 import streamlit as st
 
 from metrics.analysis import charts
-from metrics.collection.campaigns import list_campaigns
 from metrics.analysis.query import UNKNOWN, measure_totals, next_level
+from metrics.collection.campaigns import list_campaigns
 from ui.common import (
     clicked,
     filter_to,
@@ -21,7 +21,6 @@ from ui.common import (
     view,
 )
 
-
 st.title(t("regions.title"))
 frame = view()
 stop_if_empty(frame)
@@ -30,8 +29,17 @@ chosen = filters()
 measure = pick_measure(frame, "regions_measure")
 name = measure.name(lang())
 rounds = list_campaigns(get_store())
-shows = st.radio(t("regions.map_show"), ["metric", "rate"], horizontal=True, key="regions_map_show",
-                 format_func=lambda k: t(f"regions.map_{k}")) if rounds else "metric"
+shows = (
+    st.radio(
+        t("regions.map_show"),
+        ["metric", "rate"],
+        horizontal=True,
+        key="regions_map_show",
+        format_func=lambda k: t(f"regions.map_{k}"),
+    )
+    if rounds
+    else "metric"
+)
 if shows == "rate":
     rate_map_block(rounds, chosen)
 else:
@@ -48,12 +56,16 @@ if (placed["value"] < 0).any():
     # A place's sum below zero (a 冲减 return forced through review) has no area: the ranking shows it.
     st.info(t("regions.negative", measure=name))
 else:
-    kind = st.radio(t("regions.chart"), ["treemap", "sunburst"], horizontal=True, key="regions_kind",
-                    format_func=lambda k: t(f"regions.{k}"))
+    kind = st.radio(
+        t("regions.chart"),
+        ["treemap", "sunburst"],
+        horizontal=True,
+        key="regions_kind",
+        format_func=lambda k: t(f"regions.{k}"),
+    )
     title = t("regions.hierarchy", measure=name)
     builder = charts.treemap if kind == "treemap" else charts.sunburst
-    show_chart(builder(placed, levels, "value", title=title, unit=measure.unit, lang=lang()), title,
-               key="regions_tree")
+    show_chart(builder(placed, levels, "value", title=title, unit=measure.unit, lang=lang()), title, key="regions_tree")
 if unplaced:
     st.caption(t("regions.unplaced", n=int((frame["province"].isna() & (frame["measure"] == measure.key)).sum())))
 
@@ -62,8 +74,12 @@ ranked = measure_totals(frame, measure.key, level)
 left, right = st.columns([3, 2])
 with left:
     title = t("regions.ranked", measure=name, level=t(f"common.{level}"))
-    event = show_chart(charts.bar_ranked(ranked, level, "value", title=title, unit=measure.unit, lang=lang()),
-                       title, key="regions_rank", select=True)
+    event = show_chart(
+        charts.bar_ranked(ranked, level, "value", title=title, unit=measure.unit, lang=lang()),
+        title,
+        key="regions_rank",
+        select=True,
+    )
     if (value := clicked(event)) and value in set(ranked[level]) and value != UNKNOWN:
         filter_to(level, value)
     st.caption(t("common.click_filter"))

@@ -14,20 +14,27 @@ from ui.common import (
     view,
 )
 
-
 st.title(t("trends.title"))
 frame = view()
 stop_if_empty(frame)
 
 measure = pick_measure(frame, "trends_measure")
 name = measure.name(lang())
-split = st.radio(t("trends.split"), ["", "sector", "province"], horizontal=True, key="trends_split",
-                 format_func=lambda k: t(f"common.{k}") if k else t("trends.none"))
+split = st.radio(
+    t("trends.split"),
+    ["", "sector", "province"],
+    horizontal=True,
+    key="trends_split",
+    format_func=lambda k: t(f"common.{k}") if k else t("trends.none"),
+)
 by = ["year", split] if split else ["year"]
 yearly = measure_totals(frame, measure.key, by).sort_values(by)
 title = t("trends.by_year", measure=name)
-show_chart(charts.line_trend(yearly, "year", "value", split or None, title=title, unit=measure.unit, lang=lang()),
-           title, key="trends_year")
+show_chart(
+    charts.line_trend(yearly, "year", "value", split or None, title=title, unit=measure.unit, lang=lang()),
+    title,
+    key="trends_year",
+)
 numbers_table(measure_totals(frame, measure.key, "year").sort_values("year"), "year", measure, t("common.year"))
 
 dated = frame[frame["date"].notna()]
@@ -37,4 +44,6 @@ if daily.empty:
     st.subheader(title)
     st.info(t("trends.no_dates"))
 else:  # the chart's own title is the heading: not written twice
-    show_chart(charts.line_trend(daily, "date", "value", title=title, unit=measure.unit, lang=lang()), title, key="trends_date")
+    show_chart(
+        charts.line_trend(daily, "date", "value", title=title, unit=measure.unit, lang=lang()), title, key="trends_date"
+    )

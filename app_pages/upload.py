@@ -3,21 +3,20 @@
 import pandas as pd
 import streamlit as st
 
+from metrics.access.rules import Action
+from metrics.analysis.query import measure_of
 from metrics.collection.campaigns import link_submission
 from metrics.core.catalog import default_catalog
-from metrics.reading.dimensions import NATIONAL_THEMES
-from metrics.reading.dimensions import SECTORS as DIMENSION_SECTORS
 from metrics.core.fmt import format_metric
-from metrics.reading.ingest import Overrides, ingest_bytes
 from metrics.core.issues import ISSUE_CODES
 from metrics.core.labels import layout_name
-from metrics.analysis.query import measure_of
 from metrics.reading.corrections import corrected, read_columns
+from metrics.reading.dimensions import NATIONAL_THEMES
+from metrics.reading.dimensions import SECTORS as DIMENSION_SECTORS
+from metrics.reading.ingest import Overrides, ingest_bytes
 from metrics.storage.store import overrides_to_json, sha256_of
-from metrics.access.rules import Action
 from ui.common import can, get_store, lang, show_table, t, who_input
 from ui.summary_tab import summary_tab
-
 
 SECTORS = ("", *DIMENSION_SECTORS)
 PREVIEW_ROWS = 200
@@ -44,11 +43,22 @@ def read(name: str, data: bytes, digest: str):
     return reads[key], overrides
 
 
-_PREVIEW_COLUMNS = {"agency": "common.agency", "sector": "common.sector", "province": "common.province",
-                    "city": "common.city", "district": "common.district", "year": "common.year",
-                    "date": "common.date", "theme": "common.theme", "activity": "common.activity",
-                    "metric": "common.measure", "value": "common.value", "unit": "common.unit", "raw": "common.raw",
-                    "source": "common.source"}
+_PREVIEW_COLUMNS = {
+    "agency": "common.agency",
+    "sector": "common.sector",
+    "province": "common.province",
+    "city": "common.city",
+    "district": "common.district",
+    "year": "common.year",
+    "date": "common.date",
+    "theme": "common.theme",
+    "activity": "common.activity",
+    "metric": "common.measure",
+    "value": "common.value",
+    "unit": "common.unit",
+    "raw": "common.raw",
+    "source": "common.source",
+}
 
 
 def metric_name(metric) -> str:
@@ -73,55 +83,95 @@ def show_issues(result) -> None:
             if not grouped[level]:
                 st.write(t("quality.none"))
                 continue
-            show_table(pd.DataFrame([{
-                t("common.where"): i.where, t("common.issue"):
-                ISSUE_CODES[i.code][1] if i.code in ISSUE_CODES else i.code,
-                t("common.raw"): i.value, t("common.message"): i.message}
-                for i in grouped[level]]))
+            show_table(
+                pd.DataFrame(
+                    [
+                        {
+                            t("common.where"): i.where,
+                            t("common.issue"): ISSUE_CODES[i.code][1] if i.code in ISSUE_CODES else i.code,
+                            t("common.raw"): i.value,
+                            t("common.message"): i.message,
+                        }
+                        for i in grouped[level]
+                    ]
+                )
+            )
 
 
 def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]) -> None:
     """Fields left blank keep what the reader found; submitting re-reads the file at once."""
     metric_names = {metric_name(m): m.id for m in catalog.metrics.values()}
     frame = result.frame() if len(result.batch) else pd.DataFrame()
-    found = {name: (frame[name].dropna().astype(str).value_counts().index[0]
-                    if not frame.empty and frame[name].notna().any() else "")
-             for name in ("agency", "sector", "year", "theme")}
+    found = {
+        name: (
+            frame[name].dropna().astype(str).value_counts().index[0]
+            if not frame.empty and frame[name].notna().any()
+            else ""
+        )
+        for name in ("agency", "sector", "year", "theme")
+    }
     with st.form(f"fix_{digest}"):
         st.caption(t("upload.fix_help"))
         a, b, c = st.columns(3)
         agency = a.text_input(t("upload.agency"), overrides.agency or "", placeholder=found["agency"])
-        sector = b.selectbox(t("upload.sector"), SECTORS, index=SECTORS.index(overrides.sector)
-                             if overrides.sector in SECTORS else 0, format_func=lambda s: s or t("upload.auto"))
+        sector = b.selectbox(
+            t("upload.sector"),
+            SECTORS,
+            index=SECTORS.index(overrides.sector) if overrides.sector in SECTORS else 0,
+            format_func=lambda s: s or t("upload.auto"),
+        )
         region = c.text_input(t("upload.region"), overrides.region or "")
         d, e, f = st.columns(3)
-        year = d.number_input(t("upload.year"), min_value=1990, max_value=2100, step=1, value=overrides.year,
-                              placeholder=str(found["year"] or t("upload.auto")))
+        year = d.number_input(
+            t("upload.year"),
+            min_value=1990,
+            max_value=2100,
+            step=1,
+            value=overrides.year,
+            placeholder=str(found["year"] or t("upload.auto")),
+        )
         themes = ["", *sorted(set(NATIONAL_THEMES.values()))]
-        theme = e.selectbox(t("upload.theme"), themes, index=themes.index(overrides.theme)
-                            if overrides.theme in themes else 0, format_func=lambda s: s or t("upload.auto"),
-                            accept_new_options=True)
+        theme = e.selectbox(
+            t("upload.theme"),
+            themes,
+            index=themes.index(overrides.theme) if overrides.theme in themes else 0,
+            format_func=lambda s: s or t("upload.auto"),
+            accept_new_options=True,
+        )
         sheet_choices = ["", *sheets]
-        sheet = f.selectbox(t("upload.sheet"), sheet_choices, index=sheet_choices.index(overrides.sheet)
-                            if overrides.sheet in sheet_choices else 0, format_func=lambda s: s or t("upload.auto"))
-        header_rows = st.text_input(t("upload.header_rows"),
-                                    ",".join(map(str, overrides.header_rows or ())))
+        sheet = f.selectbox(
+            t("upload.sheet"),
+            sheet_choices,
+            index=sheet_choices.index(overrides.sheet) if overrides.sheet in sheet_choices else 0,
+            format_func=lambda s: s or t("upload.auto"),
+        )
+        header_rows = st.text_input(t("upload.header_rows"), ",".join(map(str, overrides.header_rows or ())))
         columns = read_columns(result)
         edited = None
         if columns:
             st.caption(t("upload.columns"))
             choices = [t("upload.auto"), t("upload.ignore"), *metric_names]
-            current = {letter: (t("upload.ignore") if m == "" else metric_name(catalog[m]))
-                       for letter, m in overrides.columns.items() if m == "" or m in catalog.metrics}
-            table = pd.DataFrame({
-                t("upload.column"): [c.letter for c in columns],
-                t("upload.read_as"): [c.label if c.metric is None else metric_name(catalog[c.metric])
-                                                          for c in columns],
-                t("upload.set_to"): [current.get(c.letter, t("upload.auto")) for c in columns],
-            })
-            edited = st.data_editor(table, hide_index=True, disabled=list(table.columns[:2]), width="stretch",
-                                    column_config={table.columns[2]: st.column_config.SelectboxColumn(
-                                        options=choices, required=True)})
+            current = {
+                letter: (t("upload.ignore") if m == "" else metric_name(catalog[m]))
+                for letter, m in overrides.columns.items()
+                if m == "" or m in catalog.metrics
+            }
+            table = pd.DataFrame(
+                {
+                    t("upload.column"): [c.letter for c in columns],
+                    t("upload.read_as"): [
+                        c.label if c.metric is None else metric_name(catalog[c.metric]) for c in columns
+                    ],
+                    t("upload.set_to"): [current.get(c.letter, t("upload.auto")) for c in columns],
+                }
+            )
+            edited = st.data_editor(
+                table,
+                hide_index=True,
+                disabled=list(table.columns[:2]),
+                width="stretch",
+                column_config={table.columns[2]: st.column_config.SelectboxColumn(options=choices, required=True)},
+            )
         if st.form_submit_button(t("upload.reread")):
             mapping = dict(overrides.columns)
             if edited is not None:
@@ -133,9 +183,17 @@ def correction_form(result, overrides: Overrides, digest: str, sheets: list[str]
                     else:
                         mapping.pop(letter, None)
             try:
-                fixes[digest] = corrected(overrides, agency=agency, sector=sector, region=region,
-                                          year=int(year) if year else None,
-                                          theme=theme or "", sheet=sheet, header_rows=header_rows, columns=mapping)
+                fixes[digest] = corrected(
+                    overrides,
+                    agency=agency,
+                    sector=sector,
+                    region=region,
+                    year=int(year) if year else None,
+                    theme=theme or "",
+                    sheet=sheet,
+                    header_rows=header_rows,
+                    columns=mapping,
+                )
             except ValueError as exc:
                 st.error(str(exc))
             else:
@@ -154,10 +212,14 @@ def show_plan(plan) -> None:
         rows = []
         for row in plan.diff:
             measure = measure_of(row["measure"], catalog)
-            rows.append({t("common.measure"): measure.name(lang()),
-                         t("upload.old"): format_metric(row["old"], measure.unit, lang=lang()),
-                         t("upload.new"): format_metric(row["new"], measure.unit, lang=lang()),
-                         t("upload.change"): format_metric(row["new"] - row["old"], measure.unit, lang=lang())})
+            rows.append(
+                {
+                    t("common.measure"): measure.name(lang()),
+                    t("upload.old"): format_metric(row["old"], measure.unit, lang=lang()),
+                    t("upload.new"): format_metric(row["new"], measure.unit, lang=lang()),
+                    t("upload.change"): format_metric(row["new"] - row["old"], measure.unit, lang=lang()),
+                }
+            )
         show_table(pd.DataFrame(rows))
 
 
@@ -198,12 +260,17 @@ def tables() -> None:
                 correction_form(result, overrides, digest, list(result.layouts))
 
     if st.button(t("upload.confirm"), type="primary", disabled=not ready, key="upload_confirm"):
-        outcomes = [store.import_result(result, data, overrides=overrides, who=who)
-                    for _, data, result, overrides in ready]
+        outcomes = [
+            store.import_result(result, data, overrides=overrides, who=who) for _, data, result, overrides in ready
+        ]
         st.session_state["upload_outcomes"] = outcomes
         # A return of a round's year counts for its roster units (已报待审), as if sent on 报送任务.
-        st.session_state["upload_links"] = [link for o in outcomes if o.status == "imported"
-                                            for link in link_submission(store, o.submission_id, who=who)]
+        st.session_state["upload_links"] = [
+            link
+            for o in outcomes
+            if o.status == "imported"
+            for link in link_submission(store, o.submission_id, who=who)
+        ]
         remember_imported(outcomes)
         st.rerun()
     if not ready and "upload_outcomes" not in st.session_state:
@@ -211,9 +278,19 @@ def tables() -> None:
 
     if shown := st.session_state.get("upload_outcomes"):
         st.subheader(t("upload.result"))
-        show_table(pd.DataFrame([{t("common.file"): o.file, t("common.status"):
-                                    t(f"upload.status.{o.status}"), t("common.records"): o.records,
-                                    t("common.message"): o.message} for o in shown]))
+        show_table(
+            pd.DataFrame(
+                [
+                    {
+                        t("common.file"): o.file,
+                        t("common.status"): t(f"upload.status.{o.status}"),
+                        t("common.records"): o.records,
+                        t("common.message"): o.message,
+                    }
+                    for o in shown
+                ]
+            )
+        )
         for link in st.session_state.get("upload_links", []):
             if link.status == "submitted":
                 st.caption(t("upload.linked", campaign=link.campaign.name, unit=link.unit.name))

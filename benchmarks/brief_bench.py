@@ -50,10 +50,10 @@ def main() -> None:
 
     import sqlalchemy as sa
 
+    from metrics.analysis.query import Filters
     from metrics.briefing.brief import build_brief
     from metrics.briefing.office import to_docx, to_pptx, to_xlsx
     from metrics.briefing.packs import to_html
-    from metrics.analysis.query import Filters
     from metrics.storage.store import Store
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='brief_bench_')) / 'bench.db'}"
@@ -73,16 +73,20 @@ def main() -> None:
     for name, writer in (("PPTX", to_pptx), ("XLSX", to_xlsx), ("DOCX (no images)", to_docx), ("HTML", to_html)):
         write_seconds, data = timed(lambda writer=writer: writer(made), args.repeat)
         rows.append((name, write_seconds))
-        print(f"{name:<17} write {write_seconds:.2f} s, brief + write {seconds + write_seconds:.2f} s, "
-              f"{len(data) / 1e6:.1f} MB")
+        print(
+            f"{name:<17} write {write_seconds:.2f} s, brief + write {seconds + write_seconds:.2f} s, "
+            f"{len(data) / 1e6:.1f} MB"
+        )
 
     # The obvious alternative for the numbers: the breakdowns as SQL GROUP BY on the store.
     engine = sa.create_engine(url)
     queries = {"sector": "se.text", "region": "g.province", "year": "r.year", "agency": "ag.text"}
-    sql = ("SELECT {key}, SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
-           "JOIN terms m ON m.id = r.metric_id LEFT JOIN terms se ON se.id = r.sector_id "
-           "LEFT JOIN terms ag ON ag.id = r.agency_id LEFT JOIN regions g ON g.id = r.region_id "
-           "WHERE s.status = 'active' AND m.text = :metric GROUP BY {key}")
+    sql = (
+        "SELECT {key}, SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+        "JOIN terms m ON m.id = r.metric_id LEFT JOIN terms se ON se.id = r.sector_id "
+        "LEFT JOIN terms ag ON ag.id = r.agency_id LEFT JOIN regions g ON g.id = r.region_id "
+        "WHERE s.status = 'active' AND m.text = :metric GROUP BY {key}"
+    )
 
     def sql_breakdowns():
         with engine.connect() as conn:
@@ -92,8 +96,10 @@ def main() -> None:
 
     sql_seconds, _ = timed(sql_breakdowns, 1)
     numbers_seconds, _ = timed(lambda: [c.values for c in brief().charts], 1)
-    print(f"the 12 breakdowns as SQL GROUP BY: {sql_seconds:.2f} s "
-          f"(the whole brief in memory: {numbers_seconds:.2f} s, {sql_seconds / numbers_seconds:.1f}× faster)")
+    print(
+        f"the 12 breakdowns as SQL GROUP BY: {sql_seconds:.2f} s "
+        f"(the whole brief in memory: {numbers_seconds:.2f} s, {sql_seconds / numbers_seconds:.1f}× faster)"
+    )
     engine.dispose()
 
     if not args.no_render:
@@ -108,10 +114,14 @@ def main() -> None:
             shared, _ = timed(lambda: render.render_images(figures, "png", scale=2), 1)
             single, _ = timed(lambda: [f.to_image(format="png", scale=2) for f in figures[:3]], 1)
             per_chart = single / 3
-            print(f"PNG, one shared browser: {shared:.2f} s for {len(figures)} charts ({shared / len(figures):.2f} s "
-                  f"each; first call incl. browser start {first:.2f} s)")
-            print(f"PNG, fig.to_image per chart: {per_chart:.2f} s each → {per_chart * len(figures):.1f} s for "
-                  f"{len(figures)} ({per_chart * len(figures) / shared:.1f}× slower)")
+            print(
+                f"PNG, one shared browser: {shared:.2f} s for {len(figures)} charts ({shared / len(figures):.2f} s "
+                f"each; first call incl. browser start {first:.2f} s)"
+            )
+            print(
+                f"PNG, fig.to_image per chart: {per_chart:.2f} s each → {per_chart * len(figures):.1f} s for "
+                f"{len(figures)} ({per_chart * len(figures) / shared:.1f}× slower)"
+            )
     store.dispose()
 
 

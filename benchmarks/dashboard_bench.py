@@ -36,8 +36,12 @@ def active_records(url: str) -> int:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text("SELECT COUNT(*) FROM records r JOIN submissions s ON s.id = r.submission_id "
-                                        "WHERE s.status = 'active'")).scalar_one()
+            return conn.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM records r JOIN submissions s ON s.id = r.submission_id "
+                    "WHERE s.status = 'active'"
+                )
+            ).scalar_one()
     except sa.exc.OperationalError:
         return 0
     finally:
@@ -46,8 +50,12 @@ def active_records(url: str) -> int:
 
 def fill(url: str, rows: int) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "metrics", "demo", "--rows", str(rows), "--db", url], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "metrics", "demo", "--rows", str(rows), "--db", url],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -88,8 +96,12 @@ def drive_app(url: str) -> dict:
     from ui.common import get_store
 
     facts = get_store().facts()
-    return {"timings": timings, "records": len(facts), "facts_seconds": facts.seconds,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "timings": timings,
+        "records": len(facts),
+        "facts_seconds": facts.seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def alternative(url: str) -> dict:
@@ -104,7 +116,8 @@ def alternative(url: str) -> dict:
         "SELECT se.text, SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
         "JOIN terms m ON m.id = r.metric_id LEFT JOIN terms se ON se.id = r.sector_id "
         "LEFT JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' AND m.text = 'materials' "
-        "AND g.province = :province GROUP BY se.text")
+        "AND g.province = :province GROUP BY se.text"
+    )
     with engine.connect() as conn:
         province = conn.execute(sa.text("SELECT province FROM regions WHERE province <> '' LIMIT 1")).scalar_one()
         started = time.perf_counter()
@@ -116,8 +129,11 @@ def alternative(url: str) -> dict:
     started = time.perf_counter()
     ours = measure_totals(apply_filters(frame, Filters(province=province)), "materials", "sector")
     ours_seconds = time.perf_counter() - started
-    same = all(abs(by_sql.get(k, 0) - v) < 1e-6 * max(1, abs(v))
-               for k, v in zip(ours["sector"], ours["value"]) if k != "(未填写)")
+    same = all(
+        abs(by_sql.get(k, 0) - v) < 1e-6 * max(1, abs(v))
+        for k, v in zip(ours["sector"], ours["value"])
+        if k != "(未填写)"
+    )
     return {"sql": sql_seconds, "ours": ours_seconds, "same": same}
 
 
@@ -141,8 +157,9 @@ def main() -> None:
     else:
         seconds = fill(url, args.rows - have)
         print(f"metrics demo --rows {args.rows - have:,}: {seconds:.1f} s")
-    child = subprocess.run([sys.executable, __file__, "--child", "--db", url], cwd=ROOT, check=True,
-                           capture_output=True, text=True)
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", "--db", url], cwd=ROOT, check=True, capture_output=True, text=True
+    )
     report = json.loads(child.stdout)
     print(f"records in memory: {report['records']:,} (read from the store in {report['facts_seconds']:.2f} s)")
     timings = report["timings"]
@@ -151,11 +168,15 @@ def main() -> None:
         print(f"  {name:<{width}}  {seconds:6.2f} s")
     changes = [s for n, s in timings.items() if not n.startswith("first")]
     first = next(iter(timings.values()))
-    print(f"first load {first:.2f} s (target ≤ 5); re-runs: median {statistics.median(changes):.2f} s, "
-          f"max {max(changes):.2f} s (target ≤ 0.5); peak memory {report['peak_mb']:.0f} MB (target ≤ 1536)")
+    print(
+        f"first load {first:.2f} s (target ≤ 5); re-runs: median {statistics.median(changes):.2f} s, "
+        f"max {max(changes):.2f} s (target ≤ 0.5); peak memory {report['peak_mb']:.0f} MB (target ≤ 1536)"
+    )
     alt = alternative(url)
-    print(f"one grouped sum for a filter change: SQLite {alt['sql'] * 1000:.0f} ms vs in-memory "
-          f"{alt['ours'] * 1000:.0f} ms = {alt['sql'] / alt['ours']:.0f}× faster (same numbers: {alt['same']})")
+    print(
+        f"one grouped sum for a filter change: SQLite {alt['sql'] * 1000:.0f} ms vs in-memory "
+        f"{alt['ours'] * 1000:.0f} ms = {alt['sql'] / alt['ours']:.0f}× faster (same numbers: {alt['same']})"
+    )
     if folder is not None:
         folder.cleanup()
 

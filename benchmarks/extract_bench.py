@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from metrics.core.catalog import default_catalog
+from metrics.core.numbers import parse_number
 from metrics.narrative import extract, normalise, read_text, split_reports
 from metrics.narrative.mentions import unit_pattern
-from metrics.core.numbers import parse_number
 
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
 SEED = ROOT.parent / "shared" / "seed" / "000_ee4710341e3169fb.txt"
@@ -37,16 +37,27 @@ def gold_sets() -> list[tuple[str, list[tuple[str, list[dict]]]]]:
     if SEED.exists():
         gold = json.loads((GOLD / "seed_gold.json").read_text(encoding="utf-8"))
         sets.append(("seed (15 reports)", [(SEED.read_text(encoding="utf-8"), gold["reports"])]))
-    for name, folder in (("own (10 files)", "own"), ("held-out (10 files)", "heldout"),
-                         ("blind3 (12 files)", "blind3"), ("blind4 (12 files)", "blind4"),
-                         ("blind5 (12 files)", "blind5")):
+    for name, folder in (
+        ("own (10 files)", "own"),
+        ("held-out (10 files)", "heldout"),
+        ("blind3 (12 files)", "blind3"),
+        ("blind4 (12 files)", "blind4"),
+        ("blind5 (12 files)", "blind5"),
+    ):
         path = GOLD / f"{folder}_gold.json"
         if not path.exists():
             continue
         gold = json.loads(path.read_text(encoding="utf-8"))
         files = sorted({r["file"] for r in gold["reports"]})
-        sets.append((name, [(read_text((GOLD / folder / f).read_bytes(), f),
-                             [r for r in gold["reports"] if r["file"] == f]) for f in files]))
+        sets.append(
+            (
+                name,
+                [
+                    (read_text((GOLD / folder / f).read_bytes(), f), [r for r in gold["reports"] if r["file"] == f])
+                    for f in files
+                ],
+            )
+        )
     return sets
 
 
@@ -57,8 +68,9 @@ def ours(text: str) -> list[list[tuple[str, float]]]:
 def naive(text: str) -> list[list[tuple[str, float]]]:
     """Nearest synonym before a number with a unit, within the sentence."""
     catalog = default_catalog()
-    words = sorted(((w, m) for m in catalog.metrics.values() for w in (*m.synonyms, m.zh) if len(w) >= 2),
-                   key=lambda p: -len(p[0]))
+    words = sorted(
+        ((w, m) for m in catalog.metrics.values() for w in (*m.synonyms, m.zh) if len(w) >= 2), key=lambda p: -len(p[0])
+    )
     synonyms = re.compile("|".join(re.escape(w) for w, _ in words))
     metric_of = dict(words)
     units = unit_pattern(catalog)
@@ -124,19 +136,27 @@ def main() -> None:
     sets = gold_sets()
     everything = [pair for _, texts in sets for pair in texts]
     extract(everything[0][0][:200])  # catalog, gazetteer and patterns loaded once, outside the timing
-    print(f"{'set':<22}{'mentions':>9}{'ours P':>9}{'ours R':>9}{'naive P':>9}{'naive R':>9}{'agencies ok/blank/wrong':>26}")
+    print(
+        f"{'set':<22}{'mentions':>9}{'ours P':>9}{'ours R':>9}{'naive P':>9}{'naive R':>9}"
+        f"{'agencies ok/blank/wrong':>26}"
+    )
     for name, texts in sets:
         p, r, n = score(ours, texts)
         np_, nr, _ = score(naive, texts)
         right, blank, wrong = agencies(texts)
         print(f"{name:<22}{n:>9}{p:>9.3f}{r:>9.3f}{np_:>9.3f}{nr:>9.3f}{f'{right}/{blank}/{wrong}':>26}")
     from tests.test_narrative_perturb import tally
+
     for name, (passed, total, alone, quiet, negatives) in tally().items():
-        print(f"rewordings {name:<8} mentions: {passed}/{total} same pairs ({alone} gold sentences not readable alone);"
-              f" left-out clauses: {quiet}/{negatives} still nothing")
+        print(
+            f"rewordings {name:<8} mentions: {passed}/{total} same pairs ({alone} gold sentences not readable alone);"
+            f" left-out clauses: {quiet}/{negatives} still nothing"
+        )
     fast, slow = speed(ours, everything, args.repeat), speed(naive, everything, args.repeat)
-    print(f"speed: ours {fast / 1000:.0f}k chars/s, naive {slow / 1000:.0f}k chars/s "
-          f"({sum(len(t) for t, _ in everything):,} chars in {len(everything)} texts)")
+    print(
+        f"speed: ours {fast / 1000:.0f}k chars/s, naive {slow / 1000:.0f}k chars/s "
+        f"({sum(len(t) for t, _ in everything):,} chars in {len(everything)} texts)"
+    )
 
 
 if __name__ == "__main__":

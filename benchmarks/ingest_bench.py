@@ -21,10 +21,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-HEADERS = ["序号", "填报单位", "活动日期", "活动形式", "开展活动(场)", "发放宣传资料(份)", "接受咨询(人次)",
-           "参与人数(人次)", "受理投诉(件)", "办结(件)", "挽回经济损失(元)", "检查经营主体(家次)"]
-AGENCIES = ["鄞州区消保委", "海曙区消保委", "江北区消保委", "北仑区消保委", "镇海区消保委", "奉化区消保委",
-            "余姚市消保委", "慈溪市消保委", "宁海县消保委", "象山县消保委"]
+HEADERS = [
+    "序号",
+    "填报单位",
+    "活动日期",
+    "活动形式",
+    "开展活动(场)",
+    "发放宣传资料(份)",
+    "接受咨询(人次)",
+    "参与人数(人次)",
+    "受理投诉(件)",
+    "办结(件)",
+    "挽回经济损失(元)",
+    "检查经营主体(家次)",
+]
+AGENCIES = [
+    "鄞州区消保委",
+    "海曙区消保委",
+    "江北区消保委",
+    "北仑区消保委",
+    "镇海区消保委",
+    "奉化区消保委",
+    "余姚市消保委",
+    "慈溪市消保委",
+    "宁海县消保委",
+    "象山县消保委",
+]
 FORMS = ["集中宣传咨询", "进社区", "进校园", "进农村", "执法检查", "新闻发布会"]
 
 
@@ -42,8 +64,16 @@ def make_return(path: Path, rows: int, seed: int = 315) -> None:
     sums = [0.0] * 8
     start = dt.date(2024, 3, 1)
     for i in range(rows):
-        values = [rng.randint(1, 5), rng.randint(50, 3000), rng.randint(10, 400), rng.randint(20, 2000),
-                  rng.randint(0, 12), 0, rng.randint(0, 50000), rng.randint(0, 40)]
+        values = [
+            rng.randint(1, 5),
+            rng.randint(50, 3000),
+            rng.randint(10, 400),
+            rng.randint(20, 2000),
+            rng.randint(0, 12),
+            0,
+            rng.randint(0, 50000),
+            rng.randint(0, 40),
+        ]
         values[5] = rng.randint(0, values[4])
         r = i + 3
         sheet.write_number(r, 0, i + 1)
@@ -86,15 +116,19 @@ def _child(kind: str, path: str) -> None:
         check = float(frame["发放宣传资料(份)"].iloc[:-1].sum())
     seconds = time.perf_counter() - imported
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "import_seconds": imported - started, "peak_mb": peak_mb,
-                      "check": float(check)}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "import_seconds": imported - started, "peak_mb": peak_mb, "check": float(check)}
+        )
+    )
 
 
 def measure(kind: str, path: Path, repeat: int) -> dict:
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], cwd=ROOT,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, str(path)], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     best = min(runs, key=lambda r: r["seconds"])
     return best | {"peak_mb": max(r["peak_mb"] for r in runs)}
@@ -114,16 +148,16 @@ def main() -> None:
         path = Path(tmp) / "big_return.xlsx"
         started = time.perf_counter()
         make_return(path, args.rows)
-        print(f"generated {args.rows:,} rows × {len(HEADERS)} columns, {path.stat().st_size / 1e6:.1f} MB "
-              f"in {time.perf_counter() - started:.1f} s")
-        results = {"ours": measure("ours", path, args.repeat),
-                   "calamine": measure("calamine", path, args.repeat)}
+        print(
+            f"generated {args.rows:,} rows × {len(HEADERS)} columns, {path.stat().st_size / 1e6:.1f} MB "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        results = {"ours": measure("ours", path, args.repeat), "calamine": measure("calamine", path, args.repeat)}
         if not args.skip_openpyxl:
             results["openpyxl"] = measure("openpyxl", path, 1)
     checks = {r["check"] for r in results.values()}
     print(f"{'reader':<28}{'seconds':>9}{'peak MB':>10}{'import s':>10}")
-    names = {"ours": "ours (ingest_file)", "calamine": "raw python_calamine",
-             "openpyxl": "pandas.read_excel(openpyxl)"}
+    names = {"ours": "ours (ingest_file)", "calamine": "raw python_calamine", "openpyxl": "pandas.read_excel(openpyxl)"}
     for kind, r in results.items():
         print(f"{names[kind]:<28}{r['seconds']:>9.2f}{r['peak_mb']:>10.0f}{r['import_seconds']:>10.2f}")
     ours, raw = results["ours"]["seconds"], results["calamine"]["seconds"]

@@ -28,13 +28,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from metrics.analysis import geo# noqa: E402
-from metrics.analysis import maps
+from metrics.analysis import (
+    geo,  # noqa: E402
+    maps,
+)
 
-CASES = [("province", None, "全国 省级"), ("city", None, "全国 市级"), ("city", "440000", "广东 市级"),
-         ("district", "510000", "四川 区县"), ("district", "130000", "河北 区县"),
-         ("district", "410000", "河南 区县"), ("district", "650000", "新疆 区县"),
-         ("district", "540000", "西藏 区县"), ("district", "440300", "深圳 区县")]
+CASES = [
+    ("province", None, "全国 省级"),
+    ("city", None, "全国 市级"),
+    ("city", "440000", "广东 市级"),
+    ("district", "510000", "四川 区县"),
+    ("district", "130000", "河北 区县"),
+    ("district", "410000", "河南 区县"),
+    ("district", "650000", "新疆 区县"),
+    ("district", "540000", "西藏 区县"),
+    ("district", "440300", "深圳 区县"),
+]
 
 
 def _seconds(fn, *args, **kw) -> tuple[float, object]:
@@ -77,8 +86,10 @@ def draw() -> dict[str, object]:
             figures[name] = fig
         load, build, dump, size = runs[0]
         warm = sum(runs[1][:3])
-        print(f"   {name:8} {len(shapes['features']):4} units  load {load:.3f}  figure {build:.3f}  json {dump:.3f}"
-              f"  = {load + build + dump:.3f} s ({warm:.3f})  {size / 1024:6.0f} KB")
+        print(
+            f"   {name:8} {len(shapes['features']):4} units  load {load:.3f}  figure {build:.3f}  json {dump:.3f}"
+            f"  = {load + build + dump:.3f} s ({warm:.3f})  {size / 1024:6.0f} KB"
+        )
     return figures
 
 
@@ -92,15 +103,17 @@ def render(figures: dict[str, object]) -> None:
 
 
 def browser(figures: dict[str, object]) -> None:
-    from plotly.offline import get_plotlyjs
     from playwright.sync_api import sync_playwright
+    from plotly.offline import get_plotlyjs
 
     print("4. Plotly.newPlot in headless Chromium (no network), three runs each")
     with tempfile.TemporaryDirectory() as tmp:
         page_file = Path(tmp) / "bench.html"
-        page_file.write_text(f"<html><head><meta charset='utf-8'><script>{get_plotlyjs()}</script></head>"
-                             "<body><div id='m' style='width:1000px;height:560px'></div></body></html>",
-                             encoding="utf-8")
+        page_file.write_text(
+            f"<html><head><meta charset='utf-8'><script>{get_plotlyjs()}</script></head>"
+            "<body><div id='m' style='width:1000px;height:560px'></div></body></html>",
+            encoding="utf-8",
+        )
         with sync_playwright() as p:
             chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
             page = chromium.new_page()
@@ -108,9 +121,15 @@ def browser(figures: dict[str, object]) -> None:
             page.goto(page_file.as_uri())
             for name in ("全国 省级", "四川 区县"):
                 spec = figures[name].to_json()
-                times = [page.evaluate("""async (spec) => { const f = JSON.parse(spec); Plotly.purge('m');
+                times = [
+                    page.evaluate(
+                        """async (spec) => { const f = JSON.parse(spec); Plotly.purge('m');
                     const t = performance.now(); await Plotly.newPlot('m', f.data, f.layout, {topojsonURL: 'x/'});
-                    return performance.now() - t; }""", spec) for _ in range(3)]
+                    return performance.now() - t; }""",
+                        spec,
+                    )
+                    for _ in range(3)
+                ]
                 print(f"   {name:8} " + "  ".join(f"{t / 1000:.2f} s" for t in times))
             chromium.close()
 

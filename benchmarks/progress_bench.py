@@ -29,8 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SECTORS = (("市场监管", "市场监督管理局"), ("消委会", "消费者权益保护委员会"), ("烟草", "烟草专卖局"),
-           ("银行", "农商银行支行"), ("司法", "司法局"))
+SECTORS = (
+    ("市场监管", "市场监督管理局"),
+    ("消委会", "消费者权益保护委员会"),
+    ("烟草", "烟草专卖局"),
+    ("银行", "农商银行支行"),
+    ("司法", "司法局"),
+)
 
 
 def roster_file(units: int) -> bytes:
@@ -46,8 +51,7 @@ def roster_file(units: int) -> bytes:
     for i in range(units):
         region = districts[i // len(SECTORS) % len(districts)]
         sector, body = SECTORS[i % len(SECTORS)]
-        sheet.append([f"{region.path.replace(' ', '')}{body}", sector, region.adcode, f"联系人{i}",
-                      f"139{i:08d}"])
+        sheet.append([f"{region.path.replace(' ', '')}{body}", sector, region.adcode, f"联系人{i}", f"139{i:08d}"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -67,8 +71,14 @@ def fill(url: str, units: int, rounds: int) -> int:
     newest = 0
     started = time.perf_counter()
     for year in range(2026 - rounds, 2026):
-        rnd = cp.create_campaign(store, name=f"{year}年3·15活动情况报送", year=year, due=f"{year}-03-25",
-                                 grace_days=2, metrics=["events", "materials"])
+        rnd = cp.create_campaign(
+            store,
+            name=f"{year}年3·15活动情况报送",
+            year=year,
+            due=f"{year}-03-25",
+            grace_days=2,
+            metrics=["events", "materials"],
+        )
         imported = cp.import_roster(store, rnd.id, data, "应报单位名单.xlsx")
         rows = []
         for unit in cp.roster(store, rnd.id):
@@ -84,14 +94,26 @@ def fill(url: str, units: int, rounds: int) -> int:
                     steps.append(("lock", "已锁定", 1))
             elif draw < 0.6:
                 steps.append(("return", "退回", 1))
-            rows += [{"campaign_id": rnd.id, "unit_id": unit.id, "action": a, "status": s, "version": v,
-                      "at": at, "who": "bench", "comment": "请核实" if a == "return" else None}
-                     for a, s, v in steps]
+            rows += [
+                {
+                    "campaign_id": rnd.id,
+                    "unit_id": unit.id,
+                    "action": a,
+                    "status": s,
+                    "version": v,
+                    "at": at,
+                    "who": "bench",
+                    "comment": "请核实" if a == "return" else None,
+                }
+                for a, s, v in steps
+            ]
         with store.transaction() as conn:
             conn.execute(sa.insert(unit_events), rows)
         newest = rnd.id
-        print(f"round {year}: {len(cp.roster(store, rnd.id)):,} units ({len(imported.issues)} roster issues), "
-              f"{len(rows):,} status steps")
+        print(
+            f"round {year}: {len(cp.roster(store, rnd.id)):,} units ({len(imported.issues)} roster issues), "
+            f"{len(rows):,} status steps"
+        )
     print(f"store filled in {time.perf_counter() - started:.1f} s")
     store.dispose()
     return newest
@@ -127,8 +149,10 @@ def time_page(url: str, campaign_id: int, repeat: int) -> None:
         reruns.append(time.perf_counter() - started)
         assert not at.exception, at.exception
     tiles = {m.label: m.value for m in at.metric}
-    print(f"报送进度 page: first run {first:.2f} s; re-runs median {statistics.median(reruns):.2f} s, "
-          f"slowest {max(reruns):.2f} s (target ≤ 0.5); tiles {tiles}")
+    print(
+        f"报送进度 page: first run {first:.2f} s; re-runs median {statistics.median(reruns):.2f} s, "
+        f"slowest {max(reruns):.2f} s (target ≤ 0.5); tiles {tiles}"
+    )
 
 
 def main() -> None:

@@ -62,6 +62,7 @@ def main() -> None:
     figures = charts(n)
     print(f"{n} charts, {WIDTH}x{HEIGHT} at {SCALE}x, browser {status.browser}")
     with tempfile.TemporaryDirectory() as tmp:
+
         def per_call() -> None:
             for i, fig in enumerate(figures):
                 fig.write_image(Path(tmp) / f"{i}.png", width=WIDTH, height=HEIGHT, scale=SCALE)

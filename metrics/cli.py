@@ -22,17 +22,17 @@ import sqlalchemy as sa
 
 from metrics.access import accounts
 from metrics.access.rules import OWNER, AccessDenied, Action, Role, Scope, principal_of
-from metrics.briefing.brief import BREAKDOWNS, DEFAULT_BREAKDOWNS
-from metrics.reading.ingest import Overrides, ingest_file
-from metrics.core.record import FileResult
 from metrics.access.scoped import ScopedStore
+from metrics.briefing.brief import BREAKDOWNS, DEFAULT_BREAKDOWNS
+from metrics.core.record import FileResult
+from metrics.reading.ingest import Overrides, ingest_file
 from metrics.storage.store import ImportOutcome, Store, resolve_url
 
 USER_VARIABLE = "OUTREACH_USER"
 PASSWORD_VARIABLE = "OUTREACH_PASSWORD"
 NEW_PASSWORD_VARIABLE = "OUTREACH_NEW_PASSWORD"
-SOURCE = "命令行"          # the audit log's 来源 for everything done from the command line
-EXIT_REFUSED = 3          # login failed or the account may not do this
+SOURCE = "命令行"  # the audit log's 来源 for everything done from the command line
+EXIT_REFUSED = 3  # login failed or the account may not do this
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,23 +70,36 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(brief)
     brief.add_argument("--out", required=True, metavar="FILE", help="输出文件,如 简报.pptx")
     scope = brief.add_argument_group("范围(与看板侧栏的筛选相同;不填即全部)")
-    scope.add_argument("--year", type=int, action="append",
-                       help="年度,可重复:--year 2023 --year 2024;不填则取最近的完整年度(见 README“简报”)")
+    scope.add_argument(
+        "--year",
+        type=int,
+        action="append",
+        help="年度,可重复:--year 2023 --year 2024;不填则取最近的完整年度(见 README“简报”)",
+    )
     scope.add_argument("--province", help="省份")
     scope.add_argument("--city", help="城市")
     scope.add_argument("--district", help="区县")
     scope.add_argument("--sector", action="append", help="系统,可重复")
     scope.add_argument("--agency", action="append", help="单位,可重复")
-    scope.add_argument("--approved", action="store_true",
-                       help="仅计入报送任务中已审核或已锁定单位的报表(仅已审核报表)")
+    scope.add_argument("--approved", action="store_true", help="仅计入报送任务中已审核或已锁定单位的报表(仅已审核报表)")
     content = brief.add_argument_group("内容")
-    content.add_argument("--metric", action="append", metavar="ID",
-                         help="指标编号(如 events、materials),可重复;默认取主要指标前三项")
-    content.add_argument("--chart", action="append", choices=BREAKDOWNS, metavar="BY",
-                         help=f"分项图表,可重复:{' '.join(BREAKDOWNS)};默认 sector region year agency")
+    content.add_argument(
+        "--metric", action="append", metavar="ID", help="指标编号(如 events、materials),可重复;默认取主要指标前三项"
+    )
+    content.add_argument(
+        "--chart",
+        action="append",
+        choices=BREAKDOWNS,
+        metavar="BY",
+        help=f"分项图表,可重复:{' '.join(BREAKDOWNS)};默认 sector region year agency",
+    )
     content.add_argument("--title", help="标题;默认按年度和地区生成")
-    content.add_argument("--no-map", dest="map", action="store_false",
-                         help="不加入地区分布地图:边界数据没有审图号,对外发布的简报请加此项")
+    content.add_argument(
+        "--no-map",
+        dest="map",
+        action="store_false",
+        help="不加入地区分布地图:边界数据没有审图号,对外发布的简报请加此项",
+    )
     _campaign_parser(sub)
     _user_parser(sub)
     _audit_parser(sub)
@@ -108,7 +121,9 @@ def _campaign_parser(sub) -> None:
     create.add_argument("--who", default="", help="创建人")
     create.add_argument("--json", action="store_true", help="输出任务(JSON)")
     _db_argument(create)
-    roster = steps.add_parser("roster-import", help="导入应报单位名单(.xlsx/.xls/.csv;列:单位名称 系统 地区 上级单位 联系人 联系电话)")
+    roster = steps.add_parser(
+        "roster-import", help="导入应报单位名单(.xlsx/.xls/.csv;列:单位名称 系统 地区 上级单位 联系人 联系电话)"
+    )
     roster.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
     roster.add_argument("file", metavar="FILE")
     roster.add_argument("--json", action="store_true", help="输出新增、更新数与每个问题(JSON)")
@@ -117,9 +132,13 @@ def _campaign_parser(sub) -> None:
     status.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
     status.add_argument("--json", action="store_true", help="输出完整进度(JSON)")
     _db_argument(status)
-    remind = steps.add_parser("remind", help="催报:为未报、退回的单位生成催报名单(.xlsx)、催报通知(.docx)或短信(.txt/.csv),并记录")
+    remind = steps.add_parser(
+        "remind", help="催报:为未报、退回的单位生成催报名单(.xlsx)、催报通知(.docx)或短信(.txt/.csv),并记录"
+    )
     remind.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
-    remind.add_argument("--out", required=True, metavar="FILE", help="输出文件;按后缀决定:.xlsx 名单 .docx 通知 .txt/.csv 短信")
+    remind.add_argument(
+        "--out", required=True, metavar="FILE", help="输出文件;按后缀决定:.xlsx 名单 .docx 通知 .txt/.csv 短信"
+    )
     remind.add_argument("--office", default="", metavar="发文单位", help="发文单位(通知和短信必填)")
     remind.add_argument("--contact", default="", metavar="联系人及电话", help="联系人及电话(通知和短信必填)")
     remind.add_argument("--who", default="", help="经办人(记入催报记录)")
@@ -128,7 +147,9 @@ def _campaign_parser(sub) -> None:
     template = steps.add_parser("template", help="报表模板:为名单中的单位生成已填好单位、地区和指标列的 .xlsx 模板")
     template.add_argument("campaign", type=int, metavar="CAMPAIGN", help="任务编号")
     template.add_argument("--out", required=True, metavar="DIR", help="输出文件夹(每个单位一个文件)")
-    template.add_argument("--unit", action="append", metavar="单位名称", help="只为这些单位生成,可重复;默认名单中全部单位")
+    template.add_argument(
+        "--unit", action="append", metavar="单位名称", help="只为这些单位生成,可重复;默认名单中全部单位"
+    )
     _db_argument(template)
     listing = steps.add_parser("list", help="列出报送任务")
     listing.add_argument("--json", action="store_true")
@@ -148,8 +169,7 @@ def _user_parser(sub) -> None:
     change.add_argument("name", metavar="NAME")
     change.add_argument("--role", type=_role, metavar="角色", help=ROLE_HELP)
     _account_options(change)
-    change.add_argument("--password", action="store_true",
-                        help="重设密码(输入两次,或取环境变量 OUTREACH_NEW_PASSWORD)")
+    change.add_argument("--password", action="store_true", help="重设密码(输入两次,或取环境变量 OUTREACH_NEW_PASSWORD)")
     active = change.add_mutually_exclusive_group()
     active.add_argument("--disable", dest="active", action="store_false", default=None, help="停用账号")
     active.add_argument("--enable", dest="active", action="store_true", default=None, help="启用账号")
@@ -162,18 +182,27 @@ def _user_parser(sub) -> None:
 
 def _account_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--display", metavar="姓名", help="显示的姓名(记入报表列表和操作日志);默认同登录名")
-    parser.add_argument("--region", action="append", metavar="地区",
-                        help="范围内的地区,可重复:地区名(深圳市、广东省深圳市)、六位行政区划代码或 全国;"
-                             "user set 时替换原有地区,--region '' 清空")
-    parser.add_argument("--unit", action="append", metavar="单位名称",
-                        help="范围内的单位,可重复;user set 时替换原有单位,--unit '' 清空")
+    parser.add_argument(
+        "--region",
+        action="append",
+        metavar="地区",
+        help="范围内的地区,可重复:地区名(深圳市、广东省深圳市)、六位行政区划代码或 全国;"
+        "user set 时替换原有地区,--region '' 清空",
+    )
+    parser.add_argument(
+        "--unit", action="append", metavar="单位名称", help="范围内的单位,可重复;user set 时替换原有单位,--unit '' 清空"
+    )
 
 
 def _audit_parser(sub) -> None:
     audit = sub.add_parser("audit", help="操作日志:查询与导出(仅管理员)")
     audit.add_argument("--who", metavar="NAME", help="账号(包含即可)")
-    audit.add_argument("--action", type=_audit_action, metavar="操作",
-                       help="操作:" + "、".join(f"{zh}({code})" for code, zh in accounts.AUDIT_ACTIONS.items()))
+    audit.add_argument(
+        "--action",
+        type=_audit_action,
+        metavar="操作",
+        help="操作:" + "、".join(f"{zh}({code})" for code, zh in accounts.AUDIT_ACTIONS.items()),
+    )
     audit.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="自哪天起(北京时间,含当天)")
     audit.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="到哪天止(北京时间,含当天)")
     audit.add_argument("--text", metavar="文字", help="对象、详情、报表编号或来源中包含的文字")
@@ -183,14 +212,17 @@ def _audit_parser(sub) -> None:
     _db_argument(audit)
 
 
-USER_HELP = ("以哪个账号操作(数据库启用账号后必填);默认取环境变量 OUTREACH_USER;"
-             "密码取环境变量 OUTREACH_PASSWORD,未设置时提示输入")
+USER_HELP = (
+    "以哪个账号操作(数据库启用账号后必填);默认取环境变量 OUTREACH_USER;"
+    "密码取环境变量 OUTREACH_PASSWORD,未设置时提示输入"
+)
 ROLE_HELP = "管理员|审核员|填报员|查看者(或 admin|reviewer|filler|viewer)"
 
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL",
-                        help="SQLAlchemy 数据库地址;默认取环境变量 OUTREACH_DB_URL,否则为 data/outreach.db")
+    parser.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy 数据库地址;默认取环境变量 OUTREACH_DB_URL,否则为 data/outreach.db"
+    )
     # Also accepted after the command; SUPPRESS keeps a --user given before it.
     parser.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS, help=USER_HELP)
 
@@ -233,8 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "brief" and Path(args.out).suffix.lower() not in BRIEF_FORMATS:
         print(f"无法生成“{Path(args.out).name}”:文件扩展名须为 {' '.join(BRIEF_FORMATS)} 之一", file=sys.stderr)
         return 2
-    run = {"import": _import, "demo": _demo, "brief": _brief, "campaign": _campaign, "user": _user,
-           "audit": _audit}[args.command]
+    run = {"import": _import, "demo": _demo, "brief": _brief, "campaign": _campaign, "user": _user, "audit": _audit}[
+        args.command
+    ]
     store = Store(resolve_url(args.db))
     try:
         handle = _acting_store(store, args)
@@ -259,8 +292,11 @@ def _acting_store(store: Store, args: argparse.Namespace) -> ScopedStore | None:
             print(f"本数据库尚未启用账号,忽略 --user {name},以本机用户身份操作", file=sys.stderr)
         return ScopedStore(store, OWNER, source=SOURCE)
     if not name:
-        print("本数据库已启用账号,请用 --user 指定账号(或设置环境变量 OUTREACH_USER);"
-              "密码取环境变量 OUTREACH_PASSWORD,未设置时会提示输入", file=sys.stderr)
+        print(
+            "本数据库已启用账号,请用 --user 指定账号(或设置环境变量 OUTREACH_USER);"
+            "密码取环境变量 OUTREACH_PASSWORD,未设置时会提示输入",
+            file=sys.stderr,
+        )
         return None
     password = os.environ.get(PASSWORD_VARIABLE)
     if password is None:
@@ -311,8 +347,7 @@ def _import(store: ScopedStore, args: argparse.Namespace) -> int:
     from metrics.collection.campaigns import link_submission  # a return of a round's year counts for its roster units
 
     _require(store, Action.UPLOAD, target="、".join(Path(p).name for p in args.files))
-    overrides = Overrides(year=args.year, agency=args.agency, sector=args.sector, region=args.region,
-                          theme=args.theme)
+    overrides = Overrides(year=args.year, agency=args.agency, sector=args.sector, region=args.region, theme=args.theme)
     who = _who(store, args.who)
     ok, denied = True, False
     for path in args.files:
@@ -332,8 +367,14 @@ def _import(store: ScopedStore, args: argparse.Namespace) -> int:
         if outcome.status == "imported":
             for link in link_submission(store, outcome.submission_id, who=who):
                 submitted = link.unit.name if link.status == "submitted" and link.unit is not None else None
-                print(f"  报送任务《{link.campaign.name}》:" + (f"{submitted} 已报待审" if submitted
-                      else link.message or f"名单中找不到或无法确定“{link.agency}”"))
+                print(
+                    f"  报送任务《{link.campaign.name}》:"
+                    + (
+                        f"{submitted} 已报待审"
+                        if submitted
+                        else link.message or f"名单中找不到或无法确定“{link.agency}”"
+                    )
+                )
     return EXIT_REFUSED if denied else 0 if ok else 1
 
 
@@ -359,14 +400,17 @@ def _demo(store: ScopedStore, args: argparse.Namespace) -> int:
     _require(store, Action.UPLOAD, target="演示数据")
     url = store.url
     started = time.perf_counter()
-    outcomes = store.import_many(((r.result, r.data) for r in generate_returns(args.rows, seed=args.seed)),
-                                 who=_who(store, args.who))
+    outcomes = store.import_many(
+        ((r.result, r.data) for r in generate_returns(args.rows, seed=args.seed)), who=_who(store, args.who)
+    )
     count = {status: sum(o.status == status for o in outcomes) for status in ("imported", "duplicate", "refused")}
     records = sum(o.records for o in outcomes)
     where = sa.engine.make_url(url).render_as_string(hide_password=True)
-    print(f"演示数据:生成 {len(outcomes)} 份报表,导入 {count['imported']} 份({records} 条记录),"
-          f"已导入过 {count['duplicate']} 份,拒收 {count['refused']} 份;用时 {time.perf_counter() - started:.1f} 秒;"
-          f"数据库 {where}")
+    print(
+        f"演示数据:生成 {len(outcomes)} 份报表,导入 {count['imported']} 份({records} 条记录),"
+        f"已导入过 {count['duplicate']} 份,拒收 {count['refused']} 份;用时 {time.perf_counter() - started:.1f} 秒;"
+        f"数据库 {where}"
+    )
     for outcome in outcomes:
         if outcome.status == "refused":
             print(f"{outcome.file}: 拒收 — {outcome.message.removeprefix('拒收:')}")
@@ -403,8 +447,8 @@ BRIEF_FORMATS = (".pptx", ".xlsx", ".docx", ".html")
 
 
 def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics.briefing import packs# only this command writes Office files
     from metrics.analysis.query import filters_from_params, measures_in
+    from metrics.briefing import packs  # only this command writes Office files
 
     out = Path(args.out)
     _require(store, Action.READ, target=out.name)
@@ -414,9 +458,11 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
         where = "数据库里" if principal.sees_all else f"账号“{principal.display}”的范围({principal.scope.describe()})内"
         print(f"{where}还没有数据:请先用 import 导入报表(或 demo 生成演示数据)", file=sys.stderr)
         return 1
-    params = {name: ",".join(str(v) for v in value) if isinstance(value, list) else value
-              for name in ("year", "province", "city", "district", "sector", "agency")
-              if (value := getattr(args, name))}
+    params = {
+        name: ",".join(str(v) for v in value) if isinstance(value, list) else value
+        for name in ("year", "province", "city", "district", "sector", "agency")
+        if (value := getattr(args, name))
+    }
     if not {"province", "city", "district"} & params.keys():
         params.update(_scope_place(principal_of(store)))
     filters, notes = filters_from_params(params, frame)
@@ -434,19 +480,32 @@ def _brief(store: ScopedStore, args: argparse.Namespace) -> int:
         print(f"数据中没有这些指标:{'、'.join(unknown)};可用:{' '.join(present)}", file=sys.stderr)
         return 1
     started = time.perf_counter()
-    made = packs.make_pack(out.suffix.lower(), frame, filters, measures=args.metric,
-                           breakdowns=args.chart or DEFAULT_BREAKDOWNS, title=args.title,
-                           texts=store.record_details, maps=args.map)
+    made = packs.make_pack(
+        out.suffix.lower(),
+        frame,
+        filters,
+        measures=args.metric,
+        breakdowns=args.chart or DEFAULT_BREAKDOWNS,
+        title=args.title,
+        texts=store.record_details,
+        maps=args.map,
+    )
     if made.brief.record_count == 0:
         print("所选范围内没有数据,未生成文件", file=sys.stderr)
         return 1
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(made.data)
-    accounts.audit(store, "export", target=out.name,
-                   detail=f"{out.suffix.lower().lstrip('.')};简报,{made.brief.record_count} 条记录;范围:{made.brief.scope}")
-    print(f"{out}: {len(made.brief.charts)} 张图表,{'1 张地图,' if made.brief.map is not None else ''}"
-          f"{made.brief.record_count} 条记录;"
-          f"用时 {time.perf_counter() - started:.1f} 秒")
+    accounts.audit(
+        store,
+        "export",
+        target=out.name,
+        detail=f"{out.suffix.lower().lstrip('.')};简报,{made.brief.record_count} 条记录;范围:{made.brief.scope}",
+    )
+    print(
+        f"{out}: {len(made.brief.charts)} 张图表,{'1 张地图,' if made.brief.map is not None else ''}"
+        f"{made.brief.record_count} 条记录;"
+        f"用时 {time.perf_counter() - started:.1f} 秒"
+    )
     print(f"范围:{made.brief.scope}")
     for note in made.notes:
         print(note)
@@ -467,20 +526,34 @@ def _scope_place(principal) -> dict[str, str]:
     return {k: v for k, v in (("province", region.province), ("city", region.city), ("district", region.district)) if v}
 
 
-CAMPAIGN_ACTIONS = {"create": Action.ROUNDS, "roster-import": Action.ROUNDS, "status": Action.READ,
-                    "list": Action.READ, "remind": Action.REVIEW, "template": Action.READ}
+CAMPAIGN_ACTIONS = {
+    "create": Action.ROUNDS,
+    "roster-import": Action.ROUNDS,
+    "status": Action.READ,
+    "list": Action.READ,
+    "remind": Action.REVIEW,
+    "template": Action.READ,
+}
 
 
 def _campaign(store: ScopedStore, args: argparse.Namespace) -> int:
     from metrics.collection import campaigns
     from metrics.reading.sniff import FileRefused
 
-    _require(store, CAMPAIGN_ACTIONS[args.campaign_command],
-             target=f"报送任务 {args.campaign_command}" + (f" 第 {args.campaign} 号" if hasattr(args, "campaign") else ""))
+    _require(
+        store,
+        CAMPAIGN_ACTIONS[args.campaign_command],
+        target=f"报送任务 {args.campaign_command}" + (f" 第 {args.campaign} 号" if hasattr(args, "campaign") else ""),
+    )
     try:
-        return {"create": _campaign_create, "roster-import": _campaign_roster, "status": _campaign_status,
-                "list": _campaign_list, "remind": _campaign_remind,
-                "template": _campaign_template}[args.campaign_command](store, args)
+        return {
+            "create": _campaign_create,
+            "roster-import": _campaign_roster,
+            "status": _campaign_status,
+            "list": _campaign_list,
+            "remind": _campaign_remind,
+            "template": _campaign_template,
+        }[args.campaign_command](store, args)
     except campaigns.CampaignError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -494,22 +567,39 @@ def _campaign_create(store: ScopedStore, args: argparse.Namespace) -> int:
 
     metrics = [m for m in (args.metrics or "").split(",") if m.strip()]
     if args.copy_from is not None:
-        made = campaigns.copy_campaign(store, args.copy_from, year=args.year, due=args.due, grace_days=args.grace,
-                                       name=args.name, who=_who(store, args.who))
+        made = campaigns.copy_campaign(
+            store,
+            args.copy_from,
+            year=args.year,
+            due=args.due,
+            grace_days=args.grace,
+            name=args.name,
+            who=_who(store, args.who),
+        )
     else:
         if not args.name:
             print("请用 --name 给出任务名称(或用 --copy-from 从去年的任务复制)", file=sys.stderr)
             return 2
-        made = campaigns.create_campaign(store, name=args.name, year=args.year, due=args.due,
-                                         grace_days=args.grace or 0, theme=args.theme, period=args.period,
-                                         metrics=metrics, who=_who(store, args.who))
+        made = campaigns.create_campaign(
+            store,
+            name=args.name,
+            year=args.year,
+            due=args.due,
+            grace_days=args.grace or 0,
+            theme=args.theme,
+            period=args.period,
+            metrics=metrics,
+            who=_who(store, args.who),
+        )
     units = len(campaigns.roster(store, made.id))
     if args.json:
         _dump({**made.to_dict(), "units": units})
     else:
         copied = f",从第 {made.copied_from} 号任务复制({units} 个应报单位)" if made.copied_from else ""
-        print(f"已创建第 {made.id} 号报送任务《{made.name}》:{made.year} 年,截止 {made.due_date},"
-              f"宽限 {made.grace_days} 天(最晚 {made.last_on_time_day} 算按时){copied}")
+        print(
+            f"已创建第 {made.id} 号报送任务《{made.name}》:{made.year} 年,截止 {made.due_date},"
+            f"宽限 {made.grace_days} 天(最晚 {made.last_on_time_day} 算按时){copied}"
+        )
     return 0
 
 
@@ -526,8 +616,10 @@ def _campaign_roster(store: ScopedStore, args: argparse.Namespace) -> int:
     if args.json:
         _dump({"file": args.file, **done.to_dict()})
     else:
-        print(f"{args.file}: 新增 {done.added} 个单位,更新 {done.updated} 个;"
-              f"未导入 {sum(i.level == 'error' for i in done.issues)} 行")
+        print(
+            f"{args.file}: 新增 {done.added} 个单位,更新 {done.updated} 个;"
+            f"未导入 {sum(i.level == 'error' for i in done.issues)} 行"
+        )
         for issue in done.issues:
             print(f"  {issue.where} [{issue.code}] {issue.message}")
     return 1 if any(i.level == "error" for i in done.issues) else 0
@@ -559,8 +651,7 @@ def _safe_name(name: str) -> str:
 
 
 def _campaign_status(store: ScopedStore, args: argparse.Namespace) -> int:
-    from metrics.collection import campaigns
-    from metrics.collection import completeness
+    from metrics.collection import campaigns, completeness
     from metrics.collection.completeness import percent
 
     report = completeness.build(store, args.campaign)
@@ -568,10 +659,12 @@ def _campaign_status(store: ScopedStore, args: argparse.Namespace) -> int:
         _dump(report.to_dict())
         return 0
     overall, camp = report.overall, report.campaign
-    print(f"第 {camp.id} 号《{camp.name}》截止 {camp.due_date}(宽限 {camp.grace_days} 天):"
-          f"应报 {overall.expected},已报 {overall.reported}(报送率 {percent(overall.reporting_rate)}),"
-          f"按时 {overall.on_time}(按时率 {percent(overall.on_time_rate)}),迟报 {overall.late},"
-          f"已审核 {overall.approved}")
+    print(
+        f"第 {camp.id} 号《{camp.name}》截止 {camp.due_date}(宽限 {camp.grace_days} 天):"
+        f"应报 {overall.expected},已报 {overall.reported}(报送率 {percent(overall.reporting_rate)}),"
+        f"按时 {overall.on_time}(按时率 {percent(overall.on_time_rate)}),迟报 {overall.late},"
+        f"已审核 {overall.approved}"
+    )
     print("  " + ",".join(f"{name} {n}" for name, n in overall.counts.items()))
     for unit in report.units:
         if unit.status == campaigns.Status.NOT_REPORTED or unit.late or unit.status == campaigns.Status.RETURNED:
@@ -585,8 +678,15 @@ def _campaign_remind(store: ScopedStore, args: argparse.Namespace) -> int:
     from metrics.collection.reminders import make_reminder
 
     out = Path(args.out)
-    made = make_reminder(store, args.campaign, out.suffix, office=args.office, contact=args.contact,
-                         who=_who(store, args.who), record=False)
+    made = make_reminder(
+        store,
+        args.campaign,
+        out.suffix,
+        office=args.office,
+        contact=args.contact,
+        who=_who(store, args.who),
+        record=False,
+    )
     try:
         out.write_bytes(made.data)
     except OSError as exc:
@@ -628,8 +728,9 @@ def _user_add(store: ScopedStore, args: argparse.Namespace) -> int:
         _require(store, Action.USERS, target=args.name)
     scope = Scope.parse(args.region or (), args.unit or ()) if (args.region or args.unit) else None
     password = None if args.oidc else _new_password(args.name)
-    made = accounts.add_user(store, name=args.name, role=args.role, display=args.display, scope=scope,
-                             password=password, source=SOURCE)
+    made = accounts.add_user(
+        store, name=args.name, role=args.role, display=args.display, scope=scope, password=password, source=SOURCE
+    )
     login = "统一身份认证(以电子邮箱登录)" if args.oidc else "本地密码"
     print(f"已新增账号“{made.name}”({made.display}):{made.role.zh},范围 {made.scope.describe()},{login}")
     return 0
@@ -643,15 +744,30 @@ def _user_set(store: ScopedStore, args: argparse.Namespace) -> int:
         return 1
     scope = None
     if args.region is not None or args.unit is not None:  # each given option replaces its part of the scope
-        regions = args.region if args.region is not None else (
-            (["全国"] if old.scope.everywhere else []) + list(old.scope.regions))
+        regions = (
+            args.region
+            if args.region is not None
+            else ((["全国"] if old.scope.everywhere else []) + list(old.scope.regions))
+        )
         scope = Scope.parse(regions, args.unit if args.unit is not None else old.scope.units)
     password = _new_password(args.name) if args.password else None
-    done = accounts.change_user(store, args.name, role=args.role, display=args.display, scope=scope,
-                                password=password, active=args.active, unlock=args.unlock, source=SOURCE)
+    done = accounts.change_user(
+        store,
+        args.name,
+        role=args.role,
+        display=args.display,
+        scope=scope,
+        password=password,
+        active=args.active,
+        unlock=args.unlock,
+        source=SOURCE,
+    )
     state = "启用" if done.active else "停用"
-    print(f"已修改账号“{done.name}”({done.display}):{done.role.zh},范围 {done.scope.describe()},{state}"
-          + (",已重设密码" if password is not None else "") + (",已解锁" if args.unlock else ""))
+    print(
+        f"已修改账号“{done.name}”({done.display}):{done.role.zh},范围 {done.scope.describe()},{state}"
+        + (",已重设密码" if password is not None else "")
+        + (",已解锁" if args.unlock else "")
+    )
     return 0
 
 
@@ -677,9 +793,11 @@ def _user_list(store: ScopedStore, args: argparse.Namespace) -> int:
         return 0
     for a in found:
         flags = ([] if a.active else ["已停用"]) + ([f"锁定至 {_beijing(a.locked_until)}"] if _locked(a) else [])
-        print(f"{a.name}  {a.display}  {a.role.zh}  范围:{a.scope.describe()}  "
-              f"{'本地密码' if a.local else '统一身份认证'}  最近登录:{_beijing(a.last_login) or '从未'}"
-              + ("  " + " ".join(flags) if flags else ""))
+        print(
+            f"{a.name}  {a.display}  {a.role.zh}  范围:{a.scope.describe()}  "
+            f"{'本地密码' if a.local else '统一身份认证'}  最近登录:{_beijing(a.last_login) or '从未'}"
+            + ("  " + " ".join(flags) if flags else "")
+        )
     return 0
 
 
@@ -690,8 +808,17 @@ def _locked(account: accounts.Account) -> bool:
 
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
-AUDIT_COLUMNS = {"at": "时间(北京时间)", "who": "账号", "role": "角色", "action": "操作", "ok": "结果",
-                 "submission_ids": "报表编号", "target": "对象", "detail": "详情", "source": "来源"}
+AUDIT_COLUMNS = {
+    "at": "时间(北京时间)",
+    "who": "账号",
+    "role": "角色",
+    "action": "操作",
+    "ok": "结果",
+    "submission_ids": "报表编号",
+    "target": "对象",
+    "detail": "详情",
+    "source": "来源",
+}
 
 
 def _beijing(stamp: str | None) -> str:
@@ -709,12 +836,21 @@ def _audit(store: ScopedStore, args: argparse.Namespace) -> int:
         print(f"无法导出“{out.name}”:文件扩展名须为 .xlsx 或 .csv", file=sys.stderr)
         return 2
     _require(store, Action.AUDIT, target=out.name if out else "操作日志")
-    found = accounts.search_audit(store, who=args.who, action=args.action, since=args.since, until=args.until,
-                                  text=args.text, limit=None)
+    found = accounts.search_audit(
+        store, who=args.who, action=args.action, since=args.since, until=args.until, text=args.text, limit=None
+    )
     if args.json:
-        _dump([{**row, "at": _beijing(row["at"]), "ok": bool(row["ok"]),
-                "action_zh": accounts.AUDIT_ACTIONS.get(row["action"], row["action"])}
-               for row in found.drop(columns="id").to_dict("records")])
+        _dump(
+            [
+                {
+                    **row,
+                    "at": _beijing(row["at"]),
+                    "ok": bool(row["ok"]),
+                    "action_zh": accounts.AUDIT_ACTIONS.get(row["action"], row["action"]),
+                }
+                for row in found.drop(columns="id").to_dict("records")
+            ]
+        )
         return 0
     table = _audit_table(found)
     if out is None:
@@ -722,11 +858,16 @@ def _audit(store: ScopedStore, args: argparse.Namespace) -> int:
             print("  ".join(str(v) for v in row if str(v)))
         print(f"共 {len(table)} 条")
         return 0
-    data = xlsx_bytes({"操作日志": table}, widths={"操作日志": (20, 14, 8, 12, 6, 12, 30, 60, 16)}) \
-        if out.suffix.lower() == ".xlsx" else csv_bytes(table)
+    data = (
+        xlsx_bytes({"操作日志": table}, widths={"操作日志": (20, 14, 8, 12, 6, 12, 30, 60, 16)})
+        if out.suffix.lower() == ".xlsx"
+        else csv_bytes(table)
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-    accounts.audit(store, "export", target=out.name, detail=f"{out.suffix.lower().lstrip('.')};操作日志 {len(table)} 条")
+    accounts.audit(
+        store, "export", target=out.name, detail=f"{out.suffix.lower().lstrip('.')};操作日志 {len(table)} 条"
+    )
     print(f"{out}: 操作日志 {len(table)} 条")
     return 0
 
@@ -750,9 +891,11 @@ def _text_line(result: FileResult) -> str:
     if not result.ok:
         return f"{result.file}: 拒收 — {result.error}"
     levels = [i.level for i in result.issues]
-    return (f"{result.file}: {result.stats.records} 条记录,{result.stats.sheets} 个工作表;"
-            f"错误 {levels.count('error')},警告 {levels.count('warning')},提示 {levels.count('info')};"
-            f"用时 {result.stats.seconds:.2f} 秒")
+    return (
+        f"{result.file}: {result.stats.records} 条记录,{result.stats.sheets} 个工作表;"
+        f"错误 {levels.count('error')},警告 {levels.count('warning')},提示 {levels.count('info')};"
+        f"用时 {result.stats.seconds:.2f} 秒"
+    )
 
 
 def _json_default(value: object) -> object:

@@ -60,6 +60,7 @@ def free_port() -> int:
 
 # ---- the identity provider --------------------------------------------------------------------
 
+
 def _offline_pages(response):
     """Drop the mock's stylesheet link to cdn.jsdelivr.net so its pages ask no other host for anything."""
     if response.mimetype == "text/html" and not response.direct_passthrough:
@@ -83,8 +84,9 @@ def mock_provider(*, token_max_age: timedelta = timedelta(hours=1)) -> Iterator[
     flask_app = provider_app(access_token_max_age=token_max_age)
     flask_app.after_request(_offline_pages)
     server = make_server("127.0.0.1", 0, flask_app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
-                              name="oidc-provider-mock")
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="oidc-provider-mock"
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -97,15 +99,24 @@ def mock_provider(*, token_max_age: timedelta = timedelta(hours=1)) -> Iterator[
 def set_identity(provider_url: str, sub: str, claims: Mapping[str, object]) -> None:
     """Store the claims the provider will put in the ID token of `sub` (without this: email = sub)."""
     request = urllib.request.Request(
-        f"{provider_url}/users/{quote(sub, safe='')}", data=json.dumps(dict(claims)).encode(),
-        method="PUT", headers={"Content-Type": "application/json"})
+        f"{provider_url}/users/{quote(sub, safe='')}",
+        data=json.dumps(dict(claims)).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
     with _DIRECT.open(request, timeout=10) as response:
         if response.status != 204:
             raise RuntimeError(f"mock provider refused the user {sub!r}: HTTP {response.status}")
 
 
-def auth_secrets(provider_url: str, app_port: int, *, client_id: str = CLIENT_ID,
-                 client_secret: str | None = None, cookie_secret: str | None = None) -> str:
+def auth_secrets(
+    provider_url: str,
+    app_port: int,
+    *,
+    client_id: str = CLIENT_ID,
+    client_secret: str | None = None,
+    cookie_secret: str | None = None,
+) -> str:
     """The `[auth]` section of a secrets.toml for an app on `app_port` logging in at `provider_url`."""
     values = {
         "redirect_uri": f"http://localhost:{app_port}/oauth2callback",
@@ -119,6 +130,7 @@ def auth_secrets(provider_url: str, app_port: int, *, client_id: str = CLIENT_ID
 
 # ---- the app ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class StreamlitServer:
     """A running `streamlit run`; open `url` (http://localhost:<port>) in the browser, not 127.0.0.1."""
@@ -130,22 +142,51 @@ class StreamlitServer:
     secrets_file: Path
 
 
-def start_streamlit(script: Path, *, port: int, secrets_file: Path, log: Path, cwd: Path | None = None,
-                    env: Mapping[str, str] | None = None, extra_args: Sequence[str] = (),
-                    timeout: float = 30) -> StreamlitServer:
+def start_streamlit(
+    script: Path,
+    *,
+    port: int,
+    secrets_file: Path,
+    log: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 30,
+) -> StreamlitServer:
     """`streamlit run script` headless on 127.0.0.1:`port` with only `secrets_file` as its secrets;
     returns once /_stcore/health answers (its own process group, output in `log`)."""
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-               "--server.headless", "true", "--server.address", "127.0.0.1",
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-               "--secrets.files", str(secrets_file), *extra_args]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--secrets.files",
+        str(secrets_file),
+        *extra_args,
+    ]
     # The server fetches the provider's metadata, keys and tokens with httpx, which honours *_PROXY.
     no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1,localhost"]))
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_PROXY": no_proxy, "no_proxy": no_proxy, **(env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=cwd or script.parent, env=child_env,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            command,
+            cwd=cwd or script.parent,
+            env=child_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = StreamlitServer(f"http://localhost:{port}", port, process, log, secrets_file)
     deadline = time.monotonic() + timeout
     while True:
@@ -176,9 +217,16 @@ def stop_streamlit(server: StreamlitServer) -> None:
 
 
 @contextmanager
-def streamlit_with_oidc(script: Path, provider_url: str, *, cwd: Path | None = None, extra_secrets: str = "",
-                        env: Mapping[str, str] | None = None, extra_args: Sequence[str] = (),
-                        workdir: Path | None = None) -> Iterator[StreamlitServer]:
+def streamlit_with_oidc(
+    script: Path,
+    provider_url: str,
+    *,
+    cwd: Path | None = None,
+    extra_secrets: str = "",
+    env: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    workdir: Path | None = None,
+) -> Iterator[StreamlitServer]:
     """Run `script` on a free port with `auth_secrets` for `provider_url` (plus `extra_secrets` TOML)
     in a secrets.toml of `workdir` (a fresh temporary folder by default); stop it after."""
     with tempfile.TemporaryDirectory(prefix="oidc-app-") as scratch:
@@ -186,8 +234,15 @@ def streamlit_with_oidc(script: Path, provider_url: str, *, cwd: Path | None = N
         port = free_port()
         secrets_file = folder / "secrets.toml"
         secrets_file.write_text(auth_secrets(provider_url, port) + extra_secrets, encoding="utf-8")
-        server = start_streamlit(script, port=port, secrets_file=secrets_file, log=folder / "streamlit.log",
-                                 cwd=cwd, env=env, extra_args=extra_args)
+        server = start_streamlit(
+            script,
+            port=port,
+            secrets_file=secrets_file,
+            log=folder / "streamlit.log",
+            cwd=cwd,
+            env=env,
+            extra_args=extra_args,
+        )
         try:
             yield server
         finally:
@@ -195,6 +250,7 @@ def streamlit_with_oidc(script: Path, provider_url: str, *, cwd: Path | None = N
 
 
 # ---- the browser ------------------------------------------------------------------------------
+
 
 def block_outside_requests(target: BrowserContext | Page) -> list[str]:
     """Abort every request of `target` to a host other than localhost/127.0.0.1 (data: and blob: pass);
@@ -227,8 +283,18 @@ def _wait_for_app(page: Page, app_url: str, timeout: float) -> None:
     page.get_by_test_id("stApp").wait_for(timeout=timeout)
 
 
-def oidc_login(page: Page, app_url: str, *, sub: str, email: str, name: str, button: str = "登录",
-               claims: Mapping[str, object] | None = None, goto: bool = True, timeout: float = 30_000) -> None:
+def oidc_login(
+    page: Page,
+    app_url: str,
+    *,
+    sub: str,
+    email: str,
+    name: str,
+    button: str = "登录",
+    claims: Mapping[str, object] | None = None,
+    goto: bool = True,
+    timeout: float = 30_000,
+) -> None:
     """Log in through the app's own button: click `button` (the one calling st.login()), store
     email/name (and `claims`) for `sub` at the provider, submit its authorization form with `sub`,
     and wait until the browser is back on the app.

@@ -15,8 +15,6 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from metrics.collection import campaigns as cp
-from metrics.collection import completeness
 from metrics.access.rules import (
     ALLOWED,
     OWNER,
@@ -30,11 +28,13 @@ from metrics.access.rules import (
     is_loopback,
     record_mask,
 )
-from metrics.collection.reminders import make_reminder, reminder_counts, reminder_history
+from metrics.access.scoped import ScopedStore
+from metrics.collection import campaigns as cp
+from metrics.collection import completeness
 from metrics.collection.campaigns import CampaignError, RosterUnit, Status
+from metrics.collection.reminders import make_reminder, reminder_counts, reminder_history
 from metrics.core.fmt import BEIJING
 from metrics.reading.ingest import Overrides, ingest_bytes
-from metrics.access.scoped import ScopedStore
 from metrics.storage.store import Store
 
 
@@ -52,11 +52,11 @@ def return_file(rows: list[tuple[str, int]], *, year: int = 2025) -> bytes:
     return buf.getvalue()
 
 
-NANSHAN = "深圳市南山区市场监督管理局"        # 440305
-FUTIAN = "深圳市福田区消费者委员会"           # 440304
-TIANHE = "广州市天河区消费者委员会"           # 440106
-YUEXIU = "广州市越秀区市场监督管理局"         # 440104
-CHAOYANG = "北京市朝阳区市场监督管理局"       # 110105
+NANSHAN = "深圳市南山区市场监督管理局"  # 440305
+FUTIAN = "深圳市福田区消费者委员会"  # 440304
+TIANHE = "广州市天河区消费者委员会"  # 440106
+YUEXIU = "广州市越秀区市场监督管理局"  # 440104
+CHAOYANG = "北京市朝阳区市场监督管理局"  # 110105
 
 # file name → (rows, year); imported in this order. Then tianhe_2023_v1 is superseded by v2, nanshan_2023 deleted.
 FILES: dict[str, tuple[list[tuple[str, int]], int]] = {
@@ -65,9 +65,9 @@ FILES: dict[str, tuple[list[tuple[str, int]], int]] = {
     "tianhe.xlsx": ([(TIANHE, 7)], 2025),
     "yuexiu.xlsx": ([(YUEXIU, 8)], 2025),
     "chaoyang.xlsx": ([(CHAOYANG, 6)], 2025),
-    "gd_mixed.xlsx": ([(NANSHAN, 1), ("广州市天河区市场监督管理局", 2)], 2024),     # two cities in one file
+    "gd_mixed.xlsx": ([(NANSHAN, 1), ("广州市天河区市场监督管理局", 2)], 2024),  # two cities in one file
     "sz_summary.xlsx": ([("深圳市福田区市场监管局", 3), ("深圳市南山区消委会", 4)], 2024),
-    "no_place.xlsx": ([("市场监督管理局", 9)], 2025),                              # no place known
+    "no_place.xlsx": ([("市场监督管理局", 9)], 2025),  # no place known
     "tianhe_2023_v1.xlsx": ([(TIANHE, 10)], 2023),
     "tianhe_2023_v2.xlsx": ([(TIANHE, 11)], 2023),
     "nanshan_2023.xlsx": ([(NANSHAN, 13)], 2023),
@@ -123,13 +123,16 @@ MATRIX_IDS = [p.name for p, *_ in MATRIX]
 
 def sql_records(store: Store, prefixes: list[str] | None, agencies: list[str] | None) -> dict[int, float]:
     """Active record id → value whose region's adcode starts with a prefix or whose agency is listed (None: all)."""
-    query = ("SELECT r.id, r.value FROM records r JOIN submissions s ON s.id = r.submission_id "
-             "LEFT JOIN regions g ON g.id = r.region_id LEFT JOIN terms t ON t.id = r.agency_id "
-             "WHERE s.status = 'active'")
+    query = (
+        "SELECT r.id, r.value FROM records r JOIN submissions s ON s.id = r.submission_id "
+        "LEFT JOIN regions g ON g.id = r.region_id LEFT JOIN terms t ON t.id = r.agency_id "
+        "WHERE s.status = 'active'"
+    )
     params: dict[str, str] = {}
     if prefixes is not None:
-        tests = [f"g.adcode LIKE :p{i}" for i in range(len(prefixes))] + \
-                [f"t.text = :a{i}" for i in range(len(agencies or []))]
+        tests = [f"g.adcode LIKE :p{i}" for i in range(len(prefixes))] + [
+            f"t.text = :a{i}" for i in range(len(agencies or []))
+        ]
         params = {f"p{i}": p + "%" for i, p in enumerate(prefixes)} | {f"a{i}": a for i, a in enumerate(agencies or [])}
         query += " AND (" + (" OR ".join(tests) or "0") + ")"
     with store.engine.connect() as conn:
@@ -138,9 +141,19 @@ def sql_records(store: Store, prefixes: list[str] | None, agencies: list[str] | 
 
 def table_counts(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
-        counts = {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
-                  for t in ("submissions", "records", "originals", "issues", "unit_events", "roster_units",
-                            "campaigns", "reminders")}
+        counts = {
+            t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+            for t in (
+                "submissions",
+                "records",
+                "originals",
+                "issues",
+                "unit_events",
+                "roster_units",
+                "campaigns",
+                "reminders",
+            )
+        }
         counts["statuses"] = tuple(conn.execute(sa.text("SELECT id, status, replaced_by FROM submissions ORDER BY id")))
     return counts
 
@@ -151,18 +164,30 @@ def audit_rows(store: Store) -> list[dict]:
 
 
 # ---- Scope ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("code", "prefix"), [("440000", "44"), ("440300", "4403"), ("440305", "440305"),
-                                              ("110000", "11"), ("110105", "110105"), ("441900", "4419")])
+@pytest.mark.parametrize(
+    ("code", "prefix"),
+    [
+        ("440000", "44"),
+        ("440300", "4403"),
+        ("440305", "440305"),
+        ("110000", "11"),
+        ("110105", "110105"),
+        ("441900", "4419"),
+    ],
+)
 def test_adcode_prefix(code, prefix):
     assert adcode_prefix(code) == prefix
 
 
-@pytest.mark.parametrize(("regions", "inside", "outside"), [
-    (("440000",), ["440000", "440300", "440305", "440106", "441900"], ["110105", "450100", "340400", None, ""]),
-    (("440300",), ["440300", "440305", "440304"], ["440000", "440106", "440100", "110105", None]),
-    (("440305",), ["440305"], ["440300", "440304", "440000", "440306"]),
-    (("110000",), ["110000", "110105", "110101"], ["120000", "120101", "440305"]),
-])
+@pytest.mark.parametrize(
+    ("regions", "inside", "outside"),
+    [
+        (("440000",), ["440000", "440300", "440305", "440106", "441900"], ["110105", "450100", "340400", None, ""]),
+        (("440300",), ["440300", "440305", "440304"], ["440000", "440106", "440100", "110105", None]),
+        (("440305",), ["440305"], ["440300", "440304", "440000", "440306"]),
+        (("110000",), ["110000", "110105", "110101"], ["120000", "120101", "440305"]),
+    ],
+)
 def test_scope_covers_places_by_adcode_prefix(regions, inside, outside):
     scope = Scope(regions)
     assert [c for c in inside if scope.covers_place(c)] == inside
@@ -182,8 +207,8 @@ def test_units_match_in_short_and_long_forms_and_only_those_units():
     assert scope.covers_unit("深圳市南山区市场监督管理局")
     assert scope.covers_unit("深圳市南山区市场监管局")
     assert scope.covers_unit(" 深圳市南山区 市场监督管理局(盖章)")
-    assert scope.covers_unit("广州市天河区消委会")                   # 消委会 is 消费者委员会's short form
-    assert scope.covers_unit("广州市天河区消保委") is False           # 消费者权益保护委员会 is another body
+    assert scope.covers_unit("广州市天河区消委会")  # 消委会 is 消费者委员会's short form
+    assert scope.covers_unit("广州市天河区消保委") is False  # 消费者权益保护委员会 is another body
     assert scope.covers_unit("广州市天河区消费者委员会")
     assert scope.covers_unit("深圳市福田区市场监督管理局") is False
     assert scope.covers_unit("市场监督管理局") is False
@@ -225,10 +250,17 @@ def test_scope_parse_refuses_a_unit_name_with_the_separator():
         Scope.parse([], ["南山区市场监管局,福田区市场监管局"])
 
 
-@pytest.mark.parametrize("scope", [
-    Scope(everywhere=True), Scope(), Scope(("440300", "110000")), Scope(units=("深圳市南山区市场监管局", "消委会")),
-    Scope(("440100",), ("深圳市南山区市场监督管理局",)), Scope(("440300",), (), True),
-])
+@pytest.mark.parametrize(
+    "scope",
+    [
+        Scope(everywhere=True),
+        Scope(),
+        Scope(("440300", "110000")),
+        Scope(units=("深圳市南山区市场监管局", "消委会")),
+        Scope(("440100",), ("深圳市南山区市场监督管理局",)),
+        Scope(("440300",), (), True),
+    ],
+)
 def test_scope_text_round_trip(scope):
     regions, units = scope.to_text()
     back = Scope.from_text(regions, units)
@@ -244,8 +276,14 @@ def test_describe_names_places_and_units():
 
 
 def test_role_parse_and_the_allowed_table():
-    assert [Role.parse(t) for t in ("管理员", "审核员", "填报员", "查看者", "ADMIN", " viewer ")] == \
-        [Role.ADMIN, Role.REVIEWER, Role.FILLER, Role.VIEWER, Role.ADMIN, Role.VIEWER]
+    assert [Role.parse(t) for t in ("管理员", "审核员", "填报员", "查看者", "ADMIN", " viewer ")] == [
+        Role.ADMIN,
+        Role.REVIEWER,
+        Role.FILLER,
+        Role.VIEWER,
+        Role.ADMIN,
+        Role.VIEWER,
+    ]
     with pytest.raises(ValueError, match="没有“科长”这个角色"):
         Role.parse("科长")
     assert ALLOWED[Role.VIEWER] == {Action.READ}
@@ -286,7 +324,7 @@ def test_scoped_reads_hold_exactly_what_the_scope_covers(filled, who, prefixes, 
     assert view.count_submissions() == len(files)
     assert view.count_submissions(statuses=("active",)) == len(active)
     assert len(view.submissions(limit=2)) == min(2, len(files))
-    assert [s["id"] for s in view.submissions()] == sorted((ids[n] for n in files), reverse=True)   # newest first
+    assert [s["id"] for s in view.submissions()] == sorted((ids[n] for n in files), reverse=True)  # newest first
     assert {names[s["id"]] for s in view.submissions(search="nanshan")} == {n for n in files if "nanshan" in n}
     assert view.count_submissions(search="tianhe") == len({n for n in files if "tianhe" in n})
 
@@ -310,7 +348,7 @@ def test_issues_of_an_out_of_scope_file_stay_hidden(filled):
     store, ids = filled
     everyone = store.issues()
     with_issue = {i["submission_id"] for i in everyone}
-    assert ids["no_place.xlsx"] in with_issue                      # unknown-region
+    assert ids["no_place.xlsx"] in with_issue  # unknown-region
     for who in (SZ_REVIEWER, GZ_REVIEWER, GD_REVIEWER, NANSHAN_FILLER, BJ_VIEWER, NOBODY):
         assert ids["no_place.xlsx"] not in {i["submission_id"] for i in ScopedStore(store, who).issues()}
     assert ScopedStore(store, ADMIN).issues() == everyone
@@ -318,10 +356,12 @@ def test_issues_of_an_out_of_scope_file_stay_hidden(filled):
 
 def test_a_submission_without_records_is_visible_only_to_its_importer(filled):
     store, ids = filled
-    with store.engine.begin() as conn:      # a file whose records were lost: only who imported it sees it
+    with store.engine.begin() as conn:  # a file whose records were lost: only who imported it sees it
         conn.execute(sa.text("DELETE FROM records WHERE submission_id = :i"), {"i": ids["futian.xlsx"]})
-        conn.execute(sa.text("UPDATE submissions SET imported_by = :w WHERE id = :i"),
-                     {"w": SZ_REVIEWER.display, "i": ids["futian.xlsx"]})
+        conn.execute(
+            sa.text("UPDATE submissions SET imported_by = :w WHERE id = :i"),
+            {"w": SZ_REVIEWER.display, "i": ids["futian.xlsx"]},
+        )
         conn.execute(sa.text("UPDATE store_meta SET value = value + 1 WHERE key = 'version'"))
     assert ScopedStore(store, SZ_REVIEWER).submission(ids["futian.xlsx"]) is not None
     assert ScopedStore(store, SZ_VIEWER).submission(ids["futian.xlsx"]) is None
@@ -352,7 +392,7 @@ def test_a_new_store_at_a_reused_address_gets_its_own_scoped_view(tmp_path):
     del first
     gc.collect()
     kept = []
-    for _ in range(100_000):       # allocate bare stores until one lands where the first one was
+    for _ in range(100_000):  # allocate bare stores until one lands where the first one was
         second = Store.__new__(Store)
         if id(second) == old_id:
             break
@@ -363,7 +403,7 @@ def test_a_new_store_at_a_reused_address_gets_its_own_scoped_view(tmp_path):
     second.__init__(f"sqlite:///{tmp_path / 'b.db'}")
     second.import_bytes(return_file([(FUTIAN, 5)]), "b1.xlsx")
     second.import_bytes(return_file([(TIANHE, 7)]), "b2.xlsx")
-    assert second.version() == old_version          # same id(), same version: only the store tells them apart
+    assert second.version() == old_version  # same id(), same version: only the store tells them apart
     view = ScopedStore(second, SZ_REVIEWER)
     assert float(view.facts().frame["value"].sum()) == 505
     assert view.visible_submissions() == {1}
@@ -372,13 +412,23 @@ def test_a_new_store_at_a_reused_address_gets_its_own_scoped_view(tmp_path):
 
 
 # ---- the matrix: writing --------------------------------------------------------------------------
-@pytest.mark.parametrize(("who", "file", "allowed"), [
-    (ADMIN, "tianhe.xlsx", True), (ADMIN, "no_place.xlsx", True),
-    (SZ_REVIEWER, "nanshan.xlsx", True), (SZ_REVIEWER, "tianhe.xlsx", False), (SZ_REVIEWER, "gd_mixed.xlsx", False),
-    (GZ_REVIEWER, "tianhe.xlsx", True), (GZ_REVIEWER, "nanshan.xlsx", False),
-    (GD_REVIEWER, "gd_mixed.xlsx", True), (GD_REVIEWER, "chaoyang.xlsx", False),
-    (NANSHAN_FILLER, "nanshan.xlsx", False), (SZ_VIEWER, "nanshan.xlsx", False), (NOBODY, "nanshan.xlsx", False),
-])
+@pytest.mark.parametrize(
+    ("who", "file", "allowed"),
+    [
+        (ADMIN, "tianhe.xlsx", True),
+        (ADMIN, "no_place.xlsx", True),
+        (SZ_REVIEWER, "nanshan.xlsx", True),
+        (SZ_REVIEWER, "tianhe.xlsx", False),
+        (SZ_REVIEWER, "gd_mixed.xlsx", False),
+        (GZ_REVIEWER, "tianhe.xlsx", True),
+        (GZ_REVIEWER, "nanshan.xlsx", False),
+        (GD_REVIEWER, "gd_mixed.xlsx", True),
+        (GD_REVIEWER, "chaoyang.xlsx", False),
+        (NANSHAN_FILLER, "nanshan.xlsx", False),
+        (SZ_VIEWER, "nanshan.xlsx", False),
+        (NOBODY, "nanshan.xlsx", False),
+    ],
+)
 def test_delete_and_restore_per_role_and_scope(filled, who, file, allowed):
     store, ids = filled
     sub_id = ids[file]
@@ -392,7 +442,8 @@ def test_delete_and_restore_per_role_and_scope(filled, who, file, allowed):
         rows = [r for r in audit_rows(store) if r["action"] in ("delete", "restore")]
         assert [(r["action"], r["who"], r["role"], r["submission_ids"], r["source"], r["target"]) for r in rows] == [
             ("delete", who.name, who.role.value, str(sub_id), "10.0.0.9", file),
-            ("restore", who.name, who.role.value, str(sub_id), "10.0.0.9", file)]
+            ("restore", who.name, who.role.value, str(sub_id), "10.0.0.9", file),
+        ]
         return
     for step in (view.delete, view.restore):
         with pytest.raises(AccessDenied):
@@ -400,8 +451,7 @@ def test_delete_and_restore_per_role_and_scope(filled, who, file, allowed):
     assert table_counts(store) == before
     assert store.version() == version
     denied = [r for r in audit_rows(store) if r["action"] == "denied"]
-    assert len(denied) == 2 and all(r["who"] == who.name and not r["ok"] and r["source"] == "10.0.0.9"
-                                    for r in denied)
+    assert len(denied) == 2 and all(r["who"] == who.name and not r["ok"] and r["source"] == "10.0.0.9" for r in denied)
 
 
 def test_restore_of_a_deleted_file_in_scope_is_allowed(filled):
@@ -414,17 +464,20 @@ def test_restore_of_a_deleted_file_in_scope_is_allowed(filled):
     assert store.submission(ids["tianhe_2023_v1.xlsx"])["status"] == "superseded"
 
 
-@pytest.mark.parametrize(("who", "rows", "allowed"), [
-    (ADMIN, [(YUEXIU, 1)], True),
-    (SZ_REVIEWER, [("深圳市罗湖区市场监督管理局", 4)], True),
-    (SZ_REVIEWER, [("深圳市罗湖区市场监督管理局", 4), ("广州市海珠区市场监督管理局", 1)], False),
-    (SZ_REVIEWER, [("市场监督管理局", 4)], False),                       # no place: not provably in scope
-    (GZ_REVIEWER, [("深圳市罗湖区市场监督管理局", 4)], False),
-    (NANSHAN_FILLER, [("深圳市南山区市场监管局", 14)], True),
-    (NANSHAN_FILLER, [("深圳市福田区市场监督管理局", 14)], False),
-    (SZ_VIEWER, [("深圳市罗湖区市场监督管理局", 4)], False),
-    (NOBODY, [(YUEXIU, 1)], False),
-])
+@pytest.mark.parametrize(
+    ("who", "rows", "allowed"),
+    [
+        (ADMIN, [(YUEXIU, 1)], True),
+        (SZ_REVIEWER, [("深圳市罗湖区市场监督管理局", 4)], True),
+        (SZ_REVIEWER, [("深圳市罗湖区市场监督管理局", 4), ("广州市海珠区市场监督管理局", 1)], False),
+        (SZ_REVIEWER, [("市场监督管理局", 4)], False),  # no place: not provably in scope
+        (GZ_REVIEWER, [("深圳市罗湖区市场监督管理局", 4)], False),
+        (NANSHAN_FILLER, [("深圳市南山区市场监管局", 14)], True),
+        (NANSHAN_FILLER, [("深圳市福田区市场监督管理局", 14)], False),
+        (SZ_VIEWER, [("深圳市罗湖区市场监督管理局", 4)], False),
+        (NOBODY, [(YUEXIU, 1)], False),
+    ],
+)
 def test_import_per_role_and_scope_writes_nothing_when_refused(filled, who, rows, allowed):
     store, _ = filled
     view = ScopedStore(store, who, source="10.0.0.7")
@@ -433,7 +486,7 @@ def test_import_per_role_and_scope_writes_nothing_when_refused(filled, who, rows
     if allowed:
         seen = len(view.facts())
         result, outcome = view.import_bytes(data, "new.xlsx")
-        assert len(view.facts()) == seen + 2 * len(rows)          # the scoped copy follows the store's version
+        assert len(view.facts()) == seen + 2 * len(rows)  # the scoped copy follows the store's version
         assert who.sees_all or outcome.submission_id in view.visible_submissions()
         assert outcome.status == "imported"
         assert store.submission(outcome.submission_id)["imported_by"] == who.display
@@ -441,12 +494,20 @@ def test_import_per_role_and_scope_writes_nothing_when_refused(filled, who, rows
         assert after["submissions"] == before["submissions"] + 1
         assert after["records"] == before["records"] + 2 * len(rows)
         (row,) = [r for r in audit_rows(store) if r["action"] == "import"]
-        assert (row["who"], row["role"], row["submission_ids"], row["source"]) == \
-            (who.name, who.role.value, str(outcome.submission_id), "10.0.0.7")
+        assert (row["who"], row["role"], row["submission_ids"], row["source"]) == (
+            who.name,
+            who.role.value,
+            str(outcome.submission_id),
+            "10.0.0.7",
+        )
         return
     result = ingest_bytes(data, "new.xlsx", overrides=Overrides())
-    for attempt in (lambda: view.import_bytes(data, "new.xlsx"), lambda: view.import_result(result, data),
-                    lambda: view.import_many([(result, data)]), lambda: view.plan(result, data)):
+    for attempt in (
+        lambda: view.import_bytes(data, "new.xlsx"),
+        lambda: view.import_result(result, data),
+        lambda: view.import_many([(result, data)]),
+        lambda: view.plan(result, data),
+    ):
         with pytest.raises(AccessDenied):
             attempt()
     assert table_counts(store) == before
@@ -477,7 +538,7 @@ def test_an_upload_in_scope_may_not_supersede_a_return_outside_it(filled):
     data = place_column_file("深圳市南山区", 6)
     result = ingest_bytes(data, "sz_2021.xlsx", overrides=Overrides())
     assert (result.records[0].agency, result.records[0].adcode) == ("市场监督管理局", "440305")
-    assert store.plan(result, data).status == "replaces"          # what the raw store would do
+    assert store.plan(result, data).status == "replaces"  # what the raw store would do
     with pytest.raises(AccessDenied, match=f"第 {first.submission_id} 号报表"):
         sz.plan(result, data)
     with pytest.raises(AccessDenied, match=f"第 {first.submission_id} 号报表"):
@@ -495,7 +556,7 @@ def test_a_restore_in_scope_may_not_step_back_a_return_outside_it(filled):
     store, _ = filled
     _, sz_file = store.import_bytes(place_column_file("深圳市南山区", 6), "sz_2021.xlsx")
     _, gz_file = store.import_bytes(place_column_file("广州市天河区", 5), "gz_2021.xlsx")
-    assert store.submission(sz_file.submission_id)["status"] == "superseded"     # the raw store's rule
+    assert store.submission(sz_file.submission_id)["status"] == "superseded"  # the raw store's rule
     sz = ScopedStore(store, SZ_REVIEWER)
     assert sz.submission(sz_file.submission_id) is not None
     before = table_counts(store)
@@ -514,8 +575,13 @@ def test_plan_is_allowed_in_scope(filled):
 
 
 # ---- campaigns ------------------------------------------------------------------------------------
-ROSTER = [(NANSHAN, "市场监管", "440305"), (FUTIAN, "消委会", "440304"), (TIANHE, "消委会", "440106"),
-          (CHAOYANG, "市场监管", "110105"), ("深圳市罗湖区市场监督管理局", "市场监管", "440303")]
+ROSTER = [
+    (NANSHAN, "市场监管", "440305"),
+    (FUTIAN, "消委会", "440304"),
+    (TIANHE, "消委会", "440106"),
+    (CHAOYANG, "市场监管", "110105"),
+    ("深圳市罗湖区市场监督管理局", "市场监管", "440303"),
+]
 
 
 def at(day: str) -> dt.datetime:
@@ -526,13 +592,19 @@ def at(day: str) -> dt.datetime:
 def round_store(tmp_path):
     """A 2025 round of five units (three in 深圳, one in 广州, one in 北京), all but 罗湖 reported."""
     store = Store(f"sqlite:///{tmp_path / 'round.db'}")
-    campaign = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25",
-                                  metrics=["events", "materials"],
-                                  units=[RosterUnit(0, 0, n, s, a) for n, s, a in ROSTER])
+    campaign = cp.create_campaign(
+        store,
+        name="2025年3·15活动情况报送",
+        year=2025,
+        due="2025-03-25",
+        metrics=["events", "materials"],
+        units=[RosterUnit(0, 0, n, s, a) for n, s, a in ROSTER],
+    )
     units = {u.name: u for u in cp.roster(store, campaign.id)}
     for name, events in ((NANSHAN, 12), (FUTIAN, 5), (TIANHE, 7), (CHAOYANG, 6)):
-        outcome = cp.submit_return(store, campaign.id, return_file([(name, events)]), f"{name}.xlsx",
-                                   at=at("2025-03-20"))
+        outcome = cp.submit_return(
+            store, campaign.id, return_file([(name, events)]), f"{name}.xlsx", at=at("2025-03-20")
+        )
         assert outcome.status == "submitted", outcome.message
     yield store, campaign, units
     store.dispose()
@@ -540,10 +612,18 @@ def round_store(tmp_path):
 
 def test_roster_statuses_and_completeness_count_only_units_in_scope(round_store):
     store, campaign, units = round_store
-    seen = {who.name: [u.name for u in cp.roster(ScopedStore(store, who), campaign.id)]
-            for who in (ADMIN, SZ_REVIEWER, GZ_REVIEWER, NANSHAN_FILLER, BJ_VIEWER, NOBODY)}
-    assert seen == {"admin": [r[0] for r in ROSTER], "sz": [NANSHAN, FUTIAN, "深圳市罗湖区市场监督管理局"],
-                    "gz": [TIANHE], "ns": [NANSHAN], "bjv": [CHAOYANG], "none": []}
+    seen = {
+        who.name: [u.name for u in cp.roster(ScopedStore(store, who), campaign.id)]
+        for who in (ADMIN, SZ_REVIEWER, GZ_REVIEWER, NANSHAN_FILLER, BJ_VIEWER, NOBODY)
+    }
+    assert seen == {
+        "admin": [r[0] for r in ROSTER],
+        "sz": [NANSHAN, FUTIAN, "深圳市罗湖区市场监督管理局"],
+        "gz": [TIANHE],
+        "ns": [NANSHAN],
+        "bjv": [CHAOYANG],
+        "none": [],
+    }
     sz = ScopedStore(store, SZ_REVIEWER)
     report = completeness.build(sz, campaign.id, today=dt.date(2025, 4, 1))
     assert (report.overall.expected, report.overall.reported) == (3, 2)
@@ -560,7 +640,7 @@ def test_round_coverage_is_scoped_and_never_pollutes_the_shared_cache(round_stor
     cp._PER_VERSION.clear()
     all_ids = [s["id"] for s in store.submissions(statuses=("active",))]
     sz = ScopedStore(store, SZ_REVIEWER)
-    (scoped,) = cp.round_coverage(sz, all_ids, [2025])          # the scoped call runs first
+    (scoped,) = cp.round_coverage(sz, all_ids, [2025])  # the scoped call runs first
     assert (scoped.expected, scoped.covered) == (3, 2)
     (owner,) = cp.round_coverage(store, all_ids, [2025])
     assert (owner.expected, owner.covered) == (5, 4)
@@ -577,10 +657,18 @@ def test_round_coverage_is_scoped_and_never_pollutes_the_shared_cache(round_stor
     assert cp.approved_submissions(store) == {nanshan_sub}
 
 
-@pytest.mark.parametrize(("who", "unit", "allowed"), [
-    (ADMIN, TIANHE, True), (SZ_REVIEWER, NANSHAN, True), (SZ_REVIEWER, TIANHE, False), (GZ_REVIEWER, NANSHAN, False),
-    (GZ_REVIEWER, TIANHE, True), (NANSHAN_FILLER, NANSHAN, False), (SZ_VIEWER, NANSHAN, False),
-])
+@pytest.mark.parametrize(
+    ("who", "unit", "allowed"),
+    [
+        (ADMIN, TIANHE, True),
+        (SZ_REVIEWER, NANSHAN, True),
+        (SZ_REVIEWER, TIANHE, False),
+        (GZ_REVIEWER, NANSHAN, False),
+        (GZ_REVIEWER, TIANHE, True),
+        (NANSHAN_FILLER, NANSHAN, False),
+        (SZ_VIEWER, NANSHAN, False),
+    ],
+)
 def test_review_steps_per_role_and_scope(round_store, who, unit, allowed):
     store, campaign, units = round_store
     view = ScopedStore(store, who, source="10.9.9.9")
@@ -593,13 +681,19 @@ def test_review_steps_per_role_and_scope(round_store, who, unit, allowed):
         assert cp.lock(view, campaign.id, uid).status == Status.LOCKED
         assert cp.unlock(view, campaign.id, uid, "数字有误").status == Status.PENDING
         assert isinstance(cp.return_issues(view, campaign.id, uid), list)
-        rows = [(r["action"], r["who"], r["source"]) for r in audit_rows(store)
-                if r["action"] in ("return", "approve", "lock", "unlock")]
+        rows = [
+            (r["action"], r["who"], r["source"])
+            for r in audit_rows(store)
+            if r["action"] in ("return", "approve", "lock", "unlock")
+        ]
         assert rows == [(a, who.name, "10.9.9.9") for a in ("return", "approve", "lock", "unlock")]
         return
-    for step in (lambda: cp.approve(view, campaign.id, uid), lambda: cp.lock(view, campaign.id, uid),
-                 lambda: cp.unlock(view, campaign.id, uid, "x"),
-                 lambda: cp.return_with_comment(view, campaign.id, uid, "x")):
+    for step in (
+        lambda: cp.approve(view, campaign.id, uid),
+        lambda: cp.lock(view, campaign.id, uid),
+        lambda: cp.unlock(view, campaign.id, uid, "x"),
+        lambda: cp.return_with_comment(view, campaign.id, uid, "x"),
+    ):
         with pytest.raises(AccessDenied):
             step()
     assert table_counts(store) == before
@@ -690,11 +784,15 @@ def test_an_administrator_of_a_region_keeps_the_roster_inside_it(round_store):
     with pytest.raises(AccessDenied, match="不在"):
         cp.edit_roster(sz_admin, campaign.id, {units[NANSHAN].id: {"adcode": "440106"}})
     assert table_counts(store) == before
-    assert cp.import_roster(sz_admin, campaign.id, roster_xlsx(("深圳市宝安区市场监督管理局", "深圳市宝安区")),
-                            "名单.xlsx").added == 1
+    assert (
+        cp.import_roster(
+            sz_admin, campaign.id, roster_xlsx(("深圳市宝安区市场监督管理局", "深圳市宝安区")), "名单.xlsx"
+        ).added
+        == 1
+    )
     edited = cp.edit_roster(sz_admin, campaign.id, {units[NANSHAN].id: {"contact": "王五", "adcode": "440305"}})
     assert [u.contact for u in edited if u.name == NANSHAN] == ["王五"]
-    assert cp.edit_roster(store, campaign.id, {units[NANSHAN].id: {"adcode": "440106"}})   # 全国 may move it
+    assert cp.edit_roster(store, campaign.id, {units[NANSHAN].id: {"adcode": "440106"}})  # 全国 may move it
 
 
 def test_reminders_per_role_and_only_for_units_in_scope(round_store):
@@ -722,11 +820,24 @@ def test_reminders_per_role_and_only_for_units_in_scope(round_store):
 
 
 # ---- where the server listens ---------------------------------------------------------------------
-@pytest.mark.parametrize(("address", "loopback"), [
-    ("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True), (" 127.0.0.2 ", True),
-    ("LOCALHOST", True), ("0.0.0.0", False), ("", False), (None, False), ("::", False), ("192.168.1.5", False),
-    ("example.org", False), ("::ffff:127.0.0.1", True),
-])
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        (" 127.0.0.2 ", True),
+        ("LOCALHOST", True),
+        ("0.0.0.0", False),
+        ("", False),
+        (None, False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+        ("::ffff:127.0.0.1", True),
+    ],
+)
 def test_is_loopback(address, loopback):
     assert is_loopback(address) is loopback
 

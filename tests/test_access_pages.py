@@ -23,8 +23,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from metrics.access import accounts
+from metrics.access.rules import ALLOWED, Action, Role, Scope
 from metrics.collection import campaigns as cp
-from metrics.access.rules import Action, ALLOWED, Role, Scope
 from metrics.core.fmt import format_metric
 from metrics.storage.store import Store
 from tests.test_pages import ROOT, bar_values, figures, no_exception
@@ -116,19 +116,26 @@ def build(path: Path) -> None:
     units = {u.name: u for u in cp.roster(store, campaign.id)}
     assert [u.adcode for u in units.values()] == [r[2] for r in ROSTER]
     # Round returns: 南山 and 福田 (halves: fraction-in-count warnings) in 深圳, 天河 and 越秀 (halves too) in 广州.
-    for place, agency, events in (("深圳市", ROSTER[0][0], 12), ("深圳市", ROSTER[1][0], 3.5),
-                                  ("广州市", ROSTER[3][0], 20), ("广州市", ROSTER[4][0], 9.5)):
-        out = cp.submit_return(store, campaign.id, unit_return(place, [(agency, events)]), f"{agency}.xlsx",
-                               who="测试")
+    for place, agency, events in (
+        ("深圳市", ROSTER[0][0], 12),
+        ("深圳市", ROSTER[1][0], 3.5),
+        ("广州市", ROSTER[3][0], 20),
+        ("广州市", ROSTER[4][0], 9.5),
+    ):
+        out = cp.submit_return(store, campaign.id, unit_return(place, [(agency, events)]), f"{agency}.xlsx", who="测试")
         assert out.status == "submitted", out.message
-    cp.approve(store, campaign.id, units[ROSTER[3][0]].id, who="测试")   # 天河 approved
+    cp.approve(store, campaign.id, units[ROSTER[3][0]].id, who="测试")  # 天河 approved
     # Outside the round: a province's summary mixing both cities, 宁波 (another province), last year's returns.
-    for data, name in ((unit_return("广东省", [("深圳市宝安区市场监督管理局", 8), ("广州市海珠区市场监督管理局", 15.5)]),
-                        "广东省汇总.xlsx"),
-                       (unit_return("浙江省宁波市", [("宁波市海曙区市场监督管理局", 31)]), "宁波海曙.xlsx"),
-                       (unit_return("深圳市", [(ROSTER[0][0], 10.5)], 2024), "南山2024.xlsx"),
-                       (unit_return("广州市", [(ROSTER[3][0], 14)], 2024), "天河2024.xlsx"),
-                       (unit_return("浙江省宁波市", [("宁波市海曙区市场监督管理局", 4.5)], 2024), "海曙2024.xlsx")):
+    for data, name in (
+        (
+            unit_return("广东省", [("深圳市宝安区市场监督管理局", 8), ("广州市海珠区市场监督管理局", 15.5)]),
+            "广东省汇总.xlsx",
+        ),
+        (unit_return("浙江省宁波市", [("宁波市海曙区市场监督管理局", 31)]), "宁波海曙.xlsx"),
+        (unit_return("深圳市", [(ROSTER[0][0], 10.5)], 2024), "南山2024.xlsx"),
+        (unit_return("广州市", [(ROSTER[3][0], 14)], 2024), "天河2024.xlsx"),
+        (unit_return("浙江省宁波市", [("宁波市海曙区市场监督管理局", 4.5)], 2024), "海曙2024.xlsx"),
+    ):
         _, out = store.import_bytes(data, name, who="测试")
         assert out.status == "imported", (name, out.message)
     store.dispose()
@@ -137,8 +144,9 @@ def build(path: Path) -> None:
 def add_accounts(path: Path) -> None:
     store = Store(f"sqlite:///{path}")
     for who in ACCOUNTS:
-        accounts.add_user(store, name=who.name, role=who.role, display=f"{who.name}显示名", scope=who.scope,
-                          password=PASSWORD)
+        accounts.add_user(
+            store, name=who.name, role=who.role, display=f"{who.name}显示名", scope=who.scope, password=PASSWORD
+        )
     store.dispose()
 
 
@@ -210,8 +218,13 @@ def sums(db: Path, who: Who, metric: str, key: str | None = None, extra: str = "
     """Active records' totals of one metric within the account's scope, by ``key`` (or one 'all')."""
     scope, scope_params = who.where()
     select = f"{key or chr(39) + 'all' + chr(39)} AS key, SUM(r.value)"
-    rows = query(db, _RECORDS.format(select=select, scope=scope, extra=f"AND m.text = ? {extra}",
-                                     group=f"GROUP BY {key}" if key else ""), (*scope_params, metric, *params))
+    rows = query(
+        db,
+        _RECORDS.format(
+            select=select, scope=scope, extra=f"AND m.text = ? {extra}", group=f"GROUP BY {key}" if key else ""
+        ),
+        (*scope_params, metric, *params),
+    )
     return {k: v for k, v in rows if v is not None}
 
 
@@ -223,8 +236,16 @@ def in_scope_count(db: Path, who: Who) -> int:
 def shown_year(db: Path, who: Who) -> int:
     """The overview's year: the latest, unless fewer than half as many units reported it as the year before."""
     scope, params = who.where()
-    rows = query(db, _RECORDS.format(select="DISTINCT r.year, r.agency_id", scope=scope,
-                                     extra="AND r.year IS NOT NULL AND r.agency_id IS NOT NULL", group=""), params)
+    rows = query(
+        db,
+        _RECORDS.format(
+            select="DISTINCT r.year, r.agency_id",
+            scope=scope,
+            extra="AND r.year IS NOT NULL AND r.agency_id IS NOT NULL",
+            group="",
+        ),
+        params,
+    )
     units: dict[int, set] = {}
     for year, agency in rows:
         units.setdefault(year, set()).add(agency)
@@ -235,12 +256,16 @@ def shown_year(db: Path, who: Who) -> int:
 def visible_files(db: Path, who: Who) -> dict[int, str]:
     """Submissions (any status) whose every record is in scope: the files the account may see as files."""
     scope, params = who.where()
-    rows = query(db, f"""
+    rows = query(
+        db,
+        f"""
         SELECT s.id, s.file_name FROM submissions s
         WHERE EXISTS (SELECT 1 FROM records r WHERE r.submission_id = s.id)
           AND NOT EXISTS (SELECT 1 FROM records r LEFT JOIN terms ag ON ag.id = r.agency_id
                           LEFT JOIN regions g ON g.id = r.region_id
-                          WHERE r.submission_id = s.id AND NOT {scope})""", params)
+                          WHERE r.submission_id = s.id AND NOT {scope})""",
+        params,
+    )
     return dict(rows)
 
 
@@ -253,8 +278,9 @@ def unit_history(db: Path, who: Who) -> dict[int, list[tuple[str, str, int | Non
     """In-scope roster unit → its events (action, status, submission id) in order."""
     units = dict(roster_in_scope(db, who))
     out: dict[int, list] = {u: [] for u in units}
-    for unit, action, status, sub in query(db, "SELECT unit_id, action, status, submission_id FROM unit_events "
-                                               "ORDER BY id"):
+    for unit, action, status, sub in query(
+        db, "SELECT unit_id, action, status, submission_id FROM unit_events ORDER BY id"
+    ):
         if unit in out:
             out[unit].append((action, status, sub))
     return out
@@ -265,16 +291,38 @@ def forbidden(db: Path, who: Who) -> set[str]:
     if not (who.regions or who.units):
         return set()
     scope, params = who.where()
-    agencies = {a for (a,) in query(db, f"""
+    agencies = {
+        a
+        for (a,) in query(
+            db,
+            f"""
         SELECT DISTINCT ag.text FROM records r JOIN terms ag ON ag.id = r.agency_id
-        LEFT JOIN regions g ON g.id = r.region_id GROUP BY ag.text HAVING MAX({scope}) = 0""", params)}
-    cities = {c for (c,) in query(db, f"""
+        LEFT JOIN regions g ON g.id = r.region_id GROUP BY ag.text HAVING MAX({scope}) = 0""",
+            params,
+        )
+    }
+    cities = {
+        c
+        for (c,) in query(
+            db,
+            f"""
         SELECT g.city FROM records r JOIN regions g ON g.id = r.region_id LEFT JOIN terms ag ON ag.id = r.agency_id
-        GROUP BY g.city HAVING MAX({scope}) = 0""", params) if c}
-    files = {f for (f,) in query(db, f"""
+        GROUP BY g.city HAVING MAX({scope}) = 0""",
+            params,
+        )
+        if c
+    }
+    files = {
+        f
+        for (f,) in query(
+            db,
+            f"""
         SELECT s.file_name FROM submissions s JOIN records r ON r.submission_id = s.id
         LEFT JOIN terms ag ON ag.id = r.agency_id LEFT JOIN regions g ON g.id = r.region_id
-        GROUP BY s.id HAVING MAX({scope}) = 0""", params)}
+        GROUP BY s.id HAVING MAX({scope}) = 0""",
+            params,
+        )
+    }
     inside = {n for _, n in roster_in_scope(db, who)}
     roster = {n for (n,) in query(db, "SELECT name FROM roster_units")} - inside
     found = agencies | cities | files | roster
@@ -319,7 +367,9 @@ def table_with(at: AppTest, column: str):
 def numbers(at: AppTest, label: str) -> dict[str, str]:
     """A numbers table beside a chart (label column → formatted value), without its 合计 row (the map's
     table, which leads with its 合计, is map_numbers)."""
-    frame = next(d.value for d in at.dataframe if list(d.value.columns) == [label, "数值"] and d.value.iloc[0, 0] != "合计")
+    frame = next(
+        d.value for d in at.dataframe if list(d.value.columns) == [label, "数值"] and d.value.iloc[0, 0] != "合计"
+    )
     return {k: v for k, v in zip(frame[label], frame["数值"], strict=True) if k != "合计"}
 
 
@@ -327,18 +377,43 @@ def has_button(at: AppTest, key: str) -> bool:
     return any(b.key == key for b in at.button)
 
 
-PAGES = ("overview", "upload", "campaigns", "progress", "agencies", "themes", "regions", "trends", "details",
-         "quality", "briefing", "audit")
+PAGES = (
+    "overview",
+    "upload",
+    "campaigns",
+    "progress",
+    "agencies",
+    "themes",
+    "regions",
+    "trends",
+    "details",
+    "quality",
+    "briefing",
+    "audit",
+)
 # What each role's navigation lists (the spec of issue 13, written out rather than derived from ALLOWED).
-NAV = {Role.ADMIN: set(PAGES),
-       Role.REVIEWER: set(PAGES) - {"audit"},
-       Role.FILLER: set(PAGES) - {"audit"},
-       Role.VIEWER: set(PAGES) - {"audit", "upload", "campaigns"}}
+NAV = {
+    Role.ADMIN: set(PAGES),
+    Role.REVIEWER: set(PAGES) - {"audit"},
+    Role.FILLER: set(PAGES) - {"audit"},
+    Role.VIEWER: set(PAGES) - {"audit", "upload", "campaigns"},
+}
 UNITS = {"events": "场", "materials": "份", "complaints_received": "件"}
 TILES = {"开展活动": "events", "发放宣传资料": "materials", "受理投诉举报": "complaints_received"}
-TITLES = {"overview": "总览", "upload": "数据上报", "campaigns": "报送任务", "progress": "报送进度",
-          "agencies": "单位对比", "themes": "主题与活动", "regions": "地区", "trends": "趋势", "details": "明细",
-          "quality": "数据质量", "briefing": "简报导出", "audit": "操作日志"}
+TITLES = {
+    "overview": "总览",
+    "upload": "数据上报",
+    "campaigns": "报送任务",
+    "progress": "报送进度",
+    "agencies": "单位对比",
+    "themes": "主题与活动",
+    "regions": "地区",
+    "trends": "趋势",
+    "details": "明细",
+    "quality": "数据质量",
+    "briefing": "简报导出",
+    "audit": "操作日志",
+}
 
 
 def measure_of_page(at: AppTest, key: str) -> str:
@@ -374,8 +449,9 @@ def check_agencies(at: AppTest, db: Path, who: Who) -> None:
     expected = sums(db, who, measure, "ag.text")
     assert numbers(at, "单位") == {k: format_metric(v, UNITS[measure]) for k, v in expected.items()}
     scope, params = who.where()
-    units = {a for (a,) in query(db, _RECORDS.format(select="DISTINCT ag.text", scope=scope, extra="", group=""),
-                                 params)}
+    units = {
+        a for (a,) in query(db, _RECORDS.format(select="DISTINCT ag.text", scope=scope, extra="", group=""), params)
+    }
     pivot = next(d.value for d in at.dataframe if "单位" in d.value.columns and len(d.value.columns) > 2)
     assert set(pivot["单位"]) - {"合计"} == units
 
@@ -389,7 +465,9 @@ def check_themes(at: AppTest, db: Path, who: Who) -> None:
 
 def map_numbers(at: AppTest, label: str) -> tuple[str, dict[str, str]]:
     """The table beside the map: (its leading 合计, the units with numbers)."""
-    frame = next(d.value for d in at.dataframe if list(d.value.columns) == [label, "数值"] and d.value.iloc[0, 0] == "合计")
+    frame = next(
+        d.value for d in at.dataframe if list(d.value.columns) == [label, "数值"] and d.value.iloc[0, 0] == "合计"
+    )
     return frame.iloc[0, 1], {k: v for k, v in zip(frame[label][1:], frame["数值"][1:], strict=True) if v}
 
 
@@ -421,15 +499,24 @@ def check_details(at: AppTest, db: Path, who: Who) -> None:
 def check_quality(at: AppTest, db: Path, who: Who) -> None:
     files = visible_files(db, who)
     marks = ",".join("?" * len(files))
-    found = dict(query(db, f"SELECT i.level, COUNT(*) FROM issues i JOIN submissions s ON s.id = i.submission_id "
-                           f"WHERE s.status = 'active' AND s.id IN ({marks}) GROUP BY i.level", tuple(files)))
-    assert [tab.label for tab in at.tabs][:3] == [f"{name} ({found.get(level, 0)})" for level, name in
-                                                  (("error", "错误"), ("warning", "警告"), ("info", "提示"))]
+    found = dict(
+        query(
+            db,
+            f"SELECT i.level, COUNT(*) FROM issues i JOIN submissions s ON s.id = i.submission_id "
+            f"WHERE s.status = 'active' AND s.id IN ({marks}) GROUP BY i.level",
+            tuple(files),
+        )
+    )
+    assert [tab.label for tab in at.tabs][:3] == [
+        f"{name} ({found.get(level, 0)})" for level, name in (("error", "错误"), ("warning", "警告"), ("info", "提示"))
+    ]
     assert found, "every scope here holds a return with issues"
     shown = set().union(*(set(d.value["文件"]) for d in at.dataframe if "文件" in d.value.columns))
     active = {n for i, n in query(db, "SELECT id, file_name FROM submissions WHERE status = 'active'") if i in files}
-    with_issues = {n for (n,) in query(db, "SELECT DISTINCT s.file_name FROM issues i JOIN submissions s "
-                                           "ON s.id = i.submission_id")}
+    with_issues = {
+        n
+        for (n,) in query(db, "SELECT DISTINCT s.file_name FROM issues i JOIN submissions s ON s.id = i.submission_id")
+    }
     assert shown == active & with_issues
 
 
@@ -443,8 +530,11 @@ def check_progress(at: AppTest, db: Path, who: Who) -> None:
         return f"{100 * n / expected:.1f}%"
 
     # The round is due in 2099: every return so far is on time.
-    assert {m.label: m.value for m in at.metric} == {"报送率": rate(reported), "按时率": rate(reported),
-                                                     "审核率": rate(approved)}
+    assert {m.label: m.value for m in at.metric} == {
+        "报送率": rate(reported),
+        "按时率": rate(reported),
+        "审核率": rate(approved),
+    }
     assert at.caption[0].value.startswith(f"以下数字覆盖名单中的 {expected} 个应报单位")
     names = dict(roster_in_scope(db, who))
     waiting = [names[u] for u, ev in history.items() if not ev or ev[-1][1] in ("未报", "退回")]
@@ -482,9 +572,10 @@ def check_upload(at: AppTest, db: Path, who: Who) -> None:
 def approved_visible(db: Path, who: Who) -> set[int]:
     """Submissions in force of units whose last step is 已审核/已锁定, among the account's visible files."""
     out = set()
-    for unit, in query(db, "SELECT id FROM roster_units"):
-        events = query(db, "SELECT action, status, submission_id FROM unit_events WHERE unit_id = ? ORDER BY id",
-                       (unit,))
+    for (unit,) in query(db, "SELECT id FROM roster_units"):
+        events = query(
+            db, "SELECT action, status, submission_id FROM unit_events WHERE unit_id = ? ORDER BY id", (unit,)
+        )
         subs = [s for a, _, s in events if a == "submit"]
         if subs and events[-1][1] in ("已审核", "已锁定"):
             out.add(subs[-1])
@@ -501,9 +592,20 @@ def check_audit(at: AppTest, db: Path, who: Who) -> None:
     assert f"共 {query(db, 'SELECT COUNT(*) FROM audit_log')[0][0]} 条" in [c.value for c in at.caption]
 
 
-CHECKS = {"overview": check_overview, "agencies": check_agencies, "themes": check_themes, "regions": check_regions,
-          "trends": check_trends, "details": check_details, "quality": check_quality, "progress": check_progress,
-          "campaigns": check_campaigns, "upload": check_upload, "briefing": check_briefing, "audit": check_audit}
+CHECKS = {
+    "overview": check_overview,
+    "agencies": check_agencies,
+    "themes": check_themes,
+    "regions": check_regions,
+    "trends": check_trends,
+    "details": check_details,
+    "quality": check_quality,
+    "progress": check_progress,
+    "campaigns": check_campaigns,
+    "upload": check_upload,
+    "briefing": check_briefing,
+    "audit": check_audit,
+}
 
 
 def check_page(at: AppTest, db: Path, who: Who, page: str) -> None:
@@ -521,8 +623,11 @@ def check_sidebar(at: AppTest, db: Path, who: Who) -> None:
     """The filters offer the scope's units, provinces and years only."""
     scope, params = who.where()
     for key, column in (("f_agency", "ag.text"), ("f_province", "g.province"), ("f_year", "r.year")):
-        values = {str(v) for (v,) in query(db, _RECORDS.format(select=f"DISTINCT {column}", scope=scope, extra="",
-                                                               group=""), params) if v is not None}
+        values = {
+            str(v)
+            for (v,) in query(db, _RECORDS.format(select=f"DISTINCT {column}", scope=scope, extra="", group=""), params)
+            if v is not None
+        }
         widget = at.multiselect(key=key) if key != "f_province" else at.selectbox(key=key)
         assert set(widget.options) - {"全部"} == values, key
 
@@ -560,13 +665,16 @@ def test_every_page_shows_only_the_accounts_scope(db, sessions, who, page):
     check_page(at, db, who, page)
 
 
-@pytest.mark.parametrize(("who", "page"), [(w, p) for w in ACCOUNTS for p in PAGES if p not in NAV[w.role]],
-                         ids=lambda v: v.name if isinstance(v, Who) else v)
+@pytest.mark.parametrize(
+    ("who", "page"),
+    [(w, p) for w in ACCOUNTS for p in PAGES if p not in NAV[w.role]],
+    ids=lambda v: v.name if isinstance(v, Who) else v,
+)
 def test_a_page_outside_the_role_is_not_reachable_by_its_address(db, sessions, who, page):
     at = signed_in(sessions, who)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(f"app_pages/{page}.py")
-    at._page_hash = calc_hash(page)          # the browser asks for /upload, /audit … by hand
+    at._page_hash = calc_hash(page)  # the browser asks for /upload, /audit … by hand
     at.run()
     no_exception(at)
     assert TITLES[page] not in [x.value for x in at.title]
@@ -585,7 +693,7 @@ def test_owner_mode_without_accounts_shows_everything(stores, monkeypatch, page)
     at.switch_page(f"app_pages/{page}.py").run()
     if page != "audit":
         check_page(at, stores["owner"], owner, page)
-    else:   # no accounts: the log holds no logins, the page lists no users
+    else:  # no accounts: the log holds no logins, the page lists no users
         no_exception(at)
         assert at.title[0].value == TITLES[page]
 
@@ -593,14 +701,14 @@ def test_owner_mode_without_accounts_shows_everything(stores, monkeypatch, page)
 @pytest.mark.parametrize("page", PAGES)
 def test_a_logged_out_session_sees_only_the_login_form(db, page):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at._page_hash = calc_hash(page)          # a link straight to the page
+    at._page_hash = calc_hash(page)  # a link straight to the page
     at.run()
     no_exception(at)
     assert [i.label for i in at.text_input] == ["用户名", "密码"]
     assert [b.label for b in at.button] == ["登录"]
     assert not at.metric and not at.dataframe and not at.get("plotly_chart") and not at.get("file_uploader")
     assert not at.sidebar.children or not page_text(at.sidebar).strip()
-    assert nav_pages(at) <= {"app.py"}   # no st.navigation ran: the main script alone
+    assert nav_pages(at) <= {"app.py"}  # no st.navigation ran: the main script alone
     everything = forbidden(db, REV_SZ) | forbidden(db, REV_GZ)
     text = page_text(at)
     assert not [n for n in everything if n in text]
@@ -632,8 +740,9 @@ def test_a_link_naming_another_city_is_dropped_with_a_note(db):
     assert any("广州市" in w.value and "已忽略" in w.value for w in at.sidebar.warning)
     tiles = {m.label: m.value for m in at.metric}
     year = shown_year(db, REV_SZ)
-    assert tiles["开展活动"] == format_metric(sums(db, REV_SZ, "events", extra="AND r.year = ?",
-                                                  params=(year,))["all"], "场")
+    assert tiles["开展活动"] == format_metric(
+        sums(db, REV_SZ, "events", extra="AND r.year = ?", params=(year,))["all"], "场"
+    )
     main = page_text(at.main)
     assert not [n for n in forbidden(db, REV_SZ) if n in main]
     # The same link opens 广州 for the administrator: the value names something real.
@@ -644,18 +753,20 @@ def test_a_link_naming_another_city_is_dropped_with_a_note(db):
 
 
 def test_a_link_naming_another_citys_unit_is_dropped_with_a_note(db):
-    agency = ROSTER[3][0]   # 广州市天河区市场监督管理局
+    agency = ROSTER[3][0]  # 广州市天河区市场监督管理局
     at = login(REV_SZ, query={"agency": agency})
     no_exception(at)
-    assert any(agency in w.value and "已忽略" in w.value for w in at.sidebar.warning), \
-        [w.value for w in at.sidebar.warning]
+    assert any(agency in w.value and "已忽略" in w.value for w in at.sidebar.warning), [
+        w.value for w in at.sidebar.warning
+    ]
     assert at.multiselect(key="f_agency").value == []
 
 
 # ---- pressing what is there --------------------------------------------------------------------------------
 def audit_rows(db: Path, action: str) -> list[tuple]:
-    return query(db, "SELECT who, role, ok, submission_ids, target FROM audit_log WHERE action = ? ORDER BY id",
-                 (action,))
+    return query(
+        db, "SELECT who, role, ok, submission_ids, target FROM audit_log WHERE action = ? ORDER BY id", (action,)
+    )
 
 
 def unit_id(db: Path, name: str) -> int:
@@ -679,7 +790,7 @@ def test_a_shenzhen_reviewer_approves_a_shenzhen_unit_and_the_log_says_who(fresh
     assert last == (nanshan, "approve", "已审核", REV_SZ.display)
     who, role, ok, _, target = audit_rows(fresh_db, "approve")[-1]
     assert (who, role, ok) == (REV_SZ.name, "reviewer", 1) and target.endswith(f"单位 {nanshan}")
-    check_page(at, fresh_db, REV_SZ, "campaigns")   # the table shows the new status, still 深圳 only
+    check_page(at, fresh_db, REV_SZ, "campaigns")  # the table shows the new status, still 深圳 only
 
 
 def test_the_approval_in_the_log_names_the_approved_return(fresh_db):
@@ -694,7 +805,8 @@ def test_a_reviewer_deletes_and_restores_a_return_of_the_scope_only(fresh_db):
     at.switch_page("app_pages/details.py").run()
     files = visible_files(fresh_db, REV_SZ)
     assert at.selectbox(key="details_pick").options and {
-        int(o.split(" ")[0].lstrip("#")) for o in at.selectbox(key="details_pick").options} == set(files)
+        int(o.split(" ")[0].lstrip("#")) for o in at.selectbox(key="details_pick").options
+    } == set(files)
     target = next(i for i, name in files.items() if name == "南山2024.xlsx")
     at.selectbox(key="details_pick").set_value(target).run()
     before = sums(fresh_db, REV_SZ, "events")["all"]
@@ -739,21 +851,23 @@ def test_a_guangzhou_reviewers_reminder_goes_to_guangzhou_units_only(fresh_db):
 def test_a_filler_sends_his_units_return_and_cannot_send_another_citys(fresh_db):
     at = login(FILLER)
     at.switch_page("app_pages/campaigns.py").run()
-    nanshan = unit_id(fresh_db, FILLER_UNIT)
     assert at.selectbox(key="campaign_unit").options == [FILLER_UNIT]
-    at.file_uploader(key="campaign_return_file").upload("南山v2.xlsx", unit_return("深圳市", [(FILLER_UNIT, 13)]),
-                                                        XLSX).run()
+    at.file_uploader(key="campaign_return_file").upload(
+        "南山v2.xlsx", unit_return("深圳市", [(FILLER_UNIT, 13)]), XLSX
+    ).run()
     at.button(key="campaign_upload").click().run()
     no_exception(at)
     assert f"已收到“{FILLER_UNIT}”的报表(第 2 次报送),状态为已报待审。" in [s.value for s in at.success]
     (new,) = query(fresh_db, "SELECT id FROM submissions WHERE file_name = '南山v2.xlsx'")[0]
     assert query(fresh_db, "SELECT action, who, submission_id FROM unit_events ORDER BY id DESC LIMIT 1") == [
-        ("submit", FILLER.display, new)]
+        ("submit", FILLER.display, new)
+    ]
     assert audit_rows(fresh_db, "import")[-1][:4] == (FILLER.name, "filler", 1, str(new))
     # 天河 (广州) is not his: the round does not know it for him, and naming his unit for it is refused.
     count = query(fresh_db, "SELECT COUNT(*) FROM submissions")[0][0]
-    at.file_uploader(key="campaign_return_file").upload("天河.xlsx", unit_return("广州市", [(ROSTER[3][0], 40)]),
-                                                        XLSX).run()
+    at.file_uploader(key="campaign_return_file").upload(
+        "天河.xlsx", unit_return("广州市", [(ROSTER[3][0], 40)]), XLSX
+    ).run()
     at.button(key="campaign_upload").click().run()
     no_exception(at)
     assert at.selectbox(key="campaign_pending_unit").options == [FILLER_UNIT]
@@ -798,9 +912,10 @@ def test_on_the_upload_page_a_reviewer_imports_his_citys_return_and_not_another(
     no_exception(at)
     (new,) = query(fresh_db, "SELECT id FROM submissions WHERE file_name = '罗湖.xlsx'")[0]
     assert audit_rows(fresh_db, "import")[-1][:4] == (REV_SZ.name, "reviewer", 1, str(new))
-    luohu = unit_id(fresh_db, ROSTER[2][0])   # the round's 罗湖 now stands 已报待审 with this return
+    luohu = unit_id(fresh_db, ROSTER[2][0])  # the round's 罗湖 now stands 已报待审 with this return
     assert query(fresh_db, "SELECT unit_id, action, submission_id FROM unit_events ORDER BY id DESC LIMIT 1") == [
-        (luohu, "submit", new)]
+        (luohu, "submit", new)
+    ]
 
 
 @pytest.fixture
@@ -817,7 +932,7 @@ def test_the_audit_log_lists_todays_entries_whatever_the_servers_zone(db, server
     at = login(ADMIN)
     at.switch_page("app_pages/audit.py").run()
     no_exception(at)
-    today = query(db, "SELECT COUNT(*) FROM audit_log")[0][0]   # every entry was written minutes ago
+    today = query(db, "SELECT COUNT(*) FROM audit_log")[0][0]  # every entry was written minutes ago
     assert today and f"共 {today} 条" in [c.value for c in at.caption]
 
 
@@ -825,7 +940,7 @@ def test_a_changed_role_and_scope_apply_at_the_next_click(fresh_db):
     at = login(REV_SZ)
     assert nav_pages(at) == {f"{p}.py" for p in NAV[Role.REVIEWER]}
     store = Store(f"sqlite:///{fresh_db}")
-    accounts.change_user(store, REV_SZ.name, role=Role.VIEWER, scope=VIEWER.scope)   # now 查看者 of 广州
+    accounts.change_user(store, REV_SZ.name, role=Role.VIEWER, scope=VIEWER.scope)  # now 查看者 of 广州
     store.dispose()
     now = Who(REV_SZ.name, Role.VIEWER, VIEWER.regions)
     at.switch_page("app_pages/overview.py").run()

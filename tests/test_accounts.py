@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from metrics.access import accounts
-from metrics.collection import campaigns as cp
-from metrics.access.rules import AccessDenied, Principal, Role, Scope
 from metrics.access.accounts import LoginFailed, SessionLimits
-from metrics.collection.campaigns import RosterUnit
+from metrics.access.rules import AccessDenied, Principal, Role, Scope
 from metrics.access.scoped import ScopedStore
+from metrics.collection import campaigns as cp
+from metrics.collection.campaigns import RosterUnit
 from metrics.storage.store import Store
 from tests.test_access import NANSHAN, TIANHE, return_file
 
@@ -54,16 +54,20 @@ def test_the_first_account_must_be_an_administrator(store):
         accounts.add_user(store, name="li", role="审核员", scope=Scope(("440300",)), password=PASSWORD)
     assert not accounts.has_accounts(store)
     admin = accounts.add_user(store, name=" root ", role="管理员", password=PASSWORD)
-    assert (admin.name, admin.role, admin.scope, admin.local, admin.created_by) == \
-        ("root", Role.ADMIN, Scope(everywhere=True), True, "本机用户")
+    assert (admin.name, admin.role, admin.scope, admin.local, admin.created_by) == (
+        "root",
+        Role.ADMIN,
+        Scope(everywhere=True),
+        True,
+        "本机用户",
+    )
     assert accounts.has_accounts(store)
     assert user_row(store, "root").password_hash.startswith("$argon2id$")
 
 
 def test_then_only_administrators_add_accounts(store):
     admin = with_admin(store)
-    reviewer = accounts.add_user(admin, name="li", role=Role.REVIEWER, scope=Scope.parse(["深圳市"]),
-                                 password=PASSWORD)
+    reviewer = accounts.add_user(admin, name="li", role=Role.REVIEWER, scope=Scope.parse(["深圳市"]), password=PASSWORD)
     assert (reviewer.scope.regions, reviewer.created_by) == (("440300",), "root")
     li = as_account(store, "li")
     with pytest.raises(AccessDenied, match="无权管理账号"):
@@ -93,14 +97,17 @@ def test_an_administrator_of_a_region_cannot_hand_out_more_than_it_holds(store):
     assert accounts.add_user(sz_admin, name="ft", role="查看者", scope=Scope(("440304",)), password=PASSWORD)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"name": "root", "role": "查看者", "scope": Scope(("440300",))}, "已存在"),
-    ({"name": "tian", "role": "填报员", "scope": Scope(("440300",))}, "填报员必须指定所属单位"),
-    ({"name": "tian", "role": "审核员"}, "审核员必须有范围"),
-    ({"name": "tian", "role": "查看者", "scope": Scope(("440300",)), "password": "1234567"}, "密码至少 8 位"),
-    ({"name": "  ", "role": "查看者", "scope": Scope(("440300",))}, "用户名不能为空"),
-    ({"name": "tian", "role": "科长", "scope": Scope(("440300",))}, "没有“科长”这个角色"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "root", "role": "查看者", "scope": Scope(("440300",))}, "已存在"),
+        ({"name": "tian", "role": "填报员", "scope": Scope(("440300",))}, "填报员必须指定所属单位"),
+        ({"name": "tian", "role": "审核员"}, "审核员必须有范围"),
+        ({"name": "tian", "role": "查看者", "scope": Scope(("440300",)), "password": "1234567"}, "密码至少 8 位"),
+        ({"name": "  ", "role": "查看者", "scope": Scope(("440300",))}, "用户名不能为空"),
+        ({"name": "tian", "role": "科长", "scope": Scope(("440300",))}, "没有“科长”这个角色"),
+    ],
+)
 def test_refused_accounts(store, kwargs, message):
     admin = with_admin(store)
     before = len(accounts.list_users(admin))
@@ -139,8 +146,12 @@ def test_login_success_and_failure_are_audited(store):
         with pytest.raises(LoginFailed, match="用户名或密码不正确"):
             accounts.login(store, name, password, source="10.0.0.3", delay=0)
     logins = [(r["who"], r["role"], bool(r["ok"]), r["source"]) for r in audit_log(store) if r["action"] == "login"]
-    assert logins == [("root", "admin", True, ""), ("root", "admin", True, "10.0.0.2"),
-                      ("root", "", False, "10.0.0.3"), ("nobody", "", False, "10.0.0.3")]
+    assert logins == [
+        ("root", "admin", True, ""),
+        ("root", "admin", True, "10.0.0.2"),
+        ("root", "", False, "10.0.0.3"),
+        ("nobody", "", False, "10.0.0.3"),
+    ]
     assert user_row(store, "root").failed_logins == 1
     assert user_row(store, "root").last_login is not None
 
@@ -156,7 +167,7 @@ def test_five_failures_lock_the_account_until_unlocked(store):
     locked = dt.datetime.fromisoformat(user_row(store, "root").locked_until)
     assert dt.timedelta(minutes=14) < locked - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=15)
     with pytest.raises(LoginFailed, match="已锁定至"):
-        accounts.login(store, "root", PASSWORD, delay=0)          # even the right password
+        accounts.login(store, "root", PASSWORD, delay=0)  # even the right password
     assert accounts.change_user(admin, "root", unlock=True).locked_until is None
     assert accounts.login(store, "root", PASSWORD, delay=0).name == "root"
     assert user_row(store, "root").failed_logins == 0
@@ -217,13 +228,17 @@ def test_identity_login_by_email_case_insensitive(store):
     admin = with_admin(store)
     accounts.add_user(admin, name="Zhang.San@Example.cn", display="张三", role="审核员", scope=Scope(("440300",)))
     principal = accounts.identity_login(store, {"email": "zhang.san@EXAMPLE.cn", "sub": "x1"}, source="10.0.0.4")
-    assert (principal.name, principal.display, principal.kind, principal.scope) == \
-        ("Zhang.San@Example.cn", "张三", "oidc", Scope(("440300",)))
+    assert (principal.name, principal.display, principal.kind, principal.scope) == (
+        "Zhang.San@Example.cn",
+        "张三",
+        "oidc",
+        Scope(("440300",)),
+    )
     with pytest.raises(LoginFailed, match="尚未在本系统开通"):
         accounts.identity_login(store, {"email": "li.si@example.cn"})
     with pytest.raises(LoginFailed):
         accounts.identity_login(store, {})
-    with pytest.raises(LoginFailed):       # a local account is not reachable through the identity provider
+    with pytest.raises(LoginFailed):  # a local account is not reachable through the identity provider
         accounts.identity_login(store, {"email": "root"})
     accounts.change_user(admin, "Zhang.San@Example.cn", active=False)
     with pytest.raises(LoginFailed):
@@ -240,8 +255,9 @@ def test_identity_login_by_subject_and_never_by_an_unverified_email(store):
     accounts.add_user(admin, name="wang@example.cn", role="查看者", scope=Scope(("440300",)))
     with pytest.raises(LoginFailed):
         accounts.identity_login(store, {"email": "wang@example.cn", "email_verified": False, "sub": "zz"})
-    assert accounts.identity_login(store, {"email": "wang@example.cn", "email_verified": True}).name == \
-        "wang@example.cn"
+    assert (
+        accounts.identity_login(store, {"email": "wang@example.cn", "email_verified": True}).name == "wang@example.cn"
+    )
 
 
 def test_a_local_password_cannot_log_in_an_identity_account(store):
@@ -269,9 +285,13 @@ def test_audit_rows_for_import_delete_restore_approve_and_denied(store):
     admin = with_admin(store)
     accounts.add_user(admin, name="sz", role="审核员", scope=Scope(("440300",)), password=PASSWORD)
     accounts.add_user(admin, name="gz", role="审核员", scope=Scope(("440100",)), password=PASSWORD)
-    campaign = cp.create_campaign(admin, name="2025年报送", year=2025, due="2025-03-25",
-                                  units=[RosterUnit(0, 0, NANSHAN, "市场监管", "440305"),
-                                         RosterUnit(0, 0, TIANHE, "消委会", "440106")])
+    campaign = cp.create_campaign(
+        admin,
+        name="2025年报送",
+        year=2025,
+        due="2025-03-25",
+        units=[RosterUnit(0, 0, NANSHAN, "市场监管", "440305"), RosterUnit(0, 0, TIANHE, "消委会", "440106")],
+    )
     sz = as_account(store, "sz", source="10.8.0.1")
     gz = as_account(store, "gz", source="10.8.0.2")
     _, imported = sz.import_bytes(return_file([(NANSHAN, 12)]), "南山.xlsx")
@@ -293,7 +313,7 @@ def test_audit_rows_for_import_delete_restore_approve_and_denied(store):
         ("sz", "reviewer", "delete", True, str(sub), "10.8.0.1"),
         ("sz", "reviewer", "restore", True, str(sub), "10.8.0.1"),
         ("sz", "reviewer", "submit", True, str(sub), "10.8.0.1"),
-        ("sz", "reviewer", "approve", True, str(sub), "10.8.0.1"),   # names the approved return
+        ("sz", "reviewer", "approve", True, str(sub), "10.8.0.1"),  # names the approved return
         ("gz", "reviewer", "denied", False, "", "10.8.0.2"),
         ("gz", "reviewer", "denied", False, "", "10.8.0.2"),
     ]
@@ -303,8 +323,9 @@ def test_audit_rows_for_import_delete_restore_approve_and_denied(store):
     assert len(accounts.search_audit(admin, who="gz", action="denied")) == 2
     assert len(accounts.search_audit(admin, text=str(sub))) >= 4
     today = dt.datetime.now(dt.UTC).date()
-    assert len(accounts.search_audit(admin, since=today - dt.timedelta(days=1), until=today + dt.timedelta(days=1))) \
-        == len(rows)
+    assert len(
+        accounts.search_audit(admin, since=today - dt.timedelta(days=1), until=today + dt.timedelta(days=1))
+    ) == len(rows)
     assert accounts.search_audit(admin, until=today - dt.timedelta(days=2)).empty
     with pytest.raises(AccessDenied):
         accounts.search_audit(sz)
@@ -323,8 +344,9 @@ def test_account_and_audit_writes_do_not_move_the_store_version(store):
 
 def test_account_to_dict_never_holds_the_hash(store):
     admin = with_admin(store)
-    account = accounts.add_user(admin, name="li", role="查看者", scope=Scope(("440300",), ("消委会",)),
-                                password=PASSWORD)
+    account = accounts.add_user(
+        admin, name="li", role="查看者", scope=Scope(("440300",), ("消委会",)), password=PASSWORD
+    )
     out = account.to_dict()
     assert (out["regions"], out["units"], out["role_zh"], out["login"]) == ("440300", "消委会", "查看者", "本地密码")
     assert "argon2" not in repr(out) and "password" not in " ".join(out)

@@ -15,13 +15,16 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.collection import campaigns as cp
 from metrics.analysis.query import Filters, apply_filters, filters_from_params
+from metrics.collection import campaigns as cp
 from metrics.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-UNITS = (("宁波市海曙区市场监督管理局", "宁波市海曙区", 120), ("宁波市鄞州区市场监督管理局", "宁波市鄞州区", 300),
-         ("宁波市北仑区市场监督管理局", "宁波市北仑区", 4000))
+UNITS = (
+    ("宁波市海曙区市场监督管理局", "宁波市海曙区", 120),
+    ("宁波市鄞州区市场监督管理局", "宁波市鄞州区", 300),
+    ("宁波市北仑区市场监督管理局", "宁波市北仑区", 4000),
+)
 
 
 def book(rows: list[list]) -> bytes:
@@ -34,8 +37,14 @@ def book(rows: list[list]) -> bytes:
 
 
 def a_return(unit: str, materials: int) -> bytes:
-    return book([["2025年“3·15”活动情况统计表"], [f"填报单位:{unit}"],
-                 ["活动名称", "发放宣传资料(份)"], ["集中宣传", materials]])
+    return book(
+        [
+            ["2025年“3·15”活动情况统计表"],
+            [f"填报单位:{unit}"],
+            ["活动名称", "发放宣传资料(份)"],
+            ["集中宣传", materials],
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +68,21 @@ def db(tmp_path_factory) -> Path:
 def approved_sql(db: Path) -> tuple[set[int], float]:
     """Submissions whose unit's last step is approve/lock, and their materials, straight from SQL."""
     with sqlite3.connect(db) as conn:
-        ids = {row[0] for row in conn.execute(
-            "SELECT (SELECT e2.submission_id FROM unit_events e2 WHERE e2.campaign_id = e.campaign_id "
-            "AND e2.unit_id = e.unit_id AND e2.action = 'submit' ORDER BY e2.id DESC LIMIT 1) "
-            "FROM unit_events e WHERE e.id IN (SELECT MAX(id) FROM unit_events GROUP BY campaign_id, unit_id) "
-            "AND e.status IN ('已审核', '已锁定')")}
+        ids = {
+            row[0]
+            for row in conn.execute(
+                "SELECT (SELECT e2.submission_id FROM unit_events e2 WHERE e2.campaign_id = e.campaign_id "
+                "AND e2.unit_id = e.unit_id AND e2.action = 'submit' ORDER BY e2.id DESC LIMIT 1) "
+                "FROM unit_events e WHERE e.id IN (SELECT MAX(id) FROM unit_events GROUP BY campaign_id, unit_id) "
+                "AND e.status IN ('已审核', '已锁定')"
+            )
+        }
         marks = ",".join("?" * len(ids))
-        total = conn.execute(f"SELECT SUM(r.value) FROM records r JOIN terms m ON m.id = r.metric_id "
-                             f"WHERE m.text = 'materials' AND r.submission_id IN ({marks})", tuple(ids)).fetchone()[0]
+        total = conn.execute(
+            f"SELECT SUM(r.value) FROM records r JOIN terms m ON m.id = r.metric_id "
+            f"WHERE m.text = 'materials' AND r.submission_id IN ({marks})",
+            tuple(ids),
+        ).fetchone()[0]
     return ids, total
 
 
@@ -90,7 +106,6 @@ def test_the_switch_travels_in_the_link():
     empty = pd.DataFrame({"year": pd.Series([], dtype=int)})
     assert filters_from_params({"approved": "1"}, empty)[0].approved is True
     assert filters_from_params({"approved": "yes"}, empty)[0].approved is False
-
 
 
 @pytest.fixture

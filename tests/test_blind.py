@@ -2,11 +2,11 @@
 expected.py by a reviewer who had not read the reader (blind4 built from the seed summary; blind5 leans on
 layouts read wrong in silence: transposed, side by side, 其中 parts, stacked headers, formulas).
 
-One module parametrised over all the sets, so every check runs on every file that states what it checks
-(no set-specific copy whose parametrisation can come out empty) (``blind4/guizhou_stacked_sections.xlsx``): totals, per agency, region
-and year, years, regions, sectors, themes, dates, approximations, issues that must and must not appear, exact
-issue counts, refusals, and that every record's source points at the cell it was read from. Each set's files
-are written by its make_blind*.py (deterministic).
+One module parametrised over all the sets, so every check runs on every file that states what it checks (no
+set-specific copy whose parametrisation can come out empty): totals, per agency, region and year, years, regions,
+sectors, themes, dates, approximations, issues that must and must not appear, exact issue counts, refusals, and that
+every record's source points at the cell it was read from. Each set's files are written by its make_blind*.py
+(deterministic).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import importlib.util
 import io
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def ingest_file(path):
     return _ingest(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str):
     return ingest_file(FIXTURES / name)
 
@@ -91,10 +91,14 @@ def _add(groups: dict) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- sanity of the fixture set
 
+
 @pytest.mark.parametrize("folder", sorted(SETS))
 def test_every_fixture_exists_and_is_listed(folder):
-    written = {f"{folder}/{p.name}" for p in (FIXTURES / folder).iterdir()
-               if p.suffix in {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}}
+    written = {
+        f"{folder}/{p.name}"
+        for p in (FIXTURES / folder).iterdir()
+        if p.suffix in {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
+    }
     assert written == {n for n in (*EXPECTED, *REFUSED) if n.startswith(f"{folder}/")}
     assert len(written) >= SETS[folder]
 
@@ -110,6 +114,7 @@ def test_expected_is_self_consistent():
 
 
 # --------------------------------------------------------------------------- reading
+
 
 @pytest.mark.parametrize("name", FILES)
 def test_reads(name):
@@ -133,8 +138,7 @@ def test_by_agency(name):
     agencies = {_agency(name, rec.agency) for rec in result.records}
     assert agencies == set(expected)
     for agency, metrics in expected.items():
-        _assert_sums(_sums(r for r in result.records if _agency(name, r.agency) == agency), metrics,
-                     f"{name} {agency}")
+        _assert_sums(_sums(r for r in result.records if _agency(name, r.agency) == agency), metrics, f"{name} {agency}")
 
 
 @pytest.mark.parametrize("name", [n for n in FILES if "by_region" in EXPECTED[n]])
@@ -236,6 +240,7 @@ def test_refused(name):
 
 # --------------------------------------------------------------------------- provenance
 
+
 def _norm(text: str) -> str:
     # a literal leading apostrophe (Excel's "keep as text" mark written into the cell by an export)
     # is not part of the number: a raw with or without it points at the same cell
@@ -273,7 +278,7 @@ def _decode(data: bytes) -> str:
     raise AssertionError("undecodable fixture")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grid(name: str, sheet: str | None) -> list[list]:
     path = FIXTURES / name
     data = path.read_bytes()
@@ -293,14 +298,14 @@ def _cell_matches(cell, raw: str) -> bool:
         return False
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
         m = re.match(r"^[-+]?[\d,]*\.?\d+", _norm(raw))
-        if not m or re.search(r"\d", _norm(raw)[m.end():]):
+        if not m or re.search(r"\d", _norm(raw)[m.end() :]):
             return False
         number = _as_number(m.group(0))
         return number is not None and number == pytest.approx(float(cell), rel=1e-9, abs=1e-9)
     text, want = _norm(cell), _norm(raw)
     if text == want:
         return True
-    return want.startswith(text) and not re.search(r"\d", want[len(text):])
+    return want.startswith(text) and not re.search(r"\d", want[len(text) :])
 
 
 @pytest.mark.parametrize("name", FILES)

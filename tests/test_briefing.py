@@ -19,14 +19,14 @@ from docx import Document
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
+from metrics.analysis.query import Filters
 from metrics.briefing.brief import BREAKDOWNS, TOP, build_brief
-from metrics.cli import main
-from metrics.storage.demo import generate_returns
 from metrics.briefing.draft import draft_summary
-from metrics.core.fmt import format_metric
 from metrics.briefing.office import EAST_ASIAN_FONT, NUMBER_FORMAT, display_table, to_docx, to_pptx, to_xlsx
 from metrics.briefing.packs import to_html
-from metrics.analysis.query import Filters
+from metrics.cli import main
+from metrics.core.fmt import format_metric
+from metrics.storage.demo import generate_returns
 from metrics.storage.store import Store
 from tests.plotly_html import figures_in, title_of
 
@@ -72,16 +72,21 @@ def sql_sums(db: Path, metric: str, key: str, where: str = "", params: tuple = (
 def sql_agencies(db: Path, where: str = "", params: tuple = ()) -> set[int]:
     """Agencies with any active record in the scope."""
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT DISTINCT r.agency_id FROM records r JOIN submissions s ON s.id = r.submission_id "
-                            "LEFT JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' "
-                            f"AND r.agency_id IS NOT NULL {where}", params).fetchall()
+        rows = conn.execute(
+            "SELECT DISTINCT r.agency_id FROM records r JOIN submissions s ON s.id = r.submission_id "
+            "LEFT JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' "
+            f"AND r.agency_id IS NOT NULL {where}",
+            params,
+        ).fetchall()
     return {a for (a,) in rows}
 
 
 def province_of(db: Path) -> str:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
-                            "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+        return conn.execute(
+            "SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
+            "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1"
+        ).fetchone()[0]
 
 
 def expected_chart(sums: dict, top: int = TOP) -> tuple[list[float], float]:
@@ -97,7 +102,7 @@ def check_ranking(categories: list[str], values: list[float], sums: dict) -> Non
     named = [(c, v) for c, v in zip(categories, values) if not c.startswith("其他(")]
     for category, value in named:
         assert value == pytest.approx(sums[category]), category
-    assert [v for _, v in named] == pytest.approx(expected[:len(named)])  # the largest, in order
+    assert [v for _, v in named] == pytest.approx(expected[: len(named)])  # the largest, in order
     if len(named) < len(categories):
         assert len(categories) == TOP and categories[-1] == f"其他({len(sums) - (TOP - 1)}项)"
 
@@ -109,8 +114,7 @@ def scope(db) -> Filters:
 
 @pytest.fixture(scope="module")
 def brief(store, scope):
-    return build_brief(store.facts().frame, scope, measures=MEASURES, breakdowns=BREAKDOWNS,
-                       texts=store.record_details)
+    return build_brief(store.facts().frame, scope, measures=MEASURES, breakdowns=BREAKDOWNS, texts=store.record_details)
 
 
 def scope_where(scope: Filters) -> tuple[str, tuple]:
@@ -156,8 +160,9 @@ def test_pptx_native_editable_charts_equal_sql(db, brief, scope):
     # Chinese font named for East Asian text on every run of every slide.
     ns = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
     runs = [r for slide in slides for r in slide.shapes._spTree.iter(f"{ns}rPr")]
-    assert runs and all(r.find(f"{ns}ea") is not None and r.find(f"{ns}ea").get("typeface") == EAST_ASIAN_FONT
-                        for r in runs)
+    assert runs and all(
+        r.find(f"{ns}ea") is not None and r.find(f"{ns}ea").get("typeface") == EAST_ASIAN_FONT for r in runs
+    )
     texts = " ".join(s.text_frame.text for slide in slides for s in slide.shapes if s.has_text_frame)
     assert brief.title in texts and brief.summary in texts
 
@@ -199,8 +204,9 @@ def test_xlsx_native_charts_equal_sql(db, brief, scope):
         assert len(charts) == len(MEASURES)
         for chart, metric in zip(charts, MEASURES):
             series = chart.series[0]
-            categories = [str(v) for v in _series_values(book, series.cat.strRef.f if series.cat.strRef
-                                                         else series.cat.numRef.f)]
+            categories = [
+                str(v) for v in _series_values(book, series.cat.strRef.f if series.cat.strRef else series.cat.numRef.f)
+            ]
             values = _series_values(book, series.val.numRef.f)
             assert all(isinstance(v, (int, float)) for v in values)  # numbers, not text
             if name == "历年对比":
@@ -223,13 +229,14 @@ def test_xlsx_native_charts_equal_sql(db, brief, scope):
 
 def test_xlsx_strings_are_never_formulas(store):
     frame = store.facts().frame
-    brief = build_brief(frame, Filters(), measures=["events"], breakdowns=["sector"], title="=HYPERLINK(\"x\")",
-                        summary="+1 @SUM(A1)")
+    brief = build_brief(
+        frame, Filters(), measures=["events"], breakdowns=["sector"], title='=HYPERLINK("x")', summary="+1 @SUM(A1)"
+    )
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx(brief)))
     cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
     formulas = [c for c in cells if c.data_type == "f"]
     assert all(c.value.startswith("=SUM(B") for c in formulas)  # only the totals the pack itself writes
-    assert book["概况"]["A1"].value == "=HYPERLINK(\"x\")" and book["概况"]["A1"].data_type == "s"
+    assert book["概况"]["A1"].value == '=HYPERLINK("x")' and book["概况"]["A1"].data_type == "s"
 
 
 def test_docx_has_headings_summary_tables(brief):
@@ -265,19 +272,29 @@ def test_docx_is_an_a4_gongwen_with_font_fallbacks(brief):
     document = Document(io.BytesIO(to_docx(brief, images=[_png()] * len(brief.charts))))
     section = document.sections[0]
     assert (round(section.page_width.cm, 2), round(section.page_height.cm, 2)) == (21.0, 29.7)  # not US Letter
-    assert [round(m.cm, 2) for m in (section.top_margin, section.bottom_margin, section.left_margin,
-                                      section.right_margin)] == [3.7, 3.5, 2.8, 2.6]
+    assert [
+        round(m.cm, 2) for m in (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
+    ] == [3.7, 3.5, 2.8, 2.6]
     text_width = section.page_width - section.left_margin - section.right_margin
     shapes = document.inline_shapes
     assert len(shapes) == len(brief.charts) and all(shape.width <= text_width for shape in shapes)
-    fonts = {name: (document.styles[name].element.rPr.rFonts.get(f"{w}eastAsia"), document.styles[name].font.size.pt)
-             for name in ("Title", "Heading 1", "Heading 2", "Normal")}
-    assert fonts == {"Title": ("方正小标宋简体", 22), "Heading 1": ("黑体", 16), "Heading 2": ("楷体_GB2312", 16),
-                     "Normal": ("仿宋_GB2312", 16)}
+    fonts = {
+        name: (document.styles[name].element.rPr.rFonts.get(f"{w}eastAsia"), document.styles[name].font.size.pt)
+        for name in ("Title", "Heading 1", "Heading 2", "Normal")
+    }
+    assert fonts == {
+        "Title": ("方正小标宋简体", 22),
+        "Heading 1": ("黑体", 16),
+        "Heading 2": ("楷体_GB2312", 16),
+        "Normal": ("仿宋_GB2312", 16),
+    }
     assert document.styles["Normal"].element.rPr.rFonts.get(f"{w}ascii") == "Times New Roman"
     table = next(rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FONT_TABLE)
-    declared = {node.get(f"{w}name"): node.find(f"{w}altName").get(f"{w}val")
-                for node in etree.fromstring(table.blob).findall(f"{w}font") if node.find(f"{w}altName") is not None}
+    declared = {
+        node.get(f"{w}name"): node.find(f"{w}altName").get(f"{w}val")
+        for node in etree.fromstring(table.blob).findall(f"{w}font")
+        if node.find(f"{w}altName") is not None
+    }
     assert declared == {"仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体", "方正小标宋简体": "宋体", "黑体": "SimHei"}
     title = next(p for p in document.paragraphs if p.style.name == "Title")
     assert title.text == brief.title and title.alignment == 1  # centred
@@ -359,11 +376,24 @@ def test_libreoffice_opens_pptx_with_chinese_text(tmp_path, brief):
         pytest.skip("poppler-utils 未安装:无法读取 PDF 文字")
     path = tmp_path / "brief.pptx"
     path.write_bytes(to_pptx(brief))
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
-                   check=True, capture_output=True, timeout=180)
-    text = subprocess.run(["pdftotext", str(tmp_path / "brief.pdf"), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "brief.pdf"), "-"], check=True, capture_output=True, text=True
+    ).stdout
     flat = "".join(text.split())  # pdftotext spaces CJK from digits and splits lines: compare without blanks
     assert "主要指标" in flat and "总体情况" in flat
     assert "".join(brief.charts[0].title.split(" · ")[0].split()) in flat
@@ -380,12 +410,23 @@ def test_odd_names_neither_break_nor_inject_any_format(store):
     names = list(frame["agency"].cat.categories)
     names[0] = "坏\x01名<script>alert(1)</script>=1+1"
     frame["agency"] = frame["agency"].cat.rename_categories(names)
-    brief = build_brief(frame, Filters(agency=(names[0],)), measures=None, breakdowns=["agency"],
-                        summary="摘要\x0b<b>粗</b>", title="=标题\x02")
+    brief = build_brief(
+        frame,
+        Filters(agency=(names[0],)),
+        measures=None,
+        breakdowns=["agency"],
+        summary="摘要\x0b<b>粗</b>",
+        title="=标题\x02",
+    )
     assert brief.charts and brief.charts[0].categories == ("坏名<script>alert(1)</script>=1+1",)
     deck = Presentation(io.BytesIO(to_pptx(brief)))
-    assert any("坏名<script>" in str(c) for s in deck.slides for sh in s.shapes if sh.has_chart
-               for c in sh.chart.plots[0].categories)
+    assert any(
+        "坏名<script>" in str(c)
+        for s in deck.slides
+        for sh in s.shapes
+        if sh.has_chart
+        for c in sh.chart.plots[0].categories
+    )
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx(brief)))
     assert book["概况"]["A1"].value == "=标题" and book["概况"]["A1"].data_type == "s"
     assert "摘要<b>粗</b>" in "\n".join(p.text for p in Document(io.BytesIO(to_docx(brief))).paragraphs)

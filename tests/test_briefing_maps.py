@@ -19,16 +19,16 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+from metrics.analysis.maps import NOTE_ZH, TOPOJSON_NAME, topojson_stub
+from metrics.analysis.query import Filters
 from metrics.briefing import render
 from metrics.briefing.brief import BREAKDOWNS, TOP, build_brief
-from metrics.cli import main
-from metrics.storage.demo import generate_returns
-from metrics.core.fmt import format_metric
-from metrics.analysis.maps import NOTE_ZH, TOPOJSON_NAME, topojson_stub
 from metrics.briefing.office import to_docx, to_pptx, to_xlsx
 from metrics.briefing.packs import to_html, write_pack
-from metrics.analysis.query import Filters
+from metrics.cli import main
+from metrics.core.fmt import format_metric
 from metrics.reading.regions import default_gazetteer
+from metrics.storage.demo import generate_returns
 from metrics.storage.samples import load_samples
 from metrics.storage.store import Store
 from tests.plotly_html import figures_in
@@ -90,16 +90,19 @@ def samples(tmp_path_factory) -> tuple[Path, Store]:
 @pytest.fixture(scope="module")
 def national(demo):
     _, store = demo
-    return build_brief(store.facts().frame, Filters(year=(YEAR,)), measures=[MEASURE, "materials"],
-                       breakdowns=BREAKDOWNS)
+    return build_brief(
+        store.facts().frame, Filters(year=(YEAR,)), measures=[MEASURE, "materials"], breakdowns=BREAKDOWNS
+    )
 
 
 @pytest.fixture(scope="module")
 def province(demo) -> str:
     path, _ = demo
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
-                            "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+        return conn.execute(
+            "SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
+            "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1"
+        ).fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +115,11 @@ def provincial(demo, province):
 def ningbo(samples):
     """宁波市's districts, part of whose total (the city's own office) is on no district."""
     _, store = samples
-    return build_brief(store.facts().frame, Filters(year=(NINGBO_YEAR,), province="浙江省", city="宁波市"),
-                       measures=["materials", MEASURE])
+    return build_brief(
+        store.facts().frame,
+        Filters(year=(NINGBO_YEAR,), province="浙江省", city="宁波市"),
+        measures=["materials", MEASURE],
+    )
 
 
 def png(width: int = 2000, height: int = 1120) -> bytes:
@@ -128,6 +134,7 @@ def need_images() -> None:
 
 
 # ---- the numbers -------------------------------------------------------------------------------------------
+
 
 def test_national_map_is_each_provinces_sql_sum_and_the_packs_own_region_chart(demo, national):
     path, _ = demo
@@ -191,9 +198,11 @@ def test_no_map_when_asked_none_or_nothing_placeable(demo, samples):
 
 # ---- PowerPoint ----------------------------------------------------------------------------------------------
 
+
 def map_slide(deck: Presentation):
-    (slide,) = [s for s in deck.slides if any(shape.has_text_frame and NOTE_ZH in shape.text_frame.text
-                                              for shape in s.shapes)]
+    (slide,) = [
+        s for s in deck.slides if any(shape.has_text_frame and NOTE_ZH in shape.text_frame.text for shape in s.shapes)
+    ]
     return slide
 
 
@@ -201,8 +210,9 @@ def table_rows(table) -> list[list[str]]:
     return [[cell.text for cell in row.cells] for row in table.rows]
 
 
-def check_numbers(rows: list[list[str]], db: Path, metric: str, level: str, unit: str, year: int = YEAR,
-                  **place: str) -> None:
+def check_numbers(
+    rows: list[list[str]], db: Path, metric: str, level: str, unit: str, year: int = YEAR, **place: str
+) -> None:
     """合计 first (SQL total), 未落到图上 when some of it is on no unit, then every unit with its SQL sum."""
     expected, rest = sql_by_place(db, metric, year, level, **place)
     assert rows[1] == ["合计", format_metric(sum(expected.values()) + rest, unit)]
@@ -282,6 +292,7 @@ def test_pptx_and_docx_through_the_server_renderer(national):
 
 # ---- Word ------------------------------------------------------------------------------------------------------
 
+
 def test_docx_map_chapter(demo, national):
     path, _ = demo
     document = Document(io.BytesIO(to_docx(national, [png()] * len(national.charts), png())))
@@ -315,21 +326,26 @@ def test_html_has_the_interactive_map_offline(demo, national):
     maps = [f for f in figures.values() if any(t["type"] == "choropleth" for t in f["data"])]
     assert len(maps) == 1
     (figure,) = maps
-    shown = {code: z for t in figure["data"] if t["type"] == "choropleth" and t.get("coloraxis")
-             for code, z in zip(t["locations"], t["z"])}
+    shown = {
+        code: z
+        for t in figure["data"]
+        if t["type"] == "choropleth" and t.get("coloraxis")
+        for code, z in zip(t["locations"], t["z"])
+    }
     expected, _ = sql_by_place(path, MEASURE, YEAR, "province")
     assert by_name(shown) == pytest.approx(expected)
     assert not figure["config"]["topojsonURL"].startswith("http")
     # The empty world topology is loaded before plotly.js, so plotly.js never asks its CDN for it.
     assets = page.index("window.PlotlyGeoAssets")
     library = _PLOTLYJS.search(page)
-    assert library and assets < library.start() and f'"{TOPOJSON_NAME}":' in page[assets:library.start()]
+    assert library and assets < library.start() and f'"{TOPOJSON_NAME}":' in page[assets : library.start()]
     assert "cdn.plot.ly" not in _PLOTLYJS.sub("", page)  # only plotly.js's own default, never used
     assert NOTE_ZH in page and "<h2>地区分布</h2>" in page
     assert f"<td>合计</td><td>{format_metric(sum(expected.values()), UNIT)}</td>" in page
 
 
 # ---- Excel ---------------------------------------------------------------------------------------------------
+
 
 def evaluate_sum(sheet, formula: str) -> float:
     """=SUM(B5:B22) worked out from the cells it names."""
@@ -353,17 +369,18 @@ def test_xlsx_sheet_with_a_sum_formula_equal_to_sql(case, demo, samples, nationa
     total = next(i for i, r in enumerate(rows) if r[0] == "合计")
     expected, rest = sql_by_place(path, metric, year, level, **place)
     assert rest > 0 or case == "national"
-    units = {r[0]: r[1] for r in rows[header + 1:total] if r[0] != "未落到图上"}
+    units = {r[0]: r[1] for r in rows[header + 1 : total] if r[0] != "未落到图上"}
     assert units == pytest.approx(expected)
-    assert all(GAZ.by_adcode(r[2]).name == r[0] for r in rows[header + 1:total] if r[0] != "未落到图上")
+    assert all(GAZ.by_adcode(r[2]).name == r[0] for r in rows[header + 1 : total] if r[0] != "未落到图上")
     cell = sheet.cell(total + 1, 2)
     assert cell.data_type == "f" and cell.value.startswith("=SUM(B")
     assert evaluate_sum(sheet, cell.value) == pytest.approx(sum(expected.values()) + rest)
     assert ([r[1] for r in rows if r[0] == "未落到图上"] or [0]) == [pytest.approx(rest)]
-    assert NOTE_ZH in [r[0] for r in rows[total + 1:]]
+    assert NOTE_ZH in [r[0] for r in rows[total + 1 :]]
 
 
 # ---- left out -----------------------------------------------------------------------------------------------
+
 
 def test_maps_false_leaves_the_map_out_of_every_format(demo):
     _, store = demo
@@ -375,8 +392,9 @@ def test_maps_false_leaves_the_map_out_of_every_format(demo):
     assert "四、各单位情况" in [p.text for p in document.paragraphs]
     assert "地区分布" not in openpyxl.load_workbook(io.BytesIO(to_xlsx(brief))).sheetnames
     page = to_html(brief).decode("utf-8")
-    assert NOTE_ZH not in page and not any(t["type"] == "choropleth" for f in figures_in(page).values()
-                                           for t in f["data"])
+    assert NOTE_ZH not in page and not any(
+        t["type"] == "choropleth" for f in figures_in(page).values() for t in f["data"]
+    )
 
 
 def test_cli_no_map(tmp_path, demo, capsys):
@@ -404,6 +422,7 @@ def test_cli_no_map(tmp_path, demo, capsys):
 
 # ---- kaleido reads the world topojson from disk ----------------------------------------------------------------
 
+
 def test_kaleido_takes_the_world_topojson_from_the_local_folder(tmp_path, monkeypatch):
     """A geo subplot with land shown makes plotly.js load the world topojson. Given a folder holding one whose
     'land' is a square in the open Pacific, the image shows that square: the file came from disk, not the CDN
@@ -418,9 +437,18 @@ def test_kaleido_takes_the_world_topojson_from_the_local_folder(tmp_path, monkey
     render.stop_browser()  # plotly.js keeps a loaded topojson for the life of the page
     monkeypatch.setattr(render, "TOPOJSON_DIR", tmp_path)
     fig = go.Figure(go.Scattergeo(lon=[-155], lat=[-5], mode="markers", marker={"color": "blue"}))
-    fig.update_geos(showland=True, landcolor="rgb(255,0,0)", showcoastlines=False, showcountries=False,
-                    showframe=False, showocean=False, showlakes=False, projection_type="equirectangular",
-                    lonaxis_range=[-180, -130], lataxis_range=[-30, 20])
+    fig.update_geos(
+        showland=True,
+        landcolor="rgb(255,0,0)",
+        showcoastlines=False,
+        showcountries=False,
+        showframe=False,
+        showocean=False,
+        showlakes=False,
+        projection_type="equirectangular",
+        lonaxis_range=[-180, -130],
+        lataxis_range=[-30, 20],
+    )
 
     def red_share() -> float:
         try:
@@ -436,6 +464,7 @@ def test_kaleido_takes_the_world_topojson_from_the_local_folder(tmp_path, monkey
 
 
 # ---- in a real browser --------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def offline_page():

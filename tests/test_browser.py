@@ -46,11 +46,25 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
 # Stored before the server starts; the latest year is 2024, so uploading county_activities.xlsx (2024,
 # 河南省, not in the seed) moves the overview's tiles.
-SEED = ("city_summary.xlsx", "gbk.csv", "long_table.csv", "legacy.xls", "years_across.xlsx", "merged_agency.xlsx",
-        "stacked_tables.xlsx")
+SEED = (
+    "city_summary.xlsx",
+    "gbk.csv",
+    "long_table.csv",
+    "legacy.xls",
+    "years_across.xlsx",
+    "merged_agency.xlsx",
+    "stacked_tables.xlsx",
+)
 UPLOAD = LAYOUTS / "county_activities.xlsx"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT = 30_000  # ms: a cold server on a 2-core machine first shows an empty main area
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -85,20 +99,29 @@ def sql_latest_year(db: Path, province: str | None = None) -> int:
     where, params = ("AND g.province = ?", (province,)) if province else ("", ())
     with sqlite3.connect(db) as conn:
         latest = conn.execute(_LATEST.format(where=where), params).fetchone()[0]
-        units = dict(conn.execute(_LATEST.replace("MAX(r.year)", "r.year, COUNT(DISTINCT r.agency_id)")
-                                  .format(where=where) + " GROUP BY r.year", params).fetchall())
+        units = dict(
+            conn.execute(
+                _LATEST.replace("MAX(r.year)", "r.year, COUNT(DISTINCT r.agency_id)").format(where=where)
+                + " GROUP BY r.year",
+                params,
+            ).fetchall()
+        )
     return latest - 1 if 2 * units.get(latest, 0) < units.get(latest - 1, 0) else latest
 
 
 def sql_cities(db: Path, province: str) -> set[str]:
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT DISTINCT g.city FROM records r JOIN submissions s ON s.id = r.submission_id "
-                            "JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' AND g.province = ? "
-                            "AND g.city != ''", (province,)).fetchall()
+        rows = conn.execute(
+            "SELECT DISTINCT g.city FROM records r JOIN submissions s ON s.id = r.submission_id "
+            "JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' AND g.province = ? "
+            "AND g.city != ''",
+            (province,),
+        ).fetchall()
     return {city for (city,) in rows}
 
 
 # ---- a real server ----------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -114,10 +137,29 @@ def serve(db: Path, log: Path) -> Iterator[str]:
     env = {**os.environ, "OUTREACH_DB_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30
@@ -180,8 +222,7 @@ def new_page(browser):
     contexts = []
 
     def make() -> Page:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
-                                      accept_downloads=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", accept_downloads=True)
         context.set_default_timeout(TIMEOUT)
         contexts.append(context)
         return context.new_page()
@@ -198,13 +239,16 @@ def page(new_page) -> Page:
 
 # ---- what the page shows ----------------------------------------------------------------------
 
+
 def sidebar(page: Page):
     return page.get_by_test_id("stSidebar")
 
 
 def tile(page: Page, label: str):
     """The value of the KPI tile (st.metric) labelled exactly `label`."""
-    box = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    box = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     return box.get_by_test_id("stMetricValue")
 
 
@@ -263,6 +307,7 @@ def plotly_chart(page: Page, title_part: str):
 
 # ---- the tests --------------------------------------------------------------------------------
 
+
 def test_upload_through_the_page_moves_the_overview_by_the_files_total(server, db, page):
     open_overview(page, server)
     year = kpi_year(page)
@@ -296,8 +341,9 @@ def test_upload_through_the_page_moves_the_overview_by_the_files_total(server, d
     expect(cell(result, UPLOAD.name)).to_have_count(1)
     no_exception(page)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT status FROM submissions WHERE file_name = ?",
-                            (UPLOAD.name,)).fetchall() == [("active",)]
+        assert conn.execute("SELECT status FROM submissions WHERE file_name = ?", (UPLOAD.name,)).fetchall() == [
+            ("active",)
+        ]
     assert sql_sum(db, "materials", year) == pytest.approx(before + added)
 
     open_overview(page, server)
@@ -310,8 +356,10 @@ def test_a_pasted_summary_is_highlighted_reviewed_and_moves_the_overview(server,
     year = kpi_year(page)
     before = sql_sum(db, "consultations", year)
     materials = sql_sum(db, "materials", year)
-    text = (f"台州市黄岩区消费者权益保护委员会{year}年“3·15”活动总结\n"
-            "活动当天发放宣传资料3600余份,接受群众咨询1280人次,受理投诉27起,办结25起。")
+    text = (
+        f"台州市黄岩区消费者权益保护委员会{year}年“3·15”活动总结\n"
+        "活动当天发放宣传资料3600余份,接受群众咨询1280人次,受理投诉27起,办结25起。"
+    )
     page.goto(f"{server}/upload")
     main = page.get_by_test_id("stMain")
     main.get_by_role("tab", name="从总结提取").click()
@@ -344,7 +392,8 @@ def test_sidebar_province_filters_tiles_and_charts(server, db, page):
     assert query_of(page.url)["province"] == [province]
     year = sql_latest_year(db, province)
     expect(page.get_by_test_id("stCaptionContainer").filter(has_text="与上一年相比")).to_have_text(
-        f"{year} 年,与上一年相比")
+        f"{year} 年,与上一年相比"
+    )
     expect(tile(page, "发放宣传资料")).to_have_text(format_metric(sql_sum(db, "materials", year, province), "份"))
     expect(tile(page, "开展活动")).to_have_text(format_metric(sql_sum(db, "events", year, province), "场"))
     # The region chart now ranks the province's cities, drawn by Plotly with Chinese ticks.
@@ -426,8 +475,7 @@ def test_chart_camera_saves_a_3x_png_with_a_chinese_name(server, page):
     options = chart.first.evaluate("gd => gd._context.toImageButtonOptions")
     assert options["format"] == "png" and options["scale"] >= 3
     assert CJK.search(options["filename"]), options
-    everyone = page.locator(".js-plotly-plot").evaluate_all(
-        "gds => gds.map(gd => gd._context.toImageButtonOptions)")
+    everyone = page.locator(".js-plotly-plot").evaluate_all("gds => gds.map(gd => gd._context.toImageButtonOptions)")
     assert len(everyone) >= 3 and all(o["scale"] >= 3 and CJK.search(o["filename"]) for o in everyone)
     # The camera button really downloads that file, at 3× the drawn size.
     width, height = chart.first.evaluate("gd => [gd._fullLayout.width, gd._fullLayout.height]")
@@ -500,18 +548,33 @@ def test_briefing_page_downloads_an_editable_pptx_equal_to_sql(server, db, page)
     assert len(charts) == 12  # 3 metrics × sector, region, year, agency
     first = charts[0]  # 开展活动 by sector over the whole store, in the pack's year (the latest complete one)
     with sqlite3.connect(db) as conn:
-        expected = dict(conn.execute(
-            "SELECT COALESCE(se.text, '(未填写)'), SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
-            "JOIN terms m ON m.id = r.metric_id LEFT JOIN terms se ON se.id = r.sector_id "
-            "WHERE s.status = 'active' AND m.text = 'events' AND r.year = ? GROUP BY 1",
-            (sql_latest_year(db),)).fetchall())
+        expected = dict(
+            conn.execute(
+                "SELECT COALESCE(se.text, '(未填写)'), SUM(r.value) FROM records r "
+                "JOIN submissions s ON s.id = r.submission_id "
+                "JOIN terms m ON m.id = r.metric_id LEFT JOIN terms se ON se.id = r.sector_id "
+                "WHERE s.status = 'active' AND m.text = 'events' AND r.year = ? GROUP BY 1",
+                (sql_latest_year(db),),
+            ).fetchall()
+        )
     shown = dict(zip(first.plots[0].categories, first.plots[0].series[0].values))
     assert shown == pytest.approx(expected)
 
 
 # Every page of the navigation and its title (the heading the page draws).
-PAGES = {"": "总览", "upload": "数据上报", "campaigns": "报送任务", "progress": "报送进度", "agencies": "单位对比", "themes": "主题与活动", "regions": "地区",
-         "trends": "趋势", "details": "明细", "quality": "数据质量", "briefing": "简报导出"}
+PAGES = {
+    "": "总览",
+    "upload": "数据上报",
+    "campaigns": "报送任务",
+    "progress": "报送进度",
+    "agencies": "单位对比",
+    "themes": "主题与活动",
+    "regions": "地区",
+    "trends": "趋势",
+    "details": "明细",
+    "quality": "数据质量",
+    "briefing": "简报导出",
+}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 

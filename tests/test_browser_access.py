@@ -55,6 +55,7 @@ YEARS = (2023, 2024)
 
 # ---- the store ------------------------------------------------------------------------------------------
 
+
 def city_return(city: str, year: int, rows: list[tuple]) -> bytes:
     """One city's summary of its units' 3·15 work: a title row, a header, one row per unit."""
     wb = openpyxl.Workbook()
@@ -84,13 +85,31 @@ def build_store(db: Path, *, returns: bool = True, users: bool = True, oidc_user
                     assert outcome.status == "imported", outcome.message
         if users:
             accounts.add_user(store, name="admin", role=Role.ADMIN, password=PASSWORD["admin"])
-            accounts.add_user(store, name="sz", display="深圳审核员", role=Role.REVIEWER,
-                              scope=Scope.parse(["广东省深圳市"]), password=PASSWORD["sz"])
-            accounts.add_user(store, name="gz", display="广州审核员", role=Role.REVIEWER,
-                              scope=Scope.parse(["广东省广州市"]), password=PASSWORD["gz"])
+            accounts.add_user(
+                store,
+                name="sz",
+                display="深圳审核员",
+                role=Role.REVIEWER,
+                scope=Scope.parse(["广东省深圳市"]),
+                password=PASSWORD["sz"],
+            )
+            accounts.add_user(
+                store,
+                name="gz",
+                display="广州审核员",
+                role=Role.REVIEWER,
+                scope=Scope.parse(["广东省广州市"]),
+                password=PASSWORD["gz"],
+            )
         if oidc_user:
-            accounts.add_user(store, name=oidc_user, display="Alice", role=Role.VIEWER,
-                              scope=Scope.parse(["广东省深圳市"]), password=None)
+            accounts.add_user(
+                store,
+                name=oidc_user,
+                display="Alice",
+                role=Role.VIEWER,
+                scope=Scope.parse(["广东省深圳市"]),
+                password=None,
+            )
     finally:
         store.dispose()
 
@@ -98,18 +117,24 @@ def build_store(db: Path, *, returns: bool = True, users: bool = True, oidc_user
 def sql_sum(db: Path, metric: str, year: int, prefix: str) -> float:
     """A metric's total over active returns for one year, for places whose adcode starts with `prefix`."""
     with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
-            "JOIN terms m ON m.id = r.metric_id AND m.kind = 'metric' JOIN regions g ON g.id = r.region_id "
-            "WHERE s.status = 'active' AND m.text = ? AND r.year = ? AND g.adcode LIKE ?",
-            (metric, year, f"{prefix}%")).fetchone()[0] or 0.0
+        return (
+            conn.execute(
+                "SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+                "JOIN terms m ON m.id = r.metric_id AND m.kind = 'metric' JOIN regions g ON g.id = r.region_id "
+                "WHERE s.status = 'active' AND m.text = ? AND r.year = ? AND g.adcode LIKE ?",
+                (metric, year, f"{prefix}%"),
+            ).fetchone()[0]
+            or 0.0
+        )
 
 
 def sql_state(db: Path) -> list[tuple]:
     """Every submission with its status and record count: what a write would change."""
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT s.id, s.file_name, s.status, (SELECT COUNT(*) FROM records r "
-                            "WHERE r.submission_id = s.id) FROM submissions s ORDER BY s.id").fetchall()
+        return conn.execute(
+            "SELECT s.id, s.file_name, s.status, (SELECT COUNT(*) FROM records r "
+            "WHERE r.submission_id = s.id) FROM submissions s ORDER BY s.id"
+        ).fetchall()
 
 
 def sql_audit(db: Path) -> list[tuple]:
@@ -119,14 +144,21 @@ def sql_audit(db: Path) -> list[tuple]:
 
 # ---- the app and the browser ----------------------------------------------------------------------------
 
+
 @contextmanager
 def app(db: Path, tmp: Path, *, address: str = "127.0.0.1", env: dict | None = None) -> Iterator[StreamlitServer]:
     """`streamlit run app.py` from the worktree over `db`, with an empty secrets file (no [auth])."""
     secrets = tmp / "no-auth-secrets.toml"
     secrets.write_text("", encoding="utf-8")
-    server = start_streamlit(ROOT / "app.py", port=free_port(), secrets_file=secrets, log=tmp / f"app-{db.stem}.log",
-                             cwd=ROOT, env={"OUTREACH_DB_URL": f"sqlite:///{db}", **(env or {})},
-                             extra_args=["--server.address", address])
+    server = start_streamlit(
+        ROOT / "app.py",
+        port=free_port(),
+        secrets_file=secrets,
+        log=tmp / f"app-{db.stem}.log",
+        cwd=ROOT,
+        env={"OUTREACH_DB_URL": f"sqlite:///{db}", **(env or {})},
+        extra_args=["--server.address", address],
+    )
     try:
         yield server
     finally:
@@ -187,7 +219,7 @@ def go(page: Page, title: str) -> None:
 def open_list(page: Page, combobox):
     """Open a select box's list and return its options."""
     options = page.get_by_role("option")
-    for _ in range(3):   # a click that lands during the page's last redraw may leave the list closed
+    for _ in range(3):  # a click that lands during the page's last redraw may leave the list closed
         combobox.click()
         try:
             expect(options).not_to_have_count(0, timeout=3000)
@@ -225,8 +257,11 @@ def details_show_only(page: Page, city: str) -> None:
     main = main_area(page)
     expect(main.get_by_role("heading", name="已上报的报表", exact=True)).to_be_visible()
     for year in YEARS:
-        expect(main.get_by_text(file_name(city, year), exact=True).or_(
-            main.locator('[role="gridcell"]').filter(has_text=file_name(city, year)))).not_to_have_count(0)
+        expect(
+            main.get_by_text(file_name(city, year), exact=True).or_(
+                main.locator('[role="gridcell"]').filter(has_text=file_name(city, year))
+            )
+        ).not_to_have_count(0)
     expect(main).not_to_contain_text(other[:2])
     picker = main.locator(".st-key-details_pick")
     options = open_list(page, picker.get_by_role("combobox"))
@@ -236,6 +271,7 @@ def details_show_only(page: Page, city: str) -> None:
 
 
 # ---- 1. the acceptance check ----------------------------------------------------------------------------
+
 
 def test_two_city_reviewers_each_see_export_and_touch_only_their_own_city(tmp_path, offline):
     db = tmp_path / "cities.db"
@@ -249,7 +285,7 @@ def test_two_city_reviewers_each_see_export_and_touch_only_their_own_city(tmp_pa
         url = f"http://127.0.0.1:{server.port}"
         page = offline.new_page()
         page.goto(url)
-        expect(main_area(page).get_by_test_id("stMetric")).to_have_count(0)   # nothing before a login
+        expect(main_area(page).get_by_test_id("stMetric")).to_have_count(0)  # nothing before a login
         log_in(page, "sz", "not the password")
         expect(page.get_by_test_id("stAlertContentError")).to_have_text("用户名或密码不正确")
         log_in(page, "sz", PASSWORD["sz"])
@@ -265,13 +301,15 @@ def test_two_city_reviewers_each_see_export_and_touch_only_their_own_city(tmp_pa
         search = main_area(page).locator(".st-key-details_search input")
         search.fill("广州")
         search.press("Enter")
-        expect(main_area(page).locator(".st-key-details_pick")).to_have_count(0)   # nothing found, nothing to pick
+        expect(main_area(page).locator(".st-key-details_pick")).to_have_count(0)  # nothing found, nothing to pick
 
         go(page, "简报导出")
         name, data = _download(page, main_area(page).get_by_role("button", name="Excel 工作簿"))
         assert name.endswith(".xlsx")
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-        cells = [str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+        cells = [
+            str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
+        ]
         assert any("深圳" in c for c in cells) and not any("广州" in c for c in cells)
 
         # Acting on 广州's data: its files are not listed to delete; its return cannot be uploaded.
@@ -299,7 +337,7 @@ def test_two_city_reviewers_each_see_export_and_touch_only_their_own_city(tmp_pa
         page.reload()
         login_form(page)
         expect(main_area(page).get_by_test_id("stMetric")).to_have_count(0)
-        log_in(page, "gz", PASSWORD["gz"])   # the mirror: 广州's reviewer, on the page the tab was showing
+        log_in(page, "gz", PASSWORD["gz"])  # the mirror: 广州's reviewer, on the page the tab was showing
         signed_in(page, "广州审核员")
         expect(main_area(page).get_by_role("heading", name="明细", exact=True)).to_be_visible()
         details_show_only(page, "广州市")
@@ -324,27 +362,32 @@ def test_two_city_reviewers_each_see_export_and_touch_only_their_own_city(tmp_pa
 
 # ---- 2. the identity provider ---------------------------------------------------------------------------
 
+
 def test_identity_provider_login_sees_one_city_and_an_unknown_identity_is_refused(tmp_path, offline):
     db = tmp_path / "oidc.db"
     email = "alice@example.org"
     build_store(db, users=True, oidc_user=email)
-    with (mock_provider() as provider,
-          streamlit_with_oidc(ROOT / "app.py", provider, cwd=ROOT, workdir=tmp_path,
-                              env={"OUTREACH_DB_URL": f"sqlite:///{db}"}) as server):
+    with (
+        mock_provider() as provider,
+        streamlit_with_oidc(
+            ROOT / "app.py", provider, cwd=ROOT, workdir=tmp_path, env={"OUTREACH_DB_URL": f"sqlite:///{db}"}
+        ) as server,
+    ):
         page = offline.new_page()
         oidc_login(page, server.url, sub="alice", email=email, name="Alice Wang", button="使用统一身份认证登录")
         signed_in(page, "Alice")
         overview_shows_only(page, db, "深圳市")
         nav = page.get_by_test_id("stSidebarNav")
-        expect(nav.get_by_role("link", name="数据上报", exact=True)).to_have_count(0)   # a 查看者 uploads nothing
+        expect(nav.get_by_role("link", name="数据上报", exact=True)).to_have_count(0)  # a 查看者 uploads nothing
         sidebar(page).get_by_role("button", name="退出登录").click()
         end = page.get_by_role("button", name="End session", exact=True)
         end.click()
         expect(page.get_by_role("button", name="使用统一身份认证登录")).to_be_visible()
 
         stranger = offline.new_page()
-        oidc_login(stranger, server.url, sub="bob", email="bob@example.org", name="Bob Li",
-                   button="使用统一身份认证登录")
+        oidc_login(
+            stranger, server.url, sub="bob", email="bob@example.org", name="Bob Li", button="使用统一身份认证登录"
+        )
         main = main_area(stranger)
         expect(main.get_by_test_id("stAlertContentError")).to_contain_text("bob@example.org")
         expect(main.get_by_test_id("stAlertContentError")).to_contain_text("尚未在本系统开通")
@@ -355,10 +398,13 @@ def test_identity_provider_login_sees_one_city_and_an_unknown_identity_is_refuse
 
     log = sql_audit(db)
     assert [(who, action, ok, detail) for who, action, ok, _, detail, _ in log if action == "login"] == [
-        (email, "login", 1, "统一身份认证"), ("bob@example.org", "login", 0, "统一身份认证账号未开通")]
+        (email, "login", 1, "统一身份认证"),
+        ("bob@example.org", "login", 0, "统一身份认证账号未开通"),
+    ]
 
 
 # ---- 3. no login configured, wide address ---------------------------------------------------------------
+
 
 def test_without_accounts_a_wide_address_is_refused_and_the_server_stops(tmp_path, offline):
     db = tmp_path / "open.db"
@@ -379,7 +425,7 @@ def test_without_accounts_a_wide_address_is_refused_and_the_server_stops(tmp_pat
             pytest.fail("the server still runs 12 s after refusing to serve on 0.0.0.0")
         print(f"server exited with {code} after {time.monotonic() - started:.1f} s")
 
-    build_store(db, returns=False, users=True)   # now with accounts: the same address serves the login form
+    build_store(db, returns=False, users=True)  # now with accounts: the same address serves the login form
     with app(db, tmp_path, address="0.0.0.0") as server:
         page = offline.new_page()
         # The fresh server's first request is a deep link: the login form lists no pages, and the login
@@ -396,16 +442,17 @@ def test_without_accounts_a_wide_address_is_refused_and_the_server_stops(tmp_pat
 
 # ---- 4. the idle limit ----------------------------------------------------------------------------------
 
+
 def test_an_idle_session_is_sent_back_to_the_login_form(tmp_path, offline):
     db = tmp_path / "idle.db"
     build_store(db)
-    with app(db, tmp_path, env={"OUTREACH_SESSION_IDLE_MINUTES": "0.05"}) as server:   # 3 s
+    with app(db, tmp_path, env={"OUTREACH_SESSION_IDLE_MINUTES": "0.05"}) as server:  # 3 s
         page = offline.new_page()
         page.goto(f"http://127.0.0.1:{server.port}")
         log_in(page, "gz", PASSWORD["gz"])
         signed_in(page, "广州审核员")
-        go(page, "地区")   # used within the limit: still in
-        time.sleep(4)      # the thing under test is wall-clock idleness
+        go(page, "地区")  # used within the limit: still in
+        time.sleep(4)  # the thing under test is wall-clock idleness
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="明细", exact=True).click()
         login_form(page)
         expect(main_area(page).get_by_test_id("stAlertContentWarning")).to_contain_text("未操作")

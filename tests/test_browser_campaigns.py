@@ -60,7 +60,7 @@ def upload_return(page: Page, path: Path, unit: str, version: int = 1) -> None:
         raise
     button.click()
     success(page, f"已收到“{unit}”的报表(第 {version} 次报送)")
-    unit_is(page, unit, "已报待审")   # the rerun that follows has drawn the page
+    unit_is(page, unit, "已报待审")  # the rerun that follows has drawn the page
 
 
 def unit_is(page: Page, unit: str, status: str) -> None:
@@ -97,7 +97,7 @@ def test_a_round_by_clicks_in_a_browser(tmp_path, page):
         year.fill(str(due.year))
         year.press("Enter")
         for part, value in (("year", f"{due.year}"), ("month", f"{due.month:02d}"), ("day", f"{due.day:02d}")):
-            segment = main.locator(f'.st-key-campaign_new_due [data-type="{part}"]')   # a react-aria date field
+            segment = main.locator(f'.st-key-campaign_new_due [data-type="{part}"]')  # a react-aria date field
             segment.click()
             page.keyboard.type(value)
         page.keyboard.press("Tab")
@@ -143,8 +143,12 @@ def test_a_round_by_clicks_in_a_browser(tmp_path, page):
     assert "仍有4家单位未完成报送(其中未报4家)" in text
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT channel, unit_name FROM reminders ORDER BY id").fetchall() == [
-            ("docx", n) for n in names[2:]]
+            ("docx", n) for n in names[2:]
+        ]
         assert conn.execute("SELECT action, status, version, comment FROM unit_events ORDER BY id").fetchall() == [
-            ("submit", "已报待审", 1, None), ("submit", "已报待审", 1, None), ("return", "退回", 1, "请加盖公章"),
-            ("submit", "已报待审", 2, None), ("approve", "已审核", 2, None)]
-
+            ("submit", "已报待审", 1, None),
+            ("submit", "已报待审", 1, None),
+            ("return", "退回", 1, "请加盖公章"),
+            ("submit", "已报待审", 2, None),
+            ("approve", "已审核", 2, None),
+        ]

@@ -96,7 +96,8 @@ def click_unit(page, chart, adcode: str) -> None:
     chart.scroll_into_view_if_needed()
     # plotly.js finds the unit under the mouse itself (the geo subplot's background takes the events):
     # pick a screen point inside the unit's shape, found with the SVG's own fill test.
-    point = chart.evaluate("""(gd, code) => {
+    point = chart.evaluate(
+        """(gd, code) => {
         for (const path of gd.querySelectorAll('path.choroplethlocation')) {
             if (!path.__data__ || path.__data__.loc !== code) continue;
             const box = path.getBoundingClientRect(), toLocal = path.getScreenCTM().inverse();
@@ -109,7 +110,9 @@ def click_unit(page, chart, adcode: str) -> None:
             }
         }
         return null;
-    }""", adcode)
+    }""",
+        adcode,
+    )
     assert point is not None, f"{adcode} is not drawn on the map"
     page.mouse.click(*point)
 
@@ -117,7 +120,9 @@ def click_unit(page, chart, adcode: str) -> None:
 def expect_total(page, value: float) -> None:
     """The 合计 row of the table beside the map (its first row) shows ``value`` (waits for the rerun)."""
     table = page.locator('[class*="st-key-regions_map_numbers"]').get_by_test_id("stDataFrame")
-    row = table.locator('[role="row"]').filter(has=page.locator('[role="gridcell"]').filter(has_text=re.compile("^合计$")))
+    row = table.locator('[role="row"]').filter(
+        has=page.locator('[role="gridcell"]').filter(has_text=re.compile("^合计$"))
+    )
     expect(row.locator('[role="gridcell"]').last).to_have_text(format_metric(value, "场"))
 
 
@@ -150,9 +155,9 @@ def test_drill_from_the_country_to_a_district_and_back_offline(server, db, offli
     expect_total(page, sql_events(db, province="浙江省", city="宁波市"))
     # 宁波's own office (no district) is in the total but on no district: the table says so.
     left = sql_events(db, province="浙江省", city="宁波市") - sum(
-        sql_events(db, province="浙江省", city="宁波市", district=d) for d in ("海曙区", "江北区", "北仑区", "镇海区",
-                                                                           "鄞州区", "奉化区", "余姚市", "慈溪市",
-                                                                           "宁海县", "象山县"))
+        sql_events(db, province="浙江省", city="宁波市", district=d)
+        for d in ("海曙区", "江北区", "北仑区", "镇海区", "鄞州区", "奉化区", "余姚市", "慈溪市", "宁海县", "象山县")
+    )
     if left:
         expect(page.get_by_text(re.compile("不能落到这一级的地区上"))).to_be_visible()
 
@@ -185,7 +190,9 @@ def test_the_map_exports_as_a_png_that_looks_right(server, db, offline):
     page, asked = offline
     page.goto(f"{server}/regions?province=浙江省&city=宁波市")
     the_map(page, "区县")
-    menu = page.locator('[class*="st-key-regions_map_330200"]').locator("xpath=following::*[@data-testid='stPopover'][1]")
+    menu = page.locator('[class*="st-key-regions_map_330200"]').locator(
+        "xpath=following::*[@data-testid='stPopover'][1]"
+    )
     menu.get_by_role("button").first.click()
     with page.expect_download() as download:
         page.get_by_role("button", name="PNG 图片(高清)").click()
@@ -197,7 +204,7 @@ def test_the_map_exports_as_a_png_that_looks_right(server, db, offline):
     colours = {colour for _, colour in image.getcolors(maxcolors=1 << 20)}
 
     def near(hex_colour: str) -> bool:
-        r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
         return any(abs(r - c[0]) + abs(g - c[1]) + abs(b - c[2]) <= 6 for c in colours)
 
     # Districts with numbers in the scale's colours, the ones without in the no-data grey, and text.

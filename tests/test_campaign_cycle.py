@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from metrics.collection import campaigns as cp
-from metrics.collection.reminders import make_reminder, reminder_counts, reminder_history
 from metrics.collection.campaigns import CampaignError, Status
 from metrics.collection.reminder_files import overdue_from
+from metrics.collection.reminders import make_reminder, reminder_counts, reminder_history
 from metrics.storage.store import Store
 from tests.test_campaigns import HEADER, at, new_campaign, roster_rows, unit_return, xlsx
 
@@ -35,19 +35,19 @@ def store(db):
 def ten(store: Store) -> tuple[cp.Campaign, list[cp.RosterUnit]]:
     campaign = new_campaign(store)
     rows = roster_rows()[:10]
-    rows[3] = ("0574-87000000", *rows[3][1:])   # a landline: no SMS
-    rows[4] = ("", *rows[4][1:])                # no phone at all
+    rows[3] = ("0574-87000000", *rows[3][1:])  # a landline: no SMS
+    rows[4] = ("", *rows[4][1:])  # no phone at all
     cp.import_roster(store, campaign.id, xlsx([HEADER, *rows]), "名单.xlsx")
     return campaign, cp.roster(store, campaign.id)
 
 
 def test_a_return_with_errors_is_approved_only_when_forced_with_a_reason(store):
     campaign, units = ten(store)
-    council = units[1]   # 宁波市鄞州区消保委
+    council = units[1]  # 宁波市鄞州区消保委
     outcome = cp.submit_return(store, campaign.id, unit_return(council.name, -3), "负数.xlsx")
     assert (outcome.status, outcome.unit) == ("submitted", council)
     errors = [i for i in cp.return_issues(store, campaign.id, council.id) if i["level"] == "error"]
-    assert [i["code"] for i in errors] == ["negative-value", "negative-value"]   # -3 场, -300 份
+    assert [i["code"] for i in errors] == ["negative-value", "negative-value"]  # -3 场, -300 份
     with pytest.raises(CampaignError, match="有 2 个错误.*强制通过"):
         cp.approve(store, campaign.id, council.id)
     with pytest.raises(CampaignError, match="有 2 个错误"):
@@ -66,7 +66,7 @@ def test_a_clean_return_is_approved_without_a_reason(store):
 
 
 def test_overdue_from_lists_unreported_and_returned_units_with_days_late(store):
-    campaign, units = ten(store)   # due 2025-03-25, grace 2: the 27th is the last on-time day
+    campaign, units = ten(store)  # due 2025-03-25, grace 2: the 27th is the last on-time day
     cp.submit(store, campaign.id, units[0].id, at=at("2025-03-20"))
     cp.submit(store, campaign.id, units[1].id, at=at("2025-03-20"))
     cp.return_with_comment(store, campaign.id, units[1].id, "缺盖章")
@@ -96,22 +96,36 @@ def test_each_reminder_file_is_valid_and_logged_per_unit(store, db):
 
     with pytest.raises(CampaignError, match="发文单位"):
         make_reminder(store, campaign.id, ".docx", today=today)
-    notice = make_reminder(store, campaign.id, ".docx", office="宁波市消费者权益保护委员会", contact="王某某 0574-87000000",
-                           who="乙", today=today)
+    notice = make_reminder(
+        store,
+        campaign.id,
+        ".docx",
+        office="宁波市消费者权益保护委员会",
+        contact="王某某 0574-87000000",
+        who="乙",
+        today=today,
+    )
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(notice.data)).paragraphs)
     assert "仍有7家单位未完成报送(其中退回2家、未报5家)" in text
 
-    sms = make_reminder(store, campaign.id, ".csv", office="宁波市消费者权益保护委员会", contact="0574-87000000",
-                        who="丙", today=today)
+    sms = make_reminder(
+        store, campaign.id, ".csv", office="宁波市消费者权益保护委员会", contact="0574-87000000", who="丙", today=today
+    )
     table = list(csv.reader(io.StringIO(sms.data.decode("utf-8-sig"))))
     sent = [r for r in table[1:] if r[2]]
-    assert [r[0] for r in sent] == [u.name for u in units[5:]]          # units 3 and 4: landline / none
+    assert [r[0] for r in sent] == [u.name for u in units[5:]]  # units 3 and 4: landline / none
     assert [(r[0], r[3]) for r in table[1:] if not r[2]] == [
-        (units[3].name, "非手机号码,无法发送短信:0574-87000000"), (units[4].name, "无联系电话")]
+        (units[3].name, "非手机号码,无法发送短信:0574-87000000"),
+        (units[4].name, "无联系电话"),
+    ]
     assert [u.unit for u, _ in sms.skipped] == [units[3].name, units[4].name]
 
     history = reminder_history(store, campaign.id)
-    assert [(h.channel, h.who, len(h.units)) for h in history] == [("sms", "丙", 5), ("docx", "乙", 7), ("xlsx", "甲", 7)]
+    assert [(h.channel, h.who, len(h.units)) for h in history] == [
+        ("sms", "丙", 5),
+        ("docx", "乙", 7),
+        ("xlsx", "甲", 7),
+    ]
     counts = reminder_counts(store, campaign.id)
     assert counts == {**{u.id: 2 for u in units[3:5]}, **{u.id: 3 for u in units[5:]}}
     with sqlite3.connect(db) as conn:
@@ -140,8 +154,25 @@ def test_cli_remind_writes_each_file_and_logs_it(store, db, tmp_path, capsys):
     assert [r[1] for r in rows] == [u.name for u in units[6:]]
     capsys.readouterr()
     sms = tmp_path / "短信.txt"
-    assert main(["campaign", "remind", str(campaign.id), "--out", str(sms), "--office", "宁波市消保委",
-                 "--contact", "0574-87000000", "--json", "--db", url]) == 0
+    assert (
+        main(
+            [
+                "campaign",
+                "remind",
+                str(campaign.id),
+                "--out",
+                str(sms),
+                "--office",
+                "宁波市消保委",
+                "--contact",
+                "0574-87000000",
+                "--json",
+                "--db",
+                url,
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert (report["channel"], report["units"], report["skipped"]) == ("sms", [u.name for u in units[6:]], [])
     lines = sms.read_text(encoding="utf-8").splitlines()
@@ -162,8 +193,11 @@ def test_roster_edits_are_saved_together_or_not_at_all(store):
     assert cp.roster(store, campaign.id) == before
     with pytest.raises(CampaignError, match="不能在这里修改"):
         cp.edit_roster(store, campaign.id, {units[0].id: {"name": "别的单位"}})
-    after = cp.edit_roster(store, campaign.id, {units[0].id: {"phone": " 13900000000 ", "contact": ""},
-                                                units[1].id: {"adcode": "330212", "sector": "消委会"}})
+    after = cp.edit_roster(
+        store,
+        campaign.id,
+        {units[0].id: {"phone": " 13900000000 ", "contact": ""}, units[1].id: {"adcode": "330212", "sector": "消委会"}},
+    )
     assert (after[0].phone, after[0].contact, after[0].name) == ("13900000000", None, units[0].name)
     assert (after[1].adcode, after[1].sector) == ("330212", "消委会")
     assert after[2:] == before[2:]

@@ -24,8 +24,14 @@ def book(rows: list[list]) -> bytes:
 
 
 def a_return(year: int, events: int, materials: int) -> bytes:
-    return book([[f"{year}年“3·15”活动情况统计表"], [f"填报单位:{UNIT}"],
-                 ["活动名称", "开展活动(场)", "发放宣传资料(份)"], ["集中宣传", events, materials]])
+    return book(
+        [
+            [f"{year}年“3·15”活动情况统计表"],
+            [f"填报单位:{UNIT}"],
+            ["活动名称", "开展活动(场)", "发放宣传资料(份)"],
+            ["集中宣传", events, materials],
+        ]
+    )
 
 
 @pytest.fixture
@@ -38,8 +44,13 @@ def store(tmp_path):
 def round_with(store: Store, materials_now: int) -> tuple[cp.Campaign, int]:
     _, outcome = store.import_bytes(a_return(2024, 3, 300), "去年.xlsx", who="测试")
     assert outcome.status == "imported"
-    rnd = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25",
-                             metrics=["events", "materials", "consultations"])
+    rnd = cp.create_campaign(
+        store,
+        name="2025年3·15活动情况报送",
+        year=2025,
+        due="2025-03-25",
+        metrics=["events", "materials", "consultations"],
+    )
     cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"]]), "名单.xlsx")
     submitted = cp.submit_return(store, rnd.id, a_return(2025, 4, materials_now), "今年.xlsx")
     assert submitted.status == "submitted", submitted.message
@@ -70,7 +81,11 @@ def test_a_units_template_from_the_round_reads_back_exactly(store, tmp_path):
     book_ = openpyxl.load_workbook(io.BytesIO(made.data))
     sheet = book_["报表"]
     header = next(r for r in range(1, 12) if sheet.cell(r, 1).value == "活动名称")
-    assert [sheet.cell(header, c).value for c in range(3, 6)] == ["开展活动（场）", "发放宣传资料（份）", "接受咨询（人次）"]
+    assert [sheet.cell(header, c).value for c in range(3, 6)] == [
+        "开展活动（场）",
+        "发放宣传资料（份）",
+        "接受咨询（人次）",
+    ]
     sheet.cell(header + 1, 1, "进社区")
     sheet.cell(header + 1, 3, 2)
     sheet.cell(header + 1, 5, 180)
@@ -107,8 +122,12 @@ def test_a_return_imported_on_the_upload_page_or_cli_counts_for_the_round(store,
     from metrics.cli import main
 
     rnd = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25", metrics=["events"])
-    cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"],
-                                          ["宁波市鄞州区消费者权益保护委员会", "宁波市鄞州区"]]), "名单.xlsx")
+    cp.import_roster(
+        store,
+        rnd.id,
+        book([["单位名称", "地区"], [UNIT, "宁波市海曙区"], ["宁波市鄞州区消费者权益保护委员会", "宁波市鄞州区"]]),
+        "名单.xlsx",
+    )
     path = tmp_path / "海曙.xlsx"
     path.write_bytes(a_return(2025, 4, 600))
     assert main(["import", str(path), "--db", str(store.engine.url)]) == 0
@@ -129,8 +148,9 @@ def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatc
     monkeypatch.setenv("OUTREACH_DB_URL", str(store.engine.url))
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90).run()
     at.switch_page("app_pages/upload.py").run()
-    at.file_uploader(key="uploader").upload("海曙.xlsx", a_return(2025, 4, 600),
-                                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    at.file_uploader(key="uploader").upload(
+        "海曙.xlsx", a_return(2025, 4, 600), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ).run()
     at.button(key="upload_confirm").click().run()
     assert not at.exception
     assert f"已计入报送任务《2025年3·15活动情况报送》:{UNIT} 已报待审" in [c.value for c in at.caption]
@@ -140,8 +160,9 @@ def test_the_upload_page_says_which_round_a_return_counted_for(store, monkeypatc
 def test_a_file_of_several_units_counts_as_approved_only_once_all_its_units_are(store):
     rnd = cp.create_campaign(store, name="2025年3·15活动情况报送", year=2025, due="2025-03-25", metrics=["events"])
     other = "宁波市鄞州区市场监督管理局"
-    cp.import_roster(store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"], [other, "宁波市鄞州区"]]),
-                     "名单.xlsx")
+    cp.import_roster(
+        store, rnd.id, book([["单位名称", "地区"], [UNIT, "宁波市海曙区"], [other, "宁波市鄞州区"]]), "名单.xlsx"
+    )
     both = book([["2025年“3·15”活动情况统计表"], ["单位", "开展活动(场)"], [UNIT, 4], [other, 9]])
     _, outcome = store.import_bytes(both, "全市.xlsx", who="测试")
     assert [link.status for link in cp.link_submission(store, outcome.submission_id)] == ["submitted", "submitted"]

@@ -15,21 +15,36 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from metrics.cli import main
 from metrics.collection import campaigns as cp
 from metrics.collection import completeness
 from metrics.collection.campaigns import CampaignError, Status
-from metrics.cli import main
 from metrics.core.fmt import BEIJING
-from metrics.storage.schema import metadata, unit_events
 from metrics.reading.sniff import FileRefused
+from metrics.storage.schema import metadata, unit_events
 from metrics.storage.store import Store
 
 # 10 districts × 5 sectors = 50 units; unit i is in district i // 5 and sector i % 5.
-DISTRICTS = ("宁波市海曙区", "宁波市鄞州区", "宁波市北仑区", "宁波市镇海区", "宁波市江北区",
-             "杭州市西湖区", "杭州市上城区", "杭州市萧山区", "福州市鼓楼区", "福州市台江区")
-SECTORS = (("市场监管", "市场监督管理局"), ("消委会", "消费者权益保护委员会"), ("烟草", "烟草专卖局"),
-           ("司法", "司法局"), ("公安", "公安分局"))
-HEADER = ("联系电话", "单位名称", "地区", "系统", "上级单位", "联系人")   # not the usual order on purpose
+DISTRICTS = (
+    "宁波市海曙区",
+    "宁波市鄞州区",
+    "宁波市北仑区",
+    "宁波市镇海区",
+    "宁波市江北区",
+    "杭州市西湖区",
+    "杭州市上城区",
+    "杭州市萧山区",
+    "福州市鼓楼区",
+    "福州市台江区",
+)
+SECTORS = (
+    ("市场监管", "市场监督管理局"),
+    ("消委会", "消费者权益保护委员会"),
+    ("烟草", "烟草专卖局"),
+    ("司法", "司法局"),
+    ("公安", "公安分局"),
+)
+HEADER = ("联系电话", "单位名称", "地区", "系统", "上级单位", "联系人")  # not the usual order on purpose
 
 
 @pytest.fixture
@@ -73,8 +88,13 @@ def at(day: str, time: str = "10:00") -> dt.datetime:
 
 
 def new_campaign(store: Store, **kw) -> cp.Campaign:
-    args = {"name": "2025年3·15活动情况报送", "year": 2025, "due": "2025-03-25", "grace_days": 2,
-            "metrics": ["events", "materials"]} | kw
+    args = {
+        "name": "2025年3·15活动情况报送",
+        "year": 2025,
+        "due": "2025-03-25",
+        "grace_days": 2,
+        "metrics": ["events", "materials"],
+    } | kw
     return cp.create_campaign(store, **args)
 
 
@@ -115,7 +135,12 @@ def test_fifty_units_statuses_and_rates_match_the_hand_count(store):
 
     # Hand count: 已锁定 1–9; 已审核 10–19 and 30–33; 已报待审 0, 20–22, 25–29, 34–39; 退回 23, 24; 未报 40–49.
     assert report.overall.counts == {"未报": 10, "已报待审": 15, "退回": 2, "已审核": 14, "已锁定": 9}
-    assert (report.overall.expected, report.overall.reported, report.overall.on_time, report.overall.late) == (50, 40, 31, 9)
+    assert (report.overall.expected, report.overall.reported, report.overall.on_time, report.overall.late) == (
+        50,
+        40,
+        31,
+        9,
+    )
     assert report.overall.reporting_rate == pytest.approx(40 / 50)
     assert report.overall.on_time_rate == pytest.approx(31 / 50)
     assert report.overall.approval_rate == pytest.approx(23 / 50)
@@ -125,7 +150,7 @@ def test_fifty_units_statuses_and_rates_match_the_hand_count(store):
     by_province = {r.group: r.on_time_rate for r in report.by_province}
     assert by_province == {"浙江省": pytest.approx(31 / 40), "福建省": 0.0}
     by_district = {r.group: (r.reported, r.on_time, r.late) for r in report.by_district}
-    assert by_district["浙江省 杭州市 萧山区"] == (5, 1, 4)      # units 35–39: only 38 in time
+    assert by_district["浙江省 杭州市 萧山区"] == (5, 1, 4)  # units 35–39: only 38 in time
     assert by_district["浙江省 杭州市 上城区"] == (5, 0, 5)
     assert by_district["福建省 福州市 鼓楼区"] == (0, 0, 0)
     by_sector = {r.group: (r.reported, r.on_time) for r in report.by_sector}
@@ -139,11 +164,19 @@ def test_unit_details_keep_versions_times_and_the_reviewers_words(store):
     resubmitted = states[units[20].id]
     assert (resubmitted.status, resubmitted.version, resubmitted.late) == (Status.PENDING, 2, False)
     assert resubmitted.first_submitted_at == "2025-03-20T02:00:00+00:00"
-    assert resubmitted.last_submitted_at == "2025-04-01T02:00:00+00:00"   # 10:00 Beijing
+    assert resubmitted.last_submitted_at == "2025-04-01T02:00:00+00:00"  # 10:00 Beijing
     sent_back = states[units[23].id]
-    assert (sent_back.status, sent_back.comment, sent_back.changed_by) == (Status.RETURNED, "合计与各行之和不符", "审核员")
+    assert (sent_back.status, sent_back.comment, sent_back.changed_by) == (
+        Status.RETURNED,
+        "合计与各行之和不符",
+        "审核员",
+    )
     unlocked = states[units[0].id]
-    assert (unlocked.status, unlocked.comment, unlocked.changed_by) == (Status.PENDING, "发放宣传资料数填错一位", "科长")
+    assert (unlocked.status, unlocked.comment, unlocked.changed_by) == (
+        Status.PENDING,
+        "发放宣传资料数填错一位",
+        "科长",
+    )
     assert states[units[38].id].late is False and states[units[39].id].late is True
     silent = states[units[45].id]
     assert (silent.status, silent.late, silent.overdue) == (Status.NOT_REPORTED, None, True)
@@ -151,23 +184,29 @@ def test_unit_details_keep_versions_times_and_the_reviewers_words(store):
     assert cp.unit_status(store, campaign.id, units[45].id, today=dt.date(2025, 3, 28)).overdue is True
 
 
-@pytest.mark.parametrize(("steps", "action", "words"), [
-    ((), "approve", "“{unit}”当前为“未报”,不能审核通过"),
-    ((), "return", "不能退回"),
-    (("submit",), "lock", "当前为“已报待审”,不能锁定"),
-    (("submit", "approve"), "submit", "须先解锁并写明原因"),
-    (("submit", "approve", "lock"), "submit", "须先解锁并写明原因"),
-    (("submit", "approve", "lock"), "return", "当前为“已锁定”,不能退回"),
-    (("submit", "return"), "approve", "等待单位重新报送"),
-    (("submit",), "unlock", "当前为“已报待审”,不能解锁"),
-])
+@pytest.mark.parametrize(
+    ("steps", "action", "words"),
+    [
+        ((), "approve", "“{unit}”当前为“未报”,不能审核通过"),
+        ((), "return", "不能退回"),
+        (("submit",), "lock", "当前为“已报待审”,不能锁定"),
+        (("submit", "approve"), "submit", "须先解锁并写明原因"),
+        (("submit", "approve", "lock"), "submit", "须先解锁并写明原因"),
+        (("submit", "approve", "lock"), "return", "当前为“已锁定”,不能退回"),
+        (("submit", "return"), "approve", "等待单位重新报送"),
+        (("submit",), "unlock", "当前为“已报待审”,不能解锁"),
+    ],
+)
 def test_invalid_steps_are_refused_in_chinese_and_change_nothing(store, steps, action, words):
     campaign, units = fifty(store)
     unit = units[7]
-    run = {"submit": lambda: cp.submit(store, campaign.id, unit.id), "approve": lambda: cp.approve(store, campaign.id, unit.id),
-           "lock": lambda: cp.lock(store, campaign.id, unit.id),
-           "return": lambda: cp.return_with_comment(store, campaign.id, unit.id, "请补充"),
-           "unlock": lambda: cp.unlock(store, campaign.id, unit.id, "更正")}
+    run = {
+        "submit": lambda: cp.submit(store, campaign.id, unit.id),
+        "approve": lambda: cp.approve(store, campaign.id, unit.id),
+        "lock": lambda: cp.lock(store, campaign.id, unit.id),
+        "return": lambda: cp.return_with_comment(store, campaign.id, unit.id, "请补充"),
+        "unlock": lambda: cp.unlock(store, campaign.id, unit.id, "更正"),
+    }
     for step in steps:
         run[step]()
     before = cp.unit_status(store, campaign.id, unit.id)
@@ -242,7 +281,7 @@ def unit_return(agency: str, events: int, *, place: str = "宁波市") -> bytes:
 
 def test_a_return_is_matched_stored_and_its_resubmission_supersedes_it(store):
     campaign, units = fifty(store)
-    council = units[6]   # 宁波市鄞州区消费者权益保护委员会
+    council = units[6]  # 宁波市鄞州区消费者权益保护委员会
     first = cp.submit_return(store, campaign.id, unit_return("鄞州区消保委", 12), "鄞州v1.xlsx", at=at("2025-03-20"))
     assert (first.status, first.unit, first.version) == ("submitted", council, 1)
     cp.return_with_comment(store, campaign.id, council.id, "活动场次偏少,请核实")
@@ -258,8 +297,10 @@ def test_a_return_is_matched_stored_and_its_resubmission_supersedes_it(store):
 
 def test_an_ambiguous_or_unknown_return_stores_nothing(store):
     campaign, units = fifty(store)
-    fuzhou, = (u for u in units if u.name == "福州市鼓楼区市场监督管理局")
-    cp.import_roster(store, campaign.id, xlsx([("单位名称", "地区"), ("南京市鼓楼区市场监督管理局", "南京市鼓楼区")]), "补充.xlsx")
+    (fuzhou,) = (u for u in units if u.name == "福州市鼓楼区市场监督管理局")
+    cp.import_roster(
+        store, campaign.id, xlsx([("单位名称", "地区"), ("南京市鼓楼区市场监督管理局", "南京市鼓楼区")]), "补充.xlsx"
+    )
     version = store.version()
     vague = cp.submit_return(store, campaign.id, unit_return("鼓楼区市场监管局", 3, place=""), "鼓楼.xlsx")
     assert vague.status == "ambiguous"
@@ -267,8 +308,9 @@ def test_an_ambiguous_or_unknown_return_stores_nothing(store):
     stranger = cp.submit_return(store, campaign.id, unit_return("某县农业农村局", 3), "农业.xlsx")
     assert stranger.status == "unknown"
     assert store.version() == version and store.submissions() == []
-    chosen = cp.submit_return(store, campaign.id, unit_return("鼓楼区市场监管局", 3, place=""), "鼓楼.xlsx",
-                              unit_id=fuzhou.id)
+    chosen = cp.submit_return(
+        store, campaign.id, unit_return("鼓楼区市场监管局", 3, place=""), "鼓楼.xlsx", unit_id=fuzhou.id
+    )
     assert (chosen.status, chosen.unit) == ("submitted", fuzhou)
 
 
@@ -286,37 +328,51 @@ def test_a_return_for_a_locked_unit_is_refused_and_not_stored(store):
 # ---- roster import -----------------------------------------------------------------------------------
 def test_roster_bad_rows_give_one_issue_each_with_their_cell(store):
     campaign = new_campaign(store)
-    rows = [("单位名称", "地区", "系统", "联系人", "联系电话"),
-            ("宁波市鄞州区市场监督管理局", "宁波市鄞州区", "市场监管", "张三", 13800001111),
-            ("", "宁波市", "消委会", "李四", ""),                          # row 5: no name
-            ("火星市消保委", "火星市", "消委会", "", ""),                    # row 6: unknown region
-            ("宁波市鄞州区市场监督管理局", "鄞州区", "", "", ""),             # row 7: duplicate
-            ("鼓楼区消保委", "鼓楼区", "消委会", "", ""),                    # row 8: ambiguous region
-            ("宁波市北仑区消保委", "330206", "消保委", "王五", ""),           # adcode written, sector synonym
-            ("某行业协会", "", "文旅", "", ""),                              # no region anywhere, unknown sector
-            ("福州市鼓楼区消保委", "鼓楼区", "", "", "")]                     # 鼓楼区 settled by the unit's name
+    rows = [
+        ("单位名称", "地区", "系统", "联系人", "联系电话"),
+        ("宁波市鄞州区市场监督管理局", "宁波市鄞州区", "市场监管", "张三", 13800001111),
+        ("", "宁波市", "消委会", "李四", ""),  # row 5: no name
+        ("火星市消保委", "火星市", "消委会", "", ""),  # row 6: unknown region
+        ("宁波市鄞州区市场监督管理局", "鄞州区", "", "", ""),  # row 7: duplicate
+        ("鼓楼区消保委", "鼓楼区", "消委会", "", ""),  # row 8: ambiguous region
+        ("宁波市北仑区消保委", "330206", "消保委", "王五", ""),  # adcode written, sector synonym
+        ("某行业协会", "", "文旅", "", ""),  # no region anywhere, unknown sector
+        ("福州市鼓楼区消保委", "鼓楼区", "", "", ""),
+    ]  # 鼓楼区 settled by the unit's name
     done = cp.import_roster(store, campaign.id, xlsx(rows), "名单.xlsx")
     assert [(i.code, i.where) for i in done.issues] == [
-        ("roster-missing-name", "名单!A5"), ("roster-unknown-region", "名单!B6"),
-        ("roster-duplicate-unit", "名单!A7"), ("roster-ambiguous-region", "名单!B8"),
-        ("roster-no-region", "名单!A10"), ("roster-unknown-sector", "名单!C10")]
+        ("roster-missing-name", "名单!A5"),
+        ("roster-unknown-region", "名单!B6"),
+        ("roster-duplicate-unit", "名单!A7"),
+        ("roster-ambiguous-region", "名单!B8"),
+        ("roster-no-region", "名单!A10"),
+        ("roster-unknown-sector", "名单!C10"),
+    ]
     assert "福州市 鼓楼区" in done.issues[3].message
     assert done.added == 4
     got = {u.name: (u.adcode, u.sector, u.contact, u.phone) for u in cp.roster(store, campaign.id)}
-    assert got == {"宁波市鄞州区市场监督管理局": ("330212", "市场监管", "张三", "13800001111"),
-                   "宁波市北仑区消保委": ("330206", "消委会", "王五", None),
-                   "某行业协会": (None, "文旅", None, None),
-                   "福州市鼓楼区消保委": ("350102", "消委会", None, None)}
+    assert got == {
+        "宁波市鄞州区市场监督管理局": ("330212", "市场监管", "张三", "13800001111"),
+        "宁波市北仑区消保委": ("330206", "消委会", "王五", None),
+        "某行业协会": (None, "文旅", None, None),
+        "福州市鼓楼区消保委": ("350102", "消委会", None, None),
+    }
 
 
 def test_roster_reimport_updates_and_unreadable_files_store_nothing(store):
     campaign = new_campaign(store)
     cp.import_roster(store, campaign.id, xlsx([("单位名称", "联系人"), ("宁波市鄞州区消保委", "张三")]), "a.xlsx")
-    again = cp.import_roster(store, campaign.id, xlsx([("联系人", "单位名称"), ("李四", "宁波市鄞州区消保委"),
-                                                       ("王五", "宁波市海曙区消保委")]), "b.xlsx")
+    again = cp.import_roster(
+        store,
+        campaign.id,
+        xlsx([("联系人", "单位名称"), ("李四", "宁波市鄞州区消保委"), ("王五", "宁波市海曙区消保委")]),
+        "b.xlsx",
+    )
     assert (again.added, again.updated) == (1, 1)
-    assert {u.name: u.contact for u in cp.roster(store, campaign.id)} == {"宁波市鄞州区消保委": "李四",
-                                                                         "宁波市海曙区消保委": "王五"}
+    assert {u.name: u.contact for u in cp.roster(store, campaign.id)} == {
+        "宁波市鄞州区消保委": "李四",
+        "宁波市海曙区消保委": "王五",
+    }
     version = store.version()
     with pytest.raises(FileRefused) as refused:
         cp.import_roster(store, campaign.id, xlsx([("序号", "名称"), (1, "宁波市镇海区消保委")]), "c.xlsx")
@@ -335,25 +391,32 @@ def test_roster_reads_csv_in_gbk(store):
 
 
 # ---- matching --------------------------------------------------------------------------------------
-ROSTER_NAMES = (("杭州市市场监督管理局", "330100"), ("宁波市鄞州区消费者权益保护委员会", "330212"),
-                ("福州市鼓楼区市场监管局", "350102"), ("南京市鼓楼区市场监管局", "320106"),
-                ("宁波市消费者权益保护委员会", "330200"))
+ROSTER_NAMES = (
+    ("杭州市市场监督管理局", "330100"),
+    ("宁波市鄞州区消费者权益保护委员会", "330212"),
+    ("福州市鼓楼区市场监管局", "350102"),
+    ("南京市鼓楼区市场监管局", "320106"),
+    ("宁波市消费者权益保护委员会", "330200"),
+)
 
 
-@pytest.mark.parametrize(("written", "region", "status", "expected"), [
-    ("杭州市市场监督管理局", None, "ok", "杭州市市场监督管理局"),
-    ("杭州市市场监管局", None, "ok", "杭州市市场监督管理局"),
-    ("杭州市场监管局", None, "ok", "杭州市市场监督管理局"),
-    ("杭州市市场监督管理局(盖章)", None, "ok", "杭州市市场监督管理局"),
-    ("鄞州区消保委", None, "ok", "宁波市鄞州区消费者权益保护委员会"),
-    ("鄞州消保委", None, "ok", "宁波市鄞州区消费者权益保护委员会"),
-    ("宁波市消保委", None, "ok", "宁波市消费者权益保护委员会"),
-    ("鼓楼区市场监督管理局", None, "ambiguous", "福州市鼓楼区市场监管局|南京市鼓楼区市场监管局"),
-    ("鼓楼区市场监督管理局", "福州市", "ok", "福州市鼓楼区市场监管局"),
-    ("鼓楼区市场监督管理局", "320106", "ok", "南京市鼓楼区市场监管局"),
-    ("杭州市消保委", None, "unknown", ""),
-    ("宁波市烟草专卖局", None, "unknown", ""),
-])
+@pytest.mark.parametrize(
+    ("written", "region", "status", "expected"),
+    [
+        ("杭州市市场监督管理局", None, "ok", "杭州市市场监督管理局"),
+        ("杭州市市场监管局", None, "ok", "杭州市市场监督管理局"),
+        ("杭州市场监管局", None, "ok", "杭州市市场监督管理局"),
+        ("杭州市市场监督管理局(盖章)", None, "ok", "杭州市市场监督管理局"),
+        ("鄞州区消保委", None, "ok", "宁波市鄞州区消费者权益保护委员会"),
+        ("鄞州消保委", None, "ok", "宁波市鄞州区消费者权益保护委员会"),
+        ("宁波市消保委", None, "ok", "宁波市消费者权益保护委员会"),
+        ("鼓楼区市场监督管理局", None, "ambiguous", "福州市鼓楼区市场监管局|南京市鼓楼区市场监管局"),
+        ("鼓楼区市场监督管理局", "福州市", "ok", "福州市鼓楼区市场监管局"),
+        ("鼓楼区市场监督管理局", "320106", "ok", "南京市鼓楼区市场监管局"),
+        ("杭州市消保委", None, "unknown", ""),
+        ("宁波市烟草专卖局", None, "unknown", ""),
+    ],
+)
 def test_match_unit(written, region, status, expected):
     units = [cp.RosterUnit(i, 1, name, None, adcode) for i, (name, adcode) in enumerate(ROSTER_NAMES, 1)]
     match = cp.match_unit(units, written, region=region)
@@ -362,7 +425,10 @@ def test_match_unit(written, region, status, expected):
 
 
 def test_match_never_guesses_between_two_units_with_the_same_short_form():
-    units = [cp.RosterUnit(1, 1, "宁波市市场监督管理局", None, "330200"), cp.RosterUnit(2, 1, "宁波市市场监管局", None, "330200")]
+    units = [
+        cp.RosterUnit(1, 1, "宁波市市场监督管理局", None, "330200"),
+        cp.RosterUnit(2, 1, "宁波市市场监管局", None, "330200"),
+    ]
     match = cp.match_unit(units, "宁波市市场监管局")
     assert match.status == "ok" and match.how == "exact" and match.unit.id == 2
     assert cp.match_unit(units, "宁波市场监督管理局").status == "ambiguous"
@@ -372,27 +438,47 @@ def test_match_never_guesses_between_two_units_with_the_same_short_form():
 def test_copy_from_last_year_takes_settings_and_roster_not_statuses(store):
     campaign, units = fifty(store)
     cp.submit(store, campaign.id, units[0].id)
-    old = cp.create_campaign(store, name="2024年宣传周报送", year=2024, due="2024-03-22", grace_days=1,
-                             theme="自定主题", period=("2024-02-29", "2024-03-31"), metrics=["events"])
+    old = cp.create_campaign(
+        store,
+        name="2024年宣传周报送",
+        year=2024,
+        due="2024-03-22",
+        grace_days=1,
+        theme="自定主题",
+        period=("2024-02-29", "2024-03-31"),
+        metrics=["events"],
+    )
     copy = cp.copy_campaign(store, campaign.id, year=2026, due="2026-03-25")
     assert (copy.name, copy.year, copy.grace_days, copy.metrics, copy.copied_from) == (
-        "2026年3·15活动情况报送", 2026, 2, ("events", "materials"), campaign.id)
-    assert copy.theme is None   # 2025's national theme was used; 2026 has none on the list yet
+        "2026年3·15活动情况报送",
+        2026,
+        2,
+        ("events", "materials"),
+        campaign.id,
+    )
+    assert copy.theme is None  # 2025's national theme was used; 2026 has none on the list yet
     assert [u.name for u in cp.roster(store, copy.id)] == [u.name for u in units]
     assert completeness.build(store, copy.id).overall.reported == 0
     second = cp.copy_campaign(store, old.id, year=2025, due="2025-03-22")
-    assert (second.theme, second.period_start, second.period_end) == ("自定主题", dt.date(2025, 2, 28), dt.date(2025, 3, 31))
+    assert (second.theme, second.period_start, second.period_end) == (
+        "自定主题",
+        dt.date(2025, 2, 28),
+        dt.date(2025, 3, 31),
+    )
     with pytest.raises(CampaignError, match="已有 2026 年的报送任务"):
         cp.copy_campaign(store, campaign.id, year=2026, due="2026-03-25")
 
 
-@pytest.mark.parametrize(("kw", "words"), [
-    ({"metrics": ["events", "活动"]}, "指标目录中没有这些指标:活动"),
-    ({"due": "3月25日"}, "截止日期“3月25日”不是日期"),
-    ({"grace_days": -1}, "宽限天数不能为负数"),
-    ({"name": " "}, "请填写报送任务名称"),
-    ({"period": ("2025-03-31", "2025-03-01")}, "早于开始日期"),
-])
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"metrics": ["events", "活动"]}, "指标目录中没有这些指标:活动"),
+        ({"due": "3月25日"}, "截止日期“3月25日”不是日期"),
+        ({"grace_days": -1}, "宽限天数不能为负数"),
+        ({"name": " "}, "请填写报送任务名称"),
+        ({"period": ("2025-03-31", "2025-03-01")}, "早于开始日期"),
+    ],
+)
 def test_bad_campaign_settings_are_refused(store, kw, words):
     with pytest.raises(CampaignError, match=words):
         new_campaign(store, **kw)
@@ -405,7 +491,9 @@ def test_an_existing_store_gains_the_campaign_tables_and_keeps_its_data(tmp_path
     engine = sa.create_engine(url)
     metadata.create_all(engine, tables=old_tables)
     with engine.begin() as conn:
-        conn.execute(metadata.tables["store_meta"].insert(), [{"key": "version", "value": 7}, {"key": "schema", "value": 1}])
+        conn.execute(
+            metadata.tables["store_meta"].insert(), [{"key": "version", "value": 7}, {"key": "schema", "value": 1}]
+        )
     engine.dispose()
     store = Store(url)
     try:
@@ -419,15 +507,43 @@ def test_an_existing_store_gains_the_campaign_tables_and_keeps_its_data(tmp_path
 
 # ---- the command line --------------------------------------------------------------------------------
 def test_cli_round_trip(store_url, tmp_path, capsys):
-    assert main(["campaign", "create", "--db", store_url, "--name", "2025年3·15活动情况报送", "--year", "2025",
-                 "--due", "2025-03-25", "--grace", "2", "--metrics", "events,materials", "--json"]) == 0
+    assert (
+        main(
+            [
+                "campaign",
+                "create",
+                "--db",
+                store_url,
+                "--name",
+                "2025年3·15活动情况报送",
+                "--year",
+                "2025",
+                "--due",
+                "2025-03-25",
+                "--grace",
+                "2",
+                "--metrics",
+                "events,materials",
+                "--json",
+            ]
+        )
+        == 0
+    )
     made = json.loads(capsys.readouterr().out)
-    assert (made["id"], made["last_on_time_day"], made["metrics"], made["units"]) == (1, "2025-03-27", ["events", "materials"], 0)
+    assert (made["id"], made["last_on_time_day"], made["metrics"], made["units"]) == (
+        1,
+        "2025-03-27",
+        ["events", "materials"],
+        0,
+    )
     roster_file = tmp_path / "名单.xlsx"
     roster_file.write_bytes(xlsx([HEADER, *roster_rows(), ("13800009999", "", "宁波市", "", "", "")]))
     assert main(["campaign", "roster-import", "1", str(roster_file), "--db", store_url, "--json"]) == 1
     done = json.loads(capsys.readouterr().out)
-    assert (done["added"], [(i["code"], i["where"]) for i in done["issues"]]) == (50, [("roster-missing-name", "名单!B54")])
+    assert (done["added"], [(i["code"], i["where"]) for i in done["issues"]]) == (
+        50,
+        [("roster-missing-name", "名单!B54")],
+    )
 
     store = Store(store_url)
     try:
@@ -447,9 +563,12 @@ def test_cli_round_trip(store_url, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "应报 50,已报 25(报送率 50.0%),按时 20(按时率 40.0%),迟报 5" in text
     assert f"  {units[20].name}  已报待审 迟报\n" in text and f"  {units[49].name}  未报 逾期\n" in text
-    assert units[0].name not in text   # on time and waiting for review: nothing to chase
+    assert units[0].name not in text  # on time and waiting for review: nothing to chase
 
-    assert main(["campaign", "create", "--db", store_url, "--copy-from", "1", "--year", "2026", "--due", "2026-03-25"]) == 0
+    assert (
+        main(["campaign", "create", "--db", store_url, "--copy-from", "1", "--year", "2026", "--due", "2026-03-25"])
+        == 0
+    )
     assert "已创建第 2 号报送任务《2026年3·15活动情况报送》" in capsys.readouterr().out
     assert main(["campaign", "status", "9", "--db", store_url]) == 1
     assert "没有第 9 号报送任务" in capsys.readouterr().err
@@ -459,10 +578,20 @@ def test_cli_round_trip(store_url, tmp_path, capsys):
     assert "拒收" in capsys.readouterr().err
 
 
-SHARED = [name for name in dir() if name.startswith("test_") and name not in (
-    "test_match_unit", "test_match_never_guesses_between_two_units_with_the_same_short_form",
-    "test_an_existing_store_gains_the_campaign_tables_and_keeps_its_data", "test_roster_reads_csv_in_gbk",
-    "test_bad_campaign_settings_are_refused", "test_invalid_steps_are_refused_in_chinese_and_change_nothing")]
+SHARED = [
+    name
+    for name in dir()
+    if name.startswith("test_")
+    and name
+    not in (
+        "test_match_unit",
+        "test_match_never_guesses_between_two_units_with_the_same_short_form",
+        "test_an_existing_store_gains_the_campaign_tables_and_keeps_its_data",
+        "test_roster_reads_csv_in_gbk",
+        "test_bad_campaign_settings_are_refused",
+        "test_invalid_steps_are_refused_in_chinese_and_change_nothing",
+    )
+]
 
 
 def test_a_resubmission_naming_the_unit_differently_still_replaces_the_first(store):

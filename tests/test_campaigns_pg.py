@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("pgserver", reason="pgserver 未安装:PostgreSQL 场景跳过(pip install -r requirements-dev.txt 后再运行)")
+pytest.importorskip(
+    "pgserver", reason="pgserver 未安装:PostgreSQL 场景跳过(pip install -r requirements-dev.txt 后再运行)"
+)
 
 from tests import test_campaigns as scenarios
 from tests.test_store_pg import admin, server, store, store_url  # noqa: F401  (fixtures)

@@ -8,9 +8,26 @@ import pytest
 from metrics.core.catalog import CatalogError, default_catalog, load_catalog
 from metrics.core.text import to_simplified
 
-DOMAIN_IDS = ["events", "materials", "consultations", "participants", "staff", "complaints_received",
-              "complaints_resolved", "recovered_loss", "inspections", "cases", "case_value", "fines",
-              "destroyed_value", "destroyed_qty", "tests", "media_reports", "warnings", "volunteers"]
+DOMAIN_IDS = [
+    "events",
+    "materials",
+    "consultations",
+    "participants",
+    "staff",
+    "complaints_received",
+    "complaints_resolved",
+    "recovered_loss",
+    "inspections",
+    "cases",
+    "case_value",
+    "fines",
+    "destroyed_value",
+    "destroyed_qty",
+    "tests",
+    "media_reports",
+    "warnings",
+    "volunteers",
+]
 CATALOG = default_catalog()
 
 
@@ -35,31 +52,34 @@ def test_money_is_in_yuan_and_only_destroyed_qty_keeps_its_unit():
     assert [m.id for m in CATALOG.metrics.values() if m.kind == "quantity"] == ["destroyed_qty"]
 
 
-@pytest.mark.parametrize("label,parent,metric,unit,multiplier", [
-    ("发放宣传资料(份)", "", "materials", "份", 1),
-    ("发放\n宣传资料\n（万份）", "", "materials", "份", 10000),
-    ("發放宣傳資料(萬份)", "", "materials", "份", 10000),
-    ("接受咨询（人 次）", "", "consultations", "人次", 1),
-    ("咨询活动(场)", "", "events", "场", 1),
-    ("受理投诉(件)", "", "complaints_received", "件", 1),
-    ("投诉办结(件)", "", "complaints_resolved", "件", 1),
-    ("受理(起)", "投诉", "complaints_received", "起", 1),
-    ("办结(起)", "投诉", "complaints_resolved", "起", 1),
-    ("挽回经济损失(万元)", "", "recovered_loss", "元", 10000),
-    ("涉案货值(亿元)", "", "case_value", "元", 100000000),
-    ("罚没款(元)", "", "fines", "元", 1),
-    ("销毁物品货值(万元)", "", "destroyed_value", "元", 10000),
-    ("销毁卷烟(条)", "", "destroyed_qty", "条", 1),
-    ("烟丝(千克)", "集中销毁", "destroyed_qty", "千克", 1),
-    ("检查经营主体(户次)", "", "inspections", "户次", 1),
-    ("出动执法人员(人次)", "", "staff", "人次", 1),
-    ("免费检测(台)", "", "tests", "台", 1),
-    ("媒体报道(篇)", "", "media_reports", "篇", 1),
-    ("发布消费警示(条)", "", "warnings", "条", 1),
-    ("志愿者(名)", "", "volunteers", "名", 1),
-    ("参与人数", "", "participants", None, 1),
-    ("查处违法案件(件)", "", "cases", "件", 1),
-])
+@pytest.mark.parametrize(
+    "label,parent,metric,unit,multiplier",
+    [
+        ("发放宣传资料(份)", "", "materials", "份", 1),
+        ("发放\n宣传资料\n（万份）", "", "materials", "份", 10000),
+        ("發放宣傳資料(萬份)", "", "materials", "份", 10000),
+        ("接受咨询（人 次）", "", "consultations", "人次", 1),
+        ("咨询活动(场)", "", "events", "场", 1),
+        ("受理投诉(件)", "", "complaints_received", "件", 1),
+        ("投诉办结(件)", "", "complaints_resolved", "件", 1),
+        ("受理(起)", "投诉", "complaints_received", "起", 1),
+        ("办结(起)", "投诉", "complaints_resolved", "起", 1),
+        ("挽回经济损失(万元)", "", "recovered_loss", "元", 10000),
+        ("涉案货值(亿元)", "", "case_value", "元", 100000000),
+        ("罚没款(元)", "", "fines", "元", 1),
+        ("销毁物品货值(万元)", "", "destroyed_value", "元", 10000),
+        ("销毁卷烟(条)", "", "destroyed_qty", "条", 1),
+        ("烟丝(千克)", "集中销毁", "destroyed_qty", "千克", 1),
+        ("检查经营主体(户次)", "", "inspections", "户次", 1),
+        ("出动执法人员(人次)", "", "staff", "人次", 1),
+        ("免费检测(台)", "", "tests", "台", 1),
+        ("媒体报道(篇)", "", "media_reports", "篇", 1),
+        ("发布消费警示(条)", "", "warnings", "条", 1),
+        ("志愿者(名)", "", "volunteers", "名", 1),
+        ("参与人数", "", "participants", None, 1),
+        ("查处违法案件(件)", "", "cases", "件", 1),
+    ],
+)
 def test_headers_map_to_metrics(label, parent, metric, unit, multiplier):
     match = CATALOG.match_label(label, parent)
     assert match.metric is not None and match.metric.id == metric
@@ -85,14 +105,17 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("text,needle", [
-    ("version = 1\n", "为空"),
-    ('[[metric]]\nid = "a"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "count"\n', "synonyms"),
-    ('[[metric]]\nid = "Bad-Id"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "count"\nsynonyms = ["甲"]\n', "小写"),
-    ('[[metric]]\nid = "a"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "weird"\nsynonyms = ["甲"]\n', "kind"),
-    ('[[metric]]\nid = "a"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "count"\nsynonyms = ["甲"]\n' * 2, "重复"),
-    ("[[metric\n", "无法读取"),
-])
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("version = 1\n", "为空"),
+        ('[[metric]]\nid = "a"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "count"\n', "synonyms"),
+        ('[[metric]]\nid = "Bad-Id"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "count"\nsynonyms = ["甲"]\n', "小写"),
+        ('[[metric]]\nid = "a"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "weird"\nsynonyms = ["甲"]\n', "kind"),
+        ('[[metric]]\nid = "a"\nzh = "甲"\nen = "A"\nunit = "件"\nkind = "count"\nsynonyms = ["甲"]\n' * 2, "重复"),
+        ("[[metric\n", "无法读取"),
+    ],
+)
 def test_malformed_catalogs_are_refused_with_a_reason(tmp_path, text, needle):
     with pytest.raises(CatalogError, match=needle):
         load_catalog(write(tmp_path, text))

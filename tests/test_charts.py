@@ -28,22 +28,26 @@ EXPECTED_FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-seri
 
 @pytest.fixture
 def returns() -> pd.DataFrame:
-    return pd.DataFrame({
-        "agency": ["宁波市消保委", "杭州市市场监管局", "温州烟草", "宁波市消保委", None],
-        "year": [2023, 2024, 2024, 2024, 2023],
-        "sector": ["消委会", "市场监管", "烟草", "消委会", "消委会"],
-        "value": [10000, 30000, 5000, 2500, 7],
-    })
+    return pd.DataFrame(
+        {
+            "agency": ["宁波市消保委", "杭州市市场监管局", "温州烟草", "宁波市消保委", None],
+            "year": [2023, 2024, 2024, 2024, 2023],
+            "sector": ["消委会", "市场监管", "烟草", "消委会", "消委会"],
+            "value": [10000, 30000, 5000, 2500, 7],
+        }
+    )
 
 
 @pytest.fixture
 def regions() -> pd.DataFrame:
-    return pd.DataFrame({
-        "province": ["浙江省", "浙江省", "浙江省", None, "福建省", "江苏省"],
-        "city": ["宁波市", "宁波市", "杭州市", None, "福州市", "南京市"],
-        "district": ["鄞州区", None, "", None, "鼓楼区", "鼓楼区"],
-        "value": [12000, 20000, 30000, 4000, 50000, 800],
-    })
+    return pd.DataFrame(
+        {
+            "province": ["浙江省", "浙江省", "浙江省", None, "福建省", "江苏省"],
+            "city": ["宁波市", "宁波市", "杭州市", None, "福州市", "南京市"],
+            "district": ["鄞州区", None, "", None, "鼓楼区", "鼓楼区"],
+            "value": [12000, 20000, 30000, 4000, 50000, 800],
+        }
+    )
 
 
 def as_json(fig: go.Figure) -> dict:
@@ -175,10 +179,21 @@ def test_area_charts_with_missing_levels(regions, builder):
     assert nodes["浙江省/宁波市"] == ("浙江省", "宁波市", 32000)  # its own 2万 plus 鄞州区
     assert nodes["浙江省/宁波市/鄞州区"] == ("浙江省/宁波市", "鄞州区", 12000)
     assert nodes["浙江省/杭州市"][2] == 30000
-    assert sorted(nodes) == sorted([  # blank trailing levels are no nodes of their own
-        "浙江省", "浙江省/宁波市", "浙江省/宁波市/鄞州区", "浙江省/杭州市", MISSING_LABEL,
-        "福建省", "福建省/福州市", "福建省/福州市/鼓楼区", "江苏省", "江苏省/南京市", "江苏省/南京市/鼓楼区",
-    ])
+    assert sorted(nodes) == sorted(
+        [  # blank trailing levels are no nodes of their own
+            "浙江省",
+            "浙江省/宁波市",
+            "浙江省/宁波市/鄞州区",
+            "浙江省/杭州市",
+            MISSING_LABEL,
+            "福建省",
+            "福建省/福州市",
+            "福建省/福州市/鼓楼区",
+            "江苏省",
+            "江苏省/南京市",
+            "江苏省/南京市/鼓楼区",
+        ]
+    )
     assert nodes[MISSING_LABEL] == ("", MISSING_LABEL, 4000)
     # two 鼓楼区 in different cities stay apart
     assert nodes["福建省/福州市/鼓楼区"][2] == 50000 and nodes["江苏省/南京市/鼓楼区"][2] == 800
@@ -216,14 +231,17 @@ def test_pie_share(returns):
     assert_no_si_suffix(fig)
 
 
-@pytest.mark.parametrize("build", [
-    lambda df: bar_ranked(df, "agency", "value", title="t", unit="人"),
-    lambda df: bar_grouped(df, "year", "value", "sector", title="t", unit="人"),
-    lambda df: line_trend(df, "year", "value", title="t", unit="人"),
-    lambda df: pie_share(df, "sector", "value", title="t", unit="人"),
-    lambda df: treemap(df, ["sector", "agency"], "value", title="t", unit="人"),
-    lambda df: sunburst(df, ["sector", "agency"], "value", title="t", unit="人"),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda df: bar_ranked(df, "agency", "value", title="t", unit="人"),
+        lambda df: bar_grouped(df, "year", "value", "sector", title="t", unit="人"),
+        lambda df: line_trend(df, "year", "value", title="t", unit="人"),
+        lambda df: pie_share(df, "sector", "value", title="t", unit="人"),
+        lambda df: treemap(df, ["sector", "agency"], "value", title="t", unit="人"),
+        lambda df: sunburst(df, ["sector", "agency"], "value", title="t", unit="人"),
+    ],
+)
 def test_builders_draw_an_empty_figure_without_values(returns, build):
     fig = build(returns.assign(value=float("nan")))
     layout = as_json(fig)["layout"]
@@ -254,16 +272,19 @@ def test_chart_config():
     assert "http" not in json.dumps(config)
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("受众排名", "受众排名"),
-    ("a<b>c|d*e", "abcde"),
-    ("  报表\t2024 ", "报表 2024"),
-    ("图表.png", "图表"),
-    ("...", "图表"),
-    ("", "图表"),
-    ("CON", "CON_"),
-    ("C:\\data\\x.png", "Cdatax"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("受众排名", "受众排名"),
+        ("a<b>c|d*e", "abcde"),
+        ("  报表\t2024 ", "报表 2024"),
+        ("图表.png", "图表"),
+        ("...", "图表"),
+        ("", "图表"),
+        ("CON", "CON_"),
+        ("C:\\data\\x.png", "Cdatax"),
+    ],
+)
 def test_safe_filename(name, expected):
     assert safe_filename(name) == expected
 
@@ -280,8 +301,9 @@ def test_line_trend_by_date_breaks_the_line_between_campaigns():
     assert line["connectgaps"] is False
     assert [c[0] for c in line["customdata"] if c] == days  # hover of the real points unchanged
     # Days exactly GAP_DAYS apart stay joined.
-    near = pd.DataFrame({"day": ["2024-03-01", str((pd.Timestamp("2024-03-01") + pd.Timedelta(days=GAP_DAYS)).date())],
-                         "value": [1, 2]})
+    near = pd.DataFrame(
+        {"day": ["2024-03-01", str((pd.Timestamp("2024-03-01") + pd.Timedelta(days=GAP_DAYS)).date())], "value": [1, 2]}
+    )
     (line,) = as_json(line_trend(near, "day", "value", title="按日", unit="场"))["data"]
     assert line["y"] == [1, 2]
 

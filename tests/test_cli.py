@@ -15,8 +15,9 @@ REFUSE = ROOT / "tests" / "fixtures" / "refuse"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "metrics", "ingest", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "metrics", "ingest", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_json_shape_and_exit_zero():
@@ -72,7 +73,8 @@ def test_plain_output_names_each_file():
 
 @pytest.mark.parametrize("flag", ["--json", "--summary"])
 def test_usage_errors_do_not_trace(flag):
-    proc = subprocess.run([sys.executable, "-m", "metrics", "ingest", flag], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "metrics", "ingest", flag], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

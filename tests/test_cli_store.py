@@ -27,13 +27,21 @@ def db(tmp_path) -> str:
 
 
 def test_import_lines_and_exit_codes(capsys, db):
-    code, lines = run(capsys, "import", str(LAYOUTS / "city_summary.xlsx"), str(LAYOUTS / "gbk.csv"),
-                      "--db", db, "--who", "王五")
+    code, lines = run(
+        capsys, "import", str(LAYOUTS / "city_summary.xlsx"), str(LAYOUTS / "gbk.csv"), "--db", db, "--who", "王五"
+    )
     assert code == 0 and len(lines) == 2
     assert lines[0] == f"{LAYOUTS / 'city_summary.xlsx'}: 已导入 36 条记录,第 1 号报表"
     assert lines[1].endswith("已导入 16 条记录,第 2 号报表")
-    code, lines = run(capsys, "import", str(LAYOUTS / "city_summary.xlsx"), str(REFUSE / "encrypted.xlsx"),
-                      str(LAYOUTS / "problems.xlsx"), "--db", db)
+    code, lines = run(
+        capsys,
+        "import",
+        str(LAYOUTS / "city_summary.xlsx"),
+        str(REFUSE / "encrypted.xlsx"),
+        str(LAYOUTS / "problems.xlsx"),
+        "--db",
+        db,
+    )
     assert code == 1 and len(lines) == 3
     assert "已导入:与第 1 号报表内容相同" in lines[0]
     assert "拒收 — " in lines[1] and "密码" in lines[1]
@@ -49,10 +57,13 @@ def test_import_overrides_apply_to_every_file_and_replace(capsys, db):
     code, lines = run(capsys, "import", str(LAYOUTS / "problems.xlsx"), "--year", "2024", "--db", db)
     assert code == 0 and "已导入" in lines[0] and "第 1 号报表" in lines[0]
     run(capsys, "import", str(LAYOUTS / "city_summary.xlsx"), "--db", db)
-    code, lines = run(capsys, "import", str(LAYOUTS / "city_summary.xlsx"), "--year", "2023",
-                      "--theme", "守护消费者权益", "--db", db)
+    code, lines = run(
+        capsys, "import", str(LAYOUTS / "city_summary.xlsx"), "--year", "2023", "--theme", "守护消费者权益", "--db", db
+    )
     assert code == 0
-    assert lines == [f"{LAYOUTS / 'city_summary.xlsx'}: 已导入 36 条记录,第 3 号报表;替换了第 2 号报表(旧版本保留,可恢复)"]
+    assert lines == [
+        f"{LAYOUTS / 'city_summary.xlsx'}: 已导入 36 条记录,第 3 号报表;替换了第 2 号报表(旧版本保留,可恢复)"
+    ]
     store = Store(db)
     assert store.submission(2)["status"] == "superseded"
     frame = store.facts().frame
@@ -85,15 +96,26 @@ def test_db_flag_beats_the_environment(capsys, tmp_path, monkeypatch):
 
 
 def test_import_contract_in_a_real_process(db):
-    proc = subprocess.run([sys.executable, "-m", "metrics", "import", str(LAYOUTS / "gbk.csv"),
-                           str(REFUSE / "word.docx"), "--db", db], check=False, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "metrics", "import", str(LAYOUTS / "gbk.csv"), str(REFUSE / "word.docx"), "--db", db],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
     ok, refused = proc.stdout.strip().splitlines()
     assert "已导入 16 条记录" in ok and "拒收" in refused and "Word" in refused
-    proc = subprocess.run([sys.executable, "-m", "metrics", "import", "--db", db], check=False, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "metrics", "import", "--db", db],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 

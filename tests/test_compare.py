@@ -16,11 +16,11 @@ import pytest
 from docx import Document
 from pptx import Presentation
 
+from metrics.analysis.query import Filters
 from metrics.briefing.brief import build_brief
 from metrics.briefing.draft import draft_summary
 from metrics.briefing.office import to_docx, to_pptx, to_xlsx
 from metrics.briefing.packs import to_html
-from metrics.analysis.query import Filters
 from metrics.storage.samples import load_samples
 from metrics.storage.store import Store
 
@@ -52,23 +52,30 @@ def frame(db):
 
 def units(db: Path, year: int, where: str = "", params: tuple = ()) -> set[int]:
     with sqlite3.connect(db) as conn:
-        rows = conn.execute(f"SELECT DISTINCT r.agency_id {_SCOPE.format(where=where)} AND r.year = ? "
-                            "AND r.agency_id IS NOT NULL", (*params, year)).fetchall()
+        rows = conn.execute(
+            f"SELECT DISTINCT r.agency_id {_SCOPE.format(where=where)} AND r.year = ? AND r.agency_id IS NOT NULL",
+            (*params, year),
+        ).fetchall()
     return {a for (a,) in rows}
 
 
 def total(db: Path, metric: str, year: int, where: str = "", params: tuple = (), agencies=None) -> float:
     extra = "" if agencies is None else f" AND r.agency_id IN ({','.join(map(str, agencies)) or 'NULL'})"
     with sqlite3.connect(db) as conn:
-        value = conn.execute(f"SELECT SUM(r.value) {_SCOPE.format(where=where + extra)} AND m.text = ? AND r.year = ?",
-                             (*params, metric, year)).fetchone()[0]
+        value = conn.execute(
+            f"SELECT SUM(r.value) {_SCOPE.format(where=where + extra)} AND m.text = ? AND r.year = ?",
+            (*params, metric, year),
+        ).fetchone()[0]
     return value or 0.0
 
 
 def sector_sums(db: Path, metric: str, year: int, where: str = "", params: tuple = ()) -> dict[str, float]:
     with sqlite3.connect(db) as conn:
-        rows = conn.execute(f"SELECT COALESCE(se.text, '(未填写)'), SUM(r.value) {_SCOPE.format(where=where)} "
-                            "AND m.text = ? AND r.year = ? GROUP BY 1", (*params, metric, year)).fetchall()
+        rows = conn.execute(
+            f"SELECT COALESCE(se.text, '(未填写)'), SUM(r.value) {_SCOPE.format(where=where)} "
+            "AND m.text = ? AND r.year = ? GROUP BY 1",
+            (*params, metric, year),
+        ).fetchall()
     return dict(rows)
 
 
@@ -86,8 +93,10 @@ def test_an_unfiltered_pack_covers_the_latest_complete_year_in_every_part(db, fr
     brief = build_brief(frame, Filters(), measures=["events", "materials"], breakdowns=["sector", "year", "agency"])
     assert brief.filters.year == (year,)
     assert brief.title.startswith(f"{year}年“3·15”") and brief.summary.startswith(f"{year}年“3·15”期间")
-    assert (f"{latest}年目前仅{len(units(db, latest))}家单位报送,不足上年{len(units(db, latest - 1))}家的一半"
-            in brief.scope)
+    assert (
+        f"{latest}年目前仅{len(units(db, latest))}家单位报送,不足上年{len(units(db, latest - 1))}家的一半"
+        in brief.scope
+    )
     assert brief.kpi_caption.startswith(f"{year}年,与{year - 1}年")
     for data in brief.charts:
         if data.breakdown == "year":  # the history chart says its span
@@ -115,14 +124,15 @@ def test_a_province_pack_compares_like_for_like_and_says_its_coverage(db, frame)
     now, before = units(db, year, where, params), units(db, year - 1, where, params)
     both = now & before
     assert 2 * len(both) >= len(before) and both != before, "浙江 should compare, with a unit missing"
-    brief = build_brief(frame, Filters(province="浙江省"), measures=["materials", "complaints_received"],
-                        breakdowns=["sector"])
+    brief = build_brief(
+        frame, Filters(province="浙江省"), measures=["materials", "complaints_received"], breakdowns=["sector"]
+    )
     coverage = f"{len(before)}家中{len(both)}家已报,同口径比较"
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx(brief)))
     rows = [[c.value for c in row] for row in book["概况"].iter_rows()]
     head = next(i for i, r in enumerate(rows) if r[0] == "指标")
     header = rows[head]
-    for row in rows[head + 1:head + 1 + len(brief.kpis)]:
+    for row in rows[head + 1 : head + 1 + len(brief.kpis)]:
         metric = {"发放宣传资料": "materials", "受理投诉举报": "complaints_received"}[row[0]]
         same_now = total(db, metric, year, where, params, both)
         same_before = total(db, metric, year - 1, where, params, both)
@@ -136,11 +146,19 @@ def test_a_province_pack_compares_like_for_like_and_says_its_coverage(db, frame)
         assert row[header.index("全部单位同比")].lstrip("+−") == f"{abs(all_change):.1f}%"
         assert f"{abs(all_change):.1f}" != f"{abs(change):.1f}"
     assert f"上年报送的{len(before)}家单位中{len(both)}家已报,同比按这{len(both)}家同口径计算" in brief.summary
-    assert coverage in " ".join(s.text_frame.text for slide in Presentation(io.BytesIO(to_pptx(brief))).slides
-                                for s in slide.shapes if s.has_text_frame)
+    assert coverage in " ".join(
+        s.text_frame.text
+        for slide in Presentation(io.BytesIO(to_pptx(brief))).slides
+        for s in slide.shapes
+        if s.has_text_frame
+    )
     assert coverage in to_html(brief).decode("utf-8")
-    assert any(coverage in cell.text for table in Document(io.BytesIO(to_docx(brief))).tables
-               for row in table.rows for cell in row.cells)
+    assert any(
+        coverage in cell.text
+        for table in Document(io.BytesIO(to_docx(brief))).tables
+        for row in table.rows
+        for cell in row.cells
+    )
 
 
 def test_a_year_most_units_have_not_reported_gets_no_percent(db, frame):

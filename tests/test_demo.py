@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.storage.demo import ACTIVITIES, DEMO_PROVINCES, DemoReturn, generate_returns
+from metrics.core.record import RecordBatch
 from metrics.reading.dimensions import NATIONAL_THEMES
 from metrics.reading.ingest import ingest_bytes
-from metrics.core.record import RecordBatch
+from metrics.storage.demo import ACTIVITIES, DEMO_PROVINCES, DemoReturn, generate_returns
 
 
 @cache
@@ -24,9 +24,25 @@ def _frame(rows: int) -> pd.DataFrame:
     """All records of a demo set as one frame, with the file each came from."""
     returns = _returns(rows)
     batch = RecordBatch.concat([r.result.batch for r in returns])
-    frame = pd.DataFrame({name: batch.column(name) for name in ("agency", "sector", "province", "adcode", "year",
-                                                                "date", "theme", "activity", "metric", "value",
-                                                                "unit", "row")})
+    frame = pd.DataFrame(
+        {
+            name: batch.column(name)
+            for name in (
+                "agency",
+                "sector",
+                "province",
+                "adcode",
+                "year",
+                "date",
+                "theme",
+                "activity",
+                "metric",
+                "value",
+                "unit",
+                "row",
+            )
+        }
+    )
     frame["file"] = np.repeat([r.name for r in returns], [len(r.result.batch) for r in returns])
     return frame
 
@@ -79,7 +95,10 @@ def test_reader_gives_the_promised_reading(rows: int) -> None:
         pd.testing.assert_frame_equal(got.frame(), demo.result.frame(), obj=demo.name)
         assert got.layouts == demo.result.layouts
         assert (got.stats.sheets, got.stats.rows, got.stats.records) == (
-            demo.result.stats.sheets, demo.result.stats.rows, demo.result.stats.records)
+            demo.result.stats.sheets,
+            demo.result.stats.rows,
+            demo.result.stats.records,
+        )
 
 
 def test_each_record_names_its_csv_cell() -> None:

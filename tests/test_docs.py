@@ -25,8 +25,10 @@ def test_refusal_code_is_documented(code):
 def test_readme_has_exactly_the_two_quick_start_commands():
     quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = [line for line in quick.splitlines() if line.startswith(("pip ", "python ", "streamlit "))]
-    assert commands == ["pip install -r requirements.txt && streamlit run app.py",
-                        "pip install -r requirements-dev.txt && python -m pytest"]
+    assert commands == [
+        "pip install -r requirements.txt && streamlit run app.py",
+        "pip install -r requirements-dev.txt && python -m pytest",
+    ]
     assert "python3 -m venv .venv && . .venv/bin/activate" in quick and "Python ≥ 3.11" in quick
     assert "http://localhost:8501" in quick
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")

@@ -17,9 +17,9 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.core.catalog import default_catalog
-from metrics.briefing.packs import make_pack
 from metrics.analysis.query import Filters
+from metrics.briefing.packs import make_pack
+from metrics.core.catalog import default_catalog
 from metrics.storage.samples import load_samples
 from metrics.storage.store import Store
 
@@ -40,10 +40,18 @@ LEFT JOIN regions g ON g.id = r.region_id
 WHERE s.status = 'active' {where}
 """
 # Each filter: its SQL column and how a value is picked (the one with most records that is not all of them).
-_COLUMNS = {"year": "r.year", "province": "g.province", "city": "g.city", "district": "g.district",
-            "sector": "se.text", "agency": "ag.text", "theme": "th.text", "activity": "ac.text", "metric": "m.text"}
+_COLUMNS = {
+    "year": "r.year",
+    "province": "g.province",
+    "city": "g.city",
+    "district": "g.district",
+    "sector": "se.text",
+    "agency": "ag.text",
+    "theme": "th.text",
+    "activity": "ac.text",
+    "metric": "m.text",
+}
 _FROM = "FROM" + _ROWS.split("FROM", 1)[1].split("WHERE", 1)[0]
-
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +88,9 @@ def sql_rows(db: Path, conditions: dict[str, object]) -> Counter:
         rows = conn.execute(_ROWS.format(where=where), tuple(conditions.values())).fetchall()
     out = Counter()
     for metric, unit, value, file, sheet, row, col in rows:
-        place = f"{file}/{sheet}" + (f"!{_letters(col)}{row + 1}" if row is not None and col is not None
-                                     and row >= 0 and col >= 0 else "")
+        place = f"{file}/{sheet}" + (
+            f"!{_letters(col)}{row + 1}" if row is not None and col is not None and row >= 0 and col >= 0 else ""
+        )
         out[(names.get(metric, metric), unit or "", float(value), place)] += 1
     return out
 
@@ -90,8 +99,10 @@ def pick(db: Path, name: str) -> object:
     column = _COLUMNS[name]
     with sqlite3.connect(db) as conn:
         total = conn.execute(f"SELECT COUNT(*) {_FROM} WHERE s.status = 'active'").fetchone()[0]
-        rows = conn.execute(f"SELECT {column}, COUNT(*) {_FROM} WHERE s.status = 'active' AND {column} IS NOT NULL AND {column} <> '' "
-                            f"GROUP BY {column} ORDER BY COUNT(*) DESC").fetchall()
+        rows = conn.execute(
+            f"SELECT {column}, COUNT(*) {_FROM} WHERE s.status = 'active' AND {column} IS NOT NULL AND {column} <> '' "
+            f"GROUP BY {column} ORDER BY COUNT(*) DESC"
+        ).fetchall()
     return next(v for v, n in rows if n < total)
 
 
@@ -101,7 +112,7 @@ def scope_of(db: Path, name: str) -> dict[str, object]:
     places = ("province", "city", "district")
     if name not in places[1:]:
         return {name: value}
-    above = places[:places.index(name)]
+    above = places[: places.index(name)]
     with sqlite3.connect(db) as conn:
         found = conn.execute(f"SELECT {', '.join(above)} FROM regions WHERE {name} = ? LIMIT 1", (value,)).fetchone()
     return {**dict(zip(above, found)), name: value}

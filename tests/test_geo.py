@@ -15,8 +15,7 @@ import plotly.io as pio
 import pytest
 import shapely
 
-from metrics.analysis import geo
-from metrics.analysis import maps
+from metrics.analysis import geo, maps
 from metrics.reading.regions import default_gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +33,7 @@ def _prepared(level: str, parent: str | None = None) -> dict[str, shapely.Geomet
 
 
 # ---- which shapes each level has ------------------------------------------------------------
+
 
 def test_province_level_is_the_gazetteers_34_provinces():
     ids = [f["id"] for f in geo.boundaries("province")["features"]]
@@ -65,8 +65,9 @@ def test_district_units_of_each_province_cover_its_districts_and_childless_citie
     ids = {u.adcode for u in units}
     name = GAZ.by_adcode(province).name
     districts = {r.adcode for r in GAZ.regions if r.level == "district" and r.province == name}
-    childless = {r.adcode for r in GAZ.regions if r.level == "city" and r.province == name
-                 and geo.child_level(r.adcode) is None}
+    childless = {
+        r.adcode for r in GAZ.regions if r.level == "city" and r.province == name and geo.child_level(r.adcode) is None
+    }
     assert districts | childless <= ids
     extra = ids - districts - childless
     # Shapes with no gazetteer region: only the '…直辖' placeholders (海西州直辖) or Taiwan drawn whole.
@@ -92,15 +93,26 @@ def test_district_level_needs_a_parent_and_levels_are_checked():
         geo.boundaries("city", "440300")
 
 
-@pytest.mark.parametrize(("adcode", "level"), [
-    (None, "province"), ("440000", "city"), ("110000", "district"), ("810000", "district"),
-    ("440300", "district"), ("441900", None), ("710000", None), ("469001", None), ("440305", None),
-])
+@pytest.mark.parametrize(
+    ("adcode", "level"),
+    [
+        (None, "province"),
+        ("440000", "city"),
+        ("110000", "district"),
+        ("810000", "district"),
+        ("440300", "district"),
+        ("441900", None),
+        ("710000", None),
+        ("469001", None),
+        ("440305", None),
+    ],
+)
 def test_child_level(adcode, level):
     assert geo.child_level(adcode) == level
 
 
 # ---- simplification: islands and shared borders --------------------------------------------
+
 
 @pytest.mark.parametrize("name", ISLAND_PROVINCES)
 def test_every_island_survives_simplification(name):
@@ -137,8 +149,16 @@ def test_simplified_level_is_still_a_coverage(level):
     assert sum(shapely.get_num_coordinates(g) for g in shapes) < raw_count / 5
 
 
-@pytest.mark.parametrize(("a", "b"), [("广东省", "广西壮族自治区"), ("四川省", "重庆市"), ("河北省", "北京市"),
-                                      ("浙江省", "福建省"), ("海南省", "广东省")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("广东省", "广西壮族自治区"),
+        ("四川省", "重庆市"),
+        ("河北省", "北京市"),
+        ("浙江省", "福建省"),
+        ("海南省", "广东省"),
+    ],
+)
 def test_neighbours_share_their_border_points(a, b):
     shapes = _prepared("province")
     first, second = shapes[PROVINCE[a]], shapes[PROVINCE[b]]
@@ -183,6 +203,7 @@ def test_sea_boundary_has_its_segments():
 
 # ---- summing records into the units of a map -----------------------------------------------
 
+
 def test_rollup_places_each_record_in_its_unit_and_keeps_the_rest():
     codes = ["440305", "440304", "440300", "440000", "110105", "110000", "441900", None, "999999", "350203"]
     values = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -201,13 +222,16 @@ def test_rollup_places_each_record_in_its_unit_and_keeps_the_rest():
 
 # ---- the figure -------------------------------------------------------------------------------
 
+
 def _some_values(level: str, parent: str | None) -> dict[str, float]:
     features = geo.boundaries(level, parent)["features"]
     return {f["id"]: float(i * 1000) for i, f in enumerate(features) if i % 3 and f["properties"]["level"]}
 
 
-@pytest.mark.parametrize(("level", "parent", "lang"), [("province", None, "zh"), ("city", "440000", "en"),
-                                                       ("district", "510000", "zh"), ("city", None, "zh")])
+@pytest.mark.parametrize(
+    ("level", "parent", "lang"),
+    [("province", None, "zh"), ("city", "440000", "en"), ("district", "510000", "zh"), ("city", None, "zh")],
+)
 def test_figure_says_it_is_schematic_and_names_no_address(level, parent, lang):
     fig = maps.choropleth(_some_values(level, parent), level, parent, title="活动场次", unit="场", lang=lang)
     notes = [a.text for a in fig.layout.annotations]
@@ -224,12 +248,15 @@ def test_each_map_starts_with_a_trace_that_needs_no_base_map(level, parent):
     subplots = {}
     for trace in fig["data"]:
         subplots.setdefault(trace.get("geo", "geo"), trace)
-    assert subplots and all(t["type"] == "scattergeo" and "locationmode" not in t and "locations" not in t
-                            for t in subplots.values())
+    assert subplots and all(
+        t["type"] == "scattergeo" and "locationmode" not in t and "locations" not in t for t in subplots.values()
+    )
     for name in subplots:
         layout = fig["layout"][name]
-        assert not any(layout.get(f"show{layer}") for layer in
-                       ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits"))
+        assert not any(
+            layout.get(f"show{layer}")
+            for layer in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")
+        )
         assert (layout["scope"], layout["resolution"]) == ("world", 110)  # → world_110m.json if ever fetched
 
 
@@ -276,10 +303,15 @@ def test_units_table_lists_every_unit_of_the_map_largest_first():
     assert not haixi["name"].str.endswith("直辖").any()  # a shape no region owns is drawn, never listed
 
 
-@pytest.mark.parametrize(("point", "code"), [
-    ({"location": "440000", "curve_number": 2}, "440000"), ({"customdata": ["深圳市", "5场", "440300"]}, "440300"),
-    ({"curve_number": 0, "lat": 20.0, "lon": 110.0}, None), ({"customdata": ["x"]}, None),
-])
+@pytest.mark.parametrize(
+    ("point", "code"),
+    [
+        ({"location": "440000", "curve_number": 2}, "440000"),
+        ({"customdata": ["深圳市", "5场", "440300"]}, "440300"),
+        ({"curve_number": 0, "lat": 20.0, "lon": 110.0}, None),
+        ({"customdata": ["x"]}, None),
+    ],
+)
 def test_point_adcode(point, code):
     assert maps.point_adcode(point) == code
 
@@ -295,8 +327,15 @@ def test_values_not_on_the_map_are_refused():
 def test_committed_base_layer_stub_is_current():
     served = ROOT / "static" / "geo" / f"{maps.TOPOJSON_NAME}.json"
     assert json.loads(served.read_text(encoding="utf-8")) == maps.topojson_stub()
-    assert set(maps.topojson_stub()["objects"]) == {"coastlines", "land", "ocean", "lakes", "rivers", "countries",
-                                                    "subunits"}
+    assert set(maps.topojson_stub()["objects"]) == {
+        "coastlines",
+        "land",
+        "ocean",
+        "lakes",
+        "rivers",
+        "countries",
+        "subunits",
+    }
 
 
 # ---- in a browser with the network cut off ---------------------------------------------------
@@ -336,10 +375,15 @@ def _draw_offline(path: Path, *, serve_stub: bool = False) -> tuple[int, list[st
             page = browser.new_page()
             page.route("**/*", route)
             page.goto(path.as_uri())
-            page.wait_for_function("() => document.querySelector('.js-plotly-plot') && "
-                                   "document.querySelector('.js-plotly-plot')._fullLayout", timeout=30_000)
+            page.wait_for_function(
+                "() => document.querySelector('.js-plotly-plot') && "
+                "document.querySelector('.js-plotly-plot')._fullLayout",
+                timeout=30_000,
+            )
             page.wait_for_timeout(500)  # a failed fetch rejects the plot promise: give it the time to
-            drawn = page.eval_on_selector_all(".choroplethlocation", "els => els.filter(e => e.getAttribute('d')).length")
+            drawn = page.eval_on_selector_all(
+                ".choroplethlocation", "els => els.filter(e => e.getAttribute('d')).length"
+            )
         finally:
             browser.close()
     return drawn, asked

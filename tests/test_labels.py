@@ -11,19 +11,30 @@ import pytest
 from metrics.core.labels import LABELS, t
 
 ROOT = Path(__file__).resolve().parent.parent
-UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
-            *sorted(p for p in (ROOT / "ui").glob("*.py") if p.name != "__init__.py")]
+UI_FILES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "app_pages").glob("*.py")),
+    *sorted(p for p in (ROOT / "ui").glob("*.py") if p.name != "__init__.py"),
+]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def string_constants(path: Path) -> list[tuple[int, str]]:
     """String literals in code (docstrings excluded)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
-                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.name)
@@ -61,8 +72,11 @@ def test_every_layout_the_reader_names_has_a_name_in_both_languages():
     from metrics.core.labels import layout_name
 
     source = (ROOT / "metrics" / "reading" / "tables.py").read_text(encoding="utf-8")
-    codes = {code for line in re.findall(r"\blayout = (.+)", source)
-             for code in re.findall(r"\"([a-z-]+)\"", re.sub(r"\(.*?\)", "", line))}  # not the conditions
+    codes = {
+        code
+        for line in re.findall(r"\blayout = (.+)", source)
+        for code in re.findall(r"\"([a-z-]+)\"", re.sub(r"\(.*?\)", "", line))
+    }  # not the conditions
     assert codes == {"wide", "long", "vertical", "years-across"}
     for code in codes:
         assert not re.search(r"[a-z]", layout_name(code, "zh")), code  # no internal name left in Chinese

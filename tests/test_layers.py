@@ -70,8 +70,9 @@ def test_no_layer_imports_from_a_layer_above_it():
 def test_the_layer_check_sees_an_upward_import(tmp_path):
     for layer in ("core", "analysis"):
         (tmp_path / layer).mkdir()
-    (tmp_path / "core" / "low.py").write_text("def f():\n    from metrics.analysis.query import Filters\n",
-                                                encoding="utf-8")
+    (tmp_path / "core" / "low.py").write_text(
+        "def f():\n    from metrics.analysis.query import Filters\n", encoding="utf-8"
+    )
     (tmp_path / "analysis" / "high.py").write_text("from metrics.core import fmt\n", encoding="utf-8")
     assert upward_imports(tmp_path) == ["core/low.py:2 imports metrics.analysis.query (core → analysis)"]
 

@@ -9,7 +9,7 @@ import csv
 import importlib.util
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def ingest_file(path):
     return _ingest(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str):
     return ingest_file(LAYOUTS / name)
 
@@ -67,6 +67,7 @@ def _assert_sums(actual: dict, expected: dict, what: str) -> None:
 
 # --------------------------------------------------------------------------- sanity of the fixture set
 
+
 def test_every_fixture_exists_and_is_listed():
     written = {p.name for p in LAYOUTS.iterdir() if p.suffix in {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}}
     assert written == set(EXPECTED) | set(REFUSED)
@@ -91,6 +92,7 @@ def test_expected_is_self_consistent():
 
 
 # --------------------------------------------------------------------------- reading
+
 
 @pytest.mark.parametrize("name", FILES)
 def test_reads(name):
@@ -174,6 +176,7 @@ def test_refused(name):
 
 # --------------------------------------------------------------------------- provenance
 
+
 def _norm(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
 
@@ -192,7 +195,7 @@ def _col_index(col: str) -> int:
     return index - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grid(name: str, sheet: str | None) -> list[list]:
     path = LAYOUTS / name
     if path.suffix == ".csv":
@@ -218,7 +221,7 @@ def _cell_matches(cell, raw: str) -> bool:
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
         # a number cell: raw is that number, possibly followed by the unit found elsewhere ('0.38万份')
         m = re.match(r"^[-+]?[\d,]*\.?\d+", _norm(raw))
-        if not m or re.search(r"\d", _norm(raw)[m.end():]):
+        if not m or re.search(r"\d", _norm(raw)[m.end() :]):
             return False
         number = _as_number(m.group(0))
         return number is not None and number == pytest.approx(float(cell), rel=1e-9, abs=1e-9)
@@ -226,7 +229,7 @@ def _cell_matches(cell, raw: str) -> bool:
     if text == want:
         return True
     # the reader may append the unit it found elsewhere (单位 column, header): '0.38万份'
-    return want.startswith(text) and not re.search(r"\d", want[len(text):])
+    return want.startswith(text) and not re.search(r"\d", want[len(text) :])
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -47,6 +47,7 @@ def by_agency(result) -> dict[str, dict[str, float]]:
 
 # --------------------------------------------------------------------------- item 2: stacked tables
 
+
 def test_second_stacked_table_uses_its_own_header():
     result = ingest_file(LAYOUTS / "stacked_own_header.xlsx")
     assert result.totals() == {"materials": 1800, "consultations": 225, "tests": 105}
@@ -56,14 +57,15 @@ def test_second_stacked_table_uses_its_own_header():
 
 
 HEADING_THEN_UNKNOWN = [
-    ["2024年“3·15”活动情况统计表"], ["填报单位:宜良县市场监督管理局"],
+    ["2024年“3·15”活动情况统计表"],
+    ["填报单位:宜良县市场监督管理局"],
     ["一、宣传咨询活动"],
     ["活动形式", "发放宣传材料(份)", "接受咨询(人次)"],
     ["集中宣传咨询", 1000, 120],
     ["进社区", 500, 60],
     [],
     ["二、其他服务"],
-    ["服务事项", "次数"],          # names no metric: cannot be taken as a header
+    ["服务事项", "次数"],  # names no metric: cannot be taken as a header
     ["上门服务", 7],
     ["入户走访", 9],
 ]
@@ -79,11 +81,17 @@ def test_unrecognised_header_between_tables_is_a_warning_at_its_cell():
 
 # --------------------------------------------------------------------------- item 3a: transposed
 
+
 def test_transposed_columns_are_units_and_the_total_column_is_compared():
     result = ingest_file(LAYOUTS / "transposed_units.xlsx")
     got = by_agency(result)
-    assert got["城关镇"] == {"events": 2, "materials": 1200, "consultations": 150,
-                            "complaints_received": 12, "complaints_resolved": 11}
+    assert got["城关镇"] == {
+        "events": 2,
+        "materials": 1200,
+        "consultations": 150,
+        "complaints_received": 12,
+        "complaints_resolved": 11,
+    }
     assert got["城区市场监管所"]["materials"] == 1500
     assert not any(r.source.split("!")[1].startswith("E") for r in result.records)
     sectors = {r.agency: r.sector for r in result.records}
@@ -92,7 +100,8 @@ def test_transposed_columns_are_units_and_the_total_column_is_compared():
 
 
 TRANSPOSED_BAD_TOTAL = [
-    ["2024年“3·15”活动情况统计表"], ["填报单位:桐庐县市场监督管理局"],
+    ["2024年“3·15”活动情况统计表"],
+    ["填报单位:桐庐县市场监督管理局"],
     ["指标", "城关镇", "东关街道", "合计"],
     ["发放宣传资料(份)", 1200, 800, 2100],
     ["接受咨询(人次)", 150, 90, 240],
@@ -107,7 +116,8 @@ def test_transposed_total_column_that_differs_is_an_error():
 
 
 TRANSPOSED_NO_CORNER = [
-    ["2024年“3·15”活动情况统计表"], ["填报单位:桐庐县市场监督管理局"],
+    ["2024年“3·15”活动情况统计表"],
+    ["填报单位:桐庐县市场监督管理局"],
     [None, "城关镇", "东关街道", "合计"],
     ["发放宣传资料(份)", 1200, 800, 2000],
     ["接受咨询(人次)", 150, 90, 240],
@@ -117,13 +127,16 @@ TRANSPOSED_NO_CORNER = [
 
 def test_transposed_without_corner_label_is_read_and_says_it_guessed():
     result = ingest_bytes(xlsx(TRANSPOSED_NO_CORNER), "t.xlsx")
-    assert by_agency(result) == {"城关镇": {"materials": 1200, "consultations": 150, "complaints_received": 4},
-                                 "东关街道": {"materials": 800, "consultations": 90, "complaints_received": 3}}
+    assert by_agency(result) == {
+        "城关镇": {"materials": 1200, "consultations": 150, "complaints_received": 4},
+        "东关街道": {"materials": 800, "consultations": 90, "complaints_received": 3},
+    }
     guessed = issues(result, "orientation-guessed")
     assert [(i.level, i.where) for i in guessed] == [("warning", "Sheet1!A3")]
 
 
 # --------------------------------------------------------------------------- item 3b: side by side
+
 
 def test_side_by_side_tables_keep_the_row_beside_a_subtotal():
     result = ingest_file(LAYOUTS / "side_by_side.xlsx")
@@ -134,7 +147,8 @@ def test_side_by_side_tables_keep_the_row_beside_a_subtotal():
 
 
 SIDE_BY_SIDE_BAD_SUBTOTAL = [
-    ["2024年“3·15”宣传及执法检查情况统计表"], ["填报单位:荆门市市场监督管理局"],
+    ["2024年“3·15”宣传及执法检查情况统计表"],
+    ["填报单位:荆门市市场监督管理局"],
     ["一、宣传活动", None, None, None, "二、执法检查"],
     ["单位", "发放宣传资料(份)", "接受咨询(人次)", None, "单位", "检查经营主体(家次)", "查处案件(件)"],
     ["东宝分局", 800, 60, None, "东宝分局", 40, 3],
@@ -151,17 +165,22 @@ def test_side_by_side_left_subtotal_is_compared_not_added():
 
 # --------------------------------------------------------------------------- item 3c: 其中 as a parent
 
+
 def test_columns_under_qizhong_are_parts_and_each_is_a_warning():
     result = ingest_file(LAYOUTS / "subitem_group_header.xlsx")
     assert result.totals() == {"complaints_received": 200, "complaints_resolved": 187, "cases": 28}
     found = issues(result, "subitem-group")
     assert sorted((i.where, i.level) for i in found) == [
-        ("Sheet1!C5", "warning"), ("Sheet1!D5", "warning"), ("Sheet1!G5", "warning")]
+        ("Sheet1!C5", "warning"),
+        ("Sheet1!D5", "warning"),
+        ("Sheet1!G5", "warning"),
+    ]
     assert "受理投诉" in next(i.message for i in found if i.where == "Sheet1!C5")
     assert "立案" in next(i.message for i in found if i.where == "Sheet1!G5")
 
 
 # --------------------------------------------------------------------------- item 3d: towns in a CSV
+
 
 def test_town_rows_of_a_semicolon_gb18030_csv_are_units():
     result = ingest_file(LAYOUTS / "towns_semicolon.csv")
@@ -172,6 +191,7 @@ def test_town_rows_of_a_semicolon_gb18030_csv_are_units():
 
 
 # --------------------------------------------------------------------------- item 5: uncached formulas
+
 
 @pytest.mark.parametrize("name", ["bad_uncached_formulas.xlsx", "bad_uncached_formulas_blank.xlsx"])
 def test_formulas_without_values_are_refused_for_that_reason(name):
@@ -186,19 +206,25 @@ def test_formulas_without_values_are_refused_for_that_reason(name):
 
 
 def test_semicolon_csv_whose_remarks_hold_many_chinese_commas():
-    lines = ["填报单位:桐庐县市场监督管理局;;",
-             "乡镇(街道);发放宣传资料(份);备注",
-             "城南街道办事处;1500;进社区，进校园，进市场，进企业，进农村",
-             "分水镇人民政府;1000;集市宣传，现场咨询，发放倡议书，检测服务，志愿服务",
-             "百江镇人民政府;400;宣传，咨询，检测，回访，走访"]
+    lines = [
+        "填报单位:桐庐县市场监督管理局;;",
+        "乡镇(街道);发放宣传资料(份);备注",
+        "城南街道办事处;1500;进社区，进校园，进市场，进企业，进农村",
+        "分水镇人民政府;1000;集市宣传，现场咨询，发放倡议书，检测服务，志愿服务",
+        "百江镇人民政府;400;宣传，咨询，检测，回访，走访",
+    ]
     data = ("\r\n".join(lines) + "\r\n").encode("gb18030")
     result = ingest_bytes(data, "towns.csv")
-    assert by_agency(result) == {"城南街道办事处": {"materials": 1500}, "分水镇人民政府": {"materials": 1000},
-                                 "百江镇人民政府": {"materials": 400}}
+    assert by_agency(result) == {
+        "城南街道办事处": {"materials": 1500},
+        "分水镇人民政府": {"materials": 1000},
+        "百江镇人民政府": {"materials": 400},
+    }
 
 
 TRANSPOSED_WITH_UNITS = [
-    ["2024年“3·15”活动统计表"], ["填报单位:桐庐县市场监督管理局"],
+    ["2024年“3·15”活动统计表"],
+    ["填报单位:桐庐县市场监督管理局"],
     ["指标名称", "计量单位", "城关镇", "东关街道", "合计"],
     ["发放宣传资料", "万份", 1.2, 0.8, 2],
     ["接受咨询", "人次", 150, 90, 240],
@@ -209,17 +235,20 @@ TRANSPOSED_WITH_UNITS = [
 
 def test_transposed_with_a_unit_column_scales_values_and_the_total_column():
     result = ingest_bytes(xlsx(TRANSPOSED_WITH_UNITS), "t.xlsx")
-    assert by_agency(result) == {"城关镇": {"materials": 12000, "consultations": 150, "recovered_loss": 35000},
-                                 "东关街道": {"materials": 8000, "consultations": 90, "recovered_loss": 10000}}
+    assert by_agency(result) == {
+        "城关镇": {"materials": 12000, "consultations": 150, "recovered_loss": 35000},
+        "东关街道": {"materials": 8000, "consultations": 90, "recovered_loss": 10000},
+    }
     assert not issues(result, "total-mismatch")
 
 
 STACKED_NO_UNIT = [
-    ["2024年“3·15”活动情况统计表"], ["填报单位:宜良县市场监督管理局"],
+    ["2024年“3·15”活动情况统计表"],
+    ["填报单位:宜良县市场监督管理局"],
     ["活动形式", "发放宣传材料(份)", "接受咨询(人次)"],
     ["集中宣传咨询", 1000, 120],
     [],
-    ["仪器名称", "检测数量"],        # one metric, no unit, after a blank row: its own table
+    ["仪器名称", "检测数量"],  # one metric, no unit, after a blank row: its own table
     ["血压计", 45],
     ["眼镜", 38],
 ]
@@ -231,7 +260,8 @@ def test_one_metric_header_without_unit_after_a_blank_row_starts_a_table():
 
 
 SIDE_BY_SIDE_MERGED_FOOTER = [
-    ["2024年“3·15”宣传及执法检查情况统计表"], ["填报单位:荆门市市场监督管理局"],
+    ["2024年“3·15”宣传及执法检查情况统计表"],
+    ["填报单位:荆门市市场监督管理局"],
     ["单位", "发放宣传资料(份)", "接受咨询(人次)", None, "单位", "检查经营主体(家次)", "查处案件(件)"],
     ["东宝分局", 800, 60, None, "东宝分局", 40, 3],
     ["小计", 800, 60, None, "掇刀分局", 55, 4],
@@ -242,13 +272,16 @@ SIDE_BY_SIDE_MERGED_FOOTER = [
 
 def test_side_by_side_with_a_footer_merged_across_both():
     result = ingest_bytes(xlsx(SIDE_BY_SIDE_MERGED_FOOTER, merges=["A7:G7"]), "t.xlsx")
-    assert by_agency(result) == {"东宝分局": {"materials": 800, "consultations": 60, "inspections": 40, "cases": 3},
-                                 "掇刀分局": {"inspections": 55, "cases": 4}}
+    assert by_agency(result) == {
+        "东宝分局": {"materials": 800, "consultations": 60, "inspections": 40, "cases": 3},
+        "掇刀分局": {"inspections": 55, "cases": 4},
+    }
     assert not issues(result, "total-mismatch")
 
 
 TRANSPOSED_WITH_REMARKS = [
-    ["2024年“3·15”活动情况统计表"], ["填报单位:桐庐县市场监督管理局"],
+    ["2024年“3·15”活动情况统计表"],
+    ["填报单位:桐庐县市场监督管理局"],
     ["序号", "项目", "城关镇", "东关街道", "合计", "备注"],
     [1, "发放宣传资料(份)", 1200, 800, 2000, "含倡议书"],
     [2, "接受咨询(人次)", 150, 90, 240, None],
@@ -257,12 +290,15 @@ TRANSPOSED_WITH_REMARKS = [
 
 def test_transposed_with_seq_and_remarks_columns():
     result = ingest_bytes(xlsx(TRANSPOSED_WITH_REMARKS), "t.xlsx")
-    assert by_agency(result) == {"城关镇": {"materials": 1200, "consultations": 150},
-                                 "东关街道": {"materials": 800, "consultations": 90}}
+    assert by_agency(result) == {
+        "城关镇": {"materials": 1200, "consultations": 150},
+        "东关街道": {"materials": 800, "consultations": 90},
+    }
 
 
 GROUP_HEADINGS_MERGED = [
-    ["2024年“3·15”活动情况统计表"], ["填报单位:宜良县市场监督管理局"],
+    ["2024年“3·15”活动情况统计表"],
+    ["填报单位:宜良县市场监督管理局"],
     ["单位", "开展活动(场)", "发放宣传资料(份)"],
     ["一、城区"],
     ["匡远街道", 1, 100],
@@ -280,15 +316,19 @@ def test_merged_group_heading_after_a_blank_row_is_not_a_header_warning():
 
 # --------------------------------------------------------------------------- found by the blind5 returns
 
+
 def test_side_by_side_where_the_right_label_column_is_headed_like_a_metric():
     # '检查对象' holds kinds of business (农贸市场 …) though '检查' is a word of 检查经营主体: it labels the rows,
     # so the right table's 合计 is compared, never added, and the row beside the left 小计 is counted.
-    rows = [["2023年“3·15”活动情况统计表"], ["填报单位:昆山市市场监督管理局"],
-            ["一、宣传活动", None, None, None, "二、执法检查"],
-            ["活动名称", "开展活动(场)", "发放宣传资料(份)", None, "检查对象", "检查经营主体(家次)"],
-            ["进社区", 2, 900, None, "农贸市场", 40],
-            ["小计", 2, 900, None, "商场超市", 25],
-            [None, None, None, None, "合计", 65]]
+    rows = [
+        ["2023年“3·15”活动情况统计表"],
+        ["填报单位:昆山市市场监督管理局"],
+        ["一、宣传活动", None, None, None, "二、执法检查"],
+        ["活动名称", "开展活动(场)", "发放宣传资料(份)", None, "检查对象", "检查经营主体(家次)"],
+        ["进社区", 2, 900, None, "农贸市场", 40],
+        ["小计", 2, 900, None, "商场超市", 25],
+        [None, None, None, None, "合计", 65],
+    ]
     result = ingest_bytes(xlsx(rows, merges=("A3:C3", "E3:F3")), "side.xlsx")
     assert result.totals() == {"events": 2, "materials": 900, "inspections": 65}
     assert not issues(result, "total-mismatch") and not issues(result, "text-column")
@@ -299,8 +339,15 @@ def test_a_total_row_of_formulas_without_results_says_it_could_not_be_checked():
     out = io.BytesIO()
     wb = book.Workbook(out)
     ws = wb.add_worksheet("汇总")
-    for r, row in enumerate([["2025年“3·15”活动情况统计表"], ["填报单位:兰州市市场监督管理局"],
-                             ["单位", "开展活动(场)"], ["城关区市场监管局", 6], ["七里河区市场监管局", 4]]):
+    for r, row in enumerate(
+        [
+            ["2025年“3·15”活动情况统计表"],
+            ["填报单位:兰州市市场监督管理局"],
+            ["单位", "开展活动(场)"],
+            ["城关区市场监管局", 6],
+            ["七里河区市场监管局", 4],
+        ]
+    ):
         ws.write_row(r, 0, row)
     ws.write(5, 0, "合计")
     ws.write_formula(5, 1, "=SUM(B4:B5)")  # no result saved: a script's placeholder 0, recalculated on open
@@ -322,8 +369,12 @@ def test_an_override_of_a_transposed_tables_label_column_leaves_the_other_sheets
     for row in TRANSPOSED_BAD_TOTAL:
         book.active.append(row)
     office = book.create_sheet("局机关")
-    for row in [["2024年“3·15”活动情况统计表"], ["填报单位:桐庐县市场监督管理局"],
-                ["单位", "发放宣传资料(份)", "接受咨询(人次)"], ["桐庐县市场监督管理局", 300, 40]]:
+    for row in [
+        ["2024年“3·15”活动情况统计表"],
+        ["填报单位:桐庐县市场监督管理局"],
+        ["单位", "发放宣传资料(份)", "接受咨询(人次)"],
+        ["桐庐县市场监督管理局", 300, 40],
+    ]:
         office.append(row)
     out = io.BytesIO()
     book.save(out)
@@ -331,5 +382,5 @@ def test_an_override_of_a_transposed_tables_label_column_leaves_the_other_sheets
     assert result.ok and result.error_code is None
     assert result.totals() == {"materials": 300, "consultations": 40}
     assert {r.source.split("!")[0] for r in result.records} == {"t.xlsx/局机关"}
-    plain = ingest_bytes(out.getvalue(), "t.xlsx")   # without the override the transposed sheet counts too
+    plain = ingest_bytes(out.getvalue(), "t.xlsx")  # without the override the transposed sheet counts too
     assert plain.totals() == {"materials": 2300, "consultations": 280}

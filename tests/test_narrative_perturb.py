@@ -31,9 +31,9 @@ import opencc
 import pytest
 
 from metrics.core.catalog import CATALOG_PATH, default_catalog
+from metrics.core.numbers import parse_number
 from metrics.narrative import extract
 from metrics.narrative.mentions import unit_pattern
-from metrics.core.numbers import parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "fixtures" / "narrative"
@@ -42,8 +42,36 @@ SETS = ("seed", "own", "heldout", "blind3", "blind4", "blind5")
 RULES = ("synonym", "approx", "order", "wan", "fullwidth", "trad", "numerals", "units", "context", "combined")
 
 _S2T = opencc.OpenCC("s2t")
-_VERBS = ("发放", "派发", "散发", "分发", "编印", "印发", "接受", "解答", "接待", "受理", "办结", "检查", "查处", "查办",
-          "出动", "开展", "举办", "组织", "销毁", "检测", "检定", "快检", "抽检", "招募", "发布", "挽回", "调解", "立案")
+_VERBS = (
+    "发放",
+    "派发",
+    "散发",
+    "分发",
+    "编印",
+    "印发",
+    "接受",
+    "解答",
+    "接待",
+    "受理",
+    "办结",
+    "检查",
+    "查处",
+    "查办",
+    "出动",
+    "开展",
+    "举办",
+    "组织",
+    "销毁",
+    "检测",
+    "检定",
+    "快检",
+    "抽检",
+    "招募",
+    "发布",
+    "挽回",
+    "调解",
+    "立案",
+)
 
 
 def pairs(text: str) -> Counter:
@@ -70,8 +98,13 @@ def left_out_sentences(name: str) -> list[str]:
         return []
     gold = json.loads((GOLD / f"{name}_gold.json").read_text(encoding="utf-8"))
     evidence = [m["evidence"] for r in gold["reports"] for m in r["mentions"]]
-    return list(dict.fromkeys(a["evidence"] for a in gold.get("ambiguous", [])
-                              if not any(a["evidence"] in e or e in a["evidence"] for e in evidence)))
+    return list(
+        dict.fromkeys(
+            a["evidence"]
+            for a in gold.get("ambiguous", [])
+            if not any(a["evidence"] in e or e in a["evidence"] for e in evidence)
+        )
+    )
 
 
 def _all_values(text: str) -> set[float]:
@@ -88,8 +121,10 @@ def _groups() -> list[list[str]]:
 @lru_cache(maxsize=1)
 def _number() -> re.Pattern[str]:
     units = unit_pattern(default_catalog()).pattern + "|元"
-    return re.compile(rf"(?P<pre>约|近|共计|共|累计|达|逾)?(?<![\d.,])(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)"
-                      rf"(?P<q1>余|多)?(?P<mul>万|亿)?(?P<q2>余|多)?(?P<unit>{units})(?P<q3>以上)?")
+    return re.compile(
+        rf"(?P<pre>约|近|共计|共|累计|达|逾)?(?<![\d.,])(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)"
+        rf"(?P<q1>余|多)?(?P<mul>万|亿)?(?P<q2>余|多)?(?P<unit>{units})(?P<q3>以上)?"
+    )
 
 
 def _numbers(text: str, values: set[float]) -> list[re.Match[str]]:
@@ -103,7 +138,7 @@ def _numbers(text: str, values: set[float]) -> list[re.Match[str]]:
 
 
 def _swap(text: str, m: re.Match[str], new: str) -> str:
-    return text[:m.start()] + new + text[m.end():]
+    return text[: m.start()] + new + text[m.end() :]
 
 
 def synonym(text: str, values: set[float]) -> list[str]:
@@ -111,7 +146,7 @@ def synonym(text: str, values: set[float]) -> list[str]:
     for group in _groups():
         found = re.search("|".join(map(re.escape, sorted(group, key=len, reverse=True))), text)
         if found:
-            out += [text[:found.start()] + word + text[found.end():] for word in group if word != found.group(0)]
+            out += [text[: found.start()] + word + text[found.end() :] for word in group if word != found.group(0)]
     return out
 
 
@@ -123,11 +158,17 @@ def approx(text: str, values: set[float]) -> list[str]:
         where = "q1" if m.group("q1") else "q2"
         if q:
             other = "多" if q == "余" else "余"
-            out.append(_swap(text, m, pre + num + (other if where == "q1" else "") + mul
-                             + (other if where == "q2" else "") + unit))
+            out.append(
+                _swap(
+                    text,
+                    m,
+                    pre + num + (other if where == "q1" else "") + mul + (other if where == "q2" else "") + unit,
+                )
+            )
             if mul:  # 100万余份 ↔ 100余万份
-                out.append(_swap(text, m, pre + num + (q if where == "q2" else "") + mul
-                                 + (q if where == "q1" else "") + unit))
+                out.append(
+                    _swap(text, m, pre + num + (q if where == "q2" else "") + mul + (q if where == "q1" else "") + unit)
+                )
             out.append(_swap(text, m, pre + num + mul + unit + "以上"))
         elif m.group("q3"):
             out.append(_swap(text, m, pre + num + mul + "余" + unit))
@@ -143,11 +184,13 @@ def order(text: str, values: set[float]) -> list[str]:
     out = []
     verbs = "|".join(_VERBS)
     for m in _numbers(text, values):
-        token = m.group(0)[len(m.group("pre") or ""):]
-        head, tail = text[:m.start()], text[m.end():]
+        token = m.group(0)[len(m.group("pre") or "") :]
+        head, tail = text[: m.start()], text[m.end() :]
         before = re.search(rf"^.*({verbs})({_OBJECT})$", head)  # the verb nearest the number
         if before and not re.match(r"[\u4e00-\u9fff]", tail):
-            out.append(head[:before.start(2)] + token + before.group(2) + tail)  # 发放宣传资料3000份 → 发放3000份宣传资料
+            out.append(
+                head[: before.start(2)] + token + before.group(2) + tail
+            )  # 发放宣传资料3000份 → 发放3000份宣传资料
         after = re.match(rf"{_OBJECT}$", tail)
         if after and re.search(rf"({verbs})$", head):
             out.append(head + tail + token)  # 发放3000份宣传资料 → 发放宣传资料3000份
@@ -229,9 +272,13 @@ def units(text: str, values: set[float]) -> list[str]:
     out = []
     for m in _numbers(text, values):
         group = next((g for g in _SAME_UNITS if m.group("unit") in g), ())
-        out += [text[:m.start("unit")] + other + text[m.end("unit"):] for other in group
-                if other != m.group("unit") and metrics
-                and all(d.kind != "quantity" and d.accepts_unit(other) for d in metrics)]
+        out += [
+            text[: m.start("unit")] + other + text[m.end("unit") :]
+            for other in group
+            if other != m.group("unit")
+            and metrics
+            and all(d.kind != "quantity" and d.accepts_unit(other) for d in metrics)
+        ]
     return out
 
 
@@ -251,8 +298,18 @@ def combined(text: str, values: set[float]) -> list[str]:
     return out
 
 
-REWORD = {"synonym": synonym, "approx": approx, "order": order, "wan": wan, "fullwidth": fullwidth, "trad": trad,
-          "numerals": numerals, "units": units, "context": context, "combined": combined}
+REWORD = {
+    "synonym": synonym,
+    "approx": approx,
+    "order": order,
+    "wan": wan,
+    "fullwidth": fullwidth,
+    "trad": trad,
+    "numerals": numerals,
+    "units": units,
+    "context": context,
+    "combined": combined,
+}
 
 
 def perturbations(name: str, rule: str) -> tuple[list[tuple[str, str, Counter]], int]:
@@ -286,8 +343,7 @@ def left_out_failures(name: str, rule: str) -> tuple[list[tuple[str, str, dict]]
 
 def failures(name: str, rule: str) -> tuple[list[tuple[str, str, dict, dict]], int]:
     cases, _ = perturbations(name, rule)
-    bad = [(orig, variant, dict(want), dict(got)) for orig, variant, want in cases
-           if (got := pairs(variant)) != want]
+    bad = [(orig, variant, dict(want), dict(got)) for orig, variant, want in cases if (got := pairs(variant)) != want]
     return bad, len(cases)
 
 
@@ -316,7 +372,11 @@ def test_rewordings_of_left_out_numbers_still_give_nothing(name, rule):
 def test_the_generator_rewords_as_the_rules_say():
     """The generator itself: each rule on one sentence, so a rule that silently makes nothing fails here."""
     assert synonym("现场发放宣传资料3000余份", {3000}) == [
-        "现场派发宣传资料3000余份", "现场散发宣传资料3000余份", "现场分发宣传资料3000余份", "现场发放宣传材料3000余份"]
+        "现场派发宣传资料3000余份",
+        "现场散发宣传资料3000余份",
+        "现场分发宣传资料3000余份",
+        "现场发放宣传材料3000余份",
+    ]
     assert approx("发放宣传资料3000余份", {3000}) == ["发放宣传资料3000多份", "发放宣传资料3000份以上"]
     assert approx("受理投诉45件", {45}) == ["受理投诉约45件"]
     assert approx("发放资料100万余份", {1_000_000}) == ["发放资料100万多份", "发放资料100余万份", "发放资料100万份以上"]

@@ -1,5 +1,5 @@
-"""The extractor's word lists (metrics/narrative/vocabulary.toml) stay honest: every list is used, every example shows its
-list at work, a broken file is refused with a message naming the list, and the package keeps its layers."""
+"""The extractor's word lists (metrics/narrative/vocabulary.toml) stay honest: every list is used, every example
+shows its list at work, a broken file is refused with a message naming the list, and the package keeps its layers."""
 
 from __future__ import annotations
 
@@ -25,9 +25,16 @@ BINDING = ("period", "agency", "vetoes", "mentions")  # the modules that bind li
 
 def read(text: str) -> list:
     """Everything extract says of a text: per report its agency, year, theme, region and mentions with offsets."""
-    return [(r.agency, r.year, r.theme, r.region,
-             [(m.record.metric, m.record.value, m.record.approx, m.start, m.end) for m in r.mentions])
-            for r in extract(text)]
+    return [
+        (
+            r.agency,
+            r.year,
+            r.theme,
+            r.region,
+            [(m.record.metric, m.record.value, m.record.approx, m.start, m.end) for m in r.mentions],
+        )
+        for r in extract(text)
+    ]
 
 
 @contextmanager
@@ -120,25 +127,28 @@ def test_a_template_key_is_never_a_quantifier():
 GOOD = 'version = 1\n[planned]\npatterns = ["将(?!近)", "计划"]\nexample = "计划举办讲座5场。"\n'
 
 
-@pytest.mark.parametrize("text, says", [
-    (GOOD.replace("version = 1\n", ""), "version"),
-    (GOOD + '[people]\nwords = "学生"\nexample = "例"\n', "[people]"),
-    (GOOD + '[people]\nwords = []\nexample = "例"\n', "[people]"),
-    (GOOD + '[people]\nwords = ["学生", ""]\nexample = "例"\n', "[people]"),
-    (GOOD + '[people]\nwords = ["学生", 3]\nexample = "例"\n', "[people]"),
-    (GOOD + '[people]\nwords = ["学生", "学生"]\nexample = "例"\n', "学生"),
-    (GOOD + '[people]\nwords = ["学生"]\n', "example"),
-    (GOOD + '[people]\nwords = ["学生"]\nexample = " "\n', "example"),
-    (GOOD + '[people]\nwords = ["学生"]\npatterns = ["学生"]\nexample = "例"\n', "[people]"),
-    (GOOD + '[people]\nexample = "例"\n', "[people]"),
-    (GOOD + '[people]\nwords = ["学生"]\nexampel = "例"\n', "exampel"),
-    (GOOD + '[compared]\npatterns = ["较(?:19|20"]\nexample = "例"\n', "[compared]"),
-    ('version = 1\npeople = ["学生"]\n' + GOOD.removeprefix("version = 1\n"), "[people]"),
-    (GOOD + '[not_own]\n', "[not_own]"),
-    (GOOD + '[not_own.cases]\nwords = "曝光"\nexample = "例"\n', "[not_own.cases]"),
-    (GOOD + '[People]\nwords = ["学生"]\nexample = "例"\n', "People"),
-    (GOOD + "[people\n", "无法读取"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        (GOOD.replace("version = 1\n", ""), "version"),
+        (GOOD + '[people]\nwords = "学生"\nexample = "例"\n', "[people]"),
+        (GOOD + '[people]\nwords = []\nexample = "例"\n', "[people]"),
+        (GOOD + '[people]\nwords = ["学生", ""]\nexample = "例"\n', "[people]"),
+        (GOOD + '[people]\nwords = ["学生", 3]\nexample = "例"\n', "[people]"),
+        (GOOD + '[people]\nwords = ["学生", "学生"]\nexample = "例"\n', "学生"),
+        (GOOD + '[people]\nwords = ["学生"]\n', "example"),
+        (GOOD + '[people]\nwords = ["学生"]\nexample = " "\n', "example"),
+        (GOOD + '[people]\nwords = ["学生"]\npatterns = ["学生"]\nexample = "例"\n', "[people]"),
+        (GOOD + '[people]\nexample = "例"\n', "[people]"),
+        (GOOD + '[people]\nwords = ["学生"]\nexampel = "例"\n', "exampel"),
+        (GOOD + '[compared]\npatterns = ["较(?:19|20"]\nexample = "例"\n', "[compared]"),
+        ('version = 1\npeople = ["学生"]\n' + GOOD.removeprefix("version = 1\n"), "[people]"),
+        (GOOD + "[not_own]\n", "[not_own]"),
+        (GOOD + '[not_own.cases]\nwords = "曝光"\nexample = "例"\n', "[not_own.cases]"),
+        (GOOD + '[People]\nwords = ["学生"]\nexample = "例"\n', "People"),
+        (GOOD + "[people\n", "无法读取"),
+    ],
+)
 def test_a_malformed_list_is_refused_naming_it(tmp_path, text, says):
     path = tmp_path / "vocabulary.toml"
     path.write_text(text, encoding="utf-8")
@@ -184,8 +194,9 @@ def imports_within_package(path: Path) -> set[str]:
             elif node.level:
                 names.add(node.module.split(".")[0])  # from .x import y
         elif isinstance(node, ast.Import):
-            names.update(a.name.removeprefix("metrics.narrative.") for a in node.names
-                         if a.name.startswith("metrics.narrative."))
+            names.update(
+                a.name.removeprefix("metrics.narrative.") for a in node.names if a.name.startswith("metrics.narrative.")
+            )
     return names
 
 
@@ -198,6 +209,7 @@ def test_modules_import_only_those_before_them():
 
 def test_the_layer_check_sees_an_upward_import(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from metrics.narrative.reports import extract\nfrom metrics.narrative import vocabulary\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "from metrics.narrative.reports import extract\nfrom metrics.narrative import vocabulary\n", encoding="utf-8"
+    )
     assert imports_within_package(bad) == {"reports", "vocabulary"}

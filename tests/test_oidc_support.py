@@ -22,12 +22,19 @@ except ImportError:  # pragma: no cover - depends on the machine
 if not CHROMIUM.exists():  # pragma: no cover - depends on the machine
     pytest.skip(NEED_CHROMIUM, allow_module_level=True)
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT = 30_000  # ms
 TOKEN_MAX_AGE = timedelta(minutes=10)
 
-SCRIPT = '''
+SCRIPT = """
 import streamlit as st
 
 if not st.user.is_logged_in:
@@ -41,7 +48,7 @@ else:
     st.text("claims=" + ",".join(sorted(st.user.to_dict())))
     if st.button("退出"):
         st.logout()
-'''
+"""
 
 
 def shown(page, key: str) -> str:
@@ -54,9 +61,11 @@ def shown(page, key: str) -> str:
 def test_login_logout_login_as_someone_else_offline(tmp_path):
     script = tmp_path / "login_app.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    with (mock_provider(token_max_age=TOKEN_MAX_AGE) as provider,
-          streamlit_with_oidc(script, provider, workdir=tmp_path) as app,
-          sync_playwright() as p):
+    with (
+        mock_provider(token_max_age=TOKEN_MAX_AGE) as provider,
+        streamlit_with_oidc(script, provider, workdir=tmp_path) as app,
+        sync_playwright() as p,
+    ):
         assert not (tmp_path / ".streamlit").exists()  # the secrets live in tmp_path/secrets.toml only
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(locale="zh-CN")

@@ -19,8 +19,17 @@ from metrics.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUTS = ROOT / "tests" / "fixtures" / "layouts"
-FILES = ("city_summary.xlsx", "county_activities.xlsx", "gbk.csv", "legacy.xls", "vertical_form.xlsx",
-         "years_across.xlsx", "stacked_tables.xlsx", "problems.xlsx", "sheet_per_agency.xlsx")
+FILES = (
+    "city_summary.xlsx",
+    "county_activities.xlsx",
+    "gbk.csv",
+    "legacy.xls",
+    "vertical_form.xlsx",
+    "years_across.xlsx",
+    "stacked_tables.xlsx",
+    "problems.xlsx",
+    "sheet_per_agency.xlsx",
+)
 
 _SUMS = """
 SELECT {key} AS key, SUM(r.value) AS total
@@ -34,7 +43,6 @@ LEFT JOIN regions g ON g.id = r.region_id
 WHERE s.status = 'active' AND m.text = ? {where}
 GROUP BY {key}
 """
-
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +87,9 @@ def bar_values(spec: dict) -> dict[str, float]:
 
 def latest_year(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT MAX(year) FROM records r JOIN submissions s ON s.id = r.submission_id "
-                            "WHERE s.status = 'active'").fetchone()[0]
+        return conn.execute(
+            "SELECT MAX(year) FROM records r JOIN submissions s ON s.id = r.submission_id WHERE s.status = 'active'"
+        ).fetchone()[0]
 
 
 def no_exception(at: AppTest) -> None:
@@ -89,9 +98,12 @@ def no_exception(at: AppTest) -> None:
 
 def agencies_by_year(db: Path, where: str = "", params: tuple = ()) -> dict[int, set]:
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT r.year, r.agency_id FROM records r JOIN submissions s ON s.id = r.submission_id "
-                            "LEFT JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' "
-                            f"AND r.year IS NOT NULL AND r.agency_id IS NOT NULL {where}", params).fetchall()
+        rows = conn.execute(
+            "SELECT r.year, r.agency_id FROM records r JOIN submissions s ON s.id = r.submission_id "
+            "LEFT JOIN regions g ON g.id = r.region_id WHERE s.status = 'active' "
+            f"AND r.year IS NOT NULL AND r.agency_id IS NOT NULL {where}",
+            params,
+        ).fetchall()
     out: dict[int, set] = {}
     for year, agency in rows:
         out.setdefault(year, set()).add(agency)
@@ -111,8 +123,11 @@ def test_overview_tiles_equal_sql_for_the_shown_year_and_refuse_a_thin_compariso
     year = shown_year(db)
     tiles = {m.label: (m.value, m.delta) for m in at.metric}
     assert tiles, "no KPI tiles"
-    for label, metric, unit in (("开展活动", "events", "场"), ("发放宣传资料", "materials", "份"),
-                                ("受理投诉举报", "complaints_received", "件")):
+    for label, metric, unit in (
+        ("开展活动", "events", "场"),
+        ("发放宣传资料", "materials", "份"),
+        ("受理投诉举报", "complaints_received", "件"),
+    ):
         now = sql_sums(db, metric, where="AND r.year = ?", params=(year,))
         assert tiles[label][0] == format_metric(now.get("all", 0), unit)
     # The fixture's returns for the year before come mostly from other units: no percent, a note instead.
@@ -255,8 +270,12 @@ def test_quality_page_lists_every_open_issue(app, db):
     at.switch_page("app_pages/quality.py").run()
     no_exception(at)
     with sqlite3.connect(db) as conn:
-        counts = dict(conn.execute("SELECT level, COUNT(*) FROM issues i JOIN submissions s ON s.id = i.submission_id "
-                                   "WHERE s.status = 'active' GROUP BY level").fetchall())
+        counts = dict(
+            conn.execute(
+                "SELECT level, COUNT(*) FROM issues i JOIN submissions s ON s.id = i.submission_id "
+                "WHERE s.status = 'active' GROUP BY level"
+            ).fetchall()
+        )
     labels = [tab.label for tab in at.tabs]
     assert f"错误 ({counts.get('error', 0)})" in labels
     assert f"警告 ({counts.get('warning', 0)})" in labels
@@ -267,8 +286,9 @@ def test_details_page_counts_records_and_deletes_and_restores(app, db):
     at.switch_page("app_pages/details.py").run()
     no_exception(at)
     with sqlite3.connect(db) as conn:
-        total = conn.execute("SELECT COUNT(*) FROM records r JOIN submissions s ON s.id = r.submission_id "
-                             "WHERE s.status = 'active'").fetchone()[0]
+        total = conn.execute(
+            "SELECT COUNT(*) FROM records r JOIN submissions s ON s.id = r.submission_id WHERE s.status = 'active'"
+        ).fetchone()[0]
     assert any(f"{total:,} 条记录" in c.value for c in at.caption)
     sources = at.dataframe[0].value["来源单元格"].tolist()
     assert all("!" in s for s in sources)
@@ -298,8 +318,9 @@ def test_upload_preview_correct_and_import(tmp_path, monkeypatch):
     at.switch_page("app_pages/upload.py").run()
     no_exception(at)
     data = (LAYOUTS / "county_activities.xlsx").read_bytes()
-    at.file_uploader(key="uploader").upload("county_activities.xlsx", data,
-                                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    at.file_uploader(key="uploader").upload(
+        "county_activities.xlsx", data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ).run()
     no_exception(at)
     assert any("新报表" in i.value for i in at.info)
     at.button(key="upload_confirm").click().run()
@@ -308,7 +329,8 @@ def test_upload_preview_correct_and_import(tmp_path, monkeypatch):
     subs = store.submissions()
     assert [s["file_name"] for s in subs] == ["county_activities.xlsx"]
     assert store.facts().frame["value"].sum() == pytest.approx(
-        sum(v for v in store.replay(subs[0]["id"]).totals().values()))
+        sum(v for v in store.replay(subs[0]["id"]).totals().values())
+    )
     # The file still in the uploader is recognised as the one just imported, not stored twice.
     assert any(f"已成功导入,保存为第 {subs[0]['id']} 号报表" in s.value for s in at.success)
     assert len(store.facts()) == subs[0]["n_records"]
@@ -319,8 +341,9 @@ def test_upload_correction_rereads_then_imports(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTREACH_DB_URL", url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("app_pages/upload.py").run()
-    at.file_uploader(key="uploader").upload("problems.xlsx", (LAYOUTS / "problems.xlsx").read_bytes(),
-                                            "application/octet-stream").run()
+    at.file_uploader(key="uploader").upload(
+        "problems.xlsx", (LAYOUTS / "problems.xlsx").read_bytes(), "application/octet-stream"
+    ).run()
     no_exception(at)
     # No year anywhere in the file: the store refuses it, the page says what to do.
     assert any("找不到年度" in e.value for e in at.error)
@@ -337,7 +360,8 @@ def test_upload_correction_rereads_then_imports(tmp_path, monkeypatch):
     assert json.loads(sub["overrides"]) == {"year": 2023}
     # The stored original replays to the same records with the stored correction.
     assert store.replay(sub["id"]).totals() == pytest.approx(
-        dict(store.facts().frame.groupby("measure", observed=True)["value"].sum()))
+        dict(store.facts().frame.groupby("measure", observed=True)["value"].sum())
+    )
 
 
 def test_empty_store_offers_the_samples(tmp_path, monkeypatch):
@@ -396,12 +420,16 @@ def test_a_new_version_shows_its_differences_then_replaces_the_old(tmp_path, mon
     assert store.facts().frame.query("metric == 'materials'")["value"].sum() == 1600
 
 
-SUMMARY = ("宁波市鄞州区消费者权益保护委员会“3·15”活动<b>总结</b><script>alert(1)</script>\n"
-           "活动当天发放宣传资料2000余份,接受咨询300人次,受理投诉12起,办结11起。")
+SUMMARY = (
+    "宁波市鄞州区消费者权益保护委员会“3·15”活动<b>总结</b><script>alert(1)</script>\n"
+    "活动当天发放宣传资料2000余份,接受咨询300人次,受理投诉12起,办结11起。"
+)
 
 
 def _year_input(at: AppTest, report: int = 0):
-    return next(w for w in at.number_input if w.key and w.key.startswith("summary_") and w.key.endswith(f"_{report}_year"))
+    return next(
+        w for w in at.number_input if w.key and w.key.startswith("summary_") and w.key.endswith(f"_{report}_year")
+    )
 
 
 def test_summary_tab_highlights_asks_for_the_year_then_imports(tmp_path, monkeypatch):
@@ -416,7 +444,9 @@ def test_summary_tab_highlights_asks_for_the_year_then_imports(tmp_path, monkeyp
     assert ">2000余份</mark>" in page
     # The text names no year: the import waits for one, with a message saying where.
     assert any("缺少年度" in w.value for w in at.warning) and at.button(key="summary_confirm").disabled
-    assert [w.value for w in at.text_input if w.key and w.key.endswith("_0_agency")] == ["宁波市鄞州区消费者权益保护委员会"]
+    assert [w.value for w in at.text_input if w.key and w.key.endswith("_0_agency")] == [
+        "宁波市鄞州区消费者权益保护委员会"
+    ]
     _year_input(at).set_value(2025).run()
     assert any("新报表,4 条记录" in i.value for i in at.info)
     at.button(key="summary_confirm").click().run()
@@ -425,7 +455,11 @@ def test_summary_tab_highlights_asks_for_the_year_then_imports(tmp_path, monkeyp
     store = Store(url)
     frame = store.facts().frame
     assert frame.groupby("metric", observed=True)["value"].sum().to_dict() == {
-        "materials": 2000, "consultations": 300, "complaints_received": 12, "complaints_resolved": 11}
+        "materials": 2000,
+        "consultations": 300,
+        "complaints_received": 12,
+        "complaints_resolved": 11,
+    }
     (sub,) = store.submissions()
     assert sub["file_name"].startswith("宁波市鄞州区消费者权益保护委员会-") and sub["file_name"].endswith(".txt")
     assert store.original(sub["id"])[1] == SUMMARY.encode("utf-8")
@@ -465,14 +499,25 @@ def test_summary_review_table_edits_become_the_review():
     from ui.summary_tab import _review, highlighted
 
     fields = [sr.ReportFields(agency="某县消费者协会", year=2024)]
-    rows = pd.DataFrame({"accept": [True, False, True], "report": ["全文"] * 3,
-                         "metric": ["发放宣传资料", "接受咨询", "志愿者人数"], "value": [2100.0, 300.0, 25.0],
-                         "start": pd.array([10, 20, None], dtype="Int64"), "end": pd.array([16, 25, None], dtype="Int64"),
-                         "approx": ["at_least", None, None]})
-    review = _review(fields, rows, ["全文"], {"发放宣传资料": "materials", "接受咨询": "consultations",
-                                               "志愿者人数": "volunteers"})
+    rows = pd.DataFrame(
+        {
+            "accept": [True, False, True],
+            "report": ["全文"] * 3,
+            "metric": ["发放宣传资料", "接受咨询", "志愿者人数"],
+            "value": [2100.0, 300.0, 25.0],
+            "start": pd.array([10, 20, None], dtype="Int64"),
+            "end": pd.array([16, 25, None], dtype="Int64"),
+            "approx": ["at_least", None, None],
+        }
+    )
+    review = _review(
+        fields, rows, ["全文"], {"发放宣传资料": "materials", "接受咨询": "consultations", "志愿者人数": "volunteers"}
+    )
     assert [(r.metric, r.value, r.accepted, r.start) for r in review.rows] == [
-        ("materials", 2100, True, 10), ("consultations", 300, False, 20), ("volunteers", 25, True, None)]
+        ("materials", 2100, True, 10),
+        ("consultations", 300, False, 20),
+        ("volunteers", 25, True, None),
+    ]
     text = "活动当天共发放宣传资料2000余份,接受咨询300人次。"
     marked = highlighted(text, review, {"materials": "发放宣传资料"})
     assert marked.count("<mark") == 2 and "line-through" in marked
@@ -501,8 +546,10 @@ def test_briefing_page_drafts_from_the_numbers_and_keeps_edits(app, db):
 
 def test_briefing_page_follows_the_sidebar_scope(app, db):
     with sqlite3.connect(db) as conn:
-        province = conn.execute("SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
-                                "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+        province = conn.execute(
+            "SELECT g.province FROM records r JOIN regions g ON g.id = r.region_id "
+            "GROUP BY g.province ORDER BY COUNT(*) DESC LIMIT 1"
+        ).fetchone()[0]
     app.query_params["province"] = province
     at = app.run()
     at.switch_page("app_pages/briefing.py").run()
@@ -521,10 +568,14 @@ def test_briefing_page_map_toggle_is_on_by_default_and_says_why_to_turn_it_off(a
     assert toggle.value is True and toggle.label == "加入地区分布地图"
     assert NOTE_ZH in toggle.help and "审图号" in toggle.help and "对外发布" in toggle.help
     with sqlite3.connect(db) as conn:  # the pack's year, mapped by province: do any of its records name one?
-        placed = conn.execute("SELECT COUNT(*) FROM records r JOIN regions g ON g.id = r.region_id "
-                              "WHERE r.year = ? AND g.province != ''", (shown_year(db),)).fetchone()[0]
+        placed = conn.execute(
+            "SELECT COUNT(*) FROM records r JOIN regions g ON g.id = r.region_id WHERE r.year = ? AND g.province != ''",
+            (shown_year(db),),
+        ).fetchone()[0]
     assert placed > 0
-    assert "地图:开展活动(场)(所选的第一个指标)按省份分布,与其余内容同一范围、同一年度。" in [c.value for c in at.caption]
+    assert "地图:开展活动(场)(所选的第一个指标)按省份分布,与其余内容同一范围、同一年度。" in [
+        c.value for c in at.caption
+    ]
     toggle.set_value(False).run()
     no_exception(at)
     assert at.toggle(key="briefing_maps").value is False

@@ -42,10 +42,13 @@ def test_agency_table_writes_numbers_the_chinese_way(app, db):
     table = at.dataframe[-1].value  # the agency × metric table, after the ranking's numbers
     column = "发放宣传资料(份)"
     with sqlite3.connect(db) as conn:
-        rows = dict(conn.execute(
-            "SELECT ag.text, SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
-            "JOIN terms m ON m.id = r.metric_id JOIN terms ag ON ag.id = r.agency_id "
-            "WHERE s.status = 'active' AND m.text = 'materials' GROUP BY ag.text").fetchall())
+        rows = dict(
+            conn.execute(
+                "SELECT ag.text, SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+                "JOIN terms m ON m.id = r.metric_id JOIN terms ag ON ag.id = r.agency_id "
+                "WHERE s.status = 'active' AND m.text = 'materials' GROUP BY ag.text"
+            ).fetchall()
+        )
     shown = dict(zip(table["单位"], table[column]))
     big = max(rows, key=rows.get)
     assert rows[big] >= 10_000 and shown[big] == format_cn(rows[big]) and "万" in shown[big]
@@ -57,8 +60,9 @@ def test_upload_page_names_the_layout_in_chinese(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///{tmp_path / 'layout.db'}")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("app_pages/upload.py").run()
-    at.file_uploader(key="uploader").upload("vertical_form.xlsx", (LAYOUTS / "vertical_form.xlsx").read_bytes(),
-                                            "application/octet-stream").run()
+    at.file_uploader(key="uploader").upload(
+        "vertical_form.xlsx", (LAYOUTS / "vertical_form.xlsx").read_bytes(), "application/octet-stream"
+    ).run()
     no_exception(at)
     line = next(m.value for m in at.markdown if "识别的版式" in m.value)
     assert "竖表(指标 | 数量 | 单位)" in line and "vertical" not in line
@@ -122,7 +126,8 @@ def test_submissions_list_counts_and_names_every_agency_of_a_return(app, db):
     with sqlite3.connect(db) as conn:
         named = conn.execute(
             "SELECT r.submission_id, ag.text, COUNT(*) FROM records r JOIN terms ag ON ag.id = r.agency_id "
-            "GROUP BY r.submission_id, ag.text ORDER BY r.submission_id, COUNT(*) DESC, ag.text").fetchall()
+            "GROUP BY r.submission_id, ag.text ORDER BY r.submission_id, COUNT(*) DESC, ag.text"
+        ).fetchall()
     by_sub: dict[int, list[str]] = {}
     for sid, name, _ in named:
         by_sub.setdefault(sid, []).append(name)
@@ -130,7 +135,9 @@ def test_submissions_list_counts_and_names_every_agency_of_a_return(app, db):
     assert many, "the seed holds a return of several agencies (city_summary.xlsx)"
     shown = dict(zip(listing["#"], listing["单位"]))
     for sid, names in by_sub.items():
-        expected = names[0] if len(names) == 1 else f"{len(names)}家:" + "、".join(names[:3]) + ("…" if len(names) > 3 else "")
+        expected = (
+            names[0] if len(names) == 1 else f"{len(names)}家:" + "、".join(names[:3]) + ("…" if len(names) > 3 else "")
+        )
         assert shown[sid] == expected
 
 
@@ -139,15 +146,23 @@ def test_trends_daily_chart_has_one_heading_and_breaks_between_campaigns(app, db
     at.switch_page("app_pages/trends.py").run()
     no_exception(at)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    daily = [c for c in charts if c["layout"]["title"]["text"].startswith("开展活动") and c["layout"]["xaxis"].get("type") == "date"]
+    daily = [
+        c
+        for c in charts
+        if c["layout"]["title"]["text"].startswith("开展活动") and c["layout"]["xaxis"].get("type") == "date"
+    ]
     assert len(daily) == 1
     heading = daily[0]["layout"]["title"]["text"]
     written = [h.value for h in at.subheader] + [c["layout"]["title"]["text"] for c in charts]
     assert written.count(heading) == 1, written
     with sqlite3.connect(db) as conn:
-        dates = sorted(d for (d,) in conn.execute(
-            "SELECT DISTINCT r.date FROM records r JOIN submissions s ON s.id = r.submission_id JOIN terms m "
-            "ON m.id = r.metric_id WHERE s.status = 'active' AND m.text = 'events' AND r.date IS NOT NULL"))
+        dates = sorted(
+            d
+            for (d,) in conn.execute(
+                "SELECT DISTINCT r.date FROM records r JOIN submissions s ON s.id = r.submission_id JOIN terms m "
+                "ON m.id = r.metric_id WHERE s.status = 'active' AND m.text = 'events' AND r.date IS NOT NULL"
+            )
+        )
     days = pd.to_datetime(pd.Series(dates))
     gaps = int((days.diff().dt.days > 7).sum())
     line = daily[0]["data"][0]
@@ -158,13 +173,18 @@ def test_themes_donut_total_equals_the_activity_tables_total(app, db):
     at = app.run()
     at.switch_page("app_pages/themes.py").run()
     no_exception(at)
-    donut = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                 if json.loads(c.proto.spec)["data"][0].get("type") == "pie")
+    donut = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["data"][0].get("type") == "pie"
+    )
     hole = donut["layout"]["annotations"][0]["text"]
     with sqlite3.connect(db) as conn:
-        events = conn.execute("SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
-                              "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
-                              "AND m.text = 'events'").fetchone()[0]
+        events = conn.execute(
+            "SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+            "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
+            "AND m.text = 'events'"
+        ).fetchone()[0]
     from metrics.core.fmt import format_cn, format_metric
 
     assert hole == f"合计<br>{format_metric(events, '场')}"
@@ -191,15 +211,20 @@ def test_english_mode_writes_units_axis_titles_and_choosers_in_english(app, db):
     assert all(row[1].endswith(" sessions") for row in ranking["data"][0]["customdata"])
     numbers = at.dataframe[0].value
     with sqlite3.connect(db) as conn:
-        events = conn.execute("SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
-                              "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
-                              "AND m.text = 'events'").fetchone()[0]
+        events = conn.execute(
+            "SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id "
+            "JOIN terms m ON m.id = r.metric_id WHERE s.status = 'active' "
+            "AND m.text = 'events'"
+        ).fetchone()[0]
     from metrics.core.fmt import format_metric
 
     assert numbers.iloc[-1].tolist() == ["Total", format_metric(events, "场", lang="en")]
     at.switch_page("app_pages/themes.py").run()
-    donut = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                 if json.loads(c.proto.spec)["data"][0].get("type") == "pie")
+    donut = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["data"][0].get("type") == "pie"
+    )
     assert donut["layout"]["annotations"][0]["text"].startswith("Total<br>")
 
 

@@ -51,19 +51,21 @@ def frame() -> pd.DataFrame:
 def test_filters_round_trip_through_the_url(frame):
     chosen = Filters(year=(2024,), province="浙江省", city="宁波市", sector=("消委会",), metric=("materials",))
     params = chosen.to_params()
-    assert params == {"year": "2024", "sector": "消委会", "metric": "materials", "province": "浙江省",
-                      "city": "宁波市"}
+    assert params == {"year": "2024", "sector": "消委会", "metric": "materials", "province": "浙江省", "city": "宁波市"}
     again, notes = filters_from_params(params, frame)
     assert again == chosen and notes == []
 
 
-@pytest.mark.parametrize("params, kept, note", [
-    ({"year": "2024,abc"}, Filters(year=(2024,)), "abc"),
-    ({"province": "火星"}, Filters(), "火星"),
-    ({"province": "浙江省", "city": "福州市"}, Filters(province="浙江省"), "福州市"),  # not inside 浙江省
-    ({"metric": "nope,events"}, Filters(metric=("events",)), "nope"),
-    ({"agency": ["鄞州区消保委", "x"]}, Filters(agency=("鄞州区消保委",)), "x"),
-])
+@pytest.mark.parametrize(
+    "params, kept, note",
+    [
+        ({"year": "2024,abc"}, Filters(year=(2024,)), "abc"),
+        ({"province": "火星"}, Filters(), "火星"),
+        ({"province": "浙江省", "city": "福州市"}, Filters(province="浙江省"), "福州市"),  # not inside 浙江省
+        ({"metric": "nope,events"}, Filters(metric=("events",)), "nope"),
+        ({"agency": ["鄞州区消保委", "x"]}, Filters(agency=("鄞州区消保委",)), "x"),
+    ],
+)
 def test_bad_link_values_are_dropped_with_a_note(frame, params, kept, note):
     got, notes = filters_from_params(params, frame)
     assert got == kept
@@ -83,7 +85,10 @@ def test_filter_and_cascading_options(frame):
 def test_missing_dimension_is_counted_as_unfilled_so_parts_add_up(frame):
     by_theme = measure_totals(frame, "materials", "theme")
     assert dict(zip(by_theme["theme"], by_theme["value"])) == {
-        UNKNOWN: 500 + 300 + 200 + 50, "激发消费活力": 1500, "提振消费信心": 1000}
+        UNKNOWN: 500 + 300 + 200 + 50,
+        "激发消费活力": 1500,
+        "提振消费信心": 1000,
+    }
     assert by_theme["value"].sum() == frame[frame["metric"] == "materials"]["value"].sum()
 
 
@@ -106,15 +111,21 @@ def test_pivot_leaves_unreported_metrics_blank_and_adds_a_total_row(frame):
 
 def test_resolved_more_than_received_is_listed(frame):
     bad = resolved_exceeding(frame)
-    assert bad.to_dict("records") == [{"agency": "鼓楼区消委会", "year": 2024, "file": "f.xlsx", "received": 10.0,
-                                       "resolved": 12.0}]
+    assert bad.to_dict("records") == [
+        {"agency": "鼓楼区消委会", "year": 2024, "file": "f.xlsx", "received": 10.0, "resolved": 12.0}
+    ]
 
 
 def test_outliers_catch_a_wan_slip_and_leave_growth_alone():
     years = [2021, 2022, 2023, 2024, 2021, 2022, 2023]
-    frame = pd.DataFrame({
-        "agency": pd.Categorical(["甲"] * 4 + ["乙"] * 3), "measure": pd.Categorical(["materials"] * 7),
-        "year": np.array(years, dtype=np.int32), "value": [1000, 1300, 1200, 12_000_000, 100, 150, 300]})
+    frame = pd.DataFrame(
+        {
+            "agency": pd.Categorical(["甲"] * 4 + ["乙"] * 3),
+            "measure": pd.Categorical(["materials"] * 7),
+            "year": np.array(years, dtype=np.int32),
+            "value": [1000, 1300, 1200, 12_000_000, 100, 150, 300],
+        }
+    )
     found = outliers(frame)
     assert found[["agency", "year"]].values.tolist() == [["甲", 2024]]
     assert found["ratio"].iloc[0] == pytest.approx(12_000_000 / 1200)  # median of 1000, 1300, 1200
@@ -126,9 +137,14 @@ def test_missing_returns_lists_last_years_reporters_absent_now(frame):
 
 
 def test_small_counts_swinging_are_not_outliers():
-    frame = pd.DataFrame({
-        "agency": pd.Categorical(["丙"] * 4), "measure": pd.Categorical(["complaints_received"] * 4),
-        "year": np.array([2021, 2022, 2023, 2024], dtype=np.int32), "value": [1, 22, 20, 25]})
+    frame = pd.DataFrame(
+        {
+            "agency": pd.Categorical(["丙"] * 4),
+            "measure": pd.Categorical(["complaints_received"] * 4),
+            "year": np.array([2021, 2022, 2023, 2024], dtype=np.int32),
+            "value": [1, 22, 20, 25],
+        }
+    )
     assert outliers(frame).empty
     assert len(outliers(frame, floor=10)) == 1  # the year with 1 against a median of 22
 

@@ -27,9 +27,13 @@ def xlsx_bytes(rows, *, hidden=(), merges=(), sheet="Sheet1") -> bytes:
     return out.getvalue()
 
 
-TABLE = [["2024年“3·15”活动统计表"], ["填报单位:宁波市消保委"],
-         ["单位名称", "发放宣传资料(份)", "接受咨询(人次)", "往年资料(份)"],
-         ["鄞州区消保委", 1200, 80, 999], ["海曙区消保委", 800, 60, 999]]
+TABLE = [
+    ["2024年“3·15”活动统计表"],
+    ["填报单位:宁波市消保委"],
+    ["单位名称", "发放宣传资料(份)", "接受咨询(人次)", "往年资料(份)"],
+    ["鄞州区消保委", 1200, 80, 999],
+    ["海曙区消保委", 800, 60, 999],
+]
 
 
 def test_hidden_xlsx_column_is_ignored():
@@ -105,7 +109,7 @@ def test_xlsxwriter_placeholder_zero_is_not_taken_as_a_value():
     for r, row in enumerate(TABLE[:3]):
         ws.write_row(r, 0, row[:3])
     ws.write_row(3, 0, ["鄞州区消保委", 1200])
-    ws.write_formula(3, 2, "=20*4")          # cached value 0, recalculation asked on open
+    ws.write_formula(3, 2, "=20*4")  # cached value 0, recalculation asked on open
     ws.write_row(4, 0, ["海曙区消保委", 800])
     ws.write_formula(4, 2, "=30*2", None, 60)  # a real cached value
     book.close()
@@ -114,12 +118,21 @@ def test_xlsxwriter_placeholder_zero_is_not_taken_as_a_value():
     assert [i.where for i in result.issues if i.code == "formula-no-value"] == ["Sheet1!C4"]
 
 
-@pytest.mark.parametrize("encoding,sep", [("utf-8", ","), ("utf-8-sig", ","), ("gb18030", ","), ("gbk", "\t"),
-                                          ("utf-16", "\t"), ("utf-8", ";")])
+@pytest.mark.parametrize(
+    "encoding,sep",
+    [("utf-8", ","), ("utf-8-sig", ","), ("gb18030", ","), ("gbk", "\t"), ("utf-16", "\t"), ("utf-8", ";")],
+)
 def test_csv_encodings_and_separators(encoding, sep):
-    text = "\n".join(sep.join(str(v) for v in row) for row in
-                     [["2024年统计"], ["单位名称", "发放宣传资料(份)", "接受咨询(人次)"],
-                      ["鄞州区消保委", "1200", "80"], ["海曙区消保委", "800", "60"], ["合计", "2000", "140"]])
+    text = "\n".join(
+        sep.join(str(v) for v in row)
+        for row in [
+            ["2024年统计"],
+            ["单位名称", "发放宣传资料(份)", "接受咨询(人次)"],
+            ["鄞州区消保委", "1200", "80"],
+            ["海曙区消保委", "800", "60"],
+            ["合计", "2000", "140"],
+        ]
+    )
     result = ingest_bytes(text.encode(encoding), "c.csv")
     assert result.ok, result.error
     assert result.totals() == {"consultations": 140, "materials": 2000}
@@ -128,8 +141,13 @@ def test_csv_encodings_and_separators(encoding, sep):
 
 
 def test_merged_agency_cell_applies_to_the_rows_it_spans():
-    rows = [["2024年活动明细"], ["单位", "活动形式", "开展活动(场)", "发放宣传资料(份)"],
-            ["奉化区消保委", "进社区", 2, 300], [None, "进校园", 1, 200], ["余姚市消保委", "进农村", 3, 500]]
+    rows = [
+        ["2024年活动明细"],
+        ["单位", "活动形式", "开展活动(场)", "发放宣传资料(份)"],
+        ["奉化区消保委", "进社区", 2, 300],
+        [None, "进校园", 1, 200],
+        ["余姚市消保委", "进农村", 3, 500],
+    ]
     result = ingest_bytes(xlsx_bytes(rows, merges=["A3:A4"]), "m.xlsx")
     by_agency = {}
     for rec in result.records:
@@ -140,8 +158,12 @@ def test_merged_agency_cell_applies_to_the_rows_it_spans():
 
 
 class TestOverrides:
-    rows = [["活动统计"], ["名称", "宣传资料(份)", "满意度评分", "咨询(人次)"],
-            ["甲单位", 100, 95, 10], ["乙单位", 200, 90, 20]]
+    rows = [
+        ["活动统计"],
+        ["名称", "宣传资料(份)", "满意度评分", "咨询(人次)"],
+        ["甲单位", 100, 95, 10],
+        ["乙单位", 200, 90, 20],
+    ]
 
     def read(self, **kwargs):
         return ingest_bytes(xlsx_bytes(self.rows), "o.xlsx", overrides=Overrides(**kwargs))
@@ -190,7 +212,7 @@ def test_zip_directory_lies_are_refused_or_read_never_crash(tmp_path):
     data = bytearray(xlsx_bytes(TABLE))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
         assert "xl/workbook.xml" in zf.namelist()
-    data[len(data) // 2: len(data) // 2 + 40] = b"\x00" * 40
+    data[len(data) // 2 : len(data) // 2 + 40] = b"\x00" * 40
     result = ingest_bytes(bytes(data), "d.xlsx")
     assert result.ok is False or result.totals()
 
@@ -203,8 +225,12 @@ def test_unlabelled_name_column_and_a_single_metric_column():
 
 
 def test_a_title_merged_over_part_of_the_width_is_not_a_header():
-    rows = [["2024年度报表", None, None], ["单位名称", "开展活动(场)", None], ["鄞州区消保委", 3, None],
-            ["填表人:张三", None, "联系电话:0574-87654321"]]
+    rows = [
+        ["2024年度报表", None, None],
+        ["单位名称", "开展活动(场)", None],
+        ["鄞州区消保委", 3, None],
+        ["填表人:张三", None, "联系电话:0574-87654321"],
+    ]
     result = ingest_bytes(xlsx_bytes(rows, merges=["A1:B1"]), "t.xlsx")
     assert result.totals() == {"events": 3}
     assert {r.year for r in result.records} == {2024}

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.analysis import maps
+from metrics.analysis.query import Filters, apply_filters
 from metrics.collection import campaigns as cp
 from metrics.collection import completeness
-from metrics.analysis import maps
 from metrics.collection.completeness import rate_map
 from metrics.core.fmt import format_metric
-from metrics.analysis.query import Filters, apply_filters
 from metrics.reading.regions import default_gazetteer
 from metrics.storage.samples import load_samples
 from metrics.storage.store import Store
@@ -64,7 +64,9 @@ def test_a_province_shows_its_cities_and_its_own_figures_are_left_aside(samples)
     chosen = Filters(province="浙江省")
     found = maps.region_map(apply_filters(frame, chosen), "consultations", chosen)
     assert (found.level, found.parent.adcode) == ("city", "330000")
-    expected = {code_of("浙江省", name): v for name, v in by_names(frame, "consultations", "city", province="浙江省").items()}
+    expected = {
+        code_of("浙江省", name): v for name, v in by_names(frame, "consultations", "city", province="浙江省").items()
+    }
     assert found.values == pytest.approx(expected)
     rows = frame[(frame["measure"] == "consultations") & (frame["province"] == "浙江省")]
     assert found.left == pytest.approx(rows.loc[rows["city"].isna(), "value"].sum())
@@ -76,8 +78,10 @@ def test_a_city_shows_its_districts_and_a_district_stays_on_its_citys_map(sample
     city = Filters(province="浙江省", city="宁波市")
     found = maps.region_map(apply_filters(frame, city), "events", city)
     assert (found.level, found.parent.adcode, found.focus) == ("district", "330200", None)
-    expected = {code_of("浙江省", "宁波市", d): v
-                for d, v in by_names(frame, "events", "district", province="浙江省", city="宁波市").items()}
+    expected = {
+        code_of("浙江省", "宁波市", d): v
+        for d, v in by_names(frame, "events", "district", province="浙江省", city="宁波市").items()
+    }
     assert found.values == pytest.approx(expected) and len(expected) == 10
     own = frame[(frame["measure"] == "events") & (frame["city"] == "宁波市") & frame["district"].isna()]
     assert found.left == pytest.approx(own["value"].sum())
@@ -89,7 +93,7 @@ def test_a_city_shows_its_districts_and_a_district_stays_on_its_citys_map(sample
     found = maps.region_map(apply_filters(frame, district), "events", district)
     assert (found.level, found.parent.adcode, found.focus.adcode) == ("district", "330200", "330212")
     assert found.values == pytest.approx({"330212": expected["330212"]})
-    assert found.target({"location": "330212"}) is None   # the chosen place itself: nowhere further to go
+    assert found.target({"location": "330212"}) is None  # the chosen place itself: nowhere further to go
 
 
 def test_a_click_on_a_place_without_records_is_refused_by_the_page(samples):
@@ -109,26 +113,40 @@ def test_clicks_lead_only_to_units_with_numbers(samples):
     _, frame = samples
     found = maps.region_map(frame, "events", Filters())
     zhejiang = found.target({"location": "330000", "customdata": ["浙江省", "81场", "330000"]})
-    assert zhejiang is not None and maps.place_filters(zhejiang) == {"province": "浙江省", "city": None, "district": None}
-    assert found.target({"customdata": ["浙江省", "81场", "330000"]}) == zhejiang   # no location: customdata
-    assert found.target({"location": "440000"}) is None   # 广东: no numbers, the sidebar could not select it
-    assert found.target({"lon": 120.0, "lat": 30.0}) is None   # the sea line
+    assert zhejiang is not None and maps.place_filters(zhejiang) == {
+        "province": "浙江省",
+        "city": None,
+        "district": None,
+    }
+    assert found.target({"customdata": ["浙江省", "81场", "330000"]}) == zhejiang  # no location: customdata
+    assert found.target({"location": "440000"}) is None  # 广东: no numbers, the sidebar could not select it
+    assert found.target({"lon": 120.0, "lat": 30.0}) is None  # the sea line
 
 
 MUNICIPAL = [  # (measure, value, adcode): 北京's districts, 北京's own office, 东莞 (a city with no districts)
-    ("events", 3.0, "110105"), ("events", 4.0, "110108"), ("events", 5.0, "110000"),
-    ("events", 7.0, "441900"), ("events", 2.0, "440305"), ("events", 1.0, None), ("materials", 99.0, "110105"),
+    ("events", 3.0, "110105"),
+    ("events", 4.0, "110108"),
+    ("events", 5.0, "110000"),
+    ("events", 7.0, "441900"),
+    ("events", 2.0, "440305"),
+    ("events", 1.0, None),
+    ("materials", 99.0, "110105"),
 ]
 
 
 def synthetic(rows=MUNICIPAL) -> pd.DataFrame:
-    return pd.DataFrame({"measure": pd.Categorical([r[0] for r in rows]), "value": [r[1] for r in rows],
-                         "adcode": pd.Categorical([r[2] for r in rows])})
+    return pd.DataFrame(
+        {
+            "measure": pd.Categorical([r[0] for r in rows]),
+            "value": [r[1] for r in rows],
+            "adcode": pd.Categorical([r[2] for r in rows]),
+        }
+    )
 
 
 def test_a_municipality_draws_its_districts_and_a_city_without_districts_its_province():
     frame = synthetic()
-    in_beijing = synthetic([r for r in MUNICIPAL if r[2] and r[2].startswith("11")])   # the view the sidebar gives
+    in_beijing = synthetic([r for r in MUNICIPAL if r[2] and r[2].startswith("11")])  # the view the sidebar gives
     beijing = maps.region_map(in_beijing, "events", Filters(province="北京市"))
     assert (beijing.level, beijing.parent.adcode) == ("district", "110000")
     assert beijing.values == {"110105": 3.0, "110108": 4.0} and beijing.left == 5.0 and beijing.total == 12.0
@@ -144,7 +162,7 @@ def test_a_municipality_draws_its_districts_and_a_city_without_districts_its_pro
     assert dongguan.values == {"441900": 7.0, "440300": 2.0}
 
     country = maps.region_map(frame, "events", Filters())
-    assert country.values == {"110000": 12.0, "440000": 9.0} and country.left == 1.0   # the record with no place
+    assert country.values == {"110000": 12.0, "440000": 9.0} and country.left == 1.0  # the record with no place
 
 
 def test_an_unknown_place_is_refused_by_name():
@@ -161,6 +179,7 @@ def test_an_empty_view_draws_a_grey_map_and_no_numbers():
 
 
 # ---- a round's rates on the map ------------------------------------------------------------------
+
 
 @pytest.fixture
 def round_store(tmp_path):
@@ -183,8 +202,11 @@ def sql_counts(path, like: str) -> tuple[int, int]:
     """(expected, reported) of the roster units whose name starts with ``like``, counted in SQL."""
     with sqlite3.connect(path) as conn:
         expected = conn.execute("SELECT COUNT(*) FROM roster_units WHERE name LIKE ?", (f"{like}%",)).fetchone()[0]
-        reported = conn.execute("SELECT COUNT(DISTINCT r.id) FROM roster_units r JOIN unit_events e ON e.unit_id = r.id "
-                                "WHERE r.name LIKE ? AND e.action = 'submit'", (f"{like}%",)).fetchone()[0]
+        reported = conn.execute(
+            "SELECT COUNT(DISTINCT r.id) FROM roster_units r JOIN unit_events e ON e.unit_id = r.id "
+            "WHERE r.name LIKE ? AND e.action = 'submit'",
+            (f"{like}%",),
+        ).fetchone()[0]
     return expected, reported
 
 
@@ -202,19 +224,26 @@ def test_rate_map_counts_each_units_roster(round_store):
     ningbo, rates = rate_map(report, Filters(province="浙江省", city="宁波市"), "reporting_rate")
     assert ningbo.level == "district" and ningbo.total == 25
     assert {GAZ.by_adcode(c).district: (r.expected, r.reported) for c, r in rates.items()} == {
-        d: sql_counts(path, f"宁波市{d}") for d in ("海曙区", "鄞州区", "北仑区", "镇海区", "江北区")}
+        d: sql_counts(path, f"宁波市{d}") for d in ("海曙区", "鄞州区", "北仑区", "镇海区", "江北区")
+    }
     assert ningbo.values["330203"] == 40.0 and ningbo.values["330212"] == 20.0 and ningbo.values["330206"] == 0.0
 
 
 # ---- the pages -----------------------------------------------------------------------------------
 
+
 def sql_events(db, **place) -> float:
     where = "".join(f" AND g.{k} = ?" for k in place)
     with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id JOIN terms m ON "
-            "m.id = r.metric_id AND m.kind = 'metric' LEFT JOIN regions g ON g.id = r.region_id "
-            f"WHERE s.status = 'active' AND m.text = 'events' {where}", tuple(place.values())).fetchone()[0] or 0.0
+        return (
+            conn.execute(
+                "SELECT SUM(r.value) FROM records r JOIN submissions s ON s.id = r.submission_id JOIN terms m ON "
+                "m.id = r.metric_id AND m.kind = 'metric' LEFT JOIN regions g ON g.id = r.region_id "
+                f"WHERE s.status = 'active' AND m.text = 'events' {where}",
+                tuple(place.values()),
+            ).fetchone()[0]
+            or 0.0
+        )
 
 
 def open_regions(db_path, monkeypatch, **params) -> AppTest:
@@ -235,7 +264,9 @@ def map_spec(at: AppTest, level: str) -> dict:
 
 def map_table(at: AppTest, level: str) -> pd.DataFrame:
     """The table beside the map: its first row is the total."""
-    return next(d.value for d in at.dataframe if d.value.columns[0] == level and d.value.iloc[0, 0] in ("合计", "Total"))
+    return next(
+        d.value for d in at.dataframe if d.value.columns[0] == level and d.value.iloc[0, 0] in ("合计", "Total")
+    )
 
 
 def test_regions_page_map_and_numbers_equal_sql(samples, monkeypatch):
@@ -243,10 +274,12 @@ def test_regions_page_map_and_numbers_equal_sql(samples, monkeypatch):
     at = open_regions(db, monkeypatch, province="浙江省")
     spec = map_spec(at, "城市")
     valued = [t for t in spec["data"] if t["type"] == "choropleth" and t.get("coloraxis")]
-    assert [(loc, z) for t in valued for loc, z in zip(t["locations"], t["z"])] == [("330200", sql_events(db, province="浙江省", city="宁波市"))]
+    assert [(loc, z) for t in valued for loc, z in zip(t["locations"], t["z"])] == [
+        ("330200", sql_events(db, province="浙江省", city="宁波市"))
+    ]
     table = map_table(at, "城市")
     assert table.iloc[0].tolist() == ["合计", f"{sql_events(db, province='浙江省'):,.0f}场"]
-    assert table["城市"].tolist() == ["合计", "宁波市"]   # the grey cities are counted, not listed
+    assert table["城市"].tolist() == ["合计", "宁波市"]  # the grey cities are counted, not listed
     assert "图中灰色的 10 个城市没有数字。" in [c.value for c in at.caption]
     assert "示意图,不作为权属依据" in [a["text"] for a in spec["layout"]["annotations"]]
     assert [b.label for b in at.button if b.key and b.key.startswith("regions_map_up_")] == ["全国", "浙江省"]
@@ -256,13 +289,17 @@ def test_the_path_goes_back_up_and_the_url_follows(samples, monkeypatch):
     db, _ = samples
     at = open_regions(db, monkeypatch, province="浙江省", city="宁波市", district="鄞州区")
     assert "已选到「鄞州区」" in " ".join(c.value for c in at.caption)
-    assert [b.label for b in at.button if b.key and b.key.startswith("regions_map_up_")] == \
-        ["全国", "浙江省", "宁波市", "鄞州区"]
-    at.button(key="regions_map_up_2").click().run()   # 宁波市
+    assert [b.label for b in at.button if b.key and b.key.startswith("regions_map_up_")] == [
+        "全国",
+        "浙江省",
+        "宁波市",
+        "鄞州区",
+    ]
+    at.button(key="regions_map_up_2").click().run()  # 宁波市
     no_exception(at)
     assert at.query_params.get("city") == "宁波市" and "district" not in at.query_params
     map_spec(at, "区县")
-    at.button(key="regions_map_up_0").click().run()   # 全国
+    at.button(key="regions_map_up_0").click().run()  # 全国
     no_exception(at)
     assert "province" not in at.query_params
     table = map_table(at, "省份")
@@ -278,7 +315,7 @@ def test_regions_page_shows_a_rounds_reporting_rate_on_the_map(round_store, monk
     assert title.endswith("按城市分布")
     table = next(d.value for d in at.dataframe if "报送率" in d.value.columns)
     rows = {r["城市"]: (r["应报"], r["已报"], r["报送率"]) for _, r in table.iterrows()}
-    assert rows == {"宁波市": (25, 3, "12.0%"), "杭州市": (15, 0, "0.0%")}   # cities with expected units only
+    assert rows == {"宁波市": (25, 3, "12.0%"), "杭州市": (15, 0, "0.0%")}  # cities with expected units only
 
 
 def test_overview_has_the_map_and_english_labels(samples, monkeypatch):
@@ -292,7 +329,7 @@ def test_overview_has_the_map_and_english_labels(samples, monkeypatch):
     notes = [a["text"] for a in spec["layout"]["annotations"]]
     assert any("schematic map" in n for n in notes) and "South China Sea Islands" in notes
     table = map_table(at, "Province")
-    year = shown_year(db)   # the overview's map is of the tiles' year, as its other charts
+    year = shown_year(db)  # the overview's map is of the tiles' year, as its other charts
     total = sql_sums(db, "events", where="AND r.year = ?", params=(year,))["all"]
     assert table.iloc[0].tolist() == ["Total", format_metric(total, "场", lang="en")]
     assert str(year) in next(t for t in figures(at) if "by Province" in t)

@@ -9,9 +9,9 @@ import zipfile
 import openpyxl
 import pytest
 from docx import Document
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
 from metrics.collection.reminder_files import (
@@ -35,9 +35,16 @@ ISSUED = dt.date(2026, 3, 25)
 NEW_DUE = dt.date(2026, 3, 28)
 
 
-ROUND = Round(name="2026年“3·15”国际消费者权益日活动情况统计表", year=2026, due_date=dt.date(2026, 3, 20),
-              office="宁波市消费者权益保护委员会", contact="王某某 0574-87000000", grace_days=2,
-              sms_signature="宁波市消保委", id=7)
+ROUND = Round(
+    name="2026年“3·15”国际消费者权益日活动情况统计表",
+    year=2026,
+    due_date=dt.date(2026, 3, 20),
+    office="宁波市消费者权益保护委员会",
+    contact="王某某 0574-87000000",
+    grace_days=2,
+    sms_signature="宁波市消保委",
+    id=7,
+)
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ def round_() -> Round:
 
 UNITS = [
     Overdue("宁波市鄞州区市场监督管理局", "市场监管", "浙江省 宁波市 鄞州区", "张某", "138 1234 5678", "未报", 3),
-    Overdue("=HYPERLINK(\"http://x\",\"点我\")", "消委会", "浙江省 宁波市", "李某", "0574-88888888", "退回", None),
+    Overdue('=HYPERLINK("http://x","点我")', "消委会", "浙江省 宁波市", "李某", "0574-88888888", "退回", None),
     Overdue("中国工商银行宁波市分行\x01<b>营业部</b>\n消保办", "银行", None, None, None, "未报", 5),
     Overdue("@象山县烟草专卖局", "烟草", "浙江省 宁波市 象山县", "赵某", "+86 139-0000-1111", "未报", 0),
 ]
@@ -56,8 +63,9 @@ UNITS = [
 def test_round_title_adds_year_and_315_once(round_):
     assert round_.subject == "国际消费者权益日活动情况统计"
     assert round_.title == "2026年“3·15”国际消费者权益日活动情况统计报表"
-    assert Round(name="活动情况", year=2025, due_date=ISSUED, office="x", contact="y").title == \
-        "2025年“3·15”活动情况报表"
+    assert (
+        Round(name="活动情况", year=2025, due_date=ISSUED, office="x", contact="y").title == "2025年“3·15”活动情况报表"
+    )
 
 
 def test_round_of_a_collection_round():
@@ -65,11 +73,17 @@ def test_round_of_a_collection_round():
         id, name, year, due_date, grace_days = 3, "3·15活动报表", 2026, dt.date(2026, 3, 20), 4
 
     made = Round.of(Campaign(), office="市消委会", contact="0574-1", sms_signature="市消委")
-    assert (made.id, made.title, made.due_date, made.grace_days, made.sms_signature) == \
-        (3, "2026年“3·15”活动报表", dt.date(2026, 3, 20), 4, "市消委")
+    assert (made.id, made.title, made.due_date, made.grace_days, made.sms_signature) == (
+        3,
+        "2026年“3·15”活动报表",
+        dt.date(2026, 3, 20),
+        4,
+        "市消委",
+    )
 
 
 # ---- XLSX ----------------------------------------------------------------------------------------
+
 
 def test_xlsx_lists_every_unit_in_order_as_text(round_):
     book = openpyxl.load_workbook(io.BytesIO(overdue_xlsx(round_, UNITS, generated=ISSUED)))
@@ -103,6 +117,7 @@ def test_xlsx_of_no_units_is_the_header(round_):
 
 # ---- DOCX ----------------------------------------------------------------------------------------
 
+
 def _notice(round_, units=UNITS, **kw) -> Document:
     return Document(io.BytesIO(notice_docx(round_, units, issued=ISSUED, **kw)))
 
@@ -115,8 +130,11 @@ def test_notice_is_an_a4_gongwen_with_named_fonts(round_):
     assert fonts == {"Title": "方正小标宋简体", "Normal": "仿宋_GB2312"}
     assert document.styles["Normal"].font.size.pt == 16
     table = next(rel.target_part for rel in document.part.rels.values() if rel.reltype == RT.FONT_TABLE)
-    declared = {node.get(f"{W}name"): node.find(f"{W}altName").get(f"{W}val")
-                for node in etree.fromstring(table.blob).findall(f"{W}font") if node.find(f"{W}altName") is not None}
+    declared = {
+        node.get(f"{W}name"): node.find(f"{W}altName").get(f"{W}val")
+        for node in etree.fromstring(table.blob).findall(f"{W}font")
+        if node.find(f"{W}altName") is not None
+    }
     assert declared["仿宋_GB2312"] == "仿宋" and declared["方正小标宋简体"] == "宋体"
 
 
@@ -124,22 +142,31 @@ def test_notice_text_in_gongwen_order(round_):
     document = _notice(round_)
     paragraphs = [p for p in document.paragraphs if p.text.strip()]
     titles = [p.text for p in paragraphs if p.style.name == "Title"]
-    assert titles == ["宁波市消费者权益保护委员会",
-                      "关于催报2026年“3·15”国际消费者权益日活动情况统计报表的通知",
-                      "2026年“3·15”国际消费者权益日活动情况统计报表未报单位名单"]
+    assert titles == [
+        "宁波市消费者权益保护委员会",
+        "关于催报2026年“3·15”国际消费者权益日活动情况统计报表的通知",
+        "2026年“3·15”国际消费者权益日活动情况统计报表未报单位名单",
+    ]
     masthead = paragraphs[0]
     assert masthead.runs[0].font.color.rgb == (0xD0, 0x00, 0x00)  # red 发文机关标志
     texts = [p.text for p in paragraphs]
     main = texts[2]
-    assert main == ("宁波市鄞州区市场监督管理局、=HYPERLINK(\"http://x\",\"点我\")、"
-                    "中国工商银行宁波市分行<b>营业部</b> 消保办、@象山县烟草专卖局:")
+    assert main == (
+        '宁波市鄞州区市场监督管理局、=HYPERLINK("http://x","点我")、'
+        "中国工商银行宁波市分行<b>营业部</b> 消保办、@象山县烟草专卖局:"
+    )
     body = "".join(texts[3:6])
-    for part in ("报送截止日期为2026年3月20日", "截至2026年3月25日", "仍有4家单位未完成报送(其中未报3家、退回1家)",
-                 "于2026年3月27日前完成报送;报表被退回的单位请按退回意见修改后重新报送。", "联系人及电话:王某某 0574-87000000"):
+    for part in (
+        "报送截止日期为2026年3月20日",
+        "截至2026年3月25日",
+        "仍有4家单位未完成报送(其中未报3家、退回1家)",
+        "于2026年3月27日前完成报送;报表被退回的单位请按退回意见修改后重新报送。",
+        "联系人及电话:王某某 0574-87000000",
+    ):
         assert part in body, part  # default new date: issued + the round's 2 grace days
     start = texts.index("附件:2026年“3·15”国际消费者权益日活动情况统计报表未报单位名单")
-    assert texts[start + 1: start + 3] == ["宁波市消费者权益保护委员会", "2026年3月25日"]
-    assert [p.alignment for p in paragraphs[start + 1: start + 3]] == [2, 2]  # 落款 right
+    assert texts[start + 1 : start + 3] == ["宁波市消费者权益保护委员会", "2026年3月25日"]
+    assert [p.alignment for p in paragraphs[start + 1 : start + 3]] == [2, 2]  # 落款 right
     assert texts[start + 3] == "附件"
 
 
@@ -147,8 +174,12 @@ def test_notice_attachment_table_lists_every_unit(round_):
     table = _notice(round_, new_due=NEW_DUE).tables[0]
     cells = [[cell.text for cell in row.cells] for row in table.rows]
     assert cells[0] == list(COLUMNS)
-    assert [row[1] for row in cells[1:]] == ["宁波市鄞州区市场监督管理局", '=HYPERLINK("http://x","点我")',
-                                              "中国工商银行宁波市分行<b>营业部</b> 消保办", "@象山县烟草专卖局"]
+    assert [row[1] for row in cells[1:]] == [
+        "宁波市鄞州区市场监督管理局",
+        '=HYPERLINK("http://x","点我")',
+        "中国工商银行宁波市分行<b>营业部</b> 消保办",
+        "@象山县烟草专卖局",
+    ]
     assert [row[0] for row in cells[1:]] == ["1", "2", "3", "4"]
     assert cells[3][2:] == ["银行", "—", "—", "—", "未报", "5"] and cells[2][7] == "—" and cells[4][7] == "0"
     assert round(sum(cell.width.cm for cell in table.rows[0].cells), 1) == 15.6  # the 公文 text width
@@ -177,6 +208,7 @@ def test_cn_date():
 
 # ---- SMS -----------------------------------------------------------------------------------------
 
+
 def test_sms_one_segment_signed_and_units_without_mobile_reported(round_):
     batch = sms_texts(round_, UNITS, new_due=NEW_DUE)
     assert [phone for phone, _ in batch.messages] == ["13812345678", "13900001111"]
@@ -184,9 +216,14 @@ def test_sms_one_segment_signed_and_units_without_mobile_reported(round_):
         assert text.startswith("【宁波市消保委】") and text.count("【") == 1
         assert sms_length(text) <= SMS_SEGMENT
         assert "3月28日前报送" in text and "咨询:王某某 0574-87000000" in text
-    assert batch.messages[0][1] == "【宁波市消保委】您单位2026年3·15活动报表尚未报送,请于3月28日前报送。咨询:王某某 0574-87000000"
+    assert (
+        batch.messages[0][1]
+        == "【宁波市消保委】您单位2026年3·15活动报表尚未报送,请于3月28日前报送。咨询:王某某 0574-87000000"
+    )
     assert [(u.unit, reason) for u, reason in batch.skipped] == [
-        (UNITS[1].unit, "非手机号码,无法发送短信:0574-88888888"), (UNITS[2].unit, "无联系电话")]
+        (UNITS[1].unit, "非手机号码,无法发送短信:0574-88888888"),
+        (UNITS[2].unit, "无联系电话"),
+    ]
 
 
 def test_sms_prefers_the_fuller_wording_when_it_fits(round_):
@@ -196,10 +233,18 @@ def test_sms_prefers_the_fuller_wording_when_it_fits(round_):
 
 
 def test_sms_drops_the_contact_rather_than_take_two_segments():
-    long = Round(name="x", year=2026, due_date=ISSUED, office="浙江省宁波市消费者权益保护委员会秘书处综合协调科",
-                 contact="王某某 0574-87000000 转 8001(工作日 8:30-17:00)")
+    long = Round(
+        name="x",
+        year=2026,
+        due_date=ISSUED,
+        office="浙江省宁波市消费者权益保护委员会秘书处综合协调科",
+        contact="王某某 0574-87000000 转 8001(工作日 8:30-17:00)",
+    )
     text = sms_text(long, Overdue("某单位", phone="13812345678"), new_due=NEW_DUE)
-    assert text == "【浙江省宁波市消费者权益保护委员会秘书处综合协调科】您单位2026年3·15活动报表尚未报送,请于3月28日前报送。"
+    assert (
+        text
+        == "【浙江省宁波市消费者权益保护委员会秘书处综合协调科】您单位2026年3·15活动报表尚未报送,请于3月28日前报送。"
+    )
 
 
 def test_sms_two_segments_when_one_cannot_hold_it():
@@ -209,8 +254,11 @@ def test_sms_two_segments_when_one_cannot_hold_it():
     assert SMS_SEGMENT < sms_length(text) <= SMS_TWO_SEGMENTS
     assert text.startswith(f"【{office}】某单位:您单位2026年“3·15”x报表") and text.endswith("咨询:王某某 0574-87000000")
     with pytest.raises(ValueError, match="短信过长"):
-        sms_text(Round(name="x", year=2026, due_date=ISSUED, office="局" * 120, contact="1"),
-                 Overdue("某单位", phone="13812345678"), new_due=NEW_DUE)
+        sms_text(
+            Round(name="x", year=2026, due_date=ISSUED, office="局" * 120, contact="1"),
+            Overdue("某单位", phone="13812345678"),
+            new_due=NEW_DUE,
+        )
 
 
 def test_sms_text_cannot_break_lines_or_fake_a_signature(round_):
@@ -220,10 +268,19 @@ def test_sms_text_cannot_break_lines_or_fake_a_signature(round_):
     assert text.count("【") == 1 and text.startswith("【市消委】")
 
 
-@pytest.mark.parametrize("phone, expected", [
-    ("13812345678", "13812345678"), ("138 1234 5678", "13812345678"), ("+86 138-1234-5678", "13812345678"),
-    ("8613812345678", "13812345678"), ("(0574)87000000", None), ("12345678901", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "phone, expected",
+    [
+        ("13812345678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("(0574)87000000", None),
+        ("12345678901", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_mobile_number(phone, expected):
     assert mobile_number(phone)[0] == expected
 
@@ -234,20 +291,32 @@ def test_sms_length_counts_characters_outside_the_bmp_twice():
 
 # ---- log ------------------------------------------------------------------------------------------
 
+
 def test_reminder_log_in_utc():
     beijing = dt.timezone(dt.timedelta(hours=8))
-    entry = ReminderLog("王某某", dt.datetime(2026, 3, 25, 9, 30, tzinfo=beijing), 7, [u.unit for u in UNITS[:2]], "sms")
-    assert entry.when == dt.datetime(2026, 3, 25, 1, 30, tzinfo=dt.timezone.utc)
-    assert entry.to_dict() == {"who": "王某某", "when": "2026-03-25T01:30:00+00:00", "campaign_id": 7,
-                               "units": [UNITS[0].unit, UNITS[1].unit], "channel": "sms"}
+    entry = ReminderLog(
+        "王某某", dt.datetime(2026, 3, 25, 9, 30, tzinfo=beijing), 7, [u.unit for u in UNITS[:2]], "sms"
+    )
+    assert entry.when == dt.datetime(2026, 3, 25, 1, 30, tzinfo=dt.UTC)
+    assert entry.to_dict() == {
+        "who": "王某某",
+        "when": "2026-03-25T01:30:00+00:00",
+        "campaign_id": 7,
+        "units": [UNITS[0].unit, UNITS[1].unit],
+        "channel": "sms",
+    }
     now = ReminderLog.now("李某", 7, UNITS, "docx")
-    assert now.units == tuple(u.unit for u in UNITS) and now.when.tzinfo == dt.timezone.utc
-    assert abs(dt.datetime.now(dt.timezone.utc) - now.when) < dt.timedelta(minutes=1)
+    assert now.units == tuple(u.unit for u in UNITS) and now.when.tzinfo == dt.UTC
+    assert abs(dt.datetime.now(dt.UTC) - now.when) < dt.timedelta(minutes=1)
 
 
-@pytest.mark.parametrize("when, channel, message", [
-    (dt.datetime(2026, 3, 25, 9, 30), "sms", "时区"), (dt.datetime(2026, 3, 25, tzinfo=dt.timezone.utc), "fax", "催报方式"),
-])
+@pytest.mark.parametrize(
+    "when, channel, message",
+    [
+        (dt.datetime(2026, 3, 25, 9, 30), "sms", "时区"),
+        (dt.datetime(2026, 3, 25, tzinfo=dt.UTC), "fax", "催报方式"),
+    ],
+)
 def test_reminder_log_refuses(when, channel, message):
     with pytest.raises(ValueError, match=message):
         ReminderLog("王某某", when, 7, ("x",), channel)
@@ -271,7 +340,7 @@ def test_any_name_is_written_as_text_without_forbidden_characters(parts):
     assert [sheet["B4"].value, sheet["B5"].value] == [expected, "鄞州区消委会"] and sheet["B4"].data_type == "s"
     document = Document(io.BytesIO(notice_docx(ROUND, units, issued=ISSUED)))
     assert [row.cells[1].text for row in document.tables[0].rows[1:]] == [expected, "鄞州区消委会"]
-    (phone, text), = sms_texts(ROUND, units, new_due=NEW_DUE).messages
+    ((phone, text),) = sms_texts(ROUND, units, new_due=NEW_DUE).messages
     assert phone == "13812345678" and sms_length(text) <= SMS_TWO_SEGMENTS and text.count("【") == 1
 
 

@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
-from metrics.briefing import render
 from metrics.analysis.charts import apply_template, bar_ranked
+from metrics.briefing import render
 from metrics.briefing.render import (
     Chart,
     Heading,
@@ -73,6 +73,7 @@ def browser():
 
 # --- what the machine has ---------------------------------------------------------------------------------------
 
+
 def test_cjk_font_installed():
     """Fails, never skips, without a Chinese font: Chinese would silently become boxes in every image."""
     if shutil.which("fc-list") is None:
@@ -115,13 +116,17 @@ def test_problems_when_no_font_covers_chinese(fresh_status, tmp_path):
         pytest.skip("没有 fc-list 命令")
     (tmp_path / "fonts").mkdir()
     conf = tmp_path / "fonts.conf"
-    conf.write_text(f'<?xml version="1.0"?>\n<fontconfig><dir>{tmp_path / "fonts"}</dir>'
-                    f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>\n", encoding="utf-8")
+    conf.write_text(
+        f'<?xml version="1.0"?>\n<fontconfig><dir>{tmp_path / "fonts"}</dir>'
+        f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8",
+    )
     fresh_status.setenv("FONTCONFIG_FILE", str(conf))
     status = render_status()
     assert status.fc_list and status.cjk_fonts == () and not status.ok
-    assert status.problems == [("服务器上没有中文字体,图片中的中文会显示成方框;"
-                                "请管理员安装:apt-get install fonts-noto-cjk")]
+    assert status.problems == [
+        ("服务器上没有中文字体,图片中的中文会显示成方框;请管理员安装:apt-get install fonts-noto-cjk")
+    ]
 
 
 def test_bad_browser_path_is_named(fresh_status, tmp_path):
@@ -149,9 +154,11 @@ def test_no_figures_need_no_browser():
 
 # --- images from the real browser -------------------------------------------------------------------------------
 
+
 def test_three_pngs_at_scale(browser):
-    ranked = bar_ranked(pd.DataFrame({"机构": ["甲", "乙"], "人次": [30000, 12000]}), "机构", "人次",
-                        title="宣传人次", unit="人次")
+    ranked = bar_ranked(
+        pd.DataFrame({"机构": ["甲", "乙"], "人次": [30000, 12000]}), "机构", "人次", title="宣传人次", unit="人次"
+    )
     figs = [titled("第一张"), ranked, titled("第三张")]
     pngs = render.render_images(figs, width=400, height=300, scale=2)
     assert len(pngs) == 3
@@ -178,8 +185,9 @@ def test_pdf(browser):
 def test_chinese_glyphs_are_drawn_not_boxes(browser):
     """Without a CJK font Chromium draws the same box for every character: both titles came out identical
     (1120 dark pixels each) when tried with an empty FONTCONFIG_FILE; with Noto CJK they differ by thousands."""
-    words, boxes = render.render_images([title_only("消费者权益"), title_only("口口口口口")], width=600, height=160,
-                                        scale=1)
+    words, boxes = render.render_images(
+        [title_only("消费者权益"), title_only("口口口口口")], width=600, height=160, scale=1
+    )
     dark_words, dark_boxes = dark_pixels(words), dark_pixels(boxes)
     assert sum(dark_words) > 3000
     assert sum(a != b for a, b in zip(dark_words, dark_boxes, strict=True)) > 1000
@@ -216,6 +224,7 @@ def test_a_dead_browser_is_restarted(browser):
 
 
 # --- offline HTML ---------------------------------------------------------------------------------------------
+
 
 def script_sources(page: str) -> list[str]:
     return re.findall(r"<script[^>]*\bsrc\s*=", page, flags=re.IGNORECASE)

@@ -21,8 +21,12 @@ def codes(result):
 
 
 def test_a_phone_number_in_the_footer_is_not_a_count():
-    rows = HEAD + [["单位名称", "开展活动(场)", "发放宣传资料(份)"], ["甲区消保委", 1, 100], ["乙区消保委", 2, 200],
-                   [None, "联系电话:", 13812345678]]
+    rows = HEAD + [
+        ["单位名称", "开展活动(场)", "发放宣传资料(份)"],
+        ["甲区消保委", 1, 100],
+        ["乙区消保委", 2, 200],
+        [None, "联系电话:", 13812345678],
+    ]
     result = read(rows)
     assert result.totals() == {"events": 3, "materials": 300}
     assert "not-a-number" not in codes(result)
@@ -42,29 +46,46 @@ def test_total_rows_written_many_ways_are_not_added(label):
 
 
 def test_rows_of_two_units_typed_once_are_not_duplicates():
-    rows = HEAD + [["单位名称", "活动形式", "开展活动(场)"], ["甲区消保委", "进社区", 1], [None, "进校园", 2],
-                   ["乙区消保委", "进社区", 1], [None, "进校园", 2]]
+    rows = HEAD + [
+        ["单位名称", "活动形式", "开展活动(场)"],
+        ["甲区消保委", "进社区", 1],
+        [None, "进校园", 2],
+        ["乙区消保委", "进社区", 1],
+        [None, "进校园", 2],
+    ]
     result = read(rows)
     assert result.totals() == {"events": 6}
     assert "duplicate-row" not in codes(result)
 
 
 def test_long_table_rows_differing_in_activity_are_kept():
-    rows = HEAD + [["填报单位", "年度", "活动形式", "指标", "数值"],
-                   ["甲消保委", 2024, "进社区", "开展活动(场)", 2], ["甲消保委", 2024, "进校园", "开展活动(场)", 2]]
+    rows = HEAD + [
+        ["填报单位", "年度", "活动形式", "指标", "数值"],
+        ["甲消保委", 2024, "进社区", "开展活动(场)", 2],
+        ["甲消保委", 2024, "进校园", "开展活动(场)", 2],
+    ]
     assert read(rows).totals() == {"events": 4}
 
 
 def test_a_data_row_with_blank_numbers_does_not_end_the_table():
-    rows = HEAD + [["单位名称", "活动形式", "开展活动(场)", "发放宣传资料(份)"], ["甲区消保委", "咨询活动", 1, 100],
-                   ["区市场监管局", "宣传活动", None, None], ["乙区消保委", "咨询活动", 2, 200]]
+    rows = HEAD + [
+        ["单位名称", "活动形式", "开展活动(场)", "发放宣传资料(份)"],
+        ["甲区消保委", "咨询活动", 1, 100],
+        ["区市场监管局", "宣传活动", None, None],
+        ["乙区消保委", "咨询活动", 2, 200],
+    ]
     result = read(rows)
     assert result.totals() == {"events": 3, "materials": 300}
 
 
 def test_a_header_repeated_on_every_page_is_skipped():
-    rows = HEAD + [["单位名称", "开展活动(场)"], ["甲区消保委", 1], ["单位名称", "开展活动(场)"], ["乙区消保委", 2],
-                   ["合计", 3]]
+    rows = HEAD + [
+        ["单位名称", "开展活动(场)"],
+        ["甲区消保委", 1],
+        ["单位名称", "开展活动(场)"],
+        ["乙区消保委", 2],
+        ["合计", 3],
+    ]
     result = read(rows)
     assert result.totals() == {"events": 3}
     assert "total-mismatch" not in codes(result)
@@ -108,10 +129,13 @@ def test_a_topic_sheet_named_with_huizong_is_not_a_summary():
     assert "total-mismatch" not in codes(result)
 
 
-@pytest.mark.parametrize("rows", [
-    [["合计", 7], ["甲", 1], ["乙", 2], ["小计", 3], ["丙", 4], ["小计", 4]],
-    [["小计", 3], ["甲", 1], ["乙", 2], ["小计", 4], ["丙", 4]],
-])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["合计", 7], ["甲", 1], ["乙", 2], ["小计", 3], ["丙", 4], ["小计", 4]],
+        [["小计", 3], ["甲", 1], ["乙", 2], ["小计", 4], ["丙", 4]],
+    ],
+)
 def test_totals_above_their_rows_are_checked_against_the_right_rows(rows):
     result = read(HEAD + [["单位名称", "开展活动(场)"]] + [[f"{a}消保委" if len(a) == 1 else a, v] for a, v in rows])
     assert "total-mismatch" not in codes(result)

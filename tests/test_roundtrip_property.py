@@ -15,8 +15,16 @@ from hypothesis import strategies as st
 
 from metrics.reading.ingest import ingest_bytes
 
-AGENCIES = ["鄞州区消保委", "海曙区消保委", "江北区消保委", "北仑区消保委", "镇海区消保委", "奉化区消保委",
-            "余姚市消保委", "慈溪市消保委"]
+AGENCIES = [
+    "鄞州区消保委",
+    "海曙区消保委",
+    "江北区消保委",
+    "北仑区消保委",
+    "镇海区消保委",
+    "奉化区消保委",
+    "余姚市消保委",
+    "慈溪市消保委",
+]
 # (metric, header label, unit, factor from the written number to the canonical value)
 COLUMNS = [
     ("events", "开展活动", "场", 1),
@@ -46,16 +54,27 @@ def written(value: int, style: str, factor: int):
 @st.composite
 def returns(draw):
     agencies = draw(st.lists(st.sampled_from(AGENCIES), min_size=1, max_size=6, unique=True))
-    picked = draw(st.lists(st.sampled_from(range(len(COLUMNS))), min_size=1, max_size=4, unique_by=lambda i: COLUMNS[i][0]))
+    picked = draw(
+        st.lists(st.sampled_from(range(len(COLUMNS))), min_size=1, max_size=4, unique_by=lambda i: COLUMNS[i][0])
+    )
     columns = [COLUMNS[i] for i in picked]
     values = {a: [draw(st.integers(0, 50000)) for _ in columns] for a in agencies}
-    styles = {a: [draw(st.sampled_from(["number", "number", "text", "comma", "fullwidth"])) for _ in columns]
-              for a in agencies}
+    styles = {
+        a: [draw(st.sampled_from(["number", "number", "text", "comma", "fullwidth"])) for _ in columns]
+        for a in agencies
+    }
     return {
-        "agencies": agencies, "columns": columns, "values": values, "styles": styles,
-        "two_level": draw(st.booleans()), "total": draw(st.sampled_from(["none", "below", "above"])),
-        "title": draw(st.booleans()), "reporter": draw(st.booleans()), "blank_rows": draw(st.booleans()),
-        "footer": draw(st.booleans()), "brackets": draw(st.sampled_from(["()", "（）"])),
+        "agencies": agencies,
+        "columns": columns,
+        "values": values,
+        "styles": styles,
+        "two_level": draw(st.booleans()),
+        "total": draw(st.sampled_from(["none", "below", "above"])),
+        "title": draw(st.booleans()),
+        "reporter": draw(st.booleans()),
+        "blank_rows": draw(st.booleans()),
+        "footer": draw(st.booleans()),
+        "brackets": draw(st.sampled_from(["()", "（）"])),
     }
 
 
@@ -84,8 +103,13 @@ def build(spec) -> bytes:
     if spec["total"] == "above":
         ws.append(total_row)
     for agency in spec["agencies"]:
-        ws.append([agency] + [written(v, s, f) for v, s, (_, _, _, f) in
-                              zip(spec["values"][agency], spec["styles"][agency], spec["columns"])])
+        ws.append(
+            [agency]
+            + [
+                written(v, s, f)
+                for v, s, (_, _, _, f) in zip(spec["values"][agency], spec["styles"][agency], spec["columns"])
+            ]
+        )
         if spec["blank_rows"]:
             ws.append([])
     if spec["total"] == "below":
@@ -98,10 +122,10 @@ def build(spec) -> bytes:
 
 
 # Derandomised so CI is repeatable; run with HYPOTHESIS_PROFILE=explore for a wider search.
-settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("explore", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @settings(settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci")))

@@ -19,13 +19,27 @@ _XML_SAFE = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_character
 texts = st.one_of(
     st.text(_XML_SAFE, max_size=20),
     st.builds(lambda t, rest: t + rest, st.sampled_from(TRIGGERS), st.text(_XML_SAFE, max_size=20)),
-    st.sampled_from(["=1+1", "=HYPERLINK(\"http://x\",\"点我\")", "@SUM(A1:A9)", "+86 571", "-2+3",
-                     "=cmd|' /C calc'!A0", "\t=1", "\r=1", "杭州市消保委"]),
+    st.sampled_from(
+        [
+            "=1+1",
+            '=HYPERLINK("http://x","点我")',
+            "@SUM(A1:A9)",
+            "+86 571",
+            "-2+3",
+            "=cmd|' /C calc'!A0",
+            "\t=1",
+            "\r=1",
+            "杭州市消保委",
+        ]
+    ),
 )
-numbers = st.one_of(st.integers(-10**12, 10**12).map(float),
-                    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+numbers = st.one_of(
+    st.integers(-(10**12), 10**12).map(float),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+)
 frames = st.lists(st.tuples(texts, numbers), min_size=1, max_size=12).map(
-    lambda rows: pd.DataFrame({"单位": [r[0] for r in rows], "数值": [r[1] for r in rows]}))
+    lambda rows: pd.DataFrame({"单位": [r[0] for r in rows], "数值": [r[1] for r in rows]})
+)
 
 
 def _unescape(text: str) -> str:

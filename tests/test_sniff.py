@@ -57,6 +57,7 @@ def refused(data: bytes, name: str = "", limits: Limits | None = None) -> FileRe
 
 # --- writers for the accepted formats ------------------------------------------------------------
 
+
 def xlsx_bytes() -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -123,10 +124,10 @@ def rename_ole_stream(data: bytes, old: str, new: str) -> bytes:
     """Rename a directory entry in place (same tree, new name): a cheap way to fake other OLE files."""
     pos = data.find(old.encode("utf-16-le") + b"\x00\x00")
     assert pos > 0 and len(new) < 32
-    entry = bytearray(data[pos:pos + 128])
+    entry = bytearray(data[pos : pos + 128])
     entry[:64] = (new.encode("utf-16-le") + b"\x00\x00").ljust(64, b"\x00")
     entry[64:66] = (2 * len(new) + 2).to_bytes(2, "little")
-    return data[:pos] + bytes(entry) + data[pos + 128:]
+    return data[:pos] + bytes(entry) + data[pos + 128 :]
 
 
 # --- the committed fixtures ---------------------------------------------------------------------
@@ -211,14 +212,16 @@ def test_good_csv_fixtures_decode_to_the_same_table() -> None:
 
 # --- messages ------------------------------------------------------------------------------------
 
+
 def test_messages_match_the_agreed_wording() -> None:
     assert refused(b"").message == "文件是空的(0 字节),请检查是否上传了正确的文件"
-    assert refused(b"%PDF-1.4\n").message == (
-        "这是 PDF 文件,不是电子表格;请上传 Excel/WPS 表格(.xlsx/.xls/.ods/.csv)")
+    assert refused(b"%PDF-1.4\n").message == ("这是 PDF 文件,不是电子表格;请上传 Excel/WPS 表格(.xlsx/.xls/.ods/.csv)")
     assert refused((REFUSE / "truncated.xlsx").read_bytes()).message == (
-        "文件已损坏或不完整(可能下载/传输中断),请重新导出后上传")
+        "文件已损坏或不完整(可能下载/传输中断),请重新导出后上传"
+    )
     assert refused((REFUSE / "encrypted.xlsx").read_bytes()).message == (
-        "文件设置了打开密码(password-protected),请在 Excel/WPS 中取消密码后重新上传")
+        "文件设置了打开密码(password-protected),请在 Excel/WPS 中取消密码后重新上传"
+    )
 
 
 def test_a_misleading_extension_is_named_in_the_message() -> None:
@@ -235,22 +238,27 @@ def test_file_refused_is_an_exception_with_code_and_message() -> None:
 
 # --- renamed files: the bytes decide -------------------------------------------------------------
 
-@pytest.mark.parametrize(("writer", "fmt", "name"), [
-    (xlsx_bytes, "xlsx", "报表.xls"),
-    (xlsx_bytes, "xlsx", "报表.csv"),
-    (xls_bytes, "xls", "报表.csv"),
-    (xls_bytes, "xls", "报表.xlsx"),
-    (xls_bytes, "xls", "报表.et"),
-    (ods_bytes, "ods", "报表.xlsx"),
-    (xlsm_bytes, "xlsm", "报表.xlsx"),
-    (lambda: OK_TABLE.encode("gbk"), "csv", "报表.xlsx"),
-])
+
+@pytest.mark.parametrize(
+    ("writer", "fmt", "name"),
+    [
+        (xlsx_bytes, "xlsx", "报表.xls"),
+        (xlsx_bytes, "xlsx", "报表.csv"),
+        (xls_bytes, "xls", "报表.csv"),
+        (xls_bytes, "xls", "报表.xlsx"),
+        (xls_bytes, "xls", "报表.et"),
+        (ods_bytes, "ods", "报表.xlsx"),
+        (xlsm_bytes, "xlsm", "报表.xlsx"),
+        (lambda: OK_TABLE.encode("gbk"), "csv", "报表.xlsx"),
+    ],
+)
 def test_renamed_files_are_detected_from_bytes(writer, fmt: str, name: str) -> None:
     assert sniff(writer(), name=name) == fmt
 
 
-@pytest.mark.parametrize(("writer", "fmt"), [
-    (xlsx_bytes, "xlsx"), (xlsm_bytes, "xlsm"), (xls_bytes, "xls"), (ods_bytes, "ods")])
+@pytest.mark.parametrize(
+    ("writer", "fmt"), [(xlsx_bytes, "xlsx"), (xlsm_bytes, "xlsm"), (xls_bytes, "xls"), (ods_bytes, "ods")]
+)
 def test_calamine_opens_every_accepted_workbook(writer, fmt: str) -> None:
     data = writer()
     assert sniff(data) == fmt
@@ -260,29 +268,39 @@ def test_calamine_opens_every_accepted_workbook(writer, fmt: str) -> None:
 
 # --- zip ---------------------------------------------------------------------------------------------
 
+
 def test_macro_content_type_alone_makes_xlsm() -> None:
-    members = {info.filename: zipfile.ZipFile(io.BytesIO(xlsx_bytes())).read(info)
-               for info in zipfile.ZipFile(io.BytesIO(xlsx_bytes())).infolist()}
+    members = {
+        info.filename: zipfile.ZipFile(io.BytesIO(xlsx_bytes())).read(info)
+        for info in zipfile.ZipFile(io.BytesIO(xlsx_bytes())).infolist()
+    }
     members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
-        b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
+        b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml"
+    )
     assert sniff(zip_of(members)) == "xlsm"
 
 
-@pytest.mark.parametrize(("members", "code", "hint"), [
-    ({"ppt/presentation.xml": b"<p/>"}, "not-a-spreadsheet", "PowerPoint"),
-    ({"xl/workbook.bin": b"\x00"}, "unsupported-format", ".xlsb"),
-    ({"Index/Document.iwa": b"\x00"}, "unsupported-format", "Numbers"),
-    ({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"},
-     "not-a-spreadsheet", "OpenDocument"),
-    ({"a.xlsx": b"x", "b.xls": b"y", "readme.txt": b"z"}, "not-a-spreadsheet", "解压后逐个上传"),
-])
+@pytest.mark.parametrize(
+    ("members", "code", "hint"),
+    [
+        ({"ppt/presentation.xml": b"<p/>"}, "not-a-spreadsheet", "PowerPoint"),
+        ({"xl/workbook.bin": b"\x00"}, "unsupported-format", ".xlsb"),
+        ({"Index/Document.iwa": b"\x00"}, "unsupported-format", "Numbers"),
+        (
+            {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"},
+            "not-a-spreadsheet",
+            "OpenDocument",
+        ),
+        ({"a.xlsx": b"x", "b.xls": b"y", "readme.txt": b"z"}, "not-a-spreadsheet", "解压后逐个上传"),
+    ],
+)
 def test_zip_that_is_not_a_workbook(members: dict[str, bytes], code: str, hint: str) -> None:
     exc = refused(zip_of(members))
     assert (exc.code, hint in exc.message) == (code, True), exc.message
 
 
 def test_ods_without_mimetype_is_found_by_its_content() -> None:
-    members = {"content.xml": b'<office:document-content><office:body><office:spreadsheet/>'}
+    members = {"content.xml": b"<office:document-content><office:body><office:spreadsheet/>"}
     assert sniff(zip_of(members)) == "ods"
 
 
@@ -324,6 +342,7 @@ def test_too_many_members_is_refused_before_parsing_the_directory() -> None:
 
 # --- OLE2 ----------------------------------------------------------------------------------------
 
+
 def test_xls_with_other_stream_names() -> None:
     assert sniff(rename_ole_stream(xls_bytes(), "Workbook", "Book")) == "xls"  # BIFF5 name
     assert "Word" in refused(rename_ole_stream(xls_bytes(), "Workbook", "WordDocument")).message
@@ -334,7 +353,7 @@ def test_xls_with_other_stream_names() -> None:
 def test_workbook_stream_must_start_with_bof() -> None:
     data = bytearray(xls_bytes())
     pos = data.find(b"\x09\x08\x10\x00")  # BOF, BIFF8, 16 bytes
-    data[pos:pos + 2] = b"\x99\x99"
+    data[pos : pos + 2] = b"\x99\x99"
     assert refused(bytes(data)).code == "corrupt-file"
 
 
@@ -347,34 +366,41 @@ def test_truncated_ole_is_corrupt(cut) -> None:
 
 # --- other binaries and markup ----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
-    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "JPEG"),
-    (b"GIF89a\x01\x00\x01\x00", "GIF"),
-    (b"Rar!\x1a\x07\x01\x00", "RAR"),
-    (b"7z\xbc\xaf\x27\x1c\x00\x04", "7z"),
-    (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "gzip"),
-    (b"\x7fELF\x02\x01\x01\x00", "程序"),
-    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "程序"),
-    (b"\x00\x00\x00\x18ftypheic\x00\x00", "照片"),
-    (b"{\\rtf1\\ansi 3.15}", "RTF"),
-])
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "PDF"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "JPEG"),
+        (b"GIF89a\x01\x00\x01\x00", "GIF"),
+        (b"Rar!\x1a\x07\x01\x00", "RAR"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "7z"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "gzip"),
+        (b"\x7fELF\x02\x01\x01\x00", "程序"),
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "程序"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00", "照片"),
+        (b"{\\rtf1\\ansi 3.15}", "RTF"),
+    ],
+)
 def test_known_non_spreadsheets(data: bytes, kind: str) -> None:
     exc = refused(data + bytes(200), name="x.xlsx")
     assert (exc.code, kind in exc.message) == ("not-a-spreadsheet", True), exc.message
 
 
-@pytest.mark.parametrize("data", [
-    b"<html><body><table><tr><td>1</td></tr></table></body></html>",
-    b"\r\n\t  <TABLE border=1><tr><td>\xe5\x8d\x95\xe4\xbd\x8d</td></tr></TABLE>",
-    codecs.BOM_UTF8 + b"<!DOCTYPE html><html></html>",
-    codecs.BOM_UTF16_LE + "<html><table></table></html>".encode("utf-16-le"),
-    b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><table/></html>',
-    b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
-    b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
-    b"MIME-Version: 1.0\r\nX-Document-Type: Workbook\r\nContent-Type: multipart/related; boundary=x\r\n",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<html><body><table><tr><td>1</td></tr></table></body></html>",
+        b"\r\n\t  <TABLE border=1><tr><td>\xe5\x8d\x95\xe4\xbd\x8d</td></tr></TABLE>",
+        codecs.BOM_UTF8 + b"<!DOCTYPE html><html></html>",
+        codecs.BOM_UTF16_LE + "<html><table></table></html>".encode("utf-16-le"),
+        b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><table/></html>',
+        b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+        b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
+        b"MIME-Version: 1.0\r\nX-Document-Type: Workbook\r\nContent-Type: multipart/related; boundary=x\r\n",
+    ],
+)
 def test_markup_pretending_to_be_xls_gets_save_as_advice(data: bytes) -> None:
     exc = refused(data, name="导出.xls")
     assert exc.code == "not-a-spreadsheet" and "另存为" in exc.message
@@ -387,21 +413,26 @@ def test_excel_2003_xml_is_named() -> None:
 
 # --- text ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    OK_TABLE,
-    "单位\t发放宣传资料(份)\n某某区消保委\t1200\n",
-    "单位，发放宣传资料(份)\n某某区消保委，1200\n",
-    "单位;数量\n消保委;3\n",
-    "发放宣传资料(份)\n1200\n860\n",  # a single column
-    "1200",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        OK_TABLE,
+        "单位\t发放宣传资料(份)\n某某区消保委\t1200\n",
+        "单位，发放宣传资料(份)\n某某区消保委，1200\n",
+        "单位;数量\n消保委;3\n",
+        "发放宣传资料(份)\n1200\n860\n",  # a single column
+        "1200",
+    ],
+)
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
 def test_text_tables_are_csv(text: str, encoding: str) -> None:
     assert sniff(text.encode(encoding), name="报表.txt") == "csv"
 
 
-@pytest.mark.parametrize("data", [
-    b" \r\n\t ", codecs.BOM_UTF8 + b"\n\n", codecs.BOM_UTF16_LE + " \n".encode("utf-16-le")])
+@pytest.mark.parametrize(
+    "data", [b" \r\n\t ", codecs.BOM_UTF8 + b"\n\n", codecs.BOM_UTF16_LE + " \n".encode("utf-16-le")]
+)
 def test_blank_text_is_empty(data: bytes) -> None:
     assert refused(data).code == "empty-file"
 
@@ -416,7 +447,7 @@ def test_binary_without_nul_bytes_is_not_a_spreadsheet() -> None:
 
 
 def test_undecodable_text_names_the_line() -> None:
-    data = "单位,数量\n消保委,3\n".encode("utf-8") + b"\xff\xfe\xfd,4\n"
+    data = "单位,数量\n消保委,3\n".encode() + b"\xff\xfe\xfd,4\n"
     exc = refused(data)
     assert exc.code == "bad-encoding" and "第 3 行" in exc.message and "UTF-8" in exc.message
 
@@ -426,8 +457,17 @@ def test_undecodable_text_names_the_line() -> None:
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)  # the ideographs GBK covers
 ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 TEXT = st.text(st.one_of(CJK, ASCII, st.sampled_from("\n\t，；（）")), max_size=200)
-PHRASES = ["发放宣传资料(份)", "接受咨询(人次)", "某某区消保委", "挽回经济损失(万元)", "合计", "填报单位(盖章)",
-           "受理投诉举报", "罚没款", "消费者权益日"]
+PHRASES = [
+    "发放宣传资料(份)",
+    "接受咨询(人次)",
+    "某某区消保委",
+    "挽回经济损失(万元)",
+    "合计",
+    "填报单位(盖章)",
+    "受理投诉举报",
+    "罚没款",
+    "消费者权益日",
+]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16", "utf-32"])
@@ -469,19 +509,28 @@ def test_decode_text_never_drops_bytes(data: bytes) -> None:
     except FileRefused as exc:
         assert exc.code == "bad-encoding"
         return
-    candidates = [codecs.BOM_UTF8 + text.encode("utf-8"), codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
-                  codecs.BOM_UTF16_BE + text.encode("utf-16-be"), codecs.BOM_UTF32_LE + text.encode("utf-32-le"),
-                  codecs.BOM_UTF32_BE + text.encode("utf-32-be"), text.encode("utf-8"), text.encode("gb18030"),
-                  "\ufeff".encode("gb18030") + text.encode("gb18030")]
+    candidates = [
+        codecs.BOM_UTF8 + text.encode("utf-8"),
+        codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        codecs.BOM_UTF32_LE + text.encode("utf-32-le"),
+        codecs.BOM_UTF32_BE + text.encode("utf-32-be"),
+        text.encode("utf-8"),
+        text.encode("gb18030"),
+        "\ufeff".encode("gb18030") + text.encode("gb18030"),
+    ]
     assert data in candidates
 
 
 # --- robustness and speed --------------------------------------------------------------------------
 
+
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(["xlsx", "xls", "encrypted.xlsx", "encrypted.xls", "word.docx"]),
-       st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=12),
-       st.one_of(st.none(), st.integers(1, 10**6)))
+@given(
+    st.sampled_from(["xlsx", "xls", "encrypted.xlsx", "encrypted.xls", "word.docx"]),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=12),
+    st.one_of(st.none(), st.integers(1, 10**6)),
+)
 def test_damaged_files_only_ever_raise_file_refused(base: str, flips, cut) -> None:
     data = bytearray(_seed(base))
     for pos, value in flips:
@@ -514,8 +563,7 @@ def test_fifty_megabyte_files_are_judged_in_milliseconds() -> None:
     size = 50 * 1024 * 1024
     noise = random.Random(50).randbytes(size - 1000)
     stored = zip_of({"xl/workbook.xml": b"<workbook/>", "xl/media/big.bin": noise}, zipfile.ZIP_STORED)
-    cases = {"pdf": b"%PDF-1.7\n" + bytes(size - 9), "xlsx": stored, "binary": noise,
-             "too big": bytes(size + 1)}
+    cases = {"pdf": b"%PDF-1.7\n" + bytes(size - 9), "xlsx": stored, "binary": noise, "too big": bytes(size + 1)}
     for label, data in cases.items():
         start = time.perf_counter()
         try:
@@ -530,6 +578,7 @@ def test_fifty_megabyte_files_are_judged_in_milliseconds() -> None:
 
 # --- what calamine raises, and how it is described -------------------------------------------------
 
+
 def _calamine_error(data: bytes, suffix: str | None, tmp_path: Path) -> Exception:
     with pytest.raises(python_calamine.CalamineError) as info:
         if suffix is None:
@@ -542,16 +591,24 @@ def _calamine_error(data: bytes, suffix: str | None, tmp_path: Path) -> Exceptio
     return info.value
 
 
-@pytest.mark.parametrize(("file", "suffix", "error", "text", "code"), [
-    ("encrypted.xlsx", ".xlsx", python_calamine.PasswordError, "Workbook is password protected", "encrypted"),
-    ("encrypted.xls", ".xls", python_calamine.PasswordError, "Workbook is password protected", "encrypted"),
-    ("truncated.xlsx", ".xlsx", python_calamine.ZipError, "invalid Zip archive: Could not find EOCD",
-     "corrupt-file"),
-    ("truncated.xls", ".xls", python_calamine.CalamineError, "Cfb error: Sector", "corrupt-file"),
-    ("encrypted.xlsx", None, python_calamine.CalamineError, "Cannot detect file format", "corrupt-file"),
-    ("truncated.xlsx", None, python_calamine.CalamineError, "Cannot detect file format", "corrupt-file"),
-    ("truncated.xls", None, python_calamine.CalamineError, "Cannot detect file format", "corrupt-file"),
-])
+@pytest.mark.parametrize(
+    ("file", "suffix", "error", "text", "code"),
+    [
+        ("encrypted.xlsx", ".xlsx", python_calamine.PasswordError, "Workbook is password protected", "encrypted"),
+        ("encrypted.xls", ".xls", python_calamine.PasswordError, "Workbook is password protected", "encrypted"),
+        (
+            "truncated.xlsx",
+            ".xlsx",
+            python_calamine.ZipError,
+            "invalid Zip archive: Could not find EOCD",
+            "corrupt-file",
+        ),
+        ("truncated.xls", ".xls", python_calamine.CalamineError, "Cfb error: Sector", "corrupt-file"),
+        ("encrypted.xlsx", None, python_calamine.CalamineError, "Cannot detect file format", "corrupt-file"),
+        ("truncated.xlsx", None, python_calamine.CalamineError, "Cannot detect file format", "corrupt-file"),
+        ("truncated.xls", None, python_calamine.CalamineError, "Cannot detect file format", "corrupt-file"),
+    ],
+)
 def test_what_calamine_raises_for_bad_files(file, suffix, error, text, code, tmp_path: Path) -> None:
     exc = _calamine_error((REFUSE / file).read_bytes(), suffix, tmp_path)
     assert type(exc) is error and text in str(exc)

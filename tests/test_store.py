@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from metrics.storage import writer
-from metrics.reading.ingest import Overrides, ingest_bytes
 from metrics.core.record import FileResult
+from metrics.reading.ingest import Overrides, ingest_bytes
+from metrics.storage import writer
 from metrics.storage.schema import metadata
 from metrics.storage.store import DEFAULT_URL, URL_VARIABLE, Conflict, Store, resolve_url
 
@@ -64,8 +64,11 @@ def assert_totals(actual: dict[str, float], expected: dict[str, float | int]) ->
 def counts(store: Store) -> dict[str, int]:
     """Rows in every table (store_meta aside)."""
     with store.engine.connect() as conn:
-        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                for t in metadata.sorted_tables if t.name != "store_meta"}
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in metadata.sorted_tables
+            if t.name != "store_meta"
+        }
 
 
 def status(store: Store, sub_id: int) -> str:
@@ -90,8 +93,17 @@ def store(store_url):
 
 
 # ---- shared scenarios (also run on PostgreSQL) ----------------------------------------------------
-@pytest.mark.parametrize("name", ["city_summary.xlsx", "enforcement_tobacco.xlsx", "formulas.xlsx",
-                                  "messy_cells.xlsx", "years_across.xlsx", "long_table.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "city_summary.xlsx",
+        "enforcement_tobacco.xlsx",
+        "formulas.xlsx",
+        "messy_cells.xlsx",
+        "years_across.xlsx",
+        "long_table.csv",
+    ],
+)
 def test_import_stores_records_issues_and_submission(store, name):
     result, data = fixture(name)
     assert store.plan(result, data).status == "new"
@@ -99,7 +111,12 @@ def test_import_stores_records_issues_and_submission(store, name):
     assert outcome.status == "imported" and outcome.records == len(result.batch) > 0
     sub = store.submission(outcome.submission_id)
     assert (sub["file_name"], sub["size"], sub["status"], sub["imported_by"], sub["n_records"]) == (
-        name, len(data), "active", "张三", len(result.batch))
+        name,
+        len(data),
+        "active",
+        "张三",
+        len(result.batch),
+    )
     assert sub["n_errors"] == sum(i.level == "error" for i in result.issues)
     assert sub["years"] == ",".join(str(y) for y in sorted({r.year for r in result.records}))
     facts = store.facts()
@@ -110,8 +127,15 @@ def test_import_stores_records_issues_and_submission(store, name):
     # dimensions come back as the reader gave them
     expected = sorted((r.agency, r.year, r.metric, r.adcode or None, r.value) for r in result.records)
     frame = facts.frame
-    got = sorted(zip(frame["agency"], frame["year"].tolist(), frame["metric"],
-                     [a if isinstance(a, str) else None for a in frame["adcode"]], frame["value"]))
+    got = sorted(
+        zip(
+            frame["agency"],
+            frame["year"].tolist(),
+            frame["metric"],
+            [a if isinstance(a, str) else None for a in frame["adcode"]],
+            frame["value"],
+        )
+    )
     assert got == expected
     details = store.record_details(frame["id"].tolist())
     assert sorted(raw for raw, _ in details.values()) == sorted(result.batch.raw_text())
@@ -170,8 +194,10 @@ def test_a_new_return_for_the_same_agency_and_year_supersedes(store):
     plan = store.plan(new_result, new_data)
     assert plan.status == "replaces" and plan.overlaps == []
     assert [(c.submission_id, c.shared, c.total) for c in plan.replaces] == [(old, 1, 1)]
-    assert plan.diff == [{"measure": "consultations", "old": 150.0, "new": 180.0},
-                         {"measure": "events", "old": 12.0, "new": 15.0}]
+    assert plan.diff == [
+        {"measure": "consultations", "old": 150.0, "new": 180.0},
+        {"measure": "events", "old": 12.0, "new": 15.0},
+    ]
     assert "鄞州v1.xlsx" in plan.message
     outcome = store.import_result(new_result, new_data)
     new = outcome.submission_id
@@ -251,7 +277,8 @@ def test_a_summary_covering_an_earlier_district_return_replaces_it(store):
     city_result, city_data = fixture("city_summary.xlsx")
     plan = store.plan(city_result, city_data)
     assert plan.status == "replaces" and [(c.submission_id, c.shared, c.total) for c in plan.replaces] == [
-        (district, 1, 1)]
+        (district, 1, 1)
+    ]
     assert store.import_result(city_result, city_data).replaced == [district]
     assert len(store.facts()) == 36
 
@@ -407,13 +434,16 @@ def test_import_many_in_one_transaction(store, monkeypatch, files_per_write):
     v1, v2 = make_return(YINZHOU_V1), make_return(YINZHOU_V2)
     city_result, city_data = fixture("city_summary.xlsx")
     version = store.version()
-    outcomes = store.import_many([
-        (read(v1, "v1.xlsx"), v1),
-        (city_result, city_data),           # covers v1's only agency-year: replaces it
-        (read(v2, "v2.xlsx"), v2),          # partial overlap with the summary
-        (read(v1, "v1.xlsx"), v1),          # same bytes as the first
-        (ingest_bytes(b"", "empty.xlsx"), b""),
-    ], who="演示")
+    outcomes = store.import_many(
+        [
+            (read(v1, "v1.xlsx"), v1),
+            (city_result, city_data),  # covers v1's only agency-year: replaces it
+            (read(v2, "v2.xlsx"), v2),  # partial overlap with the summary
+            (read(v1, "v1.xlsx"), v1),  # same bytes as the first
+            (ingest_bytes(b"", "empty.xlsx"), b""),
+        ],
+        who="演示",
+    )
     assert [o.status for o in outcomes] == ["imported", "imported", "imported", "duplicate", "refused"]
     assert outcomes[1].replaced == [outcomes[0].submission_id]
     assert outcomes[3].submission_id == outcomes[0].submission_id and "已被新版本替换" in outcomes[3].message
@@ -435,7 +465,10 @@ def test_import_many_chain_of_versions(store, monkeypatch, files_per_write):
     v1, v2 = outcomes[1].submission_id, outcomes[2].submission_id
     assert (outcomes[1].replaced, outcomes[2].replaced) == ([first], [v1])
     assert [(status(store, i), store.submission(i)["replaced_by"]) for i in (first, v1, v2)] == [
-        ("superseded", v1), ("superseded", v2), ("active", None)]
+        ("superseded", v1),
+        ("superseded", v2),
+        ("active", None),
+    ]
     assert totals(store)["events"] == 12
     assert store.restore(first) == [v2]
     assert totals(store)["events"] == 10

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 pgserver = pytest.importorskip(
-    "pgserver", reason="pgserver 未安装:PostgreSQL 场景跳过(pip install -r requirements-dev.txt 后再运行)")
+    "pgserver", reason="pgserver 未安装:PostgreSQL 场景跳过(pip install -r requirements-dev.txt 后再运行)"
+)
 
-from metrics.storage.store import Store
-from tests import test_store as scenarios
+from metrics.storage.store import Store  # noqa: E402 (after the skip above)
+from tests import test_store as scenarios  # noqa: E402
 
 # The very same test functions, collected again here: they run on this module's store_url.
 globals().update({name: getattr(scenarios, name) for name in scenarios.SHARED})

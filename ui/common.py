@@ -8,19 +8,19 @@ import pandas as pd
 import streamlit as st
 
 from metrics.access import accounts
-from metrics.analysis import maps
-from metrics.briefing import render
-from metrics.collection.campaigns import round_coverage
-from metrics.analysis.charts import chart_config, safe_filename
-from metrics.storage.facts import Facts
-from metrics.core.fmt import blank_missing, format_metric
-from metrics.reading.regions import Region
-from metrics.core.labels import measure_label
-from metrics.core.labels import t as _t
-from metrics.analysis.query import Filters, Measure, apply_filters, measures_in, options
-from metrics.storage.samples import load_samples
 from metrics.access.rules import Action, Principal
 from metrics.access.scoped import ScopedStore
+from metrics.analysis import maps
+from metrics.analysis.charts import chart_config, safe_filename
+from metrics.analysis.query import Filters, Measure, apply_filters, measures_in, options
+from metrics.briefing import render
+from metrics.collection.campaigns import round_coverage
+from metrics.core.fmt import blank_missing, format_metric
+from metrics.core.labels import measure_label
+from metrics.core.labels import t as _t
+from metrics.reading.regions import Region
+from metrics.storage.facts import Facts
+from metrics.storage.samples import load_samples
 from metrics.storage.store import Store, resolve_url
 from ui import gate
 
@@ -131,7 +131,8 @@ def pick_measure(frame: pd.DataFrame, key: str) -> Measure:
 
 
 def show_chart(fig, name: str, *, key: str | None = None, select: bool = False):
-    """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name) and an export menu; returns the selection."""
+    """Draw a figure with the app's modebar (PNG at 3×, a Chinese file name) and an export menu; returns the
+    selection."""
     config = chart_config(name, lang())
     event = None
     if select and key:
@@ -156,12 +157,23 @@ def export_menu(fig, name: str, key: str) -> None:
         if not status.ok:
             st.caption(t("export.no_server", problems=";".join(status.problems)))
         for fmt, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
-            st.download_button(t(f"export.{fmt}"), audited(lambda fmt=fmt: render.render_image(fig, fmt, **size),
-                                                           f"{stem}.{fmt}"), f"{stem}.{fmt}",
-                               mime, key=f"{key}_export_{fmt}", disabled=not status.ok, on_click="ignore")
-        st.download_button(t("export.html"), audited(lambda: render.figure_html(fig, title=name), f"{stem}.html"),
-                           f"{stem}.html",
-                           "text/html", key=f"{key}_export_html", on_click="ignore")
+            st.download_button(
+                t(f"export.{fmt}"),
+                audited(lambda fmt=fmt: render.render_image(fig, fmt, **size), f"{stem}.{fmt}"),
+                f"{stem}.{fmt}",
+                mime,
+                key=f"{key}_export_{fmt}",
+                disabled=not status.ok,
+                on_click="ignore",
+            )
+        st.download_button(
+            t("export.html"),
+            audited(lambda: render.figure_html(fig, title=name), f"{stem}.html"),
+            f"{stem}.html",
+            "text/html",
+            key=f"{key}_export_html",
+            on_click="ignore",
+        )
 
 
 def clicked(event, field: str = "customdata") -> str | None:
@@ -188,10 +200,18 @@ def filter_to(name: str, value: str) -> None:
 
 def numbers_table(frame: pd.DataFrame, label: str, measure: Measure, label_name: str) -> None:
     """The numbers beside a chart, Chinese-formatted, with their total."""
-    shown = pd.DataFrame({label_name: frame[label].astype(str),
-                          t("common.value"): [format_metric(v, measure.unit, lang=lang()) for v in frame["value"]]})
-    total = pd.DataFrame({label_name: [t("common.total")],
-                          t("common.value"): [format_metric(float(frame["value"].sum()), measure.unit, lang=lang())]})
+    shown = pd.DataFrame(
+        {
+            label_name: frame[label].astype(str),
+            t("common.value"): [format_metric(v, measure.unit, lang=lang()) for v in frame["value"]],
+        }
+    )
+    total = pd.DataFrame(
+        {
+            label_name: [t("common.total")],
+            t("common.value"): [format_metric(float(frame["value"].sum()), measure.unit, lang=lang())],
+        }
+    )
     show_table(pd.concat([shown, total], ignore_index=True))
 
 
@@ -231,6 +251,7 @@ def show_flash() -> None:
 
 
 # ---- maps -----------------------------------------------------------------------------------------------
+
 
 def place_to(region: Region | None) -> None:
     """Set the sidebar's place filters to a region (None: the whole country); app.py applies them."""
@@ -276,8 +297,14 @@ def show_map(region_map: maps.RegionMap, fig, name: str, key: str) -> None:
 
     The widget key names the map's parent, so a map drawn again after going up starts with no stale selection."""
     key = f"{key}_{region_map.parent_adcode or 'cn'}"
-    st.plotly_chart(fig, config=maps.map_config(name, lang()), key=key,
-                    on_select=functools.partial(_map_clicked, region_map, key), selection_mode="points", theme=None)
+    st.plotly_chart(
+        fig,
+        config=maps.map_config(name, lang()),
+        key=key,
+        on_select=functools.partial(_map_clicked, region_map, key),
+        selection_mode="points",
+        theme=None,
+    )
     export_menu(fig, name, key)
     st.caption(t("regions.map_click"))
 
@@ -295,12 +322,15 @@ def map_numbers(region_map: maps.RegionMap, measure: Measure) -> None:
     valued = units[units["value"].notna()]
     level = t(f"common.{region_map.level}")
     value = t("common.value")
-    rows = pd.DataFrame({level: valued["name"], value: [format_metric(v, measure.unit, lang=lang())
-                                                        for v in valued["value"]]})
+    rows = pd.DataFrame(
+        {level: valued["name"], value: [format_metric(v, measure.unit, lang=lang()) for v in valued["value"]]}
+    )
     # The list is long (34 provinces, 180 districts): its 合计 leads, in view without scrolling.
     extra = [{level: t("common.total"), value: format_metric(region_map.total, measure.unit, lang=lang())}]
     if region_map.left:
-        extra.append({level: t("regions.map_left_row"), value: format_metric(region_map.left, measure.unit, lang=lang())})
+        extra.append(
+            {level: t("regions.map_left_row"), value: format_metric(region_map.left, measure.unit, lang=lang())}
+        )
     show_table(pd.concat([pd.DataFrame(extra), rows], ignore_index=True), height=_beside_map(len(rows) + len(extra)))
     if region_map.left:
         st.caption(t("regions.map_left", value=format_metric(region_map.left, measure.unit, lang=lang())))
@@ -319,10 +349,16 @@ def measure_map(frame: pd.DataFrame, measure: Measure, chosen: Filters, key: str
         return
     map_path(region_map, key)
     if region_map.focus is not None:
-        st.caption(t("regions.map_focus", place=region_map.focus.name,
-                     parent=region_map.parent.name if region_map.parent else t("regions.map_country")))
-    title = t("regions.map_level", measure=f"{when} {measure.name(lang())}".strip(),
-              level=t(f"common.{region_map.level}"))
+        st.caption(
+            t(
+                "regions.map_focus",
+                place=region_map.focus.name,
+                parent=region_map.parent.name if region_map.parent else t("regions.map_country"),
+            )
+        )
+    title = t(
+        "regions.map_level", measure=f"{when} {measure.name(lang())}".strip(), level=t(f"common.{region_map.level}")
+    )
     left, right = st.columns([3, 2])
     with left:
         show_map(region_map, region_map.figure(title=title, unit=measure.unit, lang=lang()), title, key)
@@ -338,8 +374,9 @@ def rate_map_block(rounds: list, chosen: Filters, key: str = "regions_rate") -> 
     from metrics.collection import completeness
 
     campaign = choose_campaign(rounds, f"{key}_pick")
-    rate = st.radio(t("progress.rate"), RATES, horizontal=True, key=f"{key}_which",
-                    format_func=lambda k: t(f"progress.{k}"))
+    rate = st.radio(
+        t("progress.rate"), RATES, horizontal=True, key=f"{key}_which", format_func=lambda k: t(f"progress.{k}")
+    )
     report = completeness.build(get_store(), campaign.id)
     if not report.overall.expected:
         st.info(t("campaigns.no_roster"))
@@ -359,20 +396,26 @@ def show_rate_map(campaign, report, rate: str, chosen: Filters, key: str) -> Non
         return
     map_path(region_map, key)
     level = t(f"common.{region_map.level}")
-    title = t("regions.map_rate_title", campaign=f"{campaign.year} {campaign.name}", rate=t(f"progress.{rate}"),
-              level=level)
+    title = t(
+        "regions.map_rate_title", campaign=f"{campaign.year} {campaign.name}", rate=t(f"progress.{rate}"), level=level
+    )
     left, right = st.columns([3, 2])
     with left:
         show_map(region_map, region_map.figure(title=title, unit="%", lang=lang()), title, key)
     with right, st.container(key=f"{key}_numbers"):
         units = region_map.table()
-        units = units[units["adcode"].isin(rates)]   # places with expected units only, as map_numbers
+        units = units[units["adcode"].isin(rates)]  # places with expected units only, as map_numbers
         counts = [rates[code] for code in units["adcode"]]
-        show_table(pd.DataFrame({
-            level: units["name"],
-            t("progress.expected"): [r.expected for r in counts],
-            t("progress.reported"): [r.reported for r in counts],
-            t(f"progress.{rate}"): [percent(getattr(r, rate)) for r in counts]}),
-            height=_beside_map(len(units)))
+        show_table(
+            pd.DataFrame(
+                {
+                    level: units["name"],
+                    t("progress.expected"): [r.expected for r in counts],
+                    t("progress.reported"): [r.reported for r in counts],
+                    t(f"progress.{rate}"): [percent(getattr(r, rate)) for r in counts],
+                }
+            ),
+            height=_beside_map(len(units)),
+        )
         if region_map.left:
             st.caption(t("regions.map_rate_left", n=int(region_map.left)))

@@ -110,8 +110,9 @@ def _hold_page() -> None:
     """Keep the page the link asked for (/details?…) across the login, and show no navigation meanwhile.
 
     A run that stops before app.py's st.navigation would leave the browser on the main page, so the login's
-    rerun opened 总览 instead of the deep-linked page. A hidden navigation holding one page with the asked-for URL path keeps that
-    path (Streamlit names a page by the hash of its URL path), and app.py's navigation finds it after login.
+    rerun opened 总览 instead of the deep-linked page. A hidden navigation holding one page with the asked-for URL
+    path keeps that path (Streamlit names a page by the hash of its URL path), and app.py's navigation finds it
+    after login.
     """
     ctx = get_script_run_ctx()
     if ctx is None:  # no script run behind this call (a test harness)
@@ -125,10 +126,15 @@ def _hold_page() -> None:
     if pages.intended_page_name:
         # The browser asked for this path by name: it must be listed as itself (a default page's path is
         # "/"), else the browser says "Page not found" over the login form.
-        held = [st.Page(_nothing, title=title, url_path="login", default=True),
-                st.Page(_nothing, title=title, url_path=path)] if path != "login" else [
-                st.Page(_nothing, title=title, url_path=path, default=True)]
-    else:   # a rerun names the page by hash only: the held page is the default
+        held = (
+            [
+                st.Page(_nothing, title=title, url_path="login", default=True),
+                st.Page(_nothing, title=title, url_path=path),
+            ]
+            if path != "login"
+            else [st.Page(_nothing, title=title, url_path=path, default=True)]
+        )
+    else:  # a rerun names the page by hash only: the held page is the default
         held = [st.Page(_nothing, title=title, url_path=path, default=True)]
     st.navigation(held, position="hidden")
 
@@ -145,7 +151,7 @@ def _end(store: Store, principal: Principal, reason: str) -> None:
     accounts.audit(store, "logout", who=principal, detail=reason, source=client_address())
     st.session_state.pop(_KEY, None)
     st.session_state["auth_notice"] = reason
-    if principal.kind == "oidc":   # else the provider's cookie would sign the session straight back in
+    if principal.kind == "oidc":  # else the provider's cookie would sign the session straight back in
         st.logout()
         st.stop()
 
@@ -155,7 +161,7 @@ def logout(store: Store) -> None:
     if held:
         accounts.audit(store, "logout", who=held["principal"], source=client_address())
     if held and held["principal"].kind == "oidc":
-        st.logout()   # the browser is sent to the provider's logout; a rerun here could overtake that redirect
+        st.logout()  # the browser is sent to the provider's logout; a rerun here could overtake that redirect
         st.stop()
     st.rerun()
 
@@ -173,7 +179,7 @@ def _login_form(store: Store, *, oidc: bool, local: bool) -> None:
         if local:
             st.caption(_t("auth.or", lang))
     if local:
-        with st.form("login_form", clear_on_submit=True):   # the password does not stay in the session
+        with st.form("login_form", clear_on_submit=True):  # the password does not stay in the session
             name = st.text_input(_t("auth.user", lang), key="login_name")
             password = st.text_input(_t("auth.password", lang), type="password", key="login_password")
             sent = st.form_submit_button(_t("auth.submit", lang), type="secondary" if oidc else "primary")
@@ -214,7 +220,7 @@ def _refuse_if_exposed() -> None:
     print(f"{_t('app.title', 'zh')}:{_t('auth.refused_title', 'zh')}:{refusal}", file=sys.stderr, flush=True)
     if st.runtime.exists() and not is_loopback(address) and not _stopping.is_set():
         _stopping.set()
-        threading.Timer(2.0, _stop_server).start()   # the message reaches the browser first
+        threading.Timer(2.0, _stop_server).start()  # the message reaches the browser first
     st.stop()
 
 

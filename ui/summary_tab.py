@@ -9,10 +9,10 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from metrics.narrative import review as sr
-from metrics.reading.dimensions import SECTORS
 from metrics.core.labels import t as label
 from metrics.narrative import SUMMARY_EXTENSIONS
+from metrics.narrative import review as sr
+from metrics.reading.dimensions import SECTORS
 from metrics.storage.store import sha256_of
 from ui.common import lang, t
 
@@ -24,8 +24,7 @@ _ROW_COLUMNS = ("accept", "report", "metric", "value", "unit", "raw", "evidence"
 def summary_tab(store, catalog, who: str, show_plan, remember_imported) -> None:
     st.caption(t("summary.intro"))
     st.caption(t("upload.box_hint"))
-    upload = st.file_uploader(t("summary.file"), type=[e.lstrip(".") for e in SUMMARY_EXTENSIONS],
-                              key="summary_file")
+    upload = st.file_uploader(t("summary.file"), type=[e.lstrip(".") for e in SUMMARY_EXTENSIONS], key="summary_file")
     pasted = st.text_area(t("summary.paste"), key="summary_paste", height=140)
     if upload is not None:
         name, data = upload.name, upload.getvalue()
@@ -50,18 +49,28 @@ def summary_tab(store, catalog, who: str, show_plan, remember_imported) -> None:
     fields = [report_fields(k, label, f, digest) for k, (label, f) in enumerate(zip(labels, first.reports))]
     st.markdown(f"**{t('summary.rows')}**")
     evidence = [m.evidence for r in reports for m in r.mentions]  # the clause each number was read in
-    rows = st.data_editor(_rows_frame(first, text, evidence, labels, names, catalog), key=f"summary_rows_{digest}",
-                          hide_index=True, width="stretch", num_rows="dynamic",
-                          disabled=["unit", "raw", "evidence"], column_order=_ROW_COLUMNS[:7], column_config={
-                              "accept": st.column_config.CheckboxColumn(t("summary.accept"), default=True),
-                              "report": st.column_config.SelectboxColumn(t("summary.report"), options=labels,
-                                                                         default=labels[0], required=True),
-                              "metric": st.column_config.SelectboxColumn(t("common.measure"),
-                                                                         options=list(names.values()), required=True),
-                              "value": st.column_config.NumberColumn(t("summary.value"), min_value=0),
-                              "unit": st.column_config.TextColumn(t("common.unit")),
-                              "raw": st.column_config.TextColumn(t("common.raw")),
-                              "evidence": st.column_config.TextColumn(t("summary.evidence"), width="large")})
+    rows = st.data_editor(
+        _rows_frame(first, text, evidence, labels, names, catalog),
+        key=f"summary_rows_{digest}",
+        hide_index=True,
+        width="stretch",
+        num_rows="dynamic",
+        disabled=["unit", "raw", "evidence"],
+        column_order=_ROW_COLUMNS[:7],
+        column_config={
+            "accept": st.column_config.CheckboxColumn(t("summary.accept"), default=True),
+            "report": st.column_config.SelectboxColumn(
+                t("summary.report"), options=labels, default=labels[0], required=True
+            ),
+            "metric": st.column_config.SelectboxColumn(
+                t("common.measure"), options=list(names.values()), required=True
+            ),
+            "value": st.column_config.NumberColumn(t("summary.value"), min_value=0),
+            "unit": st.column_config.TextColumn(t("common.unit")),
+            "raw": st.column_config.TextColumn(t("common.raw")),
+            "evidence": st.column_config.TextColumn(t("summary.evidence"), width="large"),
+        },
+    )
     review = _review(fields, rows, labels, {v: k for k, v in names.items()})
     with st.expander(t("summary.text"), expanded=True), st.container(height=420 if len(text) > 1200 else "content"):
         st.html(highlighted(text, review, names))
@@ -117,52 +126,71 @@ def report_fields(k: int, label: str, found: sr.ReportFields, digest: str) -> sr
     key = f"summary_{digest}_{k}"
     agency = cells[1].text_input(t("upload.agency"), found.agency or "", key=f"{key}_agency", label_visibility=shown)
     sectors = ["", *SECTORS]
-    sector = cells[2].selectbox(t("upload.sector"), sectors, index=sectors.index(found.sector or ""),
-                                key=f"{key}_sector", label_visibility=shown,
-                                format_func=lambda s: s or t("upload.auto"))  # automatic: from the agency
+    sector = cells[2].selectbox(
+        t("upload.sector"),
+        sectors,
+        index=sectors.index(found.sector or ""),
+        key=f"{key}_sector",
+        label_visibility=shown,
+        format_func=lambda s: s or t("upload.auto"),
+    )  # automatic: from the agency
     region = cells[3].text_input(t("upload.region"), found.region or "", key=f"{key}_region", label_visibility=shown)
     known = found.year if found.year is not None and 1990 <= found.year <= 2100 else None
-    year = cells[4].number_input(t("upload.year"), 1990, 2100, known, step=1, key=f"{key}_year",
-                                 label_visibility=shown, placeholder="—")
+    year = cells[4].number_input(
+        t("upload.year"), 1990, 2100, known, step=1, key=f"{key}_year", label_visibility=shown, placeholder="—"
+    )
     theme = cells[5].text_input(t("upload.theme"), found.theme or "", key=f"{key}_theme", label_visibility=shown)
-    return sr.ReportFields(title=found.title, agency=agency.strip() or None, sector=sector or None,
-                           region=region.strip() or None, year=int(year) if year else None,
-                           theme=theme.strip() or None)
+    return sr.ReportFields(
+        title=found.title,
+        agency=agency.strip() or None,
+        sector=sector or None,
+        region=region.strip() or None,
+        year=int(year) if year else None,
+        theme=theme.strip() or None,
+    )
 
 
-def _rows_frame(review: sr.Review, text: str, evidence: list[str], labels: list[str], names: dict[str, str],
-                catalog) -> pd.DataFrame:
+def _rows_frame(
+    review: sr.Review, text: str, evidence: list[str], labels: list[str], names: dict[str, str], catalog
+) -> pd.DataFrame:
     rows = review.rows
-    return pd.DataFrame({
-        "accept": [True] * len(rows),
-        "report": [labels[r.report] for r in rows],
-        "metric": [names[r.metric] for r in rows],
-        "value": [r.value for r in rows],
-        "unit": [catalog[r.metric].unit or "" for r in rows],
-        "raw": [text[r.start:r.end] for r in rows],
-        "evidence": evidence,
-        "start": pd.array([r.start for r in rows], dtype="Int64"),
-        "end": pd.array([r.end for r in rows], dtype="Int64"),
-        "approx": [r.approx for r in rows],
-    }, columns=list(_ROW_COLUMNS))
+    return pd.DataFrame(
+        {
+            "accept": [True] * len(rows),
+            "report": [labels[r.report] for r in rows],
+            "metric": [names[r.metric] for r in rows],
+            "value": [r.value for r in rows],
+            "unit": [catalog[r.metric].unit or "" for r in rows],
+            "raw": [text[r.start : r.end] for r in rows],
+            "evidence": evidence,
+            "start": pd.array([r.start for r in rows], dtype="Int64"),
+            "end": pd.array([r.end for r in rows], dtype="Int64"),
+            "approx": [r.approx for r in rows],
+        },
+        columns=list(_ROW_COLUMNS),
+    )
 
 
-def _review(fields: list[sr.ReportFields], rows: pd.DataFrame, labels: list[str],
-            metric_ids: dict[str, str]) -> sr.Review:
+def _review(
+    fields: list[sr.ReportFields], rows: pd.DataFrame, labels: list[str], metric_ids: dict[str, str]
+) -> sr.Review:
     """The review as the inputs and the table now stand; an unknown metric stays as typed (and is refused)."""
     out = []
     for row in rows.to_dict("records"):
         label, start, end = row.get("report"), row.get("start"), row.get("end")
         value = row.get("value")
-        out.append(sr.ReviewRow(
-            report=labels.index(label) if label in labels else 0,
-            metric=metric_ids.get(row.get("metric"), str(row.get("metric") or "")),
-            value=float("nan") if value is None or pd.isna(value) else float(value),
-            start=None if start is None or pd.isna(start) else int(start),
-            end=None if end is None or pd.isna(end) else int(end),
-            approx=row.get("approx") if isinstance(row.get("approx"), str) else None,
-            accepted=bool(row.get("accept")) if row.get("accept") is not None else True,
-            raw=row.get("raw") if isinstance(row.get("raw"), str) and row.get("start") is not None else None))
+        out.append(
+            sr.ReviewRow(
+                report=labels.index(label) if label in labels else 0,
+                metric=metric_ids.get(row.get("metric"), str(row.get("metric") or "")),
+                value=float("nan") if value is None or pd.isna(value) else float(value),
+                start=None if start is None or pd.isna(start) else int(start),
+                end=None if end is None or pd.isna(end) else int(end),
+                approx=row.get("approx") if isinstance(row.get("approx"), str) else None,
+                accepted=bool(row.get("accept")) if row.get("accept") is not None else True,
+                raw=row.get("raw") if isinstance(row.get("raw"), str) and row.get("start") is not None else None,
+            )
+        )
     return sr.Review(list(fields), out)
 
 

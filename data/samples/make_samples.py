@@ -79,6 +79,7 @@ def _title(ws: Worksheet, text: str, span: str) -> None:
 
 # --------------------------------------------------------------------------- 1 吉安市 city summary
 
+
 def jian_city_summary(out: Path) -> None:
     """One row per unit, a two-level merged header, a 合计 row, a footer; a bank among the councils."""
     wb, ws = _book("汇总表")
@@ -91,8 +92,21 @@ def jian_city_summary(out: Path) -> None:
     ws["C3"], ws["F3"] = "宣传咨询", "投诉处理"
     ws.merge_cells("C3:E3")
     ws.merge_cells("F3:H3")
-    _row(ws, 4, (None, None, "开展活动(场)", "发放宣传资料(份)", "接受咨询(人次)", "受理投诉(件)", "办结(件)",
-                 "挽回经济损失(元)"), bold=True)
+    _row(
+        ws,
+        4,
+        (
+            None,
+            None,
+            "开展活动(场)",
+            "发放宣传资料(份)",
+            "接受咨询(人次)",
+            "受理投诉(件)",
+            "办结(件)",
+            "挽回经济损失(元)",
+        ),
+        bold=True,
+    )
     rows = [
         (1, "吉州区消费者权益保护委员会", 8, 2600, 185, 21, 20, 38500, "联合吉州区市场监管局"),
         (2, "青原区消费者权益保护委员会", 5, 1400, 96, 11, 11, 12800, None),
@@ -114,6 +128,7 @@ def jian_city_summary(out: Path) -> None:
 
 # --------------------------------------------------------------------------- 2 华夏银行吉安分行 activities
 
+
 def huaxia_jian_activities(out: Path) -> None:
     """A bank branch's return: one row per activity, the agency and its own theme in meta lines."""
     wb, ws = _book("Sheet1")
@@ -121,8 +136,12 @@ def huaxia_jian_activities(out: Path) -> None:
     ws["A2"] = "填报单位:华夏银行吉安分行"
     ws["E2"] = "填报时间:2023年3月20日"
     ws["A3"] = "活动主题:权利·责任·风险"
-    _row(ws, 4, ("序号", "日期", "活动形式", "开展活动(场)", "发放宣传资料(份)", "接受咨询(人次)", "参与人数(人次)"),
-         bold=True)
+    _row(
+        ws,
+        4,
+        ("序号", "日期", "活动形式", "开展活动(场)", "发放宣传资料(份)", "接受咨询(人次)", "参与人数(人次)"),
+        bold=True,
+    )
     rows = [
         (1, dt.date(2023, 3, 10), "进社区", 1, 300, 45, 80),
         (2, dt.date(2023, 3, 11), "小小银行家亲子活动", 1, 60, "—", 48),
@@ -141,14 +160,30 @@ def huaxia_jian_activities(out: Path) -> None:
 
 # --------------------------------------------------------------------------- 3 土默特左旗 activities
 
+
 def tumote_left_activities(out: Path) -> None:
     """A county bureau's return, one row per activity, numbers written the way people write them."""
     wb, ws = _book("Sheet1")
     _title(ws, "土默特左旗2024年“3·15”国际消费者权益日活动开展情况登记表", "A1:J1")
     ws["A2"] = "填报单位:土默特左旗市场监督管理局"
     ws["H2"] = "填报时间:2024年3月18日"
-    _row(ws, 3, ("序号", "日期", "活动形式", "开展活动(场)", "发放宣传资料(份)", "接受咨询(人次)", "受理投诉(件)",
-                 "发布消费警示(条)", "参与人数(人次)", "销毁物品货值(元)"), bold=True)
+    _row(
+        ws,
+        3,
+        (
+            "序号",
+            "日期",
+            "活动形式",
+            "开展活动(场)",
+            "发放宣传资料(份)",
+            "接受咨询(人次)",
+            "受理投诉(件)",
+            "发布消费警示(条)",
+            "参与人数(人次)",
+            "销毁物品货值(元)",
+        ),
+        bold=True,
+    )
     rows = [
         (1, "3月12日", "进校园", 1, "1500余", None, None, None, "1200多", None),
         (2, "3月13日", "进社区", 1, "200余", None, None, 6, None, None),
@@ -165,6 +200,7 @@ def tumote_left_activities(out: Path) -> None:
 
 
 # --------------------------------------------------------------------------- 4 涵江区烟草 vertical form
+
 
 def hanjiang_tobacco_form(out: Path) -> None:
     """指标 | 数量 | 单位 form of a tobacco bureau: the quantities keep their own units (条, 千克)."""
@@ -212,8 +248,15 @@ def ningbo_districts_gbk(out: Path) -> None:
     lines = [
         ("宁波市2024年“3·15”消费维权宣传咨询活动情况统计表", "", "", "", "", "", ""),
         ("填报单位:宁波市消费者权益保护委员会", "", "", "", "填报日期:2024年3月21日", "", ""),
-        ("单位名称", "开展活动(场)", "发放宣传资料(份)", "接受咨询(人次)", "受理投诉(件)", "免费检测(件)",
-         "参加工作人员(人次)"),
+        (
+            "单位名称",
+            "开展活动(场)",
+            "发放宣传资料(份)",
+            "接受咨询(人次)",
+            "受理投诉(件)",
+            "免费检测(件)",
+            "参加工作人员(人次)",
+        ),
         *[tuple(str(v) for v in row) for row in NINGBO_2024],
         ("全市合计", "81", "108000", "519", "115", "249", "173"),
     ]
@@ -224,14 +267,28 @@ def ningbo_districts_gbk(out: Path) -> None:
 
 # --------------------------------------------------------------------------- 6 宁波 万份 / 万元
 
+
 def ningbo_wanfen(out: Path) -> None:
     """Leaflets in 万份 and money in 万元 in the headers; the city council's own row among the districts."""
     wb, ws = _book("Sheet1")
     _title(ws, "2025年“3·15”国际消费者权益日宣传活动情况统计表", "A1:H1")
     ws["A2"] = "填报单位:宁波市消保委"
     ws["F2"] = "填报日期:2025年3月24日"
-    _row(ws, 3, ("单位名称", "发放宣传资料(万份)", "接受咨询(人次)", "受理投诉(件)", "办结(件)",
-                 "挽回经济损失(万元)", "发布消费警示(条)", "媒体报道(篇)"), bold=True)
+    _row(
+        ws,
+        3,
+        (
+            "单位名称",
+            "发放宣传资料(万份)",
+            "接受咨询(人次)",
+            "受理投诉(件)",
+            "办结(件)",
+            "挽回经济损失(万元)",
+            "发布消费警示(条)",
+            "媒体报道(篇)",
+        ),
+        bold=True,
+    )
     rows = [
         ("宁波市消保委", 1.34, 120, 32, 31, 18.6, 21, 50),
         ("海曙区消保委", 2.6, 96, 20, 20, 9.35, 9, 18),
@@ -250,17 +307,28 @@ def ningbo_wanfen(out: Path) -> None:
 
 # --------------------------------------------------------------------------- 7 九江 legacy .xls
 
+
 def jiujiang_counties_xls(out: Path) -> None:
     """BIFF8 .xls as WPS saves it: a merged title, 罚没款 in 万元, a 合计 row."""
     book = xlwt.Workbook(encoding="utf-8")
     ws = book.add_sheet("九江市")
     title = xlwt.easyxf("font: bold on, height 280; align: horiz center, vert center")
-    head = xlwt.easyxf("font: bold on; align: horiz center, vert center, wrap on; "
-                       "borders: left thin, right thin, top thin, bottom thin")
+    head = xlwt.easyxf(
+        "font: bold on; align: horiz center, vert center, wrap on; "
+        "borders: left thin, right thin, top thin, bottom thin"
+    )
     ws.write_merge(0, 0, 0, 7, "九江市2023年“3·15”国际消费者权益日活动情况统计表", title)
     ws.write_merge(1, 1, 0, 7, "填报单位:九江市市场监督管理局      填报日期:2023年3月23日")
-    headers = ("单位名称", "开展活动(场)", "发放宣传资料(份)", "接受咨询(人次)", "检查经营主体(家次)", "查处案件(件)",
-               "罚没款(万元)", "志愿者(名)")
+    headers = (
+        "单位名称",
+        "开展活动(场)",
+        "发放宣传资料(份)",
+        "接受咨询(人次)",
+        "检查经营主体(家次)",
+        "查处案件(件)",
+        "罚没款(万元)",
+        "志愿者(名)",
+    )
     for col, text in enumerate(headers):
         ws.write(2, col, text, head)
     rows = [
@@ -285,6 +353,7 @@ def jiujiang_counties_xls(out: Path) -> None:
 
 # --------------------------------------------------------------------------- 8 中牟县 years across
 
+
 def zhongmu_years(out: Path) -> None:
     """Indicators down the side, three years across the top: one bureau's trend since 2023."""
     wb, ws = _book("Sheet1")
@@ -304,8 +373,16 @@ def zhongmu_years(out: Path) -> None:
     _save(wb, out, "zhongmu_years_2023_2025.xlsx")
 
 
-WRITERS = (jian_city_summary, huaxia_jian_activities, tumote_left_activities, hanjiang_tobacco_form,
-           ningbo_districts_gbk, ningbo_wanfen, jiujiang_counties_xls, zhongmu_years)
+WRITERS = (
+    jian_city_summary,
+    huaxia_jian_activities,
+    tumote_left_activities,
+    hanjiang_tobacco_form,
+    ningbo_districts_gbk,
+    ningbo_wanfen,
+    jiujiang_counties_xls,
+    zhongmu_years,
+)
 
 
 def main(out: Path = HERE) -> None:

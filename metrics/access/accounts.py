@@ -20,9 +20,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from metrics.access.rules import OWNER, AccessDenied, Action, Principal, Role, Scope, principal_of
 from metrics.storage.schema import audit_log, users
 
-LOCK_AFTER = 5                 # failed logins in a row
+LOCK_AFTER = 5  # failed logins in a row
 LOCK_MINUTES = 15
-FAIL_DELAY = 1.0               # seconds every failed login waits
+FAIL_DELAY = 1.0  # seconds every failed login waits
 MIN_PASSWORD = 8
 
 _HASHER = PasswordHasher()
@@ -42,7 +42,7 @@ class Account:
     role: Role
     scope: Scope
     active: bool
-    local: bool               # has a password (else it logs in through the identity provider)
+    local: bool  # has a password (else it logs in through the identity provider)
     failed_logins: int
     locked_until: str | None
     last_login: str | None
@@ -54,10 +54,21 @@ class Account:
 
     def to_dict(self) -> dict:
         regions, units = self.scope.to_text()
-        return {"name": self.name, "display": self.display, "role": self.role.value, "role_zh": self.role.zh,
-                "regions": regions, "units": units, "scope": self.scope.describe(), "active": self.active,
-                "login": "本地密码" if self.local else "统一身份认证", "locked_until": self.locked_until,
-                "last_login": self.last_login, "created_at": self.created_at, "created_by": self.created_by}
+        return {
+            "name": self.name,
+            "display": self.display,
+            "role": self.role.value,
+            "role_zh": self.role.zh,
+            "regions": regions,
+            "units": units,
+            "scope": self.scope.describe(),
+            "active": self.active,
+            "login": "本地密码" if self.local else "统一身份认证",
+            "locked_until": self.locked_until,
+            "last_login": self.last_login,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+        }
 
 
 def _now() -> dt.datetime:
@@ -69,9 +80,20 @@ def _stamp(at: dt.datetime | None = None) -> str:
 
 
 def _account(row: sa.Row) -> Account:
-    return Account(row.id, row.name, row.display, Role(row.role), Scope.from_text(row.regions, row.units),
-                   bool(row.active), row.password_hash is not None, row.failed_logins, row.locked_until,
-                   row.last_login, row.created_at, row.created_by)
+    return Account(
+        row.id,
+        row.name,
+        row.display,
+        Role(row.role),
+        Scope.from_text(row.regions, row.units),
+        bool(row.active),
+        row.password_hash is not None,
+        row.failed_logins,
+        row.locked_until,
+        row.last_login,
+        row.created_at,
+        row.created_by,
+    )
 
 
 # ---- accounts ---------------------------------------------------------------------------------------------
@@ -105,12 +127,21 @@ def _check_account(role: Role, scope: Scope, password: str | None) -> None:
 def _require_within(by: Principal, scope: Scope, name: str) -> None:
     """An administrator of a region hands out no more than it holds (and touches no account beyond it)."""
     if not scope.within(by.scope):
-        raise AccessDenied(f"账号“{name}”的范围({scope.describe()})超出了管理员“{by.display}”的范围"
-                           f"({by.scope.describe()}),不能设置")
+        raise AccessDenied(
+            f"账号“{name}”的范围({scope.describe()})超出了管理员“{by.display}”的范围({by.scope.describe()}),不能设置"
+        )
 
 
-def add_user(store, *, name: str, role: Role | str, display: str | None = None, scope: Scope | None = None,
-             password: str | None = None, source: str = "") -> Account:
+def add_user(
+    store,
+    *,
+    name: str,
+    role: Role | str,
+    display: str | None = None,
+    scope: Scope | None = None,
+    password: str | None = None,
+    source: str = "",
+) -> Account:
     """Create an account. The first account of a store must be a 管理员 and needs no login to create;
     after that only a 管理员 may add accounts. ``password=None`` makes an identity-provider account."""
     role = role if isinstance(role, Role) else Role.parse(role)
@@ -127,23 +158,39 @@ def add_user(store, *, name: str, role: Role | str, display: str | None = None, 
         _require_within(by, scope, name)
     _check_account(role, scope, password)
     regions, units = scope.to_text()
-    values = {"name": name, "display": (display or name).strip(), "role": role.value, "regions": regions,
-              "units": units, "password_hash": _HASHER.hash(password) if password is not None else None,
-              "created_at": _stamp(), "created_by": by.name}
+    values = {
+        "name": name,
+        "display": (display or name).strip(),
+        "role": role.value,
+        "regions": regions,
+        "units": units,
+        "password_hash": _HASHER.hash(password) if password is not None else None,
+        "created_at": _stamp(),
+        "created_by": by.name,
+    }
     try:
         with store.engine.begin() as conn:
             conn.execute(users.insert().values(**values))
     except sa.exc.IntegrityError:
         raise ValueError(f"用户名“{name}”已存在;修改请用 python -m metrics user set") from None
     account = get_user(store, name)
-    assert account is not None   # inserted just now; accounts are never deleted
+    assert account is not None  # inserted just now; accounts are never deleted
     audit(store, "user-add", target=name, detail=f"{role.zh};范围:{scope.describe()}", source=source)
     return account
 
 
-def change_user(store, name: str, *, role: Role | str | None = None, display: str | None = None,
-                scope: Scope | None = None, password: str | None = None, active: bool | None = None,
-                unlock: bool = False, source: str = "") -> Account:
+def change_user(
+    store,
+    name: str,
+    *,
+    role: Role | str | None = None,
+    display: str | None = None,
+    scope: Scope | None = None,
+    password: str | None = None,
+    active: bool | None = None,
+    unlock: bool = False,
+    source: str = "",
+) -> Account:
     """Change an account (管理员 only). Disabling the last active 管理员 is refused."""
     by = principal_of(store)
     by.require(Action.USERS)
@@ -168,8 +215,11 @@ def change_user(store, name: str, *, role: Role | str | None = None, display: st
         values.update(failed_logins=0, locked_until=None)
     with store.engine.begin() as conn:
         if old.role is Role.ADMIN and (new_role is not Role.ADMIN or active is False):
-            admins = conn.execute(sa.select(sa.func.count()).select_from(users).where(
-                users.c.role == Role.ADMIN.value, users.c.active == sa.true(), users.c.name != old.name)).scalar_one()
+            admins = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(users)
+                .where(users.c.role == Role.ADMIN.value, users.c.active == sa.true(), users.c.name != old.name)
+            ).scalar_one()
             if not admins:
                 raise ValueError("不能停用或降级最后一个管理员")
         conn.execute(users.update().where(users.c.id == old.id).values(**values))
@@ -177,7 +227,7 @@ def change_user(store, name: str, *, role: Role | str | None = None, display: st
     detail = f"{new_role.zh};范围:{new_scope.describe()}" + ("".join(f";{k}" for k in changed) if changed else "")
     audit(store, "user-change", target=name, detail=detail.replace("password_hash", "重设密码"), source=source)
     account = get_user(store, name)
-    assert account is not None   # it existed above; accounts are never deleted
+    assert account is not None  # it existed above; accounts are never deleted
     return account
 
 
@@ -200,15 +250,23 @@ def login(store, name: str, password: str, *, source: str = "", delay: float = F
     if not _verify(row.password_hash, password):
         # Counted in the database, not from the row read above: wrong passwords sent at once all count.
         with store.engine.begin() as conn:
-            conn.execute(users.update().where(users.c.id == row.id)
-                         .values(failed_logins=users.c.failed_logins + 1))
+            conn.execute(users.update().where(users.c.id == row.id).values(failed_logins=users.c.failed_logins + 1))
             failed = conn.execute(sa.select(users.c.failed_logins).where(users.c.id == row.id)).scalar_one()
             locked = failed >= LOCK_AFTER
             if locked:
-                conn.execute(users.update().where(users.c.id == row.id).values(
-                    failed_logins=0, locked_until=_stamp(now + dt.timedelta(minutes=LOCK_MINUTES))))
-        audit(store, "login", ok=False, who=name, detail=f"密码错误(第 {failed} 次)" + (",账号锁定" if locked else ""),
-              source=source)
+                conn.execute(
+                    users.update()
+                    .where(users.c.id == row.id)
+                    .values(failed_logins=0, locked_until=_stamp(now + dt.timedelta(minutes=LOCK_MINUTES)))
+                )
+        audit(
+            store,
+            "login",
+            ok=False,
+            who=name,
+            detail=f"密码错误(第 {failed} 次)" + (",账号锁定" if locked else ""),
+            source=source,
+        )
         time.sleep(delay)
         if locked:
             raise LoginFailed(f"连续 {LOCK_AFTER} 次输错密码,账号锁定 {LOCK_MINUTES} 分钟")
@@ -234,7 +292,7 @@ def identity_login(store, claims: dict, *, source: str = "") -> Principal:
     """The account an identity provider's user (by e-mail, else subject) is registered as; LoginFailed if none."""
     email = str(claims.get("email") or "").strip().lower()
     if str(claims.get("email_verified", True)).strip().lower() in ("false", "0", "no"):
-        email = ""          # an address the provider has not checked could be anyone's: match by subject only
+        email = ""  # an address the provider has not checked could be anyone's: match by subject only
     subject = str(claims.get("sub") or "").strip()
     tests = ([sa.func.lower(users.c.name) == email] if email else []) + ([users.c.name == subject] if subject else [])
     with store.engine.connect() as conn:
@@ -262,8 +320,10 @@ class SessionLimits:
     @classmethod
     def from_env(cls, environ=None) -> SessionLimits:
         env = os.environ if environ is None else environ
-        return cls(float(env.get("OUTREACH_SESSION_IDLE_MINUTES", cls.idle_minutes)),
-                   float(env.get("OUTREACH_SESSION_MAX_HOURS", cls.max_hours)))
+        return cls(
+            float(env.get("OUTREACH_SESSION_IDLE_MINUTES", cls.idle_minutes)),
+            float(env.get("OUTREACH_SESSION_MAX_HOURS", cls.max_hours)),
+        )
 
     def expired(self, started: float, last_seen: float, now: float | None = None) -> str | None:
         """Why a session (times in epoch seconds) is over, or None."""
@@ -277,29 +337,69 @@ class SessionLimits:
 
 # ---- the audit log ----------------------------------------------------------------------------------------
 AUDIT_ACTIONS = {
-    "login": "登录", "logout": "退出", "import": "导入报表", "delete": "删除报表", "restore": "恢复报表",
-    "submit": "单位报送", "approve": "审核通过", "force-approve": "强制通过", "return": "退回", "lock": "锁定",
-    "unlock": "解锁", "export": "导出", "download-original": "下载原件", "reminder": "催报",
-    "round-create": "创建报送任务", "roster": "应报单位名单", "user-add": "新增账号", "user-change": "修改账号",
+    "login": "登录",
+    "logout": "退出",
+    "import": "导入报表",
+    "delete": "删除报表",
+    "restore": "恢复报表",
+    "submit": "单位报送",
+    "approve": "审核通过",
+    "force-approve": "强制通过",
+    "return": "退回",
+    "lock": "锁定",
+    "unlock": "解锁",
+    "export": "导出",
+    "download-original": "下载原件",
+    "reminder": "催报",
+    "round-create": "创建报送任务",
+    "roster": "应报单位名单",
+    "user-add": "新增账号",
+    "user-change": "修改账号",
     "denied": "越权被拒",
 }
 
 
-def audit(store, action: str, *, who: Principal | str | None = None, ok: bool = True,
-          ids: Iterable[int] = (), target: str = "", detail: str = "", source: str | None = None) -> None:
+def audit(
+    store,
+    action: str,
+    *,
+    who: Principal | str | None = None,
+    ok: bool = True,
+    ids: Iterable[int] = (),
+    target: str = "",
+    detail: str = "",
+    source: str | None = None,
+) -> None:
     """One line of the audit log; ``who`` defaults to the store handle's account, ``source`` to its address."""
     actor = who if who is not None else principal_of(store)
     name, role = (actor.name, actor.role.value) if isinstance(actor, Principal) else (str(actor), "")
     where = source if source else getattr(store, "source", "")
     with store.engine.begin() as conn:
-        conn.execute(audit_log.insert().values(
-            at=_stamp(), who=name, role=role, action=action, ok=ok,
-            submission_ids=",".join(str(int(i)) for i in ids), target=target[:500], detail=detail[:2000],
-            source=where or ""))
+        conn.execute(
+            audit_log.insert().values(
+                at=_stamp(),
+                who=name,
+                role=role,
+                action=action,
+                ok=ok,
+                submission_ids=",".join(str(int(i)) for i in ids),
+                target=target[:500],
+                detail=detail[:2000],
+                source=where or "",
+            )
+        )
 
 
-def search_audit(store, *, who: str | None = None, action: str | None = None, since: dt.date | None = None,
-                 until: dt.date | None = None, text: str | None = None, limit: int | None = 5000) -> pd.DataFrame:
+def search_audit(
+    store,
+    *,
+    who: str | None = None,
+    action: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    text: str | None = None,
+    limit: int | None = 5000,
+) -> pd.DataFrame:
     """The audit log, newest first, as a frame (管理员 only). Dates are Beijing calendar days."""
     principal_of(store).require(Action.AUDIT)
     query = sa.select(audit_log).order_by(audit_log.c.id.desc())
@@ -316,13 +416,18 @@ def search_audit(store, *, who: str | None = None, action: str | None = None, si
         query = query.where(audit_log.c.at < _stamp(end))
     if text and text.strip():
         pattern = f"%{text.strip()}%"
-        query = query.where(sa.or_(audit_log.c.target.like(pattern), audit_log.c.detail.like(pattern),
-                                   audit_log.c.submission_ids.like(pattern), audit_log.c.source.like(pattern)))
+        query = query.where(
+            sa.or_(
+                audit_log.c.target.like(pattern),
+                audit_log.c.detail.like(pattern),
+                audit_log.c.submission_ids.like(pattern),
+                audit_log.c.source.like(pattern),
+            )
+        )
     if limit:
         query = query.limit(limit)
     with store.engine.connect() as conn:
-        frame = pd.DataFrame([dict(r._mapping) for r in conn.execute(query)],
-                             columns=[c.name for c in audit_log.c])
+        frame = pd.DataFrame([dict(r._mapping) for r in conn.execute(query)], columns=[c.name for c in audit_log.c])
     return frame
 
 
@@ -331,5 +436,18 @@ def denied(store, error: AccessDenied, *, target: str = "") -> None:
     audit(store, "denied", ok=False, target=target, detail=str(error))
 
 
-__all__ = ["OWNER", "Account", "LoginFailed", "SessionLimits", "add_user", "audit", "change_user", "get_user",
-           "has_accounts", "identity_login", "list_users", "login", "search_audit"]
+__all__ = [
+    "OWNER",
+    "Account",
+    "LoginFailed",
+    "SessionLimits",
+    "add_user",
+    "audit",
+    "change_user",
+    "get_user",
+    "has_accounts",
+    "identity_login",
+    "list_users",
+    "login",
+    "search_audit",
+]

@@ -19,7 +19,6 @@ import pandas as pd
 from metrics.reading.regions import Gazetteer, default_gazetteer
 from metrics.reading.unit_match import short_form
 
-
 # A unit name's short form, remembered: a scope is judged against every agency of a million-record frame.
 _short_form = lru_cache(maxsize=1 << 16)(short_form)
 
@@ -48,18 +47,24 @@ ROLE_NAMES = {Role.ADMIN: "管理员", Role.REVIEWER: "审核员", Role.FILLER: 
 
 
 class Action(StrEnum):
-    READ = "read"          # pages, downloads, briefing packs: only what the scope covers
-    UPLOAD = "upload"      # import a return or summary whose every record the scope covers
-    CORRECT = "correct"    # delete / restore a submission, re-read it with corrections
-    REVIEW = "review"      # 退回 / 审核通过 / 强制通过 / 锁定 / 解锁 / 催报, for units in scope
-    ROUNDS = "rounds"      # create or copy a collection round, import or edit its roster
-    USERS = "users"        # add, change or disable accounts
-    AUDIT = "audit"        # read and export the audit log
+    READ = "read"  # pages, downloads, briefing packs: only what the scope covers
+    UPLOAD = "upload"  # import a return or summary whose every record the scope covers
+    CORRECT = "correct"  # delete / restore a submission, re-read it with corrections
+    REVIEW = "review"  # 退回 / 审核通过 / 强制通过 / 锁定 / 解锁 / 催报, for units in scope
+    ROUNDS = "rounds"  # create or copy a collection round, import or edit its roster
+    USERS = "users"  # add, change or disable accounts
+    AUDIT = "audit"  # read and export the audit log
 
 
-ACTION_NAMES = {Action.READ: "查看数据", Action.UPLOAD: "上传报表", Action.CORRECT: "删除、恢复或更正报表",
-                Action.REVIEW: "审核、退回、锁定和催报", Action.ROUNDS: "创建报送任务和应报单位名单",
-                Action.USERS: "管理账号", Action.AUDIT: "查看操作日志"}
+ACTION_NAMES = {
+    Action.READ: "查看数据",
+    Action.UPLOAD: "上传报表",
+    Action.CORRECT: "删除、恢复或更正报表",
+    Action.REVIEW: "审核、退回、锁定和催报",
+    Action.ROUNDS: "创建报送任务和应报单位名单",
+    Action.USERS: "管理账号",
+    Action.AUDIT: "查看操作日志",
+}
 
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
@@ -104,8 +109,9 @@ class Scope:
         object.__setattr__(self, "_forms", frozenset(short_form(u) for u in self.units if u.strip()))
 
     @classmethod
-    def parse(cls, regions: Iterable[str] = (), units: Iterable[str] = (), *,
-              gazetteer: Gazetteer | None = None) -> Scope:
+    def parse(
+        cls, regions: Iterable[str] = (), units: Iterable[str] = (), *, gazetteer: Gazetteer | None = None
+    ) -> Scope:
         """A scope from what an administrator types: adcodes or place names (深圳市, 广东省深圳市), 全国, unit names."""
         codes: list[str] = []
         everywhere = False
@@ -121,12 +127,14 @@ class Scope:
             else:
                 found = (gazetteer or default_gazetteer()).resolve(text)
                 if not found.ok or found.region is None:
-                    raise ValueError(f"地区“{text}”无法确定(找到 {len(found.candidates)} 个可能的地区);"
-                                     "请写全称(如 广东省深圳市)或六位行政区划代码")
+                    raise ValueError(
+                        f"地区“{text}”无法确定(找到 {len(found.candidates)} 个可能的地区);"
+                        "请写全称(如 广东省深圳市)或六位行政区划代码"
+                    )
                 codes.append(found.region.adcode)
         names = tuple(dict.fromkeys(u.strip() for u in units if u.strip()))
         for name in names:
-            if "," in name:   # the stored form joins units with commas (to_text)
+            if "," in name:  # the stored form joins units with commas (to_text)
                 raise ValueError(f"单位名称“{name}”中有英文逗号;每个单位单独填写,名称中请用中文逗号")
         return cls(tuple(dict.fromkeys(codes)), names, everywhere)
 
@@ -165,8 +173,11 @@ class Scope:
     @classmethod
     def from_text(cls, regions: str | None, units: str | None) -> Scope:
         codes = [r.strip() for r in (regions or "").split(",") if r.strip()]
-        return cls(tuple(c for c in codes if c != EVERYWHERE),
-                   tuple(u.strip() for u in (units or "").split(",") if u.strip()), EVERYWHERE in codes)
+        return cls(
+            tuple(c for c in codes if c != EVERYWHERE),
+            tuple(u.strip() for u in (units or "").split(",") if u.strip()),
+            EVERYWHERE in codes,
+        )
 
     def within(self, other: Scope, gazetteer: Gazetteer | None = None) -> bool:
         """Whether everything this scope covers is covered by ``other`` (what an administrator of ``other``
@@ -191,11 +202,11 @@ class Scope:
 class Principal:
     """The account a page run or a CLI call acts for."""
 
-    name: str                 # login name (or the identity provider's e-mail)
+    name: str  # login name (or the identity provider's e-mail)
     display: str
     role: Role
     scope: Scope
-    kind: str = "local"       # local | oidc | owner (no login configured, this machine only)
+    kind: str = "local"  # local | oidc | owner (no login configured, this machine only)
 
     def can(self, action: Action) -> bool:
         return action in ALLOWED[self.role]
@@ -252,7 +263,7 @@ def is_loopback(address: str | None) -> bool:
         ip = ipaddress.ip_address(text)
     except ValueError:
         return False
-    mapped = getattr(ip, "ipv4_mapped", None)   # ::ffff:127.0.0.1, as a dual-stack socket reports an IPv4 client
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1, as a dual-stack socket reports an IPv4 client
     return (mapped or ip).is_loopback
 
 
@@ -262,10 +273,14 @@ def bind_refusal(address: str | None, client: str | None, *, login_configured: b
         return None
     if not is_loopback(address):
         shown = address or "0.0.0.0(所有网卡)"
-        return (f"未配置登录,拒绝在 {shown} 上提供服务:任何能访问这个地址的人都能查看、上传和删除数据。"
-                "请先用 python -m metrics user add 创建管理员账号,或在 .streamlit/secrets.toml 中配置 [auth] "
-                "统一身份认证;或只在本机使用:streamlit run app.py --server.address 127.0.0.1")
+        return (
+            f"未配置登录,拒绝在 {shown} 上提供服务:任何能访问这个地址的人都能查看、上传和删除数据。"
+            "请先用 python -m metrics user add 创建管理员账号,或在 .streamlit/secrets.toml 中配置 [auth] "
+            "统一身份认证;或只在本机使用:streamlit run app.py --server.address 127.0.0.1"
+        )
     if client and not is_loopback(client):
-        return (f"未配置登录,只接受本机访问;来自 {client} 的访问被拒绝。"
-                "请管理员创建账号(python -m metrics user add)后再从其他电脑访问。")
+        return (
+            f"未配置登录,只接受本机访问;来自 {client} 的访问被拒绝。"
+            "请管理员创建账号(python -m metrics user add)后再从其他电脑访问。"
+        )
     return None

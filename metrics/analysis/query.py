@@ -24,8 +24,18 @@ PLACE_FILTERS = ("province", "city", "district")
 UNKNOWN = "(未填写)"
 
 # Tiles on the overview, in this order, when no metric filter narrows them.
-KEY_MEASURES = ("events", "materials", "consultations", "participants", "complaints_received",
-                "complaints_resolved", "recovered_loss", "inspections", "cases", "fines")
+KEY_MEASURES = (
+    "events",
+    "materials",
+    "consultations",
+    "participants",
+    "complaints_received",
+    "complaints_resolved",
+    "recovered_loss",
+    "inspections",
+    "cases",
+    "fines",
+)
 
 
 @dataclass(frozen=True)
@@ -67,12 +77,13 @@ class Filters:
         return self == Filters()
 
 
-def filters_from_params(params: Mapping[str, str | list[str]], frame: pd.DataFrame,
-                        catalog: Catalog | None = None) -> tuple[Filters, list[str]]:
+def filters_from_params(
+    params: Mapping[str, str | list[str]], frame: pd.DataFrame, catalog: Catalog | None = None
+) -> tuple[Filters, list[str]]:
     """Filters from a link's query string; values that are unknown or malformed are dropped with a note."""
     catalog = catalog or default_catalog()
     notes: list[str] = []
-    chosen: dict[str, Any] = {}     # Filters' fields, each of its own type
+    chosen: dict[str, Any] = {}  # Filters' fields, each of its own type
     for name in LIST_FILTERS:
         raw = _param(params, name)
         if raw is None:
@@ -107,8 +118,17 @@ def filters_from_params(params: Mapping[str, str | list[str]], frame: pd.DataFra
     return Filters(**chosen), notes
 
 
-_ZH_NAMES = {"year": "年度", "sector": "系统", "agency": "单位", "theme": "主题", "activity": "活动形式",
-             "metric": "指标", "province": "省份", "city": "城市", "district": "区县"}
+_ZH_NAMES = {
+    "year": "年度",
+    "sector": "系统",
+    "agency": "单位",
+    "theme": "主题",
+    "activity": "活动形式",
+    "metric": "指标",
+    "province": "省份",
+    "city": "城市",
+    "district": "区县",
+}
 
 
 def _param(params: Mapping[str, str | list[str]], name: str) -> str | None:
@@ -164,14 +184,15 @@ def _codes_in(column: pd.Series, values: Iterable[str]) -> np.ndarray:
 
 def options(frame: pd.DataFrame, filters: Filters) -> dict[str, list]:
     """Choices for each sidebar filter: places cascade (cities of the chosen province …)."""
-    out: dict[str, list] = {"year": sorted((int(y) for y in np.unique(frame["year"].to_numpy()) if y >= 0),
-                                           reverse=True)}
+    out: dict[str, list] = {
+        "year": sorted((int(y) for y in np.unique(frame["year"].to_numpy()) if y >= 0), reverse=True)
+    }
     mask = np.ones(len(frame), dtype=bool)
     for name in PLACE_FILTERS:
         out[name] = _present(frame[name], mask)
         value = getattr(filters, name)
         if not value:
-            for rest in PLACE_FILTERS[PLACE_FILTERS.index(name) + 1:]:
+            for rest in PLACE_FILTERS[PLACE_FILTERS.index(name) + 1 :]:
                 out[rest] = []
             break
         mask &= _codes_in(frame[name], (value,))
@@ -196,6 +217,7 @@ def _present(column: pd.Series, mask: np.ndarray) -> list[str]:
 
 # ---- what a number means ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Measure:
     """A summable series: a metric, or destroyed_qty in one unit."""
@@ -215,8 +237,13 @@ def measure_of(key: str, catalog: Catalog | None = None) -> Measure:
     metric_id, _, unit = key.partition(":")
     metric = catalog[metric_id]
     if metric_id == "destroyed_qty":
-        return Measure(key, metric_id, f"{metric.zh}({unit or '无单位'})",
-                       f"{metric.en} ({unit_name(unit, 'en') or 'no unit'})", unit)
+        return Measure(
+            key,
+            metric_id,
+            f"{metric.zh}({unit or '无单位'})",
+            f"{metric.en} ({unit_name(unit, 'en') or 'no unit'})",
+            unit,
+        )
     return Measure(key, metric_id, metric.zh, metric.en, metric.unit)
 
 
@@ -230,6 +257,7 @@ def measures_in(frame: pd.DataFrame, catalog: Catalog | None = None) -> list[Mea
 
 
 # ---- totals -----------------------------------------------------------------------------------
+
 
 def totals(frame: pd.DataFrame, by: Iterable[str] = ()) -> pd.DataFrame:
     """Sum of value per measure and the given dimensions (rows with a missing dimension left out)."""
@@ -256,8 +284,9 @@ def measure_totals(frame: pd.DataFrame, measure: str, by: str | list[str]) -> pd
     return out.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def pivot(frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: str = "zh", *,
-          unknown: bool = False) -> pd.DataFrame:
+def pivot(
+    frame: pd.DataFrame, row: str, catalog: Catalog | None = None, lang: str = "zh", *, unknown: bool = False
+) -> pd.DataFrame:
     """``row`` × measure table of sums, columns named for people, with a 合计 row at the bottom.
 
     ``unknown=True`` keeps records without ``row`` as one (未填写) row, so 合计 is the whole view (as the
@@ -321,8 +350,13 @@ class Kpi:
 
     @property
     def comparable(self) -> bool:
-        return (self.coverage is not None and self.coverage.comparable and self.same_now is not None
-                and self.same_before is not None and self.same_before != 0)
+        return (
+            self.coverage is not None
+            and self.coverage.comparable
+            and self.same_now is not None
+            and self.same_before is not None
+            and self.same_before != 0
+        )
 
     @property
     def change(self) -> float | None:
@@ -386,8 +420,9 @@ def view_years(frame: pd.DataFrame, filters: Filters) -> list[int]:
     return [] if year is None else [year]
 
 
-def kpis(frame: pd.DataFrame, filters: Filters, catalog: Catalog | None = None,
-         keys: Iterable[str] | None = None) -> list[Kpi]:
+def kpis(
+    frame: pd.DataFrame, filters: Filters, catalog: Catalog | None = None, keys: Iterable[str] | None = None
+) -> list[Kpi]:
     """Totals of the selected view, each with the same view one year earlier.
 
     With no year chosen the tiles show the latest complete year (``report_year``), as a leader reads
@@ -423,9 +458,18 @@ def kpis(frame: pd.DataFrame, filters: Filters, catalog: Catalog | None = None,
         if len(both):
             same_now = _sums(view[np.isin(view["agency"].cat.codes.to_numpy(), both)])
             same_before = _sums(before[np.isin(before["agency"].cat.codes.to_numpy(), both)])
-    return [Kpi(m, float(now_by.get(m.key, 0.0)), previous_by.get(m.key), current_year,
-                same_now.get(m.key, 0.0) if coverage and coverage.both else None, same_before.get(m.key), coverage)
-            for m in measures]
+    return [
+        Kpi(
+            m,
+            float(now_by.get(m.key, 0.0)),
+            previous_by.get(m.key),
+            current_year,
+            same_now.get(m.key, 0.0) if coverage and coverage.both else None,
+            same_before.get(m.key),
+            coverage,
+        )
+        for m in measures
+    ]
 
 
 def _sums(frame: pd.DataFrame) -> dict[str, float]:
@@ -435,13 +479,15 @@ def _sums(frame: pd.DataFrame) -> dict[str, float]:
 
 # ---- checks across submissions ----------------------------------------------------------------
 
+
 def resolved_exceeding(frame: pd.DataFrame) -> pd.DataFrame:
     """Agency-years whose 办结 is more than their 受理."""
     cases = frame[_codes_in(frame["metric"], ("complaints_received", "complaints_resolved"))]
     if cases.empty:
         return _empty(["agency", "year", "file", "received", "resolved"])
-    table = cases.pivot_table(index=["agency", "year", "file"], columns="metric", values="value",
-                              aggfunc="sum", observed=True, fill_value=0)
+    table = cases.pivot_table(
+        index=["agency", "year", "file"], columns="metric", values="value", aggfunc="sum", observed=True, fill_value=0
+    )
     for col in ("complaints_received", "complaints_resolved"):
         if col not in table.columns:
             table[col] = 0.0
@@ -459,16 +505,20 @@ def outliers(frame: pd.DataFrame, *, factor: float = 5.0, floor: float = 100.0) 
     milliseconds.
     """
     columns = ["agency", "measure", "year", "value", "typical", "ratio"]
-    dated = frame[(frame["year"].to_numpy() >= 0) & (frame["agency"].cat.codes.to_numpy() >= 0)
-                  & (frame["measure"].cat.codes.to_numpy() >= 0)]
+    dated = frame[
+        (frame["year"].to_numpy() >= 0)
+        & (frame["agency"].cat.codes.to_numpy() >= 0)
+        & (frame["measure"].cat.codes.to_numpy() >= 0)
+    ]
     if dated.empty:
         return _empty(columns)
     # Sums per agency × measure × year by bincount on the category codes: a dense matrix is small
     # (thousands of agencies × ~20 measures × a few years) and far cheaper than a three-key groupby.
     agencies, measures = dated["agency"].cat.categories, dated["measure"].cat.categories
     years, year_index = np.unique(dated["year"].to_numpy(), return_inverse=True)
-    cell = ((dated["agency"].cat.codes.to_numpy().astype(np.int64) * len(measures)
-             + dated["measure"].cat.codes.to_numpy()) * len(years) + year_index)
+    cell = (
+        dated["agency"].cat.codes.to_numpy().astype(np.int64) * len(measures) + dated["measure"].cat.codes.to_numpy()
+    ) * len(years) + year_index
     size = len(agencies) * len(measures) * len(years)
     sums = np.bincount(cell, weights=dated["value"].to_numpy(), minlength=size).reshape(-1, len(years))
     seen = np.bincount(cell, minlength=size).reshape(-1, len(years)) > 0
@@ -476,9 +526,11 @@ def outliers(frame: pd.DataFrame, *, factor: float = 5.0, floor: float = 100.0) 
     if not keep.any():
         return _empty(columns)
     rows = np.flatnonzero(keep)
-    wide = pd.DataFrame(np.where(seen[rows], sums[rows], np.nan), columns=years,
-                        index=pd.MultiIndex.from_arrays([agencies[rows // len(measures)],
-                                                         measures[rows % len(measures)]]))
+    wide = pd.DataFrame(
+        np.where(seen[rows], sums[rows], np.nan),
+        columns=years,
+        index=pd.MultiIndex.from_arrays([agencies[rows // len(measures)], measures[rows % len(measures)]]),
+    )
     values = wide.to_numpy(dtype=float)
     parts = []
     for j, year in enumerate(wide.columns):
@@ -487,14 +539,26 @@ def outliers(frame: pd.DataFrame, *, factor: float = 5.0, floor: float = 100.0) 
             warnings.simplefilter("ignore", RuntimeWarning)
             typical = np.nanmedian(others, axis=1)
             ratio = values[:, j] / typical
-        flagged = ((values[:, j] > 0) & (typical > 0) & ((ratio >= factor) | (ratio <= 1 / factor))
-                   & (np.maximum(values[:, j], typical) >= floor))
+        flagged = (
+            (values[:, j] > 0)
+            & (typical > 0)
+            & ((ratio >= factor) | (ratio <= 1 / factor))
+            & (np.maximum(values[:, j], typical) >= floor)
+        )
         if flagged.any():
             keys = wide.index[flagged]
-            parts.append(pd.DataFrame({"agency": keys.get_level_values(0).astype(object),
-                                       "measure": keys.get_level_values(1).astype(object), "year": int(year),
-                                       "value": values[flagged, j], "typical": typical[flagged],
-                                       "ratio": ratio[flagged]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "agency": keys.get_level_values(0).astype(object),
+                        "measure": keys.get_level_values(1).astype(object),
+                        "year": int(year),
+                        "value": values[flagged, j],
+                        "typical": typical[flagged],
+                        "ratio": ratio[flagged],
+                    }
+                )
+            )
     if not parts:
         return _empty(columns)
     out = pd.concat(parts, ignore_index=True)
@@ -522,26 +586,54 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 # ---- the records themselves -------------------------------------------------------------------
 
-RECORD_TABLE_COLUMNS = ("agency", "sector", "province", "city", "district", "year", "date", "theme", "activity",
-                        "metric", "value", "unit", "raw", "source")
+RECORD_TABLE_COLUMNS = (
+    "agency",
+    "sector",
+    "province",
+    "city",
+    "district",
+    "year",
+    "date",
+    "theme",
+    "activity",
+    "metric",
+    "value",
+    "unit",
+    "raw",
+    "source",
+)
 
 
-def records_table(frame: pd.DataFrame, texts: Mapping[int, tuple[str | None, str | None]] | None = None,
-                  catalog: Catalog | None = None) -> pd.DataFrame:
+def records_table(
+    frame: pd.DataFrame,
+    texts: Mapping[int, tuple[str | None, str | None]] | None = None,
+    catalog: Catalog | None = None,
+) -> pd.DataFrame:
     """Records as people read them: metric names, the cell as written and where it is (file/sheet!C7)."""
     catalog = catalog or default_catalog()
-    out = pd.DataFrame({name: frame[name].astype(object).to_numpy() for name in
-                        ("agency", "sector", "province", "city", "district", "date", "theme", "activity", "unit")})
+    out = pd.DataFrame(
+        {
+            name: frame[name].astype(object).to_numpy()
+            for name in ("agency", "sector", "province", "city", "district", "date", "theme", "activity", "unit")
+        }
+    )
     out["year"] = frame["year"].to_numpy()
     # Positional (to_numpy): a filtered frame keeps its own index labels, which would not line up with ``out``'s.
-    out["metric"] = frame["metric"].astype(object).map(
-        lambda m: catalog[m].zh if m in catalog.metrics else m).to_numpy()
+    out["metric"] = (
+        frame["metric"].astype(object).map(lambda m: catalog[m].zh if m in catalog.metrics else m).to_numpy()
+    )
     out["value"] = frame["value"].to_numpy()
     ids = frame["id"].to_numpy().tolist()
     texts = texts or {}
     out["raw"] = [texts.get(i, (None, None))[0] for i in ids]
-    out["source"] = [f"{f}/{s}!{cell_ref(r, c)}" if r >= 0 and c >= 0 else f"{f}/{s}"
-                     for f, s, r, c in zip(frame["file"].astype(object).tolist(), frame["sheet"].astype(object).tolist(),
-                                           frame["row"].tolist(), frame["col"].tolist())]
+    out["source"] = [
+        f"{f}/{s}!{cell_ref(r, c)}" if r >= 0 and c >= 0 else f"{f}/{s}"
+        for f, s, r, c in zip(
+            frame["file"].astype(object).tolist(),
+            frame["sheet"].astype(object).tolist(),
+            frame["row"].tolist(),
+            frame["col"].tolist(),
+        )
+    ]
     out = out[list(RECORD_TABLE_COLUMNS)]
     return out.where(out.notna(), None)

@@ -18,10 +18,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.analysis import charts
-from metrics.core.catalog import Catalog, default_catalog
-from metrics.briefing.draft import Draft, draft_summary, scope_text
-from metrics.core.fmt import format_metric, years_text
-from metrics.core.labels import t
 from metrics.analysis.maps import NOTE_ZH, RegionMap, UnknownPlace, region_map
 from metrics.analysis.query import (
     KEY_MEASURES,
@@ -41,13 +37,31 @@ from metrics.analysis.query import (
     report_year,
     view_years,
 )
+from metrics.briefing.draft import Draft, draft_summary, scope_text
+from metrics.core.catalog import Catalog, default_catalog
+from metrics.core.fmt import format_metric, years_text
+from metrics.core.labels import t
 
 # Breakdowns a brief can chart, in the order a pack shows them; "region" is one level below the scope.
 BREAKDOWNS = ("sector", "region", "year", "agency", "theme", "activity")
-BREAKDOWN_NAMES = {"sector": "按系统", "region": "按地区", "year": "历年对比", "agency": "按单位",
-                   "theme": "按主题", "activity": "按活动形式"}
-DIMENSION_NAMES = {"sector": "系统", "province": "省份", "city": "城市", "district": "区县", "year": "年度",
-                   "agency": "单位", "theme": "主题", "activity": "活动形式"}
+BREAKDOWN_NAMES = {
+    "sector": "按系统",
+    "region": "按地区",
+    "year": "历年对比",
+    "agency": "按单位",
+    "theme": "按主题",
+    "activity": "按活动形式",
+}
+DIMENSION_NAMES = {
+    "sector": "系统",
+    "province": "省份",
+    "city": "城市",
+    "district": "区县",
+    "year": "年度",
+    "agency": "单位",
+    "theme": "主题",
+    "activity": "活动形式",
+}
 DEFAULT_BREAKDOWNS = ("sector", "region", "year", "agency")
 DEFAULT_MEASURE_COUNT = 3
 TOP = 12  # bars per chart: the largest 11 and one 其他 bar holding the rest, so the bars add up to the total
@@ -82,7 +96,7 @@ class ChartData:
 
     @property
     def kind(self) -> str:
-        """"line" over years, "bar" (a ranking, largest first) for everything else."""
+        """ "line" over years, "bar" (a ranking, largest first) for everything else."""
         return "line" if self.breakdown == "year" else "bar"
 
     @property
@@ -111,8 +125,9 @@ class ChartData:
         """The dashboard's Plotly figure of these numbers (for images and the HTML page)."""
         if self.kind == "line":
             return charts.line_trend(self.frame(), "label", "value", title=self.title, unit=self.unit)
-        return charts.bar_ranked(self.frame(), "label", "value", title=self.title, unit=self.unit,
-                                 top=len(self.categories) + 1)
+        return charts.bar_ranked(
+            self.frame(), "label", "value", title=self.title, unit=self.unit, top=len(self.categories) + 1
+        )
 
 
 @dataclass(frozen=True)
@@ -138,8 +153,9 @@ class Brief:
         return charts.safe_filename(self.title)
 
 
-def default_measures(frame: pd.DataFrame, catalog: Catalog | None = None,
-                     count: int = DEFAULT_MEASURE_COUNT) -> list[str]:
+def default_measures(
+    frame: pd.DataFrame, catalog: Catalog | None = None, count: int = DEFAULT_MEASURE_COUNT
+) -> list[str]:
     """The headline measures present in the view (活动, 资料, 咨询 … in catalog priority)."""
     present = measures_in(frame, catalog)
     keyed = sorted((m for m in present if m.metric in KEY_MEASURES), key=lambda m: KEY_MEASURES.index(m.metric))
@@ -160,8 +176,10 @@ def pack_scope(frame: pd.DataFrame, filters: Filters) -> tuple[Filters, str]:
         return filters, ""
     note = ""
     if choice.skipped:
-        note = (f"{choice.latest}年目前仅{choice.units_latest}家单位报送,不足上年{choice.units_before}家的一半,"
-                f"本简报采用{choice.year}年数据")
+        note = (
+            f"{choice.latest}年目前仅{choice.units_latest}家单位报送,不足上年{choice.units_before}家的一半,"
+            f"本简报采用{choice.year}年数据"
+        )
     return replace(filters, year=(choice.year,)), note
 
 
@@ -210,8 +228,8 @@ def chart_data(view: pd.DataFrame, measure: Measure, breakdown: str, filters: Fi
     values = [float(v) for v in totals["value"]]
     if len(labels) > top:
         rest = len(labels) - (top - 1)
-        labels = labels[:top - 1] + [f"其他({rest}项)"]
-        values = values[:top - 1] + [float(sum(values[top - 1:]))]
+        labels = labels[: top - 1] + [f"其他({rest}项)"]
+        values = values[: top - 1] + [float(sum(values[top - 1 :]))]
     return ChartData(measure, dimension, title, tuple(labels), tuple(values))
 
 
@@ -224,7 +242,7 @@ def agency_table(view: pd.DataFrame, measures: Sequence[Measure]) -> pd.DataFram
 
 
 def kpi_caption_text(tiles: Sequence[Kpi], filters: Filters) -> str:
-    """"2024年,与2023年同口径比较(上年10家中8家已报)": the KPIs' years and how they compare."""
+    """ "2024年,与2023年同口径比较(上年10家中8家已报)": the KPIs' years and how they compare."""
     if not tiles or tiles[0].year is None:
         return ""
     years = sorted(filters.year) or [tiles[0].year]
@@ -234,8 +252,10 @@ def kpi_caption_text(tiles: Sequence[Kpi], filters: Filters) -> str:
     if coverage is None or coverage.before == 0:
         return text + "(上年无数据)"
     if coverage.comparable:
-        return (f"{years_text(years)},与{years_text(before)}同口径比较(只计两年均报送的单位:上年"
-                f"{coverage.before}家中{coverage.both}家已报);“全部单位”列含只报送一年的单位")
+        return (
+            f"{years_text(years)},与{years_text(before)}同口径比较(只计两年均报送的单位:上年"
+            f"{coverage.before}家中{coverage.both}家已报);“全部单位”列含只报送一年的单位"
+        )
     return text + f"(上年{coverage.before}家中仅{coverage.both}家已报,暂不比较)"
 
 
@@ -273,14 +293,15 @@ def map_rows(brief: Brief, limit: int | None = None) -> pd.DataFrame:
     names, values = units["name"].tolist(), units["value"].tolist()
     if limit is not None and len(names) > limit:
         rest = len(names) - (limit - 1)
-        names = names[:limit - 1] + [f"其他({rest}个{level})"]
-        values = values[:limit - 1] + [float(sum(values[limit - 1:]))]
+        names = names[: limit - 1] + [f"其他({rest}个{level})"]
+        values = values[: limit - 1] + [float(sum(values[limit - 1 :]))]
     head = [(t("common.total"), brief.map.total)]
     if brief.map.left:
         head.append((MAP_LEFT, brief.map.left))
     rows = head + list(zip(names, values))
-    return pd.DataFrame({level: [n for n, _ in rows],
-                         brief.map_measure.name(): [format_metric(v, unit) for _, v in rows]})
+    return pd.DataFrame(
+        {level: [n for n, _ in rows], brief.map_measure.name(): [format_metric(v, unit) for _, v in rows]}
+    )
 
 
 def map_notes(brief: Brief) -> list[str]:
@@ -291,8 +312,13 @@ def map_notes(brief: Brief) -> list[str]:
     found, level = brief.map, DIMENSION_NAMES[brief.map.level]
     notes = [NOTE_ZH]
     if found.focus is not None:
-        notes.append(t("regions.map_focus", place=found.focus.name,
-                       parent=found.parent.name if found.parent else t("regions.map_country")))
+        notes.append(
+            t(
+                "regions.map_focus",
+                place=found.focus.name,
+                parent=found.parent.name if found.parent else t("regions.map_country"),
+            )
+        )
     if found.left:
         notes.append(t("regions.map_left", value=format_metric(found.left, brief.map_measure.unit)))
     grey = len(found.table()) - len(found.values)
@@ -301,11 +327,19 @@ def map_notes(brief: Brief) -> list[str]:
     return notes
 
 
-def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str] | None = None,
-                breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS, title: str | None = None,
-                summary: str | None = None,
-                texts: Callable[[Iterable[int]], Mapping[int, tuple[str | None, str | None]]] | None = None,
-                record_limit: int = RECORD_LIMIT, catalog: Catalog | None = None, maps: bool = True) -> Brief:
+def build_brief(
+    frame: pd.DataFrame,
+    filters: Filters,
+    *,
+    measures: Iterable[str] | None = None,
+    breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS,
+    title: str | None = None,
+    summary: str | None = None,
+    texts: Callable[[Iterable[int]], Mapping[int, tuple[str | None, str | None]]] | None = None,
+    record_limit: int = RECORD_LIMIT,
+    catalog: Catalog | None = None,
+    maps: bool = True,
+) -> Brief:
     """The brief of ``filters``' view of ``frame`` (all active facts).
 
     ``texts`` maps record ids to the cell text as written (``Store.record_details``) for the data
@@ -329,12 +363,24 @@ def build_brief(frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str
     head = view.head(record_limit)
     records = records_table(head, texts(head["id"]) if texts else None, catalog)
     found = pack_map(view, chosen[0], filters) if maps and chosen else None
-    map_title = (f"{view_years_text(view)} {chosen[0].name()} 按{DIMENSION_NAMES[found.level]}分布".strip()
-                 if found is not None else "")
-    return Brief(title=xml_safe(title or default_title(frame, filters)),
-                 scope=xml_safe(scope_line(frame, filters, note)),
-                 filters=filters, kpis=tuple(tiles), kpi_caption=kpi_caption, charts=figures,
-                 table=_xml_safe_frame(agency_table(view, chosen)) if chosen else pd.DataFrame(),
-                 summary=xml_safe(draft.text if summary is None else summary), draft=draft,
-                 records=_xml_safe_frame(records), record_count=len(view),
-                 map=found, map_measure=chosen[0] if found is not None else None, map_title=map_title)
+    map_title = (
+        f"{view_years_text(view)} {chosen[0].name()} 按{DIMENSION_NAMES[found.level]}分布".strip()
+        if found is not None
+        else ""
+    )
+    return Brief(
+        title=xml_safe(title or default_title(frame, filters)),
+        scope=xml_safe(scope_line(frame, filters, note)),
+        filters=filters,
+        kpis=tuple(tiles),
+        kpi_caption=kpi_caption,
+        charts=figures,
+        table=_xml_safe_frame(agency_table(view, chosen)) if chosen else pd.DataFrame(),
+        summary=xml_safe(draft.text if summary is None else summary),
+        draft=draft,
+        records=_xml_safe_frame(records),
+        record_count=len(view),
+        map=found,
+        map_measure=chosen[0] if found is not None else None,
+        map_title=map_title,
+    )

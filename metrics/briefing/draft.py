@@ -15,19 +15,34 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from metrics.analysis.query import Filters, Kpi, apply_filters, kpis, view_years
 from metrics.core.catalog import Catalog, default_catalog
 from metrics.core.fmt import MINUS, change_text, format_metric, years_text
-from metrics.analysis.query import Filters, Kpi, apply_filters, kpis, view_years
 
 # How each metric reads in a sentence, grouped as a summary groups them: outreach, complaints, enforcement.
 _PHRASES: tuple[tuple[tuple[str, str], ...], ...] = (
-    (("events", "开展各类宣传活动"), ("materials", "发放宣传资料"), ("consultations", "接受群众咨询"),
-     ("participants", "覆盖群众"), ("staff", "出动工作人员"), ("tests", "提供免费检测"),
-     ("media_reports", "刊发媒体报道")),
-    (("complaints_received", "受理投诉举报"), ("complaints_resolved", "办结"),
-     ("recovered_loss", "为消费者挽回经济损失")),
-    (("inspections", "检查经营主体"), ("cases", "查处案件"), ("case_value", "涉案货值"), ("fines", "罚没款"),
-     ("destroyed_value", "销毁假冒伪劣商品货值"), ("destroyed_qty", "销毁物品")),
+    (
+        ("events", "开展各类宣传活动"),
+        ("materials", "发放宣传资料"),
+        ("consultations", "接受群众咨询"),
+        ("participants", "覆盖群众"),
+        ("staff", "出动工作人员"),
+        ("tests", "提供免费检测"),
+        ("media_reports", "刊发媒体报道"),
+    ),
+    (
+        ("complaints_received", "受理投诉举报"),
+        ("complaints_resolved", "办结"),
+        ("recovered_loss", "为消费者挽回经济损失"),
+    ),
+    (
+        ("inspections", "检查经营主体"),
+        ("cases", "查处案件"),
+        ("case_value", "涉案货值"),
+        ("fines", "罚没款"),
+        ("destroyed_value", "销毁假冒伪劣商品货值"),
+        ("destroyed_qty", "销毁物品"),
+    ),
 )
 _OPENERS = ("各单位共", "", "")
 
@@ -65,7 +80,7 @@ def scope_text(filters: Filters) -> str:
 
 
 def _change(kpi: Kpi, numbers: list[DraftNumber]) -> str:
-    """",同比增长12.5%" over the units that reported both years (同口径); recorded in ``numbers`` (in %)."""
+    """ ",同比增长12.5%" over the units that reported both years (同口径); recorded in ``numbers`` (in %)."""
     change = change_text(kpi.same_now, kpi.same_before) if kpi.comparable else None
     if change is None or kpi.change is None:
         return ""

@@ -72,9 +72,22 @@ def kpi_rows(brief: Brief) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for tile in brief.kpis:
         change, note, _ = comparison_texts(tile)
-        rows.append(dict(zip(KPI_COLUMNS, (tile.measure.name(), tile.measure.unit, tile.value, tile.previous,
-                                           change or ("暂不比较" if note else "—"), note or "上年无数据",
-                                           change_text(tile.value, tile.previous) or "—"))))
+        rows.append(
+            dict(
+                zip(
+                    KPI_COLUMNS,
+                    (
+                        tile.measure.name(),
+                        tile.measure.unit,
+                        tile.value,
+                        tile.previous,
+                        change or ("暂不比较" if note else "—"),
+                        note or "上年无数据",
+                        change_text(tile.value, tile.previous) or "—",
+                    ),
+                )
+            )
+        )
     return rows
 
 
@@ -98,6 +111,7 @@ def _cell_text(value: object) -> str:
 
 
 # ---- PowerPoint -------------------------------------------------------------------------------
+
 
 def _east_asian(rpr: etree._Element) -> None:
     """Name 微软雅黑 for East Asian text in a run's properties (the latin font is set by python-pptx)."""
@@ -123,8 +137,19 @@ def _font(font, size: float | None = None, *, bold: bool = False, color: tuple[i
     font.color.rgb = RGBColor(*color)
 
 
-def _text(slide, text: str, left: float, top: float, width: float, height: float, *, size: float = 14,
-          bold: bool = False, color: tuple[int, int, int] = _TEXT, align=PP_ALIGN.LEFT):
+def _text(
+    slide,
+    text: str,
+    left: float,
+    top: float,
+    width: float,
+    height: float,
+    *,
+    size: float = 14,
+    bold: bool = False,
+    color: tuple[int, int, int] = _TEXT,
+    align=PP_ALIGN.LEFT,
+):
     box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
     frame = box.text_frame
     frame.word_wrap = True
@@ -180,10 +205,18 @@ def _pptx_chart(slide, data: ChartData) -> None:
         plot.series[0].smooth = False
 
 
-def _kpi_tile(slide, left: float, top: float, width: float, height: float, name: str, value: str,
-              change: str | None, note: str = "") -> None:
-    tile = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Inches(left), Inches(top), Inches(width),
-                                  Inches(height))
+def _kpi_tile(
+    slide,
+    left: float,
+    top: float,
+    width: float,
+    height: float,
+    name: str,
+    value: str,
+    change: str | None,
+    note: str = "",
+) -> None:
+    tile = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Inches(left), Inches(top), Inches(width), Inches(height))
     tile.adjustments[0] = 0.08
     tile.fill.solid()
     tile.fill.fore_color.rgb = RGBColor(0xF4, 0xF6, 0xF9)
@@ -225,8 +258,13 @@ def _pptx_table(slide, table: pd.DataFrame) -> None:
     for r, row in enumerate(shown.itertuples(index=False), start=1):
         last = r == rows - 1
         for c, value in enumerate(row):
-            _fill_cell(grid.cell(r, c), _cell_text(value), bold=last,
-                       align=PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT, size=11)
+            _fill_cell(
+                grid.cell(r, c),
+                _cell_text(value),
+                bold=last,
+                align=PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT,
+                size=11,
+            )
 
 
 def _fill_cell(cell, text: str, *, bold: bool, align, size: float) -> None:
@@ -252,16 +290,18 @@ def _pptx_map_table(slide, shown: pd.DataFrame, left: float, top: float, width: 
         _fill_cell(grid.cell(0, c), str(name), bold=True, align=PP_ALIGN.CENTER, size=10)
     for r, row in enumerate(shown.itertuples(index=False), start=1):
         for c, value in enumerate(row):
-            _fill_cell(grid.cell(r, c), str(value), bold=r == 1, align=PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT,
-                       size=10)
+            _fill_cell(
+                grid.cell(r, c), str(value), bold=r == 1, align=PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT, size=10
+            )
 
 
 def _pptx_map_slide(deck, brief: Brief, image: bytes | None) -> None:
     """The map as a picture (when the server could draw it) with its numbers beside it and its notes below."""
     assert brief.map is not None and brief.map_measure is not None
     slide = deck.slides.add_slide(deck.slide_layouts[6])
-    _slide_title(slide, brief.map_title,
-                 f"合计 {format_metric(brief.map.total, brief.map_measure.unit)} · {brief.scope}")
+    _slide_title(
+        slide, brief.map_title, f"合计 {format_metric(brief.map.total, brief.map_measure.unit)} · {brief.scope}"
+    )
     shown = map_rows(brief, limit=MAP_ROWS)
     notes = "\n".join(map_notes(brief))
     if image:
@@ -287,8 +327,16 @@ def to_pptx(brief: Brief, map_image: bytes | None = None) -> bytes:
     band.line.fill.background()
     _text(slide, brief.title, 0.8, 2.6, 11.7, 1.4, size=34, bold=True)
     _text(slide, brief.scope, 0.8, 4.1, 11.7, 0.6, size=16, color=_MUTED)
-    _text(slide, f"{brief.made:%Y年%-m月%-d日} · 数据:{brief.record_count:,} 条记录", 0.8, 4.7, 11.7, 0.5,
-          size=14, color=_MUTED)
+    _text(
+        slide,
+        f"{brief.made:%Y年%-m月%-d日} · 数据:{brief.record_count:,} 条记录",
+        0.8,
+        4.7,
+        11.7,
+        0.5,
+        size=14,
+        color=_MUTED,
+    )
 
     slide = deck.slides.add_slide(blank)
     _slide_title(slide, "总体情况", brief.scope)
@@ -301,9 +349,16 @@ def to_pptx(brief: Brief, map_image: bytes | None = None) -> bytes:
         width, height, gap = (12.1 - (per_row - 1) * 0.3) / per_row, 1.75, 0.3
         for k, tile in enumerate(brief.kpis[:12]):
             row, col = divmod(k, per_row)
-            _kpi_tile(slide, 0.6 + col * (width + gap), 1.6 + row * (height + gap), width, height,
-                      tile.measure.name(), format_metric(tile.value, tile.measure.unit),
-                      *_tile_comparison(tile))
+            _kpi_tile(
+                slide,
+                0.6 + col * (width + gap),
+                1.6 + row * (height + gap),
+                width,
+                height,
+                tile.measure.name(),
+                format_metric(tile.value, tile.measure.unit),
+                *_tile_comparison(tile),
+            )
 
     for data in brief.charts:
         slide = deck.slides.add_slide(blank)
@@ -325,8 +380,9 @@ def to_pptx(brief: Brief, map_image: bytes | None = None) -> bytes:
 
 # ---- Excel ------------------------------------------------------------------------------------
 
+
 def _sheet_name(name: str, used: set[str]) -> str:
-    base = "".join(ch for ch in name if ch not in '[]:*?/\\')[:28] or "Sheet"
+    base = "".join(ch for ch in name if ch not in "[]:*?/\\")[:28] or "Sheet"
     candidate, k = base, 2
     while candidate in used:
         candidate, k = f"{base}{k}", k + 1
@@ -377,8 +433,12 @@ def to_xlsx(brief: Brief) -> bytes:
                     sheet.write_string(row, c, "—" if value is None else str(value), fmt["text"])
         row += 2
     if brief.record_count > len(brief.records):
-        sheet.write_string(row, 0, f"“明细”表列出前 {len(brief.records)} 条记录(共 {brief.record_count} 条);"
-                                   "完整明细请在看板“明细”页下载。", fmt["muted"])
+        sheet.write_string(
+            row,
+            0,
+            f"“明细”表列出前 {len(brief.records)} 条记录(共 {brief.record_count} 条);完整明细请在看板“明细”页下载。",
+            fmt["muted"],
+        )
 
     by_breakdown: dict[str, list[ChartData]] = {}
     for data in brief.charts:
@@ -401,21 +461,26 @@ def to_xlsx(brief: Brief) -> bytes:
             sheet.write_string(last + 1, 0, "合计", fmt["total"])
             sheet.write_formula(last + 1, 1, f"=SUM(B{first + 1}:B{last + 1})", fmt["total_number"], data.total)
             chart = book.add_chart({"type": "line" if data.kind == "line" else "bar"})
-            chart.add_series({
-                "name": series,
-                "categories": [sheet_name, first, 0, last, 0],
-                "values": [sheet_name, first, 1, last, 1],
-                "data_labels": {"value": True, "num_format": NUMBER_FORMAT,
-                                "font": {"name": EAST_ASIAN_FONT}},
-                "marker": {"type": "circle"} if data.kind == "line" else None,
-                "fill": {"color": "#3A6EA5"}, "line": {"color": "#3A6EA5"},
-            })
+            chart.add_series(
+                {
+                    "name": series,
+                    "categories": [sheet_name, first, 0, last, 0],
+                    "values": [sheet_name, first, 1, last, 1],
+                    "data_labels": {"value": True, "num_format": NUMBER_FORMAT, "font": {"name": EAST_ASIAN_FONT}},
+                    "marker": {"type": "circle"} if data.kind == "line" else None,
+                    "fill": {"color": "#3A6EA5"},
+                    "line": {"color": "#3A6EA5"},
+                }
+            )
             chart.set_title({"name": data.title, "name_font": {"name": EAST_ASIAN_FONT, "size": 13}})
             chart.set_legend({"none": True})
-            value_axis = {"num_format": NUMBER_FORMAT, "num_font": {"name": EAST_ASIAN_FONT},
-                          "major_gridlines": {"visible": True, "line": {"color": "#E6E9EE"}},
-                          "name": f"单位:{data.unit}" if data.unit else None,
-                          "name_font": {"name": EAST_ASIAN_FONT, "size": 10}}
+            value_axis = {
+                "num_format": NUMBER_FORMAT,
+                "num_font": {"name": EAST_ASIAN_FONT},
+                "major_gridlines": {"visible": True, "line": {"color": "#E6E9EE"}},
+                "name": f"单位:{data.unit}" if data.unit else None,
+                "name_font": {"name": EAST_ASIAN_FONT, "size": 10},
+            }
             category_axis: dict[str, object] = {"num_font": {"name": EAST_ASIAN_FONT}}
             if data.kind == "bar":
                 category_axis["reverse"] = True  # largest on top
@@ -480,9 +545,22 @@ def _xlsx_map_sheet(sheet, brief: Brief, fmt: dict) -> None:
     sheet.freeze_panes(header + 1, 0)
 
 
-_RECORD_HEADERS = {"agency": "单位", "sector": "系统", "province": "省份", "city": "城市", "district": "区县",
-                   "year": "年度", "date": "日期", "theme": "主题", "activity": "活动形式", "metric": "指标",
-                   "value": "数值", "unit": "计量单位", "raw": "原文", "source": "来源单元格"}
+_RECORD_HEADERS = {
+    "agency": "单位",
+    "sector": "系统",
+    "province": "省份",
+    "city": "城市",
+    "district": "区县",
+    "year": "年度",
+    "date": "日期",
+    "theme": "主题",
+    "activity": "活动形式",
+    "metric": "指标",
+    "value": "数值",
+    "unit": "计量单位",
+    "raw": "原文",
+    "source": "来源单元格",
+}
 
 
 def _write_frame(sheet, frame: pd.DataFrame, fmt: dict, *, total_last: bool = False, plain: bool = False) -> None:
@@ -523,13 +601,21 @@ def _write_frame(sheet, frame: pd.DataFrame, fmt: dict, *, total_last: bool = Fa
 # A Word briefing is laid out as a 公文 (GB/T 9704): A4, 3.7 / 3.5 / 2.8 / 2.6 cm margins, the title in 方正小标宋简体
 # 二号 (22 pt), first-level headings in 黑体, second-level in 楷体_GB2312, the body in 仿宋_GB2312 三号 (16 pt),
 # Latin letters and digits in Times New Roman.
-DOCX_FONTS: dict[str, tuple[str, float]] = {   # style → (East Asian font, size in pt)
-    "Title": ("方正小标宋简体", 22), "Heading 1": ("黑体", 16), "Heading 2": ("楷体_GB2312", 16),
-    "Normal": ("仿宋_GB2312", 16), "Table Grid": ("仿宋_GB2312", 10),
+DOCX_FONTS: dict[str, tuple[str, float]] = {  # style → (East Asian font, size in pt)
+    "Title": ("方正小标宋简体", 22),
+    "Heading 1": ("黑体", 16),
+    "Heading 2": ("楷体_GB2312", 16),
+    "Normal": ("仿宋_GB2312", 16),
+    "Table Grid": ("仿宋_GB2312", 10),
 }
 # What Word and WPS use where the named font is not installed (w:altName in the font table): 仿宋_GB2312 and
 # 楷体_GB2312 come with old Windows and government machines; 仿宋, 楷体, 宋体 and 黑体 with every Windows.
-DOCX_FALLBACKS: dict[str, str] = {"仿宋_GB2312": "仿宋", "楷体_GB2312": "楷体", "方正小标宋简体": "宋体", "黑体": "SimHei"}
+DOCX_FALLBACKS: dict[str, str] = {
+    "仿宋_GB2312": "仿宋",
+    "楷体_GB2312": "楷体",
+    "方正小标宋简体": "宋体",
+    "黑体": "SimHei",
+}
 DOCX_LATIN_FONT = "Times New Roman"
 A4 = (Cm(21.0), Cm(29.7))
 DOCX_MARGINS = {"top_margin": Cm(3.7), "bottom_margin": Cm(3.5), "left_margin": Cm(2.8), "right_margin": Cm(2.6)}
@@ -645,8 +731,14 @@ def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None, map_imag
         heading("主要指标")
         if brief.kpi_caption:
             document.add_paragraph(brief.kpi_caption)
-        rows = [{**item, "本期": format_metric(item["本期"], str(item["计量单位"])),
-                 "上年同期": format_metric(item["上年同期"], str(item["计量单位"]))} for item in kpi_rows(brief)]
+        rows = [
+            {
+                **item,
+                "本期": format_metric(item["本期"], str(item["计量单位"])),
+                "上年同期": format_metric(item["上年同期"], str(item["计量单位"])),
+            }
+            for item in kpi_rows(brief)
+        ]
         docx_table(document, pd.DataFrame(rows).drop(columns=["计量单位"]))
     if brief.charts:
         heading("分项情况")
@@ -655,9 +747,14 @@ def to_docx(brief: Brief, images: Sequence[bytes | None] | None = None, map_imag
             image = images[k] if images and k < len(images) else None
             if image:
                 document.add_picture(io.BytesIO(image), width=width)
-            shown = pd.DataFrame({data.label: list(data.categories) + ["合计"],
-                                  f"{data.measure.name()}({data.unit})" if data.unit else data.measure.name():
-                                  [format_metric(v, data.unit) for v in (*data.values, data.total)]})
+            shown = pd.DataFrame(
+                {
+                    data.label: list(data.categories) + ["合计"],
+                    f"{data.measure.name()}({data.unit})" if data.unit else data.measure.name(): [
+                        format_metric(v, data.unit) for v in (*data.values, data.total)
+                    ],
+                }
+            )
             docx_table(document, shown, total_last=True)
     if brief.map is not None:
         heading(MAP_SECTION)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from metrics.analysis.query import Filters
 from metrics.briefing import render
 from metrics.briefing.brief import DEFAULT_BREAKDOWNS, MAP_SECTION, Brief, build_brief, map_notes, map_rows
-from metrics.core.fmt import format_metric
 from metrics.briefing.office import DOCX_MIME, PPTX_MIME, XLSX_MIME, display_table, kpi_rows, to_docx, to_pptx, to_xlsx
-from metrics.analysis.query import Filters
+from metrics.core.fmt import format_metric
 
 MIMES = {".pptx": PPTX_MIME, ".xlsx": XLSX_MIME, ".docx": DOCX_MIME, ".html": "text/html"}
 DOCX_IMAGE = {"width": 1000, "height": 560, "scale": 2}
@@ -59,21 +59,34 @@ def _map_html(brief: Brief) -> list[render.HtmlBlock]:
     """地区分布: the interactive map (it fetches nothing: see maps), its numbers and its notes."""
     if brief.map is None or brief.map_measure is None:
         return []
-    return [render.Heading(MAP_SECTION),
-            render.Chart(brief.map.figure(title=brief.map_title, unit=brief.map_measure.unit)),
-            render.Table(brief.map_title, map_rows(brief)),
-            render.Paragraph("\n".join(map_notes(brief)))]
+    return [
+        render.Heading(MAP_SECTION),
+        render.Chart(brief.map.figure(title=brief.map_title, unit=brief.map_measure.unit)),
+        render.Table(brief.map_title, map_rows(brief)),
+        render.Paragraph("\n".join(map_notes(brief))),
+    ]
 
 
 def to_html(brief: Brief) -> bytes:
     """One offline page: title, scope, summary, KPIs, every chart (interactive), the map and the agency table."""
-    blocks: list[render.HtmlBlock] = [render.Paragraph(f"{brief.scope} · {brief.made:%Y年%-m月%-d日}"),
-                                      render.Heading("总体情况"), render.Paragraph(brief.summary)]
+    blocks: list[render.HtmlBlock] = [
+        render.Paragraph(f"{brief.scope} · {brief.made:%Y年%-m月%-d日}"),
+        render.Heading("总体情况"),
+        render.Paragraph(brief.summary),
+    ]
     if brief.kpis:
-        rows = [{**item, "本期": format_metric(item["本期"], str(item["计量单位"])),
-                 "上年同期": format_metric(item["上年同期"], str(item["计量单位"]))} for item in kpi_rows(brief)]
-        blocks += [render.Heading("主要指标"),
-                   render.Table(brief.kpi_caption, pd.DataFrame(rows).drop(columns=["计量单位"]))]
+        rows = [
+            {
+                **item,
+                "本期": format_metric(item["本期"], str(item["计量单位"])),
+                "上年同期": format_metric(item["上年同期"], str(item["计量单位"])),
+            }
+            for item in kpi_rows(brief)
+        ]
+        blocks += [
+            render.Heading("主要指标"),
+            render.Table(brief.kpi_caption, pd.DataFrame(rows).drop(columns=["计量单位"])),
+        ]
     if brief.charts:
         blocks.append(render.Heading("分项情况"))
         blocks += [render.Chart(c.figure()) for c in brief.charts]
@@ -103,10 +116,20 @@ def write_pack(fmt: str, brief: Brief, *, images: bool = True) -> Pack:
     return Pack(data, f"{brief.file_stem}{fmt}", MIMES[fmt], brief, tuple(notes))
 
 
-def make_pack(fmt: str, frame: pd.DataFrame, filters: Filters, *, measures: Iterable[str] | None = None,
-              breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS, title: str | None = None, summary: str | None = None,
-              texts: Callable[[Iterable[int]], Mapping[int, tuple[str | None, str | None]]] | None = None,
-              images: bool = True, maps: bool = True) -> Pack:
-    brief = build_brief(frame, filters, measures=measures, breakdowns=breakdowns, title=title, summary=summary,
-                        texts=texts, maps=maps)
+def make_pack(
+    fmt: str,
+    frame: pd.DataFrame,
+    filters: Filters,
+    *,
+    measures: Iterable[str] | None = None,
+    breakdowns: Iterable[str] = DEFAULT_BREAKDOWNS,
+    title: str | None = None,
+    summary: str | None = None,
+    texts: Callable[[Iterable[int]], Mapping[int, tuple[str | None, str | None]]] | None = None,
+    images: bool = True,
+    maps: bool = True,
+) -> Pack:
+    brief = build_brief(
+        frame, filters, measures=measures, breakdowns=breakdowns, title=title, summary=summary, texts=texts, maps=maps
+    )
     return write_pack(fmt, brief, images=images)

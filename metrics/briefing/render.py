@@ -28,7 +28,10 @@ FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 BROWSER_ENV = "BROWSER_PATH"  # the override choreographer, kaleido's browser driver, honours before anything else
 _BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 _BROWSER_PATHS = (
-    "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome-stable", "/usr/bin/google-chrome",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome-stable",
+    "/usr/bin/google-chrome",
     "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
     "/Applications/Chromium.app/Contents/MacOS/Chromium",
 )
@@ -57,17 +60,21 @@ class RenderStatus:
         """What is missing and what to install, in sentences an office user can pass on to the administrator."""
         found: list[str] = []
         if self.kaleido is None:
-            found.append("服务器上没有安装 kaleido,无法在服务器端生成图片;"
-                         "请管理员安装:pip install kaleido==1.5.0")
+            found.append("服务器上没有安装 kaleido,无法在服务器端生成图片;请管理员安装:pip install kaleido==1.5.0")
         if self.bad_browser_env:
-            found.append(f"环境变量 {BROWSER_ENV} 指向的 {self.bad_browser_env} 不是可运行的浏览器,"
-                         f"无法在服务器端生成图片;请管理员改正或删除 {BROWSER_ENV},并安装:apt-get install chromium")
+            found.append(
+                f"环境变量 {BROWSER_ENV} 指向的 {self.bad_browser_env} 不是可运行的浏览器,"
+                f"无法在服务器端生成图片;请管理员改正或删除 {BROWSER_ENV},并安装:apt-get install chromium"
+            )
         elif self.browser is None:
-            found.append("服务器上没有找到 Chromium 浏览器,无法在服务器端生成图片;"
-                         "请管理员安装:apt-get install chromium")
+            found.append(
+                "服务器上没有找到 Chromium 浏览器,无法在服务器端生成图片;请管理员安装:apt-get install chromium"
+            )
         if not self.fc_list:
-            found.append("无法检查服务器上的中文字体(没有 fc-list 命令),图片中的中文可能显示成方框;"
-                         "请管理员安装:apt-get install fontconfig fonts-noto-cjk")
+            found.append(
+                "无法检查服务器上的中文字体(没有 fc-list 命令),图片中的中文可能显示成方框;"
+                "请管理员安装:apt-get install fontconfig fonts-noto-cjk"
+            )
         elif not self.cjk_fonts:
             found.append("服务器上没有中文字体,图片中的中文会显示成方框;请管理员安装:apt-get install fonts-noto-cjk")
         return found
@@ -123,8 +130,13 @@ def render_status() -> RenderStatus:
     """Look once per process for the browser, kaleido and Chinese fonts; `render_status.cache_clear()` looks again."""
     browser, bad_env = _find_browser()
     fonts = _find_cjk_fonts()
-    return RenderStatus(browser=browser, cjk_fonts=fonts or (), kaleido=_kaleido_version(),
-                        fc_list=fonts is not None, bad_browser_env=bad_env)
+    return RenderStatus(
+        browser=browser,
+        cjk_fonts=fonts or (),
+        kaleido=_kaleido_version(),
+        fc_list=fonts is not None,
+        bad_browser_env=bad_env,
+    )
 
 
 class _Browser:
@@ -227,8 +239,9 @@ def stop_browser() -> None:
 atexit.register(stop_browser)
 
 
-def render_images(figures: Sequence[go.Figure], fmt: str = "png", *, width: int = 1200, height: int = 675,
-                  scale: float = 3) -> list[bytes]:
+def render_images(
+    figures: Sequence[go.Figure], fmt: str = "png", *, width: int = 1200, height: int = 675, scale: float = 3
+) -> list[bytes]:
     """Every figure as PNG, SVG or PDF bytes (`width` x `height` layout pixels, times `scale`), one browser for all."""
     fmt = fmt.lower()
     if fmt not in FORMATS:
@@ -245,14 +258,17 @@ def render_images(figures: Sequence[go.Figure], fmt: str = "png", *, width: int 
         try:
             browser = _ready_browser(status.browser)
         except Exception as exc:  # kaleido and choreographer raise many unrelated types
-            raise RenderUnavailable(f"无法启动浏览器 {status.browser},暂时不能在服务器端生成图片;"
-                                    f"请管理员检查该浏览器能否正常运行。(原因:{type(exc).__name__}: {exc})") from exc
+            raise RenderUnavailable(
+                f"无法启动浏览器 {status.browser},暂时不能在服务器端生成图片;"
+                f"请管理员检查该浏览器能否正常运行。(原因:{type(exc).__name__}: {exc})"
+            ) from exc
         try:
             return browser.render(specs, opts)
         except Exception as exc:
             _drop_browser()  # a hung or half-dead browser is not reused; the next call starts a fresh one
-            raise RenderUnavailable(f"生成图片失败,请稍后重试;如果反复出现,请联系管理员。"
-                                    f"(原因:{type(exc).__name__}: {exc})") from exc
+            raise RenderUnavailable(
+                f"生成图片失败,请稍后重试;如果反复出现,请联系管理员。(原因:{type(exc).__name__}: {exc})"
+            ) from exc
 
 
 def render_image(fig: go.Figure, fmt: str = "png", **kw: Any) -> bytes:
@@ -315,12 +331,14 @@ def _esc(text: object) -> str:
 def _page(title: str, body: str, *, plotlyjs: bool) -> bytes:
     """A whole UTF-8 page; plotly.js goes in once, inline, so the file opens offline. Before it, the empty world
     topojson a map's geo subplot may ask for: plotly.js then finds it loaded and never fetches it from its CDN."""
-    script = (f'{maps.geo_assets_script()}\n<script type="text/javascript">{get_plotlyjs()}</script>\n'
-              if plotlyjs else "")
-    return (f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_esc(title)}</title>\n'
-            f"<style>{_CSS}</style>\n{script}</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-            ).encode()
+    script = (
+        f'{maps.geo_assets_script()}\n<script type="text/javascript">{get_plotlyjs()}</script>\n' if plotlyjs else ""
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_esc(title)}</title>\n'
+        f"<style>{_CSS}</style>\n{script}</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    ).encode()
 
 
 _GEO_TRACES = frozenset({"choropleth", "scattergeo"})
@@ -333,8 +351,9 @@ def _chart_div(fig: go.Figure, number: int, name: str) -> str:
     if any(trace.type in _GEO_TRACES for trace in fig.data):
         # Pre-loaded by the page (see _page); should plotly.js look anyway, it looks beside the file, not online.
         config["topojsonURL"] = "./"
-    div = pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=f"chart-{number}", config=config,
-                      default_height="480px")
+    div = pio.to_html(
+        fig, include_plotlyjs=False, full_html=False, div_id=f"chart-{number}", config=config, default_height="480px"
+    )
     return f'<div class="chart">{div}</div>'
 
 
@@ -354,15 +373,22 @@ _NUM_TD = '<td class="num">'
 
 def _table_html(table: Table) -> str:
     frame = table.frame
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-               for c in frame.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns
+    ]
     head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
     rows = "\n".join(
-        "<tr>" + "".join(f"{_NUM_TD if num else '<td>'}{_esc(_cell_text(v))}</td>"
-                         for v, num in zip(row, numeric, strict=True)) + "</tr>"
-        for row in frame.itertuples(index=False, name=None))
-    return (f'<div class="table-wrap"><table>\n<caption>{_esc(table.caption)}</caption>\n'
-            f"<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table></div>")
+        "<tr>"
+        + "".join(
+            f"{_NUM_TD if num else '<td>'}{_esc(_cell_text(v))}</td>" for v, num in zip(row, numeric, strict=True)
+        )
+        + "</tr>"
+        for row in frame.itertuples(index=False, name=None)
+    )
+    return (
+        f'<div class="table-wrap"><table>\n<caption>{_esc(table.caption)}</caption>\n'
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table></div>"
+    )
 
 
 def _paragraph_html(text: str) -> str:

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from metrics.storage import intake
 from metrics.access.rules import AccessDenied, Action, principal_of
 from metrics.core.catalog import default_catalog
-from metrics.reading.dimensions import NATIONAL_THEMES
 from metrics.core.fmt import BEIJING
 from metrics.core.record import Issue
+from metrics.reading.dimensions import NATIONAL_THEMES
 from metrics.reading.regions import Gazetteer, default_gazetteer
 from metrics.reading.roster import RosterUnit, read_roster
+from metrics.reading.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
+from metrics.storage import intake
 from metrics.storage.schema import campaigns, records, roster_units, submissions, terms, unit_events
 from metrics.storage.schema import issues as issue_rows
-from metrics.reading.unit_match import UnitMatch, match_unit, short_form  # noqa: F401  (part of this module's API)
 
 if TYPE_CHECKING:
     from metrics.access.scoped import StoreHandle
@@ -101,27 +101,54 @@ class UnitStatus:
     version: int = 0
     first_submitted_at: str | None = None
     last_submitted_at: str | None = None
-    late: bool | None = None            # None while nothing was submitted
-    overdue: bool = False               # not reported and the last on-time day has passed
-    comment: str | None = None          # the reason while 退回, of the last 解锁, of a 强制通过
+    late: bool | None = None  # None while nothing was submitted
+    overdue: bool = False  # not reported and the last on-time day has passed
+    comment: str | None = None  # the reason while 退回, of the last 解锁, of a 强制通过
     submission_id: int | None = None
     changed_at: str | None = None
     changed_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in ("status", "version", "first_submitted_at", "last_submitted_at",
-                                              "late", "overdue", "comment", "submission_id", "changed_at",
-                                              "changed_by")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "status",
+                "version",
+                "first_submitted_at",
+                "last_submitted_at",
+                "late",
+                "overdue",
+                "comment",
+                "submission_id",
+                "changed_at",
+                "changed_by",
+            )
+        }
         out["status"] = str(self.status)
-        return {"unit": self.unit.name, "unit_id": self.unit.id, "sector": self.unit.sector,
-                "adcode": self.unit.adcode, **out}
+        return {
+            "unit": self.unit.name,
+            "unit_id": self.unit.id,
+            "sector": self.unit.sector,
+            "adcode": self.unit.adcode,
+            **out,
+        }
 
 
 # ---- campaigns ------------------------------------------------------------------------------------
-def create_campaign(store: StoreHandle, *, name: str, year: int, due: dt.date | str, grace_days: int = 0,
-                    theme: str | None = None, period: tuple[dt.date | str, dt.date | str] | None = None,
-                    metrics: Iterable[str] = (), who: str = "", copied_from: int | None = None,
-                    units: Sequence[RosterUnit] = ()) -> Campaign:
+def create_campaign(
+    store: StoreHandle,
+    *,
+    name: str,
+    year: int,
+    due: dt.date | str,
+    grace_days: int = 0,
+    theme: str | None = None,
+    period: tuple[dt.date | str, dt.date | str] | None = None,
+    metrics: Iterable[str] = (),
+    who: str = "",
+    copied_from: int | None = None,
+    units: Sequence[RosterUnit] = (),
+) -> Campaign:
     """A new campaign (with ``units`` as its roster), in one transaction; the theme defaults to the national one."""
     principal_of(store).require(Action.ROUNDS)
     name = name.strip()
@@ -136,24 +163,55 @@ def create_campaign(store: StoreHandle, *, name: str, year: int, due: dt.date | 
     start, end = (_date(period[0], "活动开始日期"), _date(period[1], "活动结束日期")) if period else (None, None)
     if start and end and end < start:
         raise CampaignError(f"活动期间的结束日期 {end} 早于开始日期 {start}")
-    row = {"name": name, "year": int(year), "theme": theme or NATIONAL_THEMES.get(int(year)),
-           "period_start": start.isoformat() if start else None, "period_end": end.isoformat() if end else None,
-           "due_date": _date(due, "截止日期").isoformat(), "grace_days": int(grace_days),
-           "metrics": ",".join(metric_ids), "copied_from": copied_from, "created_at": intake.now(), "created_by": who}
+    row = {
+        "name": name,
+        "year": int(year),
+        "theme": theme or NATIONAL_THEMES.get(int(year)),
+        "period_start": start.isoformat() if start else None,
+        "period_end": end.isoformat() if end else None,
+        "due_date": _date(due, "截止日期").isoformat(),
+        "grace_days": int(grace_days),
+        "metrics": ",".join(metric_ids),
+        "copied_from": copied_from,
+        "created_at": intake.now(),
+        "created_by": who,
+    }
     with store.transaction() as conn:
-        if conn.execute(sa.select(campaigns.c.id).where(campaigns.c.name == name, campaigns.c.year == int(year))).first():
+        if conn.execute(
+            sa.select(campaigns.c.id).where(campaigns.c.name == name, campaigns.c.year == int(year))
+        ).first():
             raise CampaignError(f"已有 {year} 年的报送任务“{name}”")
         new_id = int(conn.execute(campaigns.insert().values(**row)).inserted_primary_key[0])
         if units:
-            conn.execute(roster_units.insert(), [
-                {"campaign_id": new_id, "name": u.name, "sector": u.sector, "adcode": u.adcode,
-                 "parent": u.parent, "contact": u.contact, "phone": u.phone} for u in units])
+            conn.execute(
+                roster_units.insert(),
+                [
+                    {
+                        "campaign_id": new_id,
+                        "name": u.name,
+                        "sector": u.sector,
+                        "adcode": u.adcode,
+                        "parent": u.parent,
+                        "contact": u.contact,
+                        "phone": u.phone,
+                    }
+                    for u in units
+                ],
+            )
     _audit(store, "round-create", target=f"{year} · {name}", detail=f"应报单位 {len(units)} 家")
     return get_campaign(store, new_id)
 
 
-def copy_campaign(store: StoreHandle, source_id: int, *, year: int, due: dt.date | str, grace_days: int | None = None,
-                  name: str | None = None, who: str = "") -> Campaign:
+def copy_campaign(
+    store: StoreHandle,
+    source_id: int,
+    *,
+    year: int,
+    due: dt.date | str,
+    grace_days: int | None = None,
+    name: str | None = None,
+    who: str = "",
+) -> Campaign:
     """Last year's campaign again for ``year``: metrics, grace, period (shifted by the years) and roster.
 
     Statuses are not copied. The name's year is replaced ('2024年…' → '2025年…'); a theme that was the
@@ -165,12 +223,24 @@ def copy_campaign(store: StoreHandle, source_id: int, *, year: int, due: dt.date
     theme = source.theme
     if theme is None or theme == NATIONAL_THEMES.get(source.year):
         theme = NATIONAL_THEMES.get(int(year))
-    period = (_shift_year(source.period_start, shift), _shift_year(source.period_end, shift)) \
-        if source.period_start and source.period_end else None
-    return create_campaign(store, name=new_name, year=year, due=due,
-                           grace_days=source.grace_days if grace_days is None else grace_days, theme=theme,
-                           period=period, metrics=source.metrics, who=who, copied_from=source.id,
-                           units=roster(store, source.id))
+    period = (
+        (_shift_year(source.period_start, shift), _shift_year(source.period_end, shift))
+        if source.period_start and source.period_end
+        else None
+    )
+    return create_campaign(
+        store,
+        name=new_name,
+        year=year,
+        due=due,
+        grace_days=source.grace_days if grace_days is None else grace_days,
+        theme=theme,
+        period=period,
+        metrics=source.metrics,
+        who=who,
+        copied_from=source.id,
+        units=roster(store, source.id),
+    )
 
 
 def get_campaign(store: StoreHandle, campaign_id: int) -> Campaign:
@@ -189,12 +259,20 @@ def list_campaigns(store: StoreHandle) -> list[Campaign]:
 
 
 def _campaign(row: sa.Row) -> Campaign:
-    return Campaign(id=row.id, name=row.name, year=row.year, due_date=dt.date.fromisoformat(row.due_date),
-                    grace_days=row.grace_days, theme=row.theme,
-                    period_start=dt.date.fromisoformat(row.period_start) if row.period_start else None,
-                    period_end=dt.date.fromisoformat(row.period_end) if row.period_end else None,
-                    metrics=tuple(m for m in (row.metrics or "").split(",") if m), copied_from=row.copied_from,
-                    created_at=row.created_at, created_by=row.created_by)
+    return Campaign(
+        id=row.id,
+        name=row.name,
+        year=row.year,
+        due_date=dt.date.fromisoformat(row.due_date),
+        grace_days=row.grace_days,
+        theme=row.theme,
+        period_start=dt.date.fromisoformat(row.period_start) if row.period_start else None,
+        period_end=dt.date.fromisoformat(row.period_end) if row.period_end else None,
+        metrics=tuple(m for m in (row.metrics or "").split(",") if m),
+        copied_from=row.copied_from,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
 
 
 def _date(value: dt.date | str, what: str) -> dt.date:
@@ -224,8 +302,9 @@ class RosterImport:
         return {"added": self.added, "updated": self.updated, "issues": [i.to_dict() for i in self.issues]}
 
 
-def import_roster(store: StoreHandle, campaign_id: int, data: bytes, name: str, *,
-                  gazetteer: Gazetteer | None = None) -> RosterImport:
+def import_roster(
+    store: StoreHandle, campaign_id: int, data: bytes, name: str, *, gazetteer: Gazetteer | None = None
+) -> RosterImport:
     """Read a roster list and store its good rows in one transaction; a unit already listed is updated.
 
     Raises FileRefused (nothing stored) when the file or its 单位名称 column cannot be read.
@@ -236,11 +315,20 @@ def import_roster(store: StoreHandle, campaign_id: int, data: bytes, name: str, 
     _require_units_in_scope(store, campaign_id, [(r.name, r.adcode) for r in read.rows], name)
     added = updated = 0
     with store.transaction() as conn:
-        have = {r.name: r.id for r in conn.execute(sa.select(roster_units.c.name, roster_units.c.id)
-                                                   .where(roster_units.c.campaign_id == campaign_id))}
+        have = {
+            r.name: r.id
+            for r in conn.execute(
+                sa.select(roster_units.c.name, roster_units.c.id).where(roster_units.c.campaign_id == campaign_id)
+            )
+        }
         for row in read.rows:
-            values = {"sector": row.sector, "adcode": row.adcode, "parent": row.parent, "contact": row.contact,
-                      "phone": row.phone}
+            values = {
+                "sector": row.sector,
+                "adcode": row.adcode,
+                "parent": row.parent,
+                "contact": row.contact,
+                "phone": row.phone,
+            }
             if row.name in have:
                 conn.execute(roster_units.update().where(roster_units.c.id == have[row.name]).values(**values))
                 updated += 1
@@ -254,25 +342,32 @@ def import_roster(store: StoreHandle, campaign_id: int, data: bytes, name: str, 
 _EDITABLE_FIELDS = ("sector", "adcode", "parent", "contact", "phone")
 
 
-def edit_roster(store: StoreHandle, campaign_id: int, edits: dict[int, dict[str, str | None]], *,
-                gazetteer: Gazetteer | None = None) -> list[RosterUnit]:
+def edit_roster(
+    store: StoreHandle, campaign_id: int, edits: dict[int, dict[str, str | None]], *, gazetteer: Gazetteer | None = None
+) -> list[RosterUnit]:
     """Change units' 系统 / 行政区划代码 / 上级单位 / 联系人 / 联系电话 ({unit id: {field: value}}), all or nothing.
 
     A code not in the gazetteer or a unit not on this roster refuses every change, with the unit named.
     """
     principal_of(store).require(Action.ROUNDS)
     gaz = gazetteer or default_gazetteer()
-    if not principal_of(store).sees_all:   # an administrator of a region edits its own units, and keeps them there
+    if not principal_of(store).sees_all:  # an administrator of a region edits its own units, and keeps them there
         for unit_id in edits:
             _require_unit(store, campaign_id, unit_id, Action.ROUNDS)
         with store.engine.connect() as conn:
             now = {u.id: u for u in _roster(conn, campaign_id, list(edits))}
-        moved = [(now[i].name, str(f["adcode"]).strip() or None) for i, f in edits.items()
-                 if i in now and "adcode" in f and f["adcode"] is not None]
+        moved = [
+            (now[i].name, str(f["adcode"]).strip() or None)
+            for i, f in edits.items()
+            if i in now and "adcode" in f and f["adcode"] is not None
+        ]
         _require_units_in_scope(store, campaign_id, moved, f"第 {campaign_id} 号任务的名单")
     with store.transaction() as conn:
-        names = dict(conn.execute(sa.select(roster_units.c.id, roster_units.c.name)
-                                  .where(roster_units.c.campaign_id == campaign_id)).all())
+        names = dict(
+            conn.execute(
+                sa.select(roster_units.c.id, roster_units.c.name).where(roster_units.c.campaign_id == campaign_id)
+            ).all()
+        )
         for unit_id, fields in edits.items():
             if unit_id not in names:
                 raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
@@ -311,8 +406,11 @@ def _require_unit(store: StoreHandle, campaign_id: int, unit_id: int, action: Ac
         if principal.sees_all:
             return
         with store.engine.connect() as conn:
-            row = conn.execute(sa.select(roster_units.c.name, roster_units.c.adcode)
-                               .where(roster_units.c.id == unit_id, roster_units.c.campaign_id == campaign_id)).first()
+            row = conn.execute(
+                sa.select(roster_units.c.name, roster_units.c.adcode).where(
+                    roster_units.c.id == unit_id, roster_units.c.campaign_id == campaign_id
+                )
+            ).first()
         if row is not None and not principal.scope.covers(row.adcode, row.name):
             raise AccessDenied(f"“{row.name}”不在账号“{principal.display}”的范围内")
     except AccessDenied as error:
@@ -320,13 +418,17 @@ def _require_unit(store: StoreHandle, campaign_id: int, unit_id: int, action: Ac
         raise
 
 
-def _require_units_in_scope(store: StoreHandle, campaign_id: int, units: list[tuple[str, str | None]], what: str) -> None:
+def _require_units_in_scope(
+    store: StoreHandle, campaign_id: int, units: list[tuple[str, str | None]], what: str
+) -> None:
     """Every (name, adcode) lies in the account's scope, else AccessDenied (logged) naming those outside."""
     principal = principal_of(store)
     outside = [name for name, adcode in units if not principal.scope.covers(adcode, name)]
     if outside:
-        error = AccessDenied(f"{what}:{'、'.join(outside[:5])}{f' 等 {len(outside)} 家' if len(outside) > 5 else ''}"
-                             f"不在账号“{principal.display}”的范围({principal.scope.describe()})内,未保存")
+        error = AccessDenied(
+            f"{what}:{'、'.join(outside[:5])}{f' 等 {len(outside)} 家' if len(outside) > 5 else ''}"
+            f"不在账号“{principal.display}”的范围({principal.scope.describe()})内,未保存"
+        )
         _audit(store, "denied", ok=False, target=f"第 {campaign_id} 号任务", detail=str(error))
         raise error
 
@@ -341,19 +443,29 @@ def _roster(conn: sa.Connection, campaign_id: int, unit_ids: list[int] | None = 
     query = sa.select(roster_units).where(roster_units.c.campaign_id == campaign_id).order_by(roster_units.c.id)
     if unit_ids is not None:
         query = query.where(roster_units.c.id.in_(unit_ids))
-    return [RosterUnit(r.id, r.campaign_id, r.name, r.sector, r.adcode, r.parent, r.contact, r.phone)
-            for r in conn.execute(query)]
+    return [
+        RosterUnit(r.id, r.campaign_id, r.name, r.sector, r.adcode, r.parent, r.contact, r.phone)
+        for r in conn.execute(query)
+    ]
 
 
 # ---- status steps -----------------------------------------------------------------------------------
-def submit(store: StoreHandle, campaign_id: int, unit_id: int, *, submission_id: int | None = None, who: str = "",
-           at: dt.datetime | None = None) -> UnitStatus:
+def submit(
+    store: StoreHandle,
+    campaign_id: int,
+    unit_id: int,
+    *,
+    submission_id: int | None = None,
+    who: str = "",
+    at: dt.datetime | None = None,
+) -> UnitStatus:
     """A return arrived (again): 未报/退回/已报待审 → 已报待审, version + 1."""
     return _step(store, campaign_id, unit_id, "submit", who=who, at=at, submission_id=submission_id)
 
 
-def return_with_comment(store: StoreHandle, campaign_id: int, unit_id: int, comment: str, *, who: str = "",
-                        at: dt.datetime | None = None) -> UnitStatus:
+def return_with_comment(
+    store: StoreHandle, campaign_id: int, unit_id: int, comment: str, *, who: str = "", at: dt.datetime | None = None
+) -> UnitStatus:
     """Send a return back to its unit: 已报待审 → 退回, with the reviewer's reason (required)."""
     return _step(store, campaign_id, unit_id, "return", who=who, at=at, comment=_required(comment, "退回原因"))
 
@@ -361,8 +473,15 @@ def return_with_comment(store: StoreHandle, campaign_id: int, unit_id: int, comm
 FORCED = "强制通过"
 
 
-def approve(store: StoreHandle, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None,
-            force_reason: str | None = None) -> UnitStatus:
+def approve(
+    store: StoreHandle,
+    campaign_id: int,
+    unit_id: int,
+    *,
+    who: str = "",
+    at: dt.datetime | None = None,
+    force_reason: str | None = None,
+) -> UnitStatus:
     """已报待审 → 已审核. A return whose reading found errors is approved only with ``force_reason`` (强制通过),
     which the event keeps as its comment ('强制通过:…')."""
     _require_unit(store, campaign_id, unit_id, Action.REVIEW)
@@ -373,21 +492,31 @@ def approve(store: StoreHandle, campaign_id: int, unit_id: int, *, who: str = ""
             comment = f"{FORCED}:{force_reason.strip()}"
         elif errors:
             first = errors[0]
-            raise CampaignError(f"该单位的报表有 {len(errors)} 个错误(如 {first['location']}:{first['message']}),"
-                                f"不能审核通过;请退回修改,或选择{FORCED}并写明原因")
+            raise CampaignError(
+                f"该单位的报表有 {len(errors)} 个错误(如 {first['location']}:{first['message']}),"
+                f"不能审核通过;请退回修改,或选择{FORCED}并写明原因"
+            )
         _record(conn, campaign_id, unit_id, "approve", who, at, comment, None)
     after = unit_status(store, campaign_id, unit_id)
-    _audit(store, "force-approve" if comment else "approve", ids=[after.submission_id] if after.submission_id else [],
-           target=f"第 {campaign_id} 号任务 {after.unit.name} · 单位 {unit_id}", detail=comment or "")
+    _audit(
+        store,
+        "force-approve" if comment else "approve",
+        ids=[after.submission_id] if after.submission_id else [],
+        target=f"第 {campaign_id} 号任务 {after.unit.name} · 单位 {unit_id}",
+        detail=comment or "",
+    )
     return after
 
 
-def lock(store: StoreHandle, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None) -> UnitStatus:
+def lock(
+    store: StoreHandle, campaign_id: int, unit_id: int, *, who: str = "", at: dt.datetime | None = None
+) -> UnitStatus:
     return _step(store, campaign_id, unit_id, "lock", who=who, at=at)
 
 
-def unlock(store: StoreHandle, campaign_id: int, unit_id: int, reason: str, *, who: str = "",
-           at: dt.datetime | None = None) -> UnitStatus:
+def unlock(
+    store: StoreHandle, campaign_id: int, unit_id: int, reason: str, *, who: str = "", at: dt.datetime | None = None
+) -> UnitStatus:
     """Reopen an approved or locked return for review (已报待审); the reason is required and kept."""
     return _step(store, campaign_id, unit_id, "unlock", who=who, at=at, comment=_required(reason, "解锁原因"))
 
@@ -400,15 +529,23 @@ def return_issues(store: StoreHandle, campaign_id: int, unit_id: int) -> list[di
 
 
 def _return_issues(conn: sa.Connection, campaign_id: int, unit_id: int) -> list[dict]:
-    latest = conn.execute(sa.select(unit_events.c.submission_id)
-                          .where(unit_events.c.campaign_id == campaign_id, unit_events.c.unit_id == unit_id,
-                                 unit_events.c.action == "submit")
-                          .order_by(unit_events.c.id.desc()).limit(1)).scalar()
+    latest = conn.execute(
+        sa.select(unit_events.c.submission_id)
+        .where(
+            unit_events.c.campaign_id == campaign_id, unit_events.c.unit_id == unit_id, unit_events.c.action == "submit"
+        )
+        .order_by(unit_events.c.id.desc())
+        .limit(1)
+    ).scalar()
     if latest is None:
         return []
-    rows = conn.execute(sa.select(issue_rows.c.code, issue_rows.c.level, issue_rows.c.location, issue_rows.c.value,
-                                  issue_rows.c.message)
-                        .where(issue_rows.c.submission_id == latest).order_by(issue_rows.c.id)).all()
+    rows = conn.execute(
+        sa.select(
+            issue_rows.c.code, issue_rows.c.level, issue_rows.c.location, issue_rows.c.value, issue_rows.c.message
+        )
+        .where(issue_rows.c.submission_id == latest)
+        .order_by(issue_rows.c.id)
+    ).all()
     found = [dict(r._mapping) for r in rows] + _review_checks(conn, campaign_id, latest)
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda i: order.get(i["level"], 3))
@@ -418,7 +555,7 @@ def _return_issues(conn: sa.Connection, campaign_id: int, unit_id: int) -> list[
 class UnitTemplate:
     file_name: str
     data: bytes
-    left_out: tuple[str, ...]   # asked-for metrics a template cannot hold (destroyed_qty: one unit per column)
+    left_out: tuple[str, ...]  # asked-for metrics a template cannot hold (destroyed_qty: one unit per column)
 
 
 def unit_template(store: StoreHandle, campaign_id: int, unit_id: int, *, activities: int = 10) -> UnitTemplate:
@@ -433,11 +570,16 @@ def unit_template(store: StoreHandle, campaign_id: int, unit_id: int, *, activit
     asked = list(campaign.metrics) or ["events", "materials", "consultations"]
     kept = [m for m in asked if m != "destroyed_qty"]
     region = default_gazetteer().by_adcode(unit.adcode) if unit.adcode else None
-    data = build_template(campaign=campaign.name, year=campaign.year, unit=unit.name,
-                          region=region.path.replace(" ", "") if region else None, metrics=kept,
-                          theme=campaign.theme, activities=activities)
-    return UnitTemplate(f"{campaign.year}年报表模板_{unit.name}.xlsx", data,
-                        tuple(m for m in asked if m not in kept))
+    data = build_template(
+        campaign=campaign.name,
+        year=campaign.year,
+        unit=unit.name,
+        region=region.path.replace(" ", "") if region else None,
+        metrics=kept,
+        theme=campaign.theme,
+        activities=activities,
+    )
+    return UnitTemplate(f"{campaign.year}年报表模板_{unit.name}.xlsx", data, tuple(m for m in asked if m not in kept))
 
 
 def _left_empty(asked: Iterable[str], present: set[str]) -> list[str]:
@@ -453,9 +595,12 @@ def missing_metrics(store: StoreHandle, campaign_id: int) -> dict[int, list[str]
     if not latest:
         return {}
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(records.c.submission_id, terms.c.text).distinct()
-                            .join(terms, terms.c.id == records.c.metric_id)
-                            .where(records.c.submission_id.in_(list(latest.values())))).all()
+        rows = conn.execute(
+            sa.select(records.c.submission_id, terms.c.text)
+            .distinct()
+            .join(terms, terms.c.id == records.c.metric_id)
+            .where(records.c.submission_id.in_(list(latest.values())))
+        ).all()
     present: dict[int, set[str]] = {}
     for submission_id, metric in rows:
         present.setdefault(submission_id, set()).add(metric)
@@ -473,34 +618,56 @@ def _review_checks(conn: sa.Connection, campaign_id: int, submission_id: int) ->
     (missing-metric) and totals far from the same agency's year before (big-change)."""
     asked = conn.execute(sa.select(campaigns.c.metrics).where(campaigns.c.id == campaign_id)).scalar()
     asked_ids = [m for m in (asked or "").split(",") if m]
-    own = conn.execute(sa.select(terms.c.text, records.c.agency_id, records.c.year, sa.func.sum(records.c.value))
-                       .join(terms, terms.c.id == records.c.metric_id)
-                       .where(records.c.submission_id == submission_id)
-                       .group_by(terms.c.text, records.c.agency_id, records.c.year)).all()
+    own = conn.execute(
+        sa.select(terms.c.text, records.c.agency_id, records.c.year, sa.func.sum(records.c.value))
+        .join(terms, terms.c.id == records.c.metric_id)
+        .where(records.c.submission_id == submission_id)
+        .group_by(terms.c.text, records.c.agency_id, records.c.year)
+    ).all()
     catalog = default_catalog()
     out = []
     present = {row[0] for row in own}
     for metric in _left_empty(asked_ids, present):
         if metric in catalog.metrics:
-            out.append({"code": "missing-metric", "level": "warning", "location": "", "value": metric,
-                        "message": f"报送任务要求填报“{catalog[metric].zh}”,这份报表没有该指标的数字;请核实是否漏填"})
+            out.append(
+                {
+                    "code": "missing-metric",
+                    "level": "warning",
+                    "location": "",
+                    "value": metric,
+                    "message": f"报送任务要求填报“{catalog[metric].zh}”,这份报表没有该指标的数字;请核实是否漏填",
+                }
+            )
     now: dict[tuple[str, int, int], float] = {}
     for metric, agency_id, year, total in own:
         if agency_id is not None and year is not None:
             now[(metric, agency_id, year)] = now.get((metric, agency_id, year), 0.0) + float(total)
     for (metric, agency_id, year), total in sorted(now.items()):
-        before = conn.execute(sa.select(sa.func.sum(records.c.value))
-                              .join(terms, terms.c.id == records.c.metric_id)
-                              .join(submissions, submissions.c.id == records.c.submission_id)
-                              .where(submissions.c.status == "active", terms.c.text == metric,
-                                     records.c.agency_id == agency_id, records.c.year == year - 1)).scalar()
+        before = conn.execute(
+            sa.select(sa.func.sum(records.c.value))
+            .join(terms, terms.c.id == records.c.metric_id)
+            .join(submissions, submissions.c.id == records.c.submission_id)
+            .where(
+                submissions.c.status == "active",
+                terms.c.text == metric,
+                records.c.agency_id == agency_id,
+                records.c.year == year - 1,
+            )
+        ).scalar()
         if before is None or max(total, before) < CHANGE_FLOOR:
             continue
         if total >= CHANGE_FACTOR * before or before >= CHANGE_FACTOR * total:
             name = catalog[metric].zh if metric in catalog.metrics else metric
-            out.append({"code": "big-change", "level": "warning", "location": "", "value": f"{before:g}→{total:g}",
-                        "message": f"“{name}”{year}年为 {total:,.0f},上年为 {before:,.0f},相差五倍以上;"
-                                   "请核实是否多写或少写了“万”、漏报或重复"})
+            out.append(
+                {
+                    "code": "big-change",
+                    "level": "warning",
+                    "location": "",
+                    "value": f"{before:g}→{total:g}",
+                    "message": f"“{name}”{year}年为 {total:,.0f},上年为 {before:,.0f},相差五倍以上;"
+                    "请核实是否多写或少写了“万”、漏报或重复",
+                }
+            )
     return out
 
 
@@ -514,43 +681,81 @@ def _required(text: str, what: str) -> str:
     return text.strip()
 
 
-def _step(store: StoreHandle, campaign_id: int, unit_id: int, action: str, *, who: str, at: dt.datetime | None,
-          comment: str | None = None, submission_id: int | None = None) -> UnitStatus:
+def _step(
+    store: StoreHandle,
+    campaign_id: int,
+    unit_id: int,
+    action: str,
+    *,
+    who: str,
+    at: dt.datetime | None,
+    comment: str | None = None,
+    submission_id: int | None = None,
+) -> UnitStatus:
     _require_unit(store, campaign_id, unit_id, Action.UPLOAD if action == "submit" else Action.REVIEW)
     visible = getattr(store, "visible_submissions", lambda: None)()
     if submission_id is not None and visible is not None and int(submission_id) not in visible:
         # a unit's return must be one the account may see: no tying another place's file to one's own unit
-        error = AccessDenied(f"第 {submission_id} 号报表不在账号“{principal_of(store).display}”的范围内,"
-                             "不能作为该单位的报表")
+        error = AccessDenied(
+            f"第 {submission_id} 号报表不在账号“{principal_of(store).display}”的范围内,不能作为该单位的报表"
+        )
         _audit(store, "denied", ok=False, target=f"第 {campaign_id} 号任务 单位 {unit_id}", detail=str(error))
         raise error
     with store.transaction() as conn:
         _record(conn, campaign_id, unit_id, action, who, at, comment, submission_id)
     after = unit_status(store, campaign_id, unit_id)
-    held = submission_id or after.submission_id   # the return the step acted on
-    _audit(store, action, ids=[held] if held else [], target=f"第 {campaign_id} 号任务 {after.unit.name} · 单位 {unit_id}",
-           detail=comment or "")
+    held = submission_id or after.submission_id  # the return the step acted on
+    _audit(
+        store,
+        action,
+        ids=[held] if held else [],
+        target=f"第 {campaign_id} 号任务 {after.unit.name} · 单位 {unit_id}",
+        detail=comment or "",
+    )
     return after
 
 
-def _record(conn: sa.Connection, campaign_id: int, unit_id: int, action: str, who: str, at: dt.datetime | None,
-            comment: str | None, submission_id: int | None) -> None:
+def _record(
+    conn: sa.Connection,
+    campaign_id: int,
+    unit_id: int,
+    action: str,
+    who: str,
+    at: dt.datetime | None,
+    comment: str | None,
+    submission_id: int | None,
+) -> None:
     """Check the step against the unit's current status (read under the write lock) and store it."""
-    unit = conn.execute(sa.select(roster_units.c.name).where(roster_units.c.id == unit_id,
-                                                              roster_units.c.campaign_id == campaign_id)).first()
+    unit = conn.execute(
+        sa.select(roster_units.c.name).where(roster_units.c.id == unit_id, roster_units.c.campaign_id == campaign_id)
+    ).first()
     if unit is None:
         raise CampaignError(f"第 {campaign_id} 号报送任务的名单中没有第 {unit_id} 号单位")
-    last = conn.execute(sa.select(unit_events.c.status, unit_events.c.version)
-                        .where(unit_events.c.unit_id == unit_id).order_by(unit_events.c.id.desc()).limit(1)).first()
+    last = conn.execute(
+        sa.select(unit_events.c.status, unit_events.c.version)
+        .where(unit_events.c.unit_id == unit_id)
+        .order_by(unit_events.c.id.desc())
+        .limit(1)
+    ).first()
     status, version = (Status(last.status), last.version) if last else (Status.NOT_REPORTED, 0)
     allowed, after = TRANSITIONS[action]
     if status not in allowed:
         raise CampaignError(_refusal(unit.name, status, action))
     if action == "submit":
         version += 1
-    conn.execute(unit_events.insert().values(
-        campaign_id=campaign_id, unit_id=unit_id, action=action, status=str(after), version=version,
-        at=_stamp(at), who=who, comment=comment, submission_id=submission_id))
+    conn.execute(
+        unit_events.insert().values(
+            campaign_id=campaign_id,
+            unit_id=unit_id,
+            action=action,
+            status=str(after),
+            version=version,
+            at=_stamp(at),
+            who=who,
+            comment=comment,
+            submission_id=submission_id,
+        )
+    )
 
 
 def _refusal(unit: str, status: Status, action: str) -> str:
@@ -598,8 +803,13 @@ def approved_submissions(store: StoreHandle) -> frozenset[int]:
 
 
 def _approved_submissions(store: StoreHandle) -> frozenset[int]:
-    query = sa.select(unit_events.c.campaign_id, unit_events.c.unit_id, unit_events.c.status,
-                      unit_events.c.submission_id, unit_events.c.action).order_by(unit_events.c.id)
+    query = sa.select(
+        unit_events.c.campaign_id,
+        unit_events.c.unit_id,
+        unit_events.c.status,
+        unit_events.c.submission_id,
+        unit_events.c.action,
+    ).order_by(unit_events.c.id)
     status: dict[tuple[int, int], str] = {}
     latest: dict[tuple[int, int], int] = {}
     with store.engine.connect() as conn:
@@ -636,9 +846,12 @@ def round_coverage(store: StoreHandle, submission_ids: Iterable[int], years: Ite
     present = {int(i) for i in submission_ids}
     out = []
     for campaign, held in rounds:
-        mine = _in_scope(store, list(held))   # the units the account covers are what it is expected to see
-        out.append(RoundCoverage(campaign, len(mine), sum(s.submission_id is not None and s.submission_id in present
-                                                          for s in mine)))
+        mine = _in_scope(store, list(held))  # the units the account covers are what it is expected to see
+        out.append(
+            RoundCoverage(
+                campaign, len(mine), sum(s.submission_id is not None and s.submission_id in present for s in mine)
+            )
+        )
     return out
 
 
@@ -655,15 +868,16 @@ def unit_status(store: StoreHandle, campaign_id: int, unit_id: int, *, today: dt
     return found[0]
 
 
-def unit_statuses(store: StoreHandle, campaign_id: int, *, today: dt.date | None = None,
-                  unit_ids: Iterable[int] | None = None) -> list[UnitStatus]:
+def unit_statuses(
+    store: StoreHandle, campaign_id: int, *, today: dt.date | None = None, unit_ids: Iterable[int] | None = None
+) -> list[UnitStatus]:
     """Every roster unit (or those asked for) with its status, in roster order; ``today`` (Beijing) decides 逾期未报."""
     campaign = get_campaign(store, campaign_id)
     events_query = sa.select(unit_events).where(unit_events.c.campaign_id == campaign.id).order_by(unit_events.c.id)
     ids = None if unit_ids is None else [int(i) for i in unit_ids]
     if ids is not None:
         events_query = events_query.where(unit_events.c.unit_id.in_(ids))
-    with store.engine.connect() as conn:   # one snapshot for the roster and its events
+    with store.engine.connect() as conn:  # one snapshot for the roster and its events
         units = _in_scope(store, _roster(conn, campaign.id, ids))
         events = conn.execute(events_query).all()
     by_unit: dict[int, list[sa.Row]] = {}
@@ -681,9 +895,19 @@ def _fold(campaign: Campaign, unit: RosterUnit, events: list[sa.Row], today: dt.
     first_at = submits[0].at if submits else None
     # 迟报 is judged on the first submission: a return sent back and corrected was still reported on time.
     late = beijing_day(first_at) > campaign.last_on_time_day if first_at else None
-    return UnitStatus(unit, Status(last.status), last.version, first_at, submits[-1].at if submits else None,
-                      late, False, last.comment if last.action in ("return", "unlock", "approve") else None,
-                      submits[-1].submission_id if submits else None, last.at, last.who)
+    return UnitStatus(
+        unit,
+        Status(last.status),
+        last.version,
+        first_at,
+        submits[-1].at if submits else None,
+        late,
+        False,
+        last.comment if last.action in ("return", "unlock", "approve") else None,
+        submits[-1].submission_id if submits else None,
+        last.at,
+        last.who,
+    )
 
 
 # ---- a unit's return arriving ---------------------------------------------------------------------
@@ -699,14 +923,27 @@ class ReturnOutcome:
     version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "message": self.message, "unit": self.unit.name if self.unit else None,
-                "candidates": [u.name for u in self.candidates], "submission_id": self.submission_id,
-                "version": self.version}
+        return {
+            "status": self.status,
+            "message": self.message,
+            "unit": self.unit.name if self.unit else None,
+            "candidates": [u.name for u in self.candidates],
+            "submission_id": self.submission_id,
+            "version": self.version,
+        }
 
 
-def submit_return(store: StoreHandle, campaign_id: int, data: bytes, name: str, *, who: str = "",
-                  at: dt.datetime | None = None, unit_id: int | None = None,
-                  gazetteer: Gazetteer | None = None) -> ReturnOutcome:
+def submit_return(
+    store: StoreHandle,
+    campaign_id: int,
+    data: bytes,
+    name: str,
+    *,
+    who: str = "",
+    at: dt.datetime | None = None,
+    unit_id: int | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> ReturnOutcome:
     """Read a unit's return, match its agency to the roster, store it and mark the unit 已报待审 — one transaction.
 
     A unit's second return supersedes its first through the store's usual agency-year rule (the old
@@ -751,14 +988,25 @@ def submit_return(store: StoreHandle, campaign_id: int, data: bytes, name: str, 
 def _supersede_previous(conn: sa.Connection, campaign_id: int, unit_id: int, new_id: int) -> None:
     """The unit's earlier return steps back even when the new one names the unit differently (全称 vs 简称),
     which the store's agency-year rule cannot see: one unit, one counted return."""
-    earlier = conn.execute(sa.select(unit_events.c.submission_id)
-                           .where(unit_events.c.campaign_id == campaign_id, unit_events.c.unit_id == unit_id,
-                                  unit_events.c.action == "submit", unit_events.c.submission_id.is_not(None),
-                                  unit_events.c.submission_id != new_id)).scalars().all()
+    earlier = (
+        conn.execute(
+            sa.select(unit_events.c.submission_id).where(
+                unit_events.c.campaign_id == campaign_id,
+                unit_events.c.unit_id == unit_id,
+                unit_events.c.action == "submit",
+                unit_events.c.submission_id.is_not(None),
+                unit_events.c.submission_id != new_id,
+            )
+        )
+        .scalars()
+        .all()
+    )
     if earlier:
-        conn.execute(submissions.update()
-                     .where(submissions.c.id.in_(earlier), submissions.c.status == "active")
-                     .values(status="superseded", replaced_by=new_id, changed_at=intake.now()))
+        conn.execute(
+            submissions.update()
+            .where(submissions.c.id.in_(earlier), submissions.c.status == "active")
+            .values(status="superseded", replaced_by=new_id, changed_at=intake.now())
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -772,14 +1020,19 @@ class Link:
     message: str = ""
 
 
-def link_submission(store: StoreHandle, submission_id: int, *, who: str = "", at: dt.datetime | None = None) -> list[Link]:
+def link_submission(
+    store: StoreHandle, submission_id: int, *, who: str = "", at: dt.datetime | None = None
+) -> list[Link]:
     """A return imported on 数据上报 or by the CLI counts for the rounds of its year: each of its agencies that a
     round's roster names unambiguously is marked 已报待审 with this return (a unit already approved or locked
     is left as it is, and said so); an unclear name is reported, never guessed."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(terms.c.text, records.c.year).distinct()
-                            .join(terms, terms.c.id == records.c.agency_id)
-                            .where(records.c.submission_id == submission_id, records.c.year.is_not(None))).all()
+        rows = conn.execute(
+            sa.select(terms.c.text, records.c.year)
+            .distinct()
+            .join(terms, terms.c.id == records.c.agency_id)
+            .where(records.c.submission_id == submission_id, records.c.year.is_not(None))
+        ).all()
     by_year: dict[int, list[str]] = {}
     for agency, year in rows:
         by_year.setdefault(int(year), []).append(agency)
@@ -791,7 +1044,7 @@ def link_submission(store: StoreHandle, submission_id: int, *, who: str = "", at
             if found.status != "ok":
                 links.append(Link(campaign, agency, found.status))
                 continue
-            assert found.unit is not None   # an 'ok' match has its unit
+            assert found.unit is not None  # an 'ok' match has its unit
             try:
                 submit(store, campaign.id, found.unit.id, submission_id=submission_id, who=who, at=at)
             except CampaignError as exc:

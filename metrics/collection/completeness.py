@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from metrics.analysis import geo
-from metrics.collection.campaigns import Campaign, Status, UnitStatus, get_campaign, unit_statuses
 from metrics.analysis.maps import RegionMap, map_place, place_of
 from metrics.analysis.query import Filters
+from metrics.collection.campaigns import Campaign, Status, UnitStatus, get_campaign, unit_statuses
 from metrics.reading.regions import Gazetteer, Region, default_gazetteer
 
 if TYPE_CHECKING:
@@ -28,11 +28,11 @@ class Rate:
 
     group: str
     expected: int = 0
-    reported: int = 0         # anything but 未报 (a returned report was reported)
+    reported: int = 0  # anything but 未报 (a returned report was reported)
     on_time: int = 0
     late: int = 0
-    approved: int = 0         # 已审核 or 已锁定
-    counts: dict[str, int] = field(default_factory=dict)   # per status
+    approved: int = 0  # 已审核 or 已锁定
+    counts: dict[str, int] = field(default_factory=dict)  # per status
 
     @property
     def reporting_rate(self) -> float | None:
@@ -47,10 +47,18 @@ class Rate:
         return self.approved / self.expected if self.expected else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "expected": self.expected, "reported": self.reported, "on_time": self.on_time,
-                "late": self.late, "approved": self.approved, "counts": dict(self.counts),
-                "reporting_rate": self.reporting_rate, "on_time_rate": self.on_time_rate,
-                "approval_rate": self.approval_rate}
+        return {
+            "group": self.group,
+            "expected": self.expected,
+            "reported": self.reported,
+            "on_time": self.on_time,
+            "late": self.late,
+            "approved": self.approved,
+            "counts": dict(self.counts),
+            "reporting_rate": self.reporting_rate,
+            "on_time_rate": self.on_time_rate,
+            "approval_rate": self.approval_rate,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,18 +72,24 @@ class Completeness:
     by_sector: tuple[Rate, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"campaign": self.campaign.to_dict(), "overall": self.overall.to_dict(),
-                **{f"by_{k}": [r.to_dict() for r in getattr(self, f"by_{k}")]
-                   for k in ("province", "city", "district", "sector")},
-                "units": [u.to_dict() for u in self.units]}
+        return {
+            "campaign": self.campaign.to_dict(),
+            "overall": self.overall.to_dict(),
+            **{
+                f"by_{k}": [r.to_dict() for r in getattr(self, f"by_{k}")]
+                for k in ("province", "city", "district", "sector")
+            },
+            "units": [u.to_dict() for u in self.units],
+        }
 
 
 NO_REGION = "未填地区"
 NO_SECTOR = "未填系统"
 
 
-def build(store: StoreHandle, campaign_id: int, *, today: dt.date | None = None,
-                 gazetteer: Gazetteer | None = None) -> Completeness:
+def build(
+    store: StoreHandle, campaign_id: int, *, today: dt.date | None = None, gazetteer: Gazetteer | None = None
+) -> Completeness:
     """Per-unit status and the reporting / on-time / approval rates overall, by region level and by sector."""
     gaz = gazetteer or default_gazetteer()
     units = tuple(unit_statuses(store, campaign_id, today=today))
@@ -88,18 +102,21 @@ def build(store: StoreHandle, campaign_id: int, *, today: dt.date | None = None,
         return tuple(_rate(name, members) for name, members in sorted(groups.items()))
 
     return Completeness(
-        get_campaign(store, campaign_id), units, _rate("全部", units),
+        get_campaign(store, campaign_id),
+        units,
+        _rate("全部", units),
         grouped(lambda u: _region_group(regions[u.unit.id], "province")),
         grouped(lambda u: _region_group(regions[u.unit.id], "city")),
         grouped(lambda u: _region_group(regions[u.unit.id], "district")),
-        grouped(lambda u: u.unit.sector or NO_SECTOR))
+        grouped(lambda u: u.unit.sector or NO_SECTOR),
+    )
 
 
 def _region_group(region: Region | None, level: str) -> str:
     """The group a unit counts in at this level; a unit above it counts as its own 本级 ('浙江省 本级')."""
     if region is None:
         return NO_REGION
-    parts = (region.province, region.city, region.district)[:_DEPTHS[level]]
+    parts = (region.province, region.city, region.district)[: _DEPTHS[level]]
     named = [p for p in parts if p]
     return _path(named) + " 本级" if parts[-1] is None else _path(named)
 
@@ -119,15 +136,20 @@ def _path(parts: Iterable[str]) -> str:
 def _rate(group: str, members: Iterable[UnitStatus]) -> Rate:
     members = list(members)
     counts = Counter(str(u.status) for u in members)
-    return Rate(group, expected=len(members),
-                reported=sum(u.status != Status.NOT_REPORTED for u in members),
-                on_time=sum(u.late is False for u in members), late=sum(u.late is True for u in members),
-                approved=sum(u.status in (Status.APPROVED, Status.LOCKED) for u in members),
-                counts={str(s): counts.get(str(s), 0) for s in Status})
+    return Rate(
+        group,
+        expected=len(members),
+        reported=sum(u.status != Status.NOT_REPORTED for u in members),
+        on_time=sum(u.late is False for u in members),
+        late=sum(u.late is True for u in members),
+        approved=sum(u.status in (Status.APPROVED, Status.LOCKED) for u in members),
+        counts={str(s): counts.get(str(s), 0) for s in Status},
+    )
 
 
-def region_rates(report: Completeness, *, province: str | None = None, city: str | None = None,
-                 gazetteer: Gazetteer | None = None) -> tuple[str, tuple[Rate, ...]]:
+def region_rates(
+    report: Completeness, *, province: str | None = None, city: str | None = None, gazetteer: Gazetteer | None = None
+) -> tuple[str, tuple[Rate, ...]]:
     """The rates one level below the chosen place (provinces; a province's cities; a city's districts).
 
     Only units inside the place count; a unit with no region counts only when no place is chosen.
@@ -167,8 +189,11 @@ def rate_map(report: Completeness, filters: Filters, rate: str) -> tuple[RegionM
     units = report.units
     gaz = default_gazetteer()
     regions = [gaz.by_adcode(u.unit.adcode) if u.unit.adcode else None for u in units]
-    inside = [u for u, r in zip(units, regions, strict=True)
-              if parent is None or (r is not None and (r == parent or parent.contains(r)))]
+    inside = [
+        u
+        for u, r in zip(units, regions, strict=True)
+        if parent is None or (r is not None and (r == parent or parent.contains(r)))
+    ]
     places = geo.place_units([u.unit.adcode for u in inside], level, parent.adcode if parent is not None else None)
     groups: dict[str, list[UnitStatus]] = {}
     for unit, place in zip(inside, places, strict=True):

@@ -26,9 +26,9 @@ from metrics.briefing.brief import xml_safe
 from metrics.briefing.office import EAST_ASIAN_FONT, docx_table, gongwen_document
 from metrics.core.safe_export import XLSX_OPTIONS
 
-SMS_SEGMENT = 70        # characters in one SMS holding Chinese (UCS-2)
+SMS_SEGMENT = 70  # characters in one SMS holding Chinese (UCS-2)
 SMS_TWO_SEGMENTS = 134  # two segments of a long SMS (67 each, the rest is the joining header)
-MAIN_RECIPIENTS = 10    # units named in the 主送 line; more are addressed as 各有关单位 (all are in the attachment)
+MAIN_RECIPIENTS = 10  # units named in the 主送 line; more are addressed as 各有关单位 (all are in the attachment)
 DEFAULT_EXTENSION_DAYS = 3  # the notice's new due date when none is given and the round has no grace days
 CHANNELS = ("xlsx", "docx", "sms")
 COLUMNS = ("序号", "单位名称", "系统", "地区", "联系人", "联系电话", "状态", "逾期天数")
@@ -53,7 +53,7 @@ class Overdue:
     region: str | None = None
     contact: str | None = None
     phone: str | None = None
-    status: str = "未报"          # 未报, 退回, … as the collection round names it
+    status: str = "未报"  # 未报, 退回, … as the collection round names it
     late_days: int | None = None  # days past the last on-time day (due date + grace days)
 
     def __post_init__(self) -> None:
@@ -65,11 +65,11 @@ class Overdue:
 class Round:
     """The collection round a reminder is about, and who sends it."""
 
-    name: str                  # e.g. 国际消费者权益日活动情况; the year and “3·15” are added, as is 报表
+    name: str  # e.g. 国际消费者权益日活动情况; the year and “3·15” are added, as is 报表
     year: int
     due_date: dt.date
-    office: str                # 发文单位, e.g. 宁波市消费者权益保护委员会
-    contact: str               # e.g. 王某某 0574-87000000
+    office: str  # 发文单位, e.g. 宁波市消费者权益保护委员会
+    contact: str  # e.g. 王某某 0574-87000000
     grace_days: int = 0
     id: int | str | None = None
     sms_signature: str | None = None  # the SMS 【签名】, e.g. 宁波市消保委; the office when not given
@@ -78,8 +78,16 @@ class Round:
     @classmethod
     def of(cls, campaign, *, office: str, contact: str, **options) -> Round:
         """From a collection round (anything with id, name, year, due_date, grace_days) and its sender."""
-        return cls(name=campaign.name, year=campaign.year, due_date=campaign.due_date, office=office,
-                   contact=contact, grace_days=campaign.grace_days, id=campaign.id, **options)
+        return cls(
+            name=campaign.name,
+            year=campaign.year,
+            due_date=campaign.due_date,
+            office=office,
+            contact=contact,
+            grace_days=campaign.grace_days,
+            id=campaign.id,
+            **options,
+        )
 
     @property
     def subject(self) -> str:
@@ -109,17 +117,22 @@ class ReminderLog:
             raise ValueError(f"催报方式只能是 {'/'.join(CHANNELS)}:{self.channel}")
         if self.when.tzinfo is None:
             raise ValueError("催报时间须带时区(UTC)")
-        object.__setattr__(self, "when", self.when.astimezone(dt.timezone.utc))
+        object.__setattr__(self, "when", self.when.astimezone(dt.UTC))
         object.__setattr__(self, "units", tuple(self.units))
 
     @classmethod
     def now(cls, who: str, campaign_id: int | str | None, units: Sequence[Overdue | str], channel: str) -> ReminderLog:
         names = tuple(u.unit if isinstance(u, Overdue) else u for u in units)
-        return cls(who, dt.datetime.now(dt.timezone.utc), campaign_id, names, channel)
+        return cls(who, dt.datetime.now(dt.UTC), campaign_id, names, channel)
 
     def to_dict(self) -> dict[str, object]:
-        return {"who": self.who, "when": self.when.isoformat(), "campaign_id": self.campaign_id,
-                "units": list(self.units), "channel": self.channel}
+        return {
+            "who": self.who,
+            "when": self.when.isoformat(),
+            "campaign_id": self.campaign_id,
+            "units": list(self.units),
+            "channel": self.channel,
+        }
 
 
 @dataclass(frozen=True)
@@ -140,12 +153,24 @@ Row = tuple[int, str, str | None, str | None, str | None, str | None, str, int |
 
 def rows(units: Sequence[Overdue]) -> list[Row]:
     """The table every format lists: one row per unit in the order given, text cleaned, — for unknown."""
-    return [(k, _one_line(u.unit), _text(u.sector), _text(u.region), _text(u.contact), _text(u.phone),
-             _one_line(u.status), u.late_days) for k, u in enumerate(units, start=1)]
+    return [
+        (
+            k,
+            _one_line(u.unit),
+            _text(u.sector),
+            _text(u.region),
+            _text(u.contact),
+            _text(u.phone),
+            _one_line(u.status),
+            u.late_days,
+        )
+        for k, u in enumerate(units, start=1)
+    ]
 
 
-def overdue_from(statuses: Sequence, campaign, *, today: dt.date,
-                 region_of: Callable[[str | None], str | None] = lambda adcode: None) -> list[Overdue]:
+def overdue_from(
+    statuses: Sequence, campaign, *, today: dt.date, region_of: Callable[[str | None], str | None] = lambda adcode: None
+) -> list[Overdue]:
     """The units to remind from a campaign's unit statuses: 未报 and 退回, in roster order.
 
     ``late_days`` counts Beijing days past the last on-time day (due date + grace days), None before it;
@@ -153,12 +178,23 @@ def overdue_from(statuses: Sequence, campaign, *, today: dt.date,
     """
     last_day = campaign.due_date + dt.timedelta(days=campaign.grace_days)
     late = (today - last_day).days
-    return [Overdue(unit=s.unit.name, sector=s.unit.sector, region=region_of(s.unit.adcode), contact=s.unit.contact,
-                    phone=s.unit.phone, status=str(s.status), late_days=late if late > 0 else None)
-            for s in statuses if str(s.status) in _ASK]
+    return [
+        Overdue(
+            unit=s.unit.name,
+            sector=s.unit.sector,
+            region=region_of(s.unit.adcode),
+            contact=s.unit.contact,
+            phone=s.unit.phone,
+            status=str(s.status),
+            late_days=late if late > 0 else None,
+        )
+        for s in statuses
+        if str(s.status) in _ASK
+    ]
 
 
 # ---- Excel ------------------------------------------------------------------------------------
+
 
 def overdue_xlsx(campaign: Round, units: Sequence[Overdue], *, generated: dt.date | None = None) -> bytes:
     """Sheet 未报单位: a title row, the due date and the date made, then one row per unit; text stays text."""
@@ -175,8 +211,15 @@ def overdue_xlsx(campaign: Round, units: Sequence[Overdue], *, generated: dt.dat
     for c, width in enumerate(_WIDTHS):
         sheet.set_column(c, c, width)
     sheet.merge_range(0, 0, 0, len(COLUMNS) - 1, xml_safe(f"{campaign.title}未报单位名单"), title)
-    sheet.write_string(1, 0, xml_safe(f"截止日期:{cn_date(campaign.due_date)}(宽限{campaign.grace_days}天)  "
-                                      f"生成日期:{cn_date(made)}  共{len(units)}家"), muted)
+    sheet.write_string(
+        1,
+        0,
+        xml_safe(
+            f"截止日期:{cn_date(campaign.due_date)}(宽限{campaign.grace_days}天)  "
+            f"生成日期:{cn_date(made)}  共{len(units)}家"
+        ),
+        muted,
+    )
     for c, name in enumerate(COLUMNS):
         sheet.write_string(2, c, name, head)
     for r, row in enumerate(rows(units), start=3):
@@ -198,8 +241,8 @@ def overdue_xlsx(campaign: Round, units: Sequence[Overdue], *, generated: dt.dat
 
 # ---- Word ----------------------------------------------------------------------------------------
 
-def notice_docx(campaign: Round, units: Sequence[Overdue], *, issued: dt.date,
-                new_due: dt.date | None = None) -> bytes:
+
+def notice_docx(campaign: Round, units: Sequence[Overdue], *, issued: dt.date, new_due: dt.date | None = None) -> bytes:
     """A 催报通知 laid out as a 公文: 发文机关标志, 标题, 主送, body, 附件 line, 落款, then the 附件 table.
 
     ``new_due`` (the date to report by) defaults to ``issued`` + the round's grace days, or + 3 days
@@ -239,8 +282,10 @@ def notice_docx(campaign: Round, units: Sequence[Overdue], *, issued: dt.date,
     heading = document.add_paragraph(f"{title}未报单位名单", style="Title")
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _rule(heading, "nil")
-    table = pd.DataFrame([[xml_safe(v) if isinstance(v, str) else ("—" if v is None else str(v)) for v in row]
-                          for row in rows(units)], columns=list(COLUMNS))
+    table = pd.DataFrame(
+        [[xml_safe(v) if isinstance(v, str) else ("—" if v is None else str(v)) for v in row] for row in rows(units)],
+        columns=list(COLUMNS),
+    )
     grid = docx_table(document, table)
     grid.autofit = False
     for column, width in zip(grid.columns, _DOCX_WIDTHS):
@@ -270,13 +315,16 @@ def _rule(paragraph, kind: str) -> None:
     """A paragraph's bottom line: "single" is the red rule under the 发文机关标志, "nil" removes the style's."""
     ppr = paragraph._p.get_or_add_pPr()
     borders = ppr.makeelement(qn("w:pBdr"), {})
-    bottom = borders.makeelement(qn("w:bottom"), {qn("w:val"): kind, qn("w:sz"): "12", qn("w:space"): "6",
-                                                  qn("w:color"): "%02X%02X%02X" % _RED})
+    bottom = borders.makeelement(
+        qn("w:bottom"),
+        {qn("w:val"): kind, qn("w:sz"): "12", qn("w:space"): "6", qn("w:color"): "".join(f"{c:02X}" for c in _RED)},
+    )
     borders.append(bottom)
     ppr.append(borders)
 
 
 # ---- SMS --------------------------------------------------------------------------------------------
+
 
 def sms_texts(campaign: Round, units: Sequence[Overdue], *, new_due: dt.date) -> SmsBatch:
     """One text per unit with a mobile number, ≤ 70 characters (one SMS) where possible, else ≤ 134.
@@ -301,8 +349,12 @@ def sms_text(campaign: Round, unit: Overdue, *, new_due: dt.date) -> str:
     full, short = f"{campaign.year}年“3·15”{_sms_part(campaign.subject)}报表", f"{campaign.year}年3·15活动报表"
     contact = f"咨询:{_sms_part(campaign.contact)}"
     name = f"{_sms_part(unit.unit)}:"
-    wordings = [f"{signature}{name}您单位{full}{ask}{contact}", f"{signature}您单位{full}{ask}{contact}",
-                f"{signature}您单位{short}{ask}{contact}", f"{signature}您单位{short}{ask}"]
+    wordings = [
+        f"{signature}{name}您单位{full}{ask}{contact}",
+        f"{signature}您单位{full}{ask}{contact}",
+        f"{signature}您单位{short}{ask}{contact}",
+        f"{signature}您单位{short}{ask}",
+    ]
     for limit in (SMS_SEGMENT, SMS_TWO_SEGMENTS):
         for text in wordings:
             if sms_length(text) <= limit:

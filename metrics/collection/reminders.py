@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import sqlalchemy as sa
 
-from metrics.access.rules import Action, principal_of
 from metrics.access.accounts import audit
-from metrics.collection.campaigns import Campaign, CampaignError, get_campaign, roster, unit_statuses
+from metrics.access.rules import Action, principal_of
 from metrics.analysis.charts import safe_filename
-from metrics.core.fmt import BEIJING
-from metrics.reading.regions import Gazetteer, default_gazetteer
+from metrics.collection.campaigns import Campaign, CampaignError, get_campaign, roster, unit_statuses
 from metrics.collection.reminder_files import (
     DEFAULT_EXTENSION_DAYS,
     Overdue,
@@ -32,7 +30,9 @@ from metrics.collection.reminder_files import (
     overdue_xlsx,
     sms_texts,
 )
+from metrics.core.fmt import BEIJING
 from metrics.core.safe_export import csv_bytes
+from metrics.reading.regions import Gazetteer, default_gazetteer
 from metrics.storage.schema import reminders
 
 if TYPE_CHECKING:
@@ -40,9 +40,12 @@ if TYPE_CHECKING:
 
 # file suffix → channel; an SMS batch is written as a CSV table or as plain text lines
 SUFFIXES = {".xlsx": "xlsx", ".docx": "docx", ".csv": "sms", ".txt": "sms"}
-MIMES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-         ".csv": "text/csv", ".txt": "text/plain"}
+MIMES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+}
 _NAMES = {".xlsx": "催报名单", ".docx": "催报通知", ".csv": "催报短信", ".txt": "催报短信"}
 SMS_COLUMNS = ("单位名称", "手机号码", "短信内容", "未发送原因")
 
@@ -56,18 +59,18 @@ class ReminderFile:
     mime: str
     log: ReminderLog
     skipped: tuple[tuple[Overdue, str], ...] = ()
-    units: tuple[tuple[int, str], ...] = ()   # (roster id, name) of the units reminded
+    units: tuple[tuple[int, str], ...] = ()  # (roster id, name) of the units reminded
 
     def record(self, store: StoreHandle) -> ReminderLog:
         """Log this reminder (when it was made with ``record=False``, e.g. once its file is written)."""
         campaign_id = self.log.campaign_id
-        assert campaign_id is not None   # make_reminder logs the campaign's id
-        return log_reminder(store, int(campaign_id), self.units, self.log.channel, who=self.log.who,
-                            at=self.log.when)
+        assert campaign_id is not None  # make_reminder logs the campaign's id
+        return log_reminder(store, int(campaign_id), self.units, self.log.channel, who=self.log.who, at=self.log.when)
 
 
-def overdue_units(store: StoreHandle, campaign_id: int, *, today: dt.date | None = None,
-                  gazetteer: Gazetteer | None = None) -> tuple[Campaign, list[tuple[int, Overdue]]]:
+def overdue_units(
+    store: StoreHandle, campaign_id: int, *, today: dt.date | None = None, gazetteer: Gazetteer | None = None
+) -> tuple[Campaign, list[tuple[int, Overdue]]]:
     """The campaign and its 未报 / 退回 units (roster id, Overdue), in roster order."""
     gaz = gazetteer or default_gazetteer()
     today = today or dt.datetime.now(BEIJING).date()
@@ -83,9 +86,18 @@ def overdue_units(store: StoreHandle, campaign_id: int, *, today: dt.date | None
     return campaign, list(zip(ids, overdue, strict=True))
 
 
-def make_reminder(store: StoreHandle, campaign_id: int, suffix: str, *, office: str = "", contact: str = "",
-                  who: str = "", today: dt.date | None = None, gazetteer: Gazetteer | None = None,
-                  record: bool = True) -> ReminderFile:
+def make_reminder(
+    store: StoreHandle,
+    campaign_id: int,
+    suffix: str,
+    *,
+    office: str = "",
+    contact: str = "",
+    who: str = "",
+    today: dt.date | None = None,
+    gazetteer: Gazetteer | None = None,
+    record: bool = True,
+) -> ReminderFile:
     """The 催报名单 (.xlsx), 催报通知 (.docx) or SMS texts (.csv/.txt) for the campaign's 未报/退回 units.
 
     Logged at once unless ``record=False`` (then call ``.record(store)`` once the file is safely written).
@@ -126,8 +138,9 @@ def make_reminder(store: StoreHandle, campaign_id: int, suffix: str, *, office: 
     return ReminderFile(data, name, MIMES[suffix], log, skipped, sent_to)
 
 
-def _sms_file(suffix: str, units: Sequence[Overdue], messages: Sequence[tuple[str, str]],
-              skipped: Sequence[tuple[Overdue, str]]) -> bytes:
+def _sms_file(
+    suffix: str, units: Sequence[Overdue], messages: Sequence[tuple[str, str]], skipped: Sequence[tuple[Overdue, str]]
+) -> bytes:
     """One row (or line) per text, then the units no SMS can reach with the reason."""
     if suffix == ".csv":
         rows = [(u.unit, phone, text, "") for u, (phone, text) in zip(units, messages, strict=True)]
@@ -140,8 +153,15 @@ def _sms_file(suffix: str, units: Sequence[Overdue], messages: Sequence[tuple[st
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def log_reminder(store: StoreHandle, campaign_id: int, units: Sequence[tuple[int | None, str]], channel: str, *,
-                 who: str = "", at: dt.datetime | None = None) -> ReminderLog:
+def log_reminder(
+    store: StoreHandle,
+    campaign_id: int,
+    units: Sequence[tuple[int | None, str]],
+    channel: str,
+    *,
+    who: str = "",
+    at: dt.datetime | None = None,
+) -> ReminderLog:
     """Store one reminder sent to ``units`` (roster id, name) by ``channel``, in one transaction."""
     principal_of(store).require(Action.REVIEW)
     when = at or dt.datetime.now(dt.UTC)
@@ -149,9 +169,20 @@ def log_reminder(store: StoreHandle, campaign_id: int, units: Sequence[tuple[int
     stamp = log.when.isoformat(timespec="seconds")
     get_campaign(store, campaign_id)
     with store.transaction() as conn:
-        conn.execute(reminders.insert(), [
-            {"campaign_id": campaign_id, "unit_id": unit_id, "unit_name": name, "channel": channel, "at": stamp,
-             "who": who} for unit_id, name in units])
+        conn.execute(
+            reminders.insert(),
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "unit_id": unit_id,
+                    "unit_name": name,
+                    "channel": channel,
+                    "at": stamp,
+                    "who": who,
+                }
+                for unit_id, name in units
+            ],
+        )
     audit(store, "reminder", target=f"第 {campaign_id} 号任务", detail=f"{channel}:{len(units)} 家")
     return log
 
@@ -168,23 +199,28 @@ def _rows_in_scope(store: StoreHandle, campaign_id: int, rows: Sequence[sa.Row])
 def reminder_history(store: StoreHandle, campaign_id: int) -> list[ReminderLog]:
     """Every reminder sent for the campaign (to units in the account's scope), newest first."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(reminders).where(reminders.c.campaign_id == campaign_id)
-                            .order_by(reminders.c.id)).all()
+        rows = conn.execute(
+            sa.select(reminders).where(reminders.c.campaign_id == campaign_id).order_by(reminders.c.id)
+        ).all()
     rows = _rows_in_scope(store, campaign_id, rows)
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for row in rows:
         grouped.setdefault((row.at, row.channel, row.who), []).append(row.unit_name)
-    logs = [ReminderLog(who, dt.datetime.fromisoformat(at), campaign_id, tuple(names), channel)
-            for (at, channel, who), names in grouped.items()]
+    logs = [
+        ReminderLog(who, dt.datetime.fromisoformat(at), campaign_id, tuple(names), channel)
+        for (at, channel, who), names in grouped.items()
+    ]
     return logs[::-1]
 
 
 def reminder_counts(store: StoreHandle, campaign_id: int) -> dict[int, int]:
     """How many reminders each roster unit (in the account's scope) has been sent."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(reminders.c.unit_id, sa.func.count())
-                            .where(reminders.c.campaign_id == campaign_id, reminders.c.unit_id.is_not(None))
-                            .group_by(reminders.c.unit_id)).all()
+        rows = conn.execute(
+            sa.select(reminders.c.unit_id, sa.func.count())
+            .where(reminders.c.campaign_id == campaign_id, reminders.c.unit_id.is_not(None))
+            .group_by(reminders.c.unit_id)
+        ).all()
     if not principal_of(store).scope.everywhere:
         mine = {u.id for u in roster(store, campaign_id)}
         rows = [r for r in rows if r.unit_id in mine]

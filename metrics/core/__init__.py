@@ -1,1 +1,2 @@
-"""The vocabulary every layer shares: records and issues, the metric catalog, text and number parsing, formatting, labels, safe export."""
+"""The vocabulary every layer shares: records and issues, the metric catalog, text and number parsing, formatting,
+labels, safe export."""

@@ -17,7 +17,9 @@ KINDS = ("count", "money", "quantity")
 _NOT_A_METRIC = re.compile(r"揭露|曝光|率|比例|占比|同比|环比|增长|增幅|排名|名次|得分|评分|满意度|序号|编号|电话|邮编")
 _UNIT_IN_BRACKETS = re.compile(r"\(([^()]*)\)$")
 _UNIT_PREFIX = re.compile(r"^(单位|计量单位)[::]?")
-_TRAILING_UNIT = re.compile(r"(十万|百万|千万|万|亿|千)?(人次|家次|户次|场次|份|场|件|起|元|篇|条|名|册|张|千克|床|台)$")
+_TRAILING_UNIT = re.compile(
+    r"(十万|百万|千万|万|亿|千)?(人次|家次|户次|场次|份|场|件|起|元|篇|条|名|册|张|千克|床|台)$"
+)
 
 
 class CatalogError(ValueError):
@@ -56,7 +58,7 @@ class LabelMatch:
     unit: str | None
     multiplier: float
     candidates: tuple[str, ...] = ()  # ids that tied when ambiguous
-    ratio: bool = False               # a rate/score column: numbers that are not metrics
+    ratio: bool = False  # a rate/score column: numbers that are not metrics
 
 
 class Catalog:
@@ -169,8 +171,13 @@ def _metric_from_dict(entry: dict, index: int) -> MetricDef:
     if not synonyms or not all(synonyms):
         raise CatalogError(f"指标 {metric_id} 至少需要一个非空同义词")
     return MetricDef(
-        id=entry["id"], zh=entry["zh"], en=entry["en"], unit=entry["unit"], kind=entry["kind"],
-        units=tuple(entry.get("units", ())), synonyms=synonyms,
+        id=entry["id"],
+        zh=entry["zh"],
+        en=entry["en"],
+        unit=entry["unit"],
+        kind=entry["kind"],
+        units=tuple(entry.get("units", ())),
+        synonyms=synonyms,
         traditional=tuple(entry.get("traditional", ())),
     )
 

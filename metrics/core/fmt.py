@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
-from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -178,11 +178,13 @@ def comparison_texts(kpi, lang: str = "zh") -> tuple[str | None, str, str]:
     if coverage is None or coverage.before == 0:
         return None, "", ""
     change = change_text(kpi.same_now, kpi.same_before) if kpi.comparable else None
-    note = t("compare.same" if coverage.comparable else "compare.too_few", lang, before=coverage.before,
-             both=coverage.both)
+    note = t(
+        "compare.same" if coverage.comparable else "compare.too_few", lang, before=coverage.before, both=coverage.both
+    )
     everything = change_text(kpi.value, kpi.previous)
     all_line = t("compare.all", lang, change=everything) if everything else t("compare.all_none", lang)
     return change, note, all_line
+
 
 def _missing(value: object) -> bool:
     return value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str) and bool(pd.isna(value)))
@@ -233,8 +235,13 @@ def _cn_column(values: np.ndarray, digits: int) -> list[str]:
     finite = np.isfinite(values)
     if finite.any():
         distinct, where = np.unique(values[finite], return_inverse=True)
-        shown = np.array([f"{int(v):,}" if abs(v) < 10_000 and v == int(v) else format_cn(float(v), digits=digits)
-                          for v in distinct.tolist()], dtype=object)
+        shown = np.array(
+            [
+                f"{int(v):,}" if abs(v) < 10_000 and v == int(v) else format_cn(float(v), digits=digits)
+                for v in distinct.tolist()
+            ],
+            dtype=object,
+        )
         text[finite] = shown[where]
     return text.tolist()
 

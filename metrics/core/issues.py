@@ -73,7 +73,13 @@ class IssueSink:
         for code, count in self.counts.items():
             if count > MAX_PER_CODE:
                 level = ISSUE_CODES[code][0]
-                out.append(Issue(code, level, "(多处)",
-                                 f"同类问题共 {count} 处,仅列出前 {MAX_PER_CODE} 处:{ISSUE_CODES[code][1]}",
-                                 str(count)))
+                out.append(
+                    Issue(
+                        code,
+                        level,
+                        "(多处)",
+                        f"同类问题共 {count} 处,仅列出前 {MAX_PER_CODE} 处:{ISSUE_CODES[code][1]}",
+                        str(count),
+                    )
+                )
         return out

@@ -36,22 +36,37 @@ LABELS: dict[str, tuple[str, str]] = {
     "filters.clear": ("清除筛选", "Clear filters"),
     "progress.missing": ("已报单位中漏填要求指标的 {n} 家", "{n} reporting units left asked-for metrics empty"),
     "progress.missing_metrics": ("未填的指标", "Metrics left empty"),
-    "upload.linked": ("已计入报送任务《{campaign}》:{unit} 已报待审", "Counted in the round “{campaign}”: {unit} awaits review"),
-    "upload.link_unclear": ("报送任务《{campaign}》的名单中找不到或无法确定“{agency}”:请在报送任务页为该单位上传",
-                            "The round “{campaign}” has no single roster unit for “{agency}”: upload it for that unit on the rounds page"),
+    "upload.linked": (
+        "已计入报送任务《{campaign}》:{unit} 已报待审",
+        "Counted in the round “{campaign}”: {unit} awaits review",
+    ),
+    "upload.link_unclear": (
+        "报送任务《{campaign}》的名单中找不到或无法确定“{agency}”:请在报送任务页为该单位上传",
+        "The round “{campaign}” has no single roster unit for “{agency}”: upload it for that unit on the rounds page",
+    ),
     "campaigns.template_download": ("下载该单位的报表模板", "Download this unit's return template"),
-    "campaigns.template_help": ("已填好单位、地区和要求的指标列;填好后上传,按模板准确读取",
-                                "Unit, region and the asked-for metric columns filled in; a filled-in copy is read exactly"),
-    "campaigns.template_left_out": ("模板不含:{metrics}(计量单位各不相同,请另行填报)",
-                                    "Not in the template: {metrics} (units vary; report them separately)"),
+    "campaigns.template_help": (
+        "已填好单位、地区和要求的指标列;填好后上传,按模板准确读取",
+        "Unit, region and the asked-for metric columns filled in; a filled-in copy is read exactly",
+    ),
+    "campaigns.template_left_out": (
+        "模板不含:{metrics}(计量单位各不相同,请另行填报)",
+        "Not in the template: {metrics} (units vary; report them separately)",
+    ),
     "filters.approved": ("仅已审核报表", "Approved returns only"),
-    "filters.approved_help": ("只计入报送任务中已审核或已锁定单位的报表;未建立报送任务时没有报表可计入",
-                              "Count only the returns of units whose round stands at approved or locked; "
-                              "with no collection round set up, no return counts"),
-    "common.coverage": ("报送任务“{campaign}”:应报{expected}家,本页数字涵盖其中{covered}家",
-                        "Round “{campaign}”: {covered} of its {expected} expected units are in these numbers"),
-    "briefing.approved": ("仅已审核报表(报送任务中已审核或已锁定的单位)",
-                          "Approved returns only (units approved or locked in a collection round)"),
+    "filters.approved_help": (
+        "只计入报送任务中已审核或已锁定单位的报表;未建立报送任务时没有报表可计入",
+        "Count only the returns of units whose round stands at approved or locked; "
+        "with no collection round set up, no return counts",
+    ),
+    "common.coverage": (
+        "报送任务“{campaign}”:应报{expected}家,本页数字涵盖其中{covered}家",
+        "Round “{campaign}”: {covered} of its {expected} expected units are in these numbers",
+    ),
+    "briefing.approved": (
+        "仅已审核报表(报送任务中已审核或已锁定的单位)",
+        "Approved returns only (units approved or locked in a collection round)",
+    ),
     "briefing.approved_count": ("已审核报表 {n} 份", "{n} approved returns"),
     "filters.records": ("当前筛选:{n} 条记录", "In view: {n} records"),
     "filters.link": ("复制浏览器地址即可分享当前视图", "Copy the browser address to share this view"),
@@ -59,9 +74,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.empty": ("数据库里还没有数据。", "The database is empty."),
     "common.no_match": ("当前筛选下没有数据,请放宽筛选条件。", "Nothing matches the filters; widen them."),
     "common.load_samples": ("载入示例报表", "Load the sample returns"),
-    "common.samples_help": ("示例报表位于 data/samples/,按正常上报流程导入,可随时在“明细”页删除。",
-                            "Sample returns from data/samples/ go through the normal import; delete them on the "
-                            "Records page."),
+    "common.samples_help": (
+        "示例报表位于 data/samples/,按正常上报流程导入,可随时在“明细”页删除。",
+        "Sample returns from data/samples/ go through the normal import; delete them on the Records page.",
+    ),
     "common.samples_who": ("示例", "sample"),
     "common.samples_done": ("已导入 {n} 份示例报表。", "Imported {n} sample returns."),
     "common.or_upload": ("或到“数据上报”页上传报表。", "Or upload returns on the Upload page."),
@@ -107,9 +123,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.by_region": ("按地区", "by region"),
     "overview.by_year": ("按年度", "by year"),
     "overview.chart_title": ("{years} {name} {by}", "{name} {by}, {years}"),
-    "overview.year_skipped": ("{latest}年目前{now}家单位报送,不足上年{before}家的一半,默认显示{year}年(可在侧栏选{latest}年)",
-                              "Only {now} units have reported {latest} so far, under half of the {before} the year "
-                              "before: showing {year} (pick {latest} in the sidebar to see it)"),
+    "overview.year_skipped": (
+        "{latest}年目前{now}家单位报送,不足上年{before}家的一半,默认显示{year}年(可在侧栏选{latest}年)",
+        "Only {now} units have reported {latest} so far, under half of the {before} the year "
+        "before: showing {year} (pick {latest} in the sidebar to see it)",
+    ),
     # year-on-year comparison (同口径: units that reported both years)
     "compare.same": ("{before}家中{both}家已报,同口径比较", "{both} of {before} units reported; like-for-like"),
     "compare.too_few": ("仅{before}家中{both}家报送,暂不比较", "Only {both} of {before} units reported; not compared"),
@@ -142,19 +160,42 @@ LABELS: dict[str, tuple[str, str]] = {
     "regions.map_metric": ("指标", "Metric"),
     "regions.map_rate": ("报送率", "Reporting rate"),
     "regions.map_rate_title": ("{campaign} {rate} 按{level}分布", "{campaign}: {rate} by {level}"),
-    "regions.map_click": ("点击有数字的地区进入下一级;用上方路径返回上一级。", "Click a region with numbers to go one level down; use the path above to go back up."),
-    "regions.map_focus": ("已选到「{place}」,下面没有更小的区划:地图显示它所在的{parent}。", "“{place}” has no smaller units: the map shows the {parent} it lies in."),
-    "regions.map_left": ("另有 {value} 不能落到这一级的地区上(上级单位本级或未填地区),计入合计,不在图上。", "A further {value} cannot be placed at this level (a higher unit's own figures or no region); it is in the total, not on the map."),
-    "regions.negative": ("「{measure}」有地区合计为负数(冲减),无法画成面积图;各地数字见下方排名。",
-                         "Some places' {measure} add up below zero (write-downs): no area chart; see the ranking below."),
-    "regions.map_preparing": ("正在准备地图边界数据(每级地图仅首次需要几秒)……",
-                              "Preparing the map's boundaries (a few seconds, the first time only)…"),
-    "regions.map_no_records": ("「{place}」还没有报表数据,侧栏无法筛选到它。", "“{place}” has no records yet; the filters cannot select it."),
+    "regions.map_click": (
+        "点击有数字的地区进入下一级;用上方路径返回上一级。",
+        "Click a region with numbers to go one level down; use the path above to go back up.",
+    ),
+    "regions.map_focus": (
+        "已选到「{place}」,下面没有更小的区划:地图显示它所在的{parent}。",
+        "“{place}” has no smaller units: the map shows the {parent} it lies in.",
+    ),
+    "regions.map_left": (
+        "另有 {value} 不能落到这一级的地区上(上级单位本级或未填地区),计入合计,不在图上。",
+        "A further {value} cannot be placed at this level (a higher unit's own figures or no region); "
+        "it is in the total, not on the map.",
+    ),
+    "regions.negative": (
+        "「{measure}」有地区合计为负数(冲减),无法画成面积图;各地数字见下方排名。",
+        "Some places' {measure} add up below zero (write-downs): no area chart; see the ranking below.",
+    ),
+    "regions.map_preparing": (
+        "正在准备地图边界数据(每级地图仅首次需要几秒)……",
+        "Preparing the map's boundaries (a few seconds, the first time only)…",
+    ),
+    "regions.map_no_records": (
+        "「{place}」还没有报表数据,侧栏无法筛选到它。",
+        "“{place}” has no records yet; the filters cannot select it.",
+    ),
     "regions.map_grey": ("图中灰色的 {n} 个{level}没有数字。", "{n} grey units ({level}) have no numbers."),
     "regions.map_left_row": ("未落到图上", "Not on the map"),
-    "regions.map_unknown_place": ("地名库中找不到「{place}」,无法画出地图。", "“{place}” is not in the gazetteer; no map can be drawn."),
+    "regions.map_unknown_place": (
+        "地名库中找不到「{place}」,无法画出地图。",
+        "“{place}” is not in the gazetteer; no map can be drawn.",
+    ),
     "regions.map_rate_counts": ("应报/已报", "Expected / reported"),
-    "regions.map_rate_left": ("{n} 家应报单位没有可定位的地区,未画在图上。", "{n} expected units have no region that can be placed and are not drawn."),
+    "regions.map_rate_left": (
+        "{n} 家应报单位没有可定位的地区,未画在图上。",
+        "{n} expected units have no region that can be placed and are not drawn.",
+    ),
     "regions.map_country": ("全国", "China"),
     "regions.map_path": ("当前位置", "You are here"),
     "map.note": ("示意图,不作为权属依据", "示意图,不作为权属依据 (schematic map, not an authority on boundaries)"),
@@ -200,28 +241,41 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.xlsx": ("Excel 工作簿", "Excel workbook"),
     "briefing.docx": ("Word 文档", "Word document"),
     "briefing.html": ("离线网页", "Offline web page"),
-    "briefing.formats": ("PPTX:标题、摘要、主要指标、每张图表一页(可编辑的原生图表)、各单位表格;XLSX:概况、每个分项一个"
-                         "工作表(带原生图表)、各单位、明细(含来源单元格);DOCX:Word 简报;HTML:含全部交互图表的离线网页。",
-                         "PPTX: title, summary, KPIs, one editable native chart per slide, agency table; XLSX: overview, "
-                         "one sheet per breakdown with native charts, agencies, records with source cells; DOCX: a "
-                         "Word brief; HTML: one offline page with every chart."),
-    "briefing.no_images": ("Word 简报将不含图表图片(表格仍在):{problems}",
-                           "The Word brief will have no chart images (tables are kept): {problems}"),
-    "briefing.records_cap": ("简报的“明细”表列出前 {n} 条记录(共 {total} 条);完整明细请在“明细”页下载。",
-                             "The pack's records sheet lists the first {n} of {total} records; download all of them "
-                             "on the Records page."),
+    "briefing.formats": (
+        "PPTX:标题、摘要、主要指标、每张图表一页(可编辑的原生图表)、各单位表格;XLSX:概况、每个分项一个"
+        "工作表(带原生图表)、各单位、明细(含来源单元格);DOCX:Word 简报;HTML:含全部交互图表的离线网页。",
+        "PPTX: title, summary, KPIs, one editable native chart per slide, agency table; XLSX: overview, "
+        "one sheet per breakdown with native charts, agencies, records with source cells; DOCX: a "
+        "Word brief; HTML: one offline page with every chart.",
+    ),
+    "briefing.no_images": (
+        "Word 简报将不含图表图片(表格仍在):{problems}",
+        "The Word brief will have no chart images (tables are kept): {problems}",
+    ),
+    "briefing.records_cap": (
+        "简报的“明细”表列出前 {n} 条记录(共 {total} 条);完整明细请在“明细”页下载。",
+        "The pack's records sheet lists the first {n} of {total} records; download all of them on the Records page.",
+    ),
     "briefing.pick_something": ("请至少选择一个指标。", "Pick at least one metric."),
     "briefing.maps": ("加入地区分布地图", "Include the region map"),
-    "briefing.maps_help": ("地图的行政区划边界数据没有审图号,图上注明“{note}”。简报供内部参阅时可以加入;"
-                           "对外发布、公开印发或上网的简报请关闭此项,不带地图。",
-                           "The map's boundary data has no map approval number (审图号); the map says “{note}”. "
-                           "Fine for internal reading; turn this off for packs meant for publication."),
-    "briefing.map_of": ("地图:{measure}(所选的第一个指标)按{level}分布,与其余内容同一范围、同一年度。",
-                        "Map: {measure} (the first metric chosen) by {level}, same scope and year as the rest."),
-    "briefing.no_map": ("所选范围内没有能落到地图上的地区,简报中不加地图。",
-                        "Nothing in this scope can be placed on a map; the pack has no map."),
-    "briefing.no_map_images": ("PowerPoint 和 Word 简报中的地图将只有数字表格,没有地图图片。",
-                               "The map in the PowerPoint and Word packs will be its numbers only, no picture."),
+    "briefing.maps_help": (
+        "地图的行政区划边界数据没有审图号,图上注明“{note}”。简报供内部参阅时可以加入;"
+        "对外发布、公开印发或上网的简报请关闭此项,不带地图。",
+        "The map's boundary data has no map approval number (审图号); the map says “{note}”. "
+        "Fine for internal reading; turn this off for packs meant for publication.",
+    ),
+    "briefing.map_of": (
+        "地图:{measure}(所选的第一个指标)按{level}分布,与其余内容同一范围、同一年度。",
+        "Map: {measure} (the first metric chosen) by {level}, same scope and year as the rest.",
+    ),
+    "briefing.no_map": (
+        "所选范围内没有能落到地图上的地区,简报中不加地图。",
+        "Nothing in this scope can be placed on a map; the pack has no map.",
+    ),
+    "briefing.no_map_images": (
+        "PowerPoint 和 Word 简报中的地图将只有数字表格,没有地图图片。",
+        "The map in the PowerPoint and Word packs will be its numbers only, no picture.",
+    ),
     "briefing.pack_notes": ("刚生成的 {file}:", "The {file} just made:"),
     "details.title": ("明细", "Records"),
     "details.sheet": ("明细", "Records"),
@@ -234,8 +288,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "details.delete": ("删除", "Delete"),
     "details.restore": ("恢复", "Restore"),
     "details.search": ("按文件名或单位查找报表", "Find returns by file name or agency"),
-    "details.listed": ("共 {total} 份报表,显示最近的 {n} 份;用上面的查找框找其他报表。",
-                       "{total} returns; the latest {n} are listed, search for the others."),
+    "details.listed": (
+        "共 {total} 份报表,显示最近的 {n} 份;用上面的查找框找其他报表。",
+        "{total} returns; the latest {n} are listed, search for the others.",
+    ),
     "details.pick": ("选择报表编号", "Pick a return"),
     "details.deleted": ("已删除第 {id} 号报表,可随时恢复。", "Return {id} deleted; it can be restored."),
     "details.restored": ("已恢复第 {id} 号报表。", "Return {id} restored."),
@@ -260,14 +316,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "quality.level.info": ("提示", "Notes"),
     # upload
     "upload.title": ("数据上报", "Upload returns"),
-    "upload.intro": ("可一次选择多个文件(xlsx、xls、xlsm、ods、csv)。读取结果和问题会先显示,确认后才写入数据库。",
-                     "Pick several files at once (xlsx, xls, xlsm, ods, csv). You see what was read and what is "
-                     "wrong before anything is stored."),
+    "upload.intro": (
+        "可一次选择多个文件(xlsx、xls、xlsm、ods、csv)。读取结果和问题会先显示,确认后才写入数据库。",
+        "Pick several files at once (xlsx, xls, xlsm, ods, csv). You see what was read and what is "
+        "wrong before anything is stored.",
+    ),
     "upload.files": ("选择报表文件", "Choose return files"),
     # Streamlit 1.67 writes the upload box's own words in English and offers no option to change them.
-    "upload.box_hint": ("把文件拖进下面的框,或点框里的“Upload”按钮选择文件。框内英文为 Streamlit 固定文字:"
-                        "Drag and drop files here = 拖放文件到此处;Upload = 选择文件;Limit 50MB per file = 每个文件不超过 50MB。",
-                        "Drag files into the box below, or click its Upload button to choose them."),
+    "upload.box_hint": (
+        "把文件拖进下面的框,或点框里的“Upload”按钮选择文件。框内英文为 Streamlit 固定文字:"
+        "Drag and drop files here = 拖放文件到此处;Upload = 选择文件;Limit 50MB per file = 每个文件不超过 50MB。",
+        "Drag files into the box below, or click its Upload button to choose them.",
+    ),
     "upload.who": ("上报人(可选)", "Submitted by (optional)"),
     "upload.refused": ("无法导入", "Cannot be imported"),
     "upload.layout": ("识别的版式", "Layout found"),
@@ -302,11 +362,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "upload.bad_rows": ("表头行应写成用逗号分开的行号,如 3,4", "Header rows are row numbers separated by commas"),
     "upload.tab_tables": ("上报报表", "Returns (tables)"),
     "upload.tab_summary": ("从总结提取", "From a written summary"),
-    "summary.intro": ("上传或粘贴活动总结(txt、md、docx,简体繁体均可;多篇以“篇1、篇2…”分开)。系统找出每个数字及其所在分句,"
-                      "请逐条核对:取消勾选即不导入,可改指标和数值,可在表格末尾补录遗漏的数字;填好单位和年度后确认导入。",
-                      "Upload or paste an activity summary (txt, md, docx; simplified or traditional script; several "
-                      "reports headed 篇1, 篇2 …). Every number is shown with its clause: untick to leave it out, edit "
-                      "the metric or value, add what was missed at the end; set agency and year, then import."),
+    "summary.intro": (
+        "上传或粘贴活动总结(txt、md、docx,简体繁体均可;多篇以“篇1、篇2…”分开)。系统找出每个数字及其所在分句,"
+        "请逐条核对:取消勾选即不导入,可改指标和数值,可在表格末尾补录遗漏的数字;填好单位和年度后确认导入。",
+        "Upload or paste an activity summary (txt, md, docx; simplified or traditional script; several "
+        "reports headed 篇1, 篇2 …). Every number is shown with its clause: untick to leave it out, edit "
+        "the metric or value, add what was missed at the end; set agency and year, then import.",
+    ),
     "summary.file": ("选择总结文件", "Choose a summary file"),
     "summary.paste": ("或粘贴总结全文", "Or paste the text"),
     "summary.pasted_name": ("粘贴的总结.txt", "pasted-summary.txt"),
@@ -325,63 +387,93 @@ LABELS: dict[str, tuple[str, str]] = {
     "upload.status.duplicate": ("已导入(重复,未再次导入)", "already imported"),
     "upload.status.refused": ("拒收", "refused"),
     # the reader's layout codes (metrics/reading/tables.py), as the upload page names them
-    "layout.wide": ("横表(每行一个单位或活动,指标分列)", "wide table (a row per unit or activity, a column per metric)"),
+    "layout.wide": (
+        "横表(每行一个单位或活动,指标分列)",
+        "wide table (a row per unit or activity, a column per metric)",
+    ),
     "layout.long": ("长表(指标 | 数值,附单位或年度列)", "long table (indicator | value, with agency or year columns)"),
     "layout.vertical": ("竖表(指标 | 数量 | 单位)", "vertical form (indicator | amount | unit)"),
-    "layout.template": ("模板(本系统下发的报表模板,按模板标记读取)",
-                        "template (a return template from this dashboard, read by its marker)"),
+    "layout.template": (
+        "模板(本系统下发的报表模板,按模板标记读取)",
+        "template (a return template from this dashboard, read by its marker)",
+    ),
     "layout.years-across": ("年度横排(指标在左,各年分列)", "years across (indicators down, a column per year)"),
     # collection rounds: 报送任务 and 报送进度 pages
     "nav.campaigns": ("报送任务", "Collection rounds"),
     "nav.progress": ("报送进度", "Reporting progress"),
     "campaigns.title": ("报送任务", "Collection rounds"),
-    "campaigns.intro": ("创建报送任务、导入应报单位名单,逐个单位收报表、退回、审核、锁定。",
-                        "Create a collection round, import the roster of expected units, then receive, send "
-                        "back, approve and lock each unit's return."),
+    "campaigns.intro": (
+        "创建报送任务、导入应报单位名单,逐个单位收报表、退回、审核、锁定。",
+        "Create a collection round, import the roster of expected units, then receive, send "
+        "back, approve and lock each unit's return.",
+    ),
     "campaigns.who": ("经办人", "Your name"),
     "campaigns.new": ("新建报送任务", "New collection round"),
-    "campaigns.copy_from": ("从以前的任务复制(指标、宽限天数、名单)", "Copy an earlier round (metrics, grace days, roster)"),
+    "campaigns.copy_from": (
+        "从以前的任务复制(指标、宽限天数、名单)",
+        "Copy an earlier round (metrics, grace days, roster)",
+    ),
     "campaigns.copy_none": ("不复制,新建", "Do not copy"),
     "campaigns.name": ("任务名称", "Name"),
-    "campaigns.name_help": ("如“2025年3·15活动情况报送”;复制时留空则把原名称中的年份换成今年",
-                            "e.g. '2025 3·15 outreach returns'; when copying, blank takes the old name with the "
-                            "new year"),
+    "campaigns.name_help": (
+        "如“2025年3·15活动情况报送”;复制时留空则把原名称中的年份换成今年",
+        "e.g. '2025 3·15 outreach returns'; when copying, blank takes the old name with the new year",
+    ),
     "campaigns.due": ("截止日期(北京时间,当天报送算按时)", "Due date (Beijing time; that day is on time)"),
     "campaigns.grace": ("宽限天数", "Grace days"),
     "campaigns.metrics": ("要求报送的指标", "Metrics asked for"),
-    "campaigns.metrics_help": ("从指标目录中选;复制任务时沿用原任务的指标", "From the catalog; a copy keeps the old round's"),
+    "campaigns.metrics_help": (
+        "从指标目录中选;复制任务时沿用原任务的指标",
+        "From the catalog; a copy keeps the old round's",
+    ),
     "campaigns.metrics_all": ("未指定", "not set"),
     "campaigns.create": ("创建任务", "Create"),
-    "campaigns.created": ("已创建报送任务《{name}》,名单中有 {n} 个单位。", "Created '{name}' with {n} units on its roster."),
+    "campaigns.created": (
+        "已创建报送任务《{name}》,名单中有 {n} 个单位。",
+        "Created '{name}' with {n} units on its roster.",
+    ),
     "campaigns.pick": ("报送任务", "Collection round"),
     "campaigns.none": ("还没有报送任务,请先新建。", "No collection round yet: create one above."),
-    "campaigns.settings": ("截止 {due},宽限 {grace} 天(最晚 {last} 报送算按时);指标:{metrics}",
-                           "Due {due}, {grace} grace days (on time until {last}); metrics: {metrics}"),
+    "campaigns.settings": (
+        "截止 {due},宽限 {grace} 天(最晚 {last} 报送算按时);指标:{metrics}",
+        "Due {due}, {grace} grace days (on time until {last}); metrics: {metrics}",
+    ),
     "campaigns.sep": ("、", ", "),
     "campaigns.roster": ("应报单位名单", "Roster"),
     "campaigns.section": ("显示", "Show"),
     "campaigns.status": ("报送与审核", "Returns and review"),
     "campaigns.roster_file": ("上传名单(Excel/WPS/CSV)", "Upload a roster (Excel/WPS/CSV)"),
-    "campaigns.roster_help": ("一行一个单位;列:单位名称(必填)、系统、地区(名称或行政区划代码)、上级单位、联系人、联系电话,"
-                              "顺序不限。已在名单中的单位按新文件更新。",
-                              "One unit a row; columns 单位名称 (required), 系统, 地区 (name or code), 上级单位, 联系人, "
-                              "联系电话 in any order. Units already listed are updated."),
+    "campaigns.roster_help": (
+        "一行一个单位;列:单位名称(必填)、系统、地区(名称或行政区划代码)、上级单位、联系人、联系电话,"
+        "顺序不限。已在名单中的单位按新文件更新。",
+        "One unit a row; columns 单位名称 (required), 系统, 地区 (name or code), 上级单位, 联系人, "
+        "联系电话 in any order. Units already listed are updated.",
+    ),
     "campaigns.roster_import": ("导入名单", "Import roster"),
     "campaigns.refused": ("{file}:拒收 — {reason}", "{file}: refused — {reason}"),
-    "campaigns.roster_done": ("名单已导入:新增 {added} 个单位,更新 {updated} 个,{skipped} 行未导入。",
-                              "Roster imported: {added} added, {updated} updated, {skipped} rows left out."),
-    "campaigns.roster_issues": ("名单中有 {n} 处问题(出错的行未导入,改正后重新导入即可):",
-                                "{n} problems in the roster (rows with errors were left out; correct and import again):"),
+    "campaigns.roster_done": (
+        "名单已导入:新增 {added} 个单位,更新 {updated} 个,{skipped} 行未导入。",
+        "Roster imported: {added} added, {updated} updated, {skipped} rows left out.",
+    ),
+    "campaigns.roster_issues": (
+        "名单中有 {n} 处问题(出错的行未导入,改正后重新导入即可):",
+        "{n} problems in the roster (rows with errors were left out; correct and import again):",
+    ),
     "campaigns.roster_count": ("应报单位 {n} 个", "{n} expected units"),
-    "campaigns.roster_edit_help": ("系统、行政区划代码、上级单位、联系人、联系电话可直接修改,改完点“保存修改”;"
-                                   "单位名称和新增单位请改名单后重新导入。",
-                                   "Edit 系统, code, parent, contact and phone in place, then save; change names or add "
-                                   "units by importing a corrected list."),
+    "campaigns.roster_edit_help": (
+        "系统、行政区划代码、上级单位、联系人、联系电话可直接修改,改完点“保存修改”;"
+        "单位名称和新增单位请改名单后重新导入。",
+        "Edit 系统, code, parent, contact and phone in place, then save; change names or add "
+        "units by importing a corrected list.",
+    ),
     "campaigns.roster_save": ("保存修改", "Save changes"),
     "campaigns.roster_saved": ("已保存 {n} 个单位的修改。", "Saved the changes to {n} units."),
     "campaigns.roster_download": ("下载名单(Excel)", "Download the roster (Excel)"),
     "campaigns.roster_file_name": ("{name}_应报单位名单", "{name}_roster"),
-    "campaigns.no_roster": ("名单还是空的,请先在“应报单位名单”中导入。", "The roster is empty: import it under Roster."),
+    "campaigns.no_roster": (
+        "名单还是空的,请先在“应报单位名单”中导入。",
+        "The roster is empty: import it under Roster.",
+    ),
     "campaigns.late": ("迟报", "Late"),
     "campaigns.late_yes": ("迟报", "late"),
     "campaigns.version": ("报送次数", "Versions"),
@@ -389,18 +481,30 @@ LABELS: dict[str, tuple[str, str]] = {
     "campaigns.comment": ("意见/原因", "Comment"),
     "campaigns.unit": ("单位", "Unit"),
     "campaigns.upload": ("上传报表", "Upload a return"),
-    "campaigns.return_file": ("单位报表(Excel/WPS/CSV),按报表中的填报单位对应到名单", "The unit's return; its 填报单位 is matched to the roster"),
-    "campaigns.submitted": ("已收到“{unit}”的报表(第 {version} 次报送),状态为已报待审。",
-                            "Received the return of '{unit}' (version {version}); it awaits review."),
-    "campaigns.return_ready": ("待报送:{file}(按报表中的填报单位对应到名单)", "Ready: {file} (matched to the roster by its 填报单位)"),
+    "campaigns.return_file": (
+        "单位报表(Excel/WPS/CSV),按报表中的填报单位对应到名单",
+        "The unit's return; its 填报单位 is matched to the roster",
+    ),
+    "campaigns.submitted": (
+        "已收到“{unit}”的报表(第 {version} 次报送),状态为已报待审。",
+        "Received the return of '{unit}' (version {version}); it awaits review.",
+    ),
+    "campaigns.return_ready": (
+        "待报送:{file}(按报表中的填报单位对应到名单)",
+        "Ready: {file} (matched to the roster by its 填报单位)",
+    ),
     "campaigns.pick_unit": ("这份报表是哪个单位的?", "Which unit sent this return?"),
     "campaigns.submit_as": ("按所选单位报送", "Record it for this unit"),
     "campaigns.review": ("审核", "Review"),
-    "campaigns.has_errors": ("这份报表有 {n} 个错误:审核通过须勾选“强制通过”并写明原因,或退回修改。",
-                             "This return has {n} errors: approve only with 'Force approval' and a written reason, "
-                             "or send it back."),
+    "campaigns.has_errors": (
+        "这份报表有 {n} 个错误:审核通过须勾选“强制通过”并写明原因,或退回修改。",
+        "This return has {n} errors: approve only with 'Force approval' and a written reason, or send it back.",
+    ),
     "campaigns.reason": ("意见/原因(退回、解锁、强制通过时必填)", "Comment (required to send back, unlock or force)"),
-    "campaigns.reason_help": ("退回时写明要改什么;会显示在状态表和催报名单中", "Say what to correct; shown in the status table"),
+    "campaigns.reason_help": (
+        "退回时写明要改什么;会显示在状态表和催报名单中",
+        "Say what to correct; shown in the status table",
+    ),
     "campaigns.force": ("强制通过(报表有错误仍通过)", "Force approval despite the errors"),
     "campaigns.force_help": ("原因记在审核记录中", "The reason is kept with the approval"),
     "campaigns.do.return": ("退回", "Send back"),
@@ -414,9 +518,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "campaigns.status.approved": ("已审核", "approved"),
     "campaigns.status.locked": ("已锁定", "locked"),
     "progress.title": ("报送进度", "Reporting progress"),
-    "progress.none": ("还没有报送任务,请到“报送任务”页新建。", "No collection round yet: create one on Collection rounds."),
-    "progress.covers": ("以下数字覆盖名单中的 {n} 个应报单位;截止 {due},最晚 {last} 报送算按时。",
-                        "These numbers cover the {n} expected units on the roster; due {due}, on time until {last}."),
+    "progress.none": (
+        "还没有报送任务,请到“报送任务”页新建。",
+        "No collection round yet: create one on Collection rounds.",
+    ),
+    "progress.covers": (
+        "以下数字覆盖名单中的 {n} 个应报单位;截止 {due},最晚 {last} 报送算按时。",
+        "These numbers cover the {n} expected units on the roster; due {due}, on time until {last}.",
+    ),
     "progress.reporting_rate": ("报送率", "Reporting rate"),
     "progress.on_time_rate": ("按时率", "On-time rate"),
     "progress.approval_rate": ("审核率", "Approval rate"),
@@ -430,8 +539,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "progress.rate": ("图中显示", "Chart"),
     "progress.chart": ("{name} {rate} 按{by}", "{name}: {rate} by {by}"),
     "progress.by_region": ("按地区({level})", "By region ({level})"),
-    "progress.within": ("侧栏已选地区:{place}(其他地区和未填地区的单位不在此表中)",
-                        "Within the sidebar's place: {place} (units elsewhere or without a region are left out)"),
+    "progress.within": (
+        "侧栏已选地区:{place}(其他地区和未填地区的单位不在此表中)",
+        "Within the sidebar's place: {place} (units elsewhere or without a region are left out)",
+    ),
     "progress.no_units_here": ("名单中没有这个地区的单位。", "No unit of the roster is in this place."),
     "progress.by_sector": ("按系统", "By sector"),
     "progress.attention": ("未报、迟报、退回的单位", "Not reported, late or sent back"),
@@ -441,9 +552,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "progress.phone": ("联系电话", "Phone"),
     "progress.reminded": ("已催报次数", "Reminders sent"),
     "progress.remind": ("催报", "Reminders"),
-    "progress.remind_help": ("为未报和退回的单位生成催报名单、催报通知或短信;每生成一次记为一次催报(谁、何时、哪些单位、哪种方式)。",
-                             "Make the list, the notice or the texts for the units not reported or sent back; each "
-                             "file made is logged as a reminder (who, when, which units, which way)."),
+    "progress.remind_help": (
+        "为未报和退回的单位生成催报名单、催报通知或短信;每生成一次记为一次催报(谁、何时、哪些单位、哪种方式)。",
+        "Make the list, the notice or the texts for the units not reported or sent back; each "
+        "file made is logged as a reminder (who, when, which units, which way).",
+    ),
     "progress.office": ("发文单位", "Issuing office"),
     "progress.office_contact": ("联系人及电话", "Contact name and phone"),
     "progress.format": ("方式", "Kind"),
@@ -457,7 +570,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "progress.make": ("生成并记录催报", "Make and log the reminder"),
     "progress.logged": ("已记录催报:{n} 个单位。", "Reminder logged for {n} units."),
     "progress.download": ("下载 {file}", "Download {file}"),
-    "progress.skipped": ("{n} 个单位没有手机号码,未生成短信,请电话或发通知催报:", "{n} units have no mobile number and get no text:"),
+    "progress.skipped": (
+        "{n} 个单位没有手机号码,未生成短信,请电话或发通知催报:",
+        "{n} units have no mobile number and get no text:",
+    ),
     "progress.why": ("原因", "Reason"),
     "progress.history": ("催报记录({n} 次)", "Reminders sent ({n})"),
     "progress.sent_at": ("时间(北京时间)", "When (Beijing time)"),
@@ -465,8 +581,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "progress.who": ("经办人", "By"),
     # login, accounts and the audit log
     "auth.title": ("登录", "Log in"),
-    "auth.intro": ("请用本系统的账号登录;看到和能改的数据取决于账号的角色和范围。",
-                   "Log in with your account; what you see and may change depends on its role and scope."),
+    "auth.intro": (
+        "请用本系统的账号登录;看到和能改的数据取决于账号的角色和范围。",
+        "Log in with your account; what you see and may change depends on its role and scope.",
+    ),
     "auth.user": ("用户名", "User name"),
     "auth.password": ("密码", "Password"),
     "auth.submit": ("登录", "Log in"),
@@ -490,8 +608,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "audit.export_xlsx": ("导出 Excel", "Export Excel"),
     "audit.export_csv": ("导出 CSV", "Export CSV"),
     "audit.users": ("账号", "Accounts"),
-    "audit.users_help": ("账号用命令行管理:python -m metrics user add / set / list",
-                         "Accounts are managed on the command line: python -m metrics user add / set / list"),
+    "audit.users_help": (
+        "账号用命令行管理:python -m metrics user add / set / list",
+        "Accounts are managed on the command line: python -m metrics user add / set / list",
+    ),
     "audit.col.at": ("时间(北京时间)", "Time (Beijing)"),
     "audit.col.who": ("操作人", "Who"),
     "audit.col.role": ("角色", "Role"),
@@ -521,13 +641,49 @@ def layout_name(codes: str, lang: str = "zh") -> str:
 # Units in English mode (the Chinese UI writes the unit as the catalog does). 件 and 条 count different things
 # across metrics (complaints, tests, warnings, cartons), so they are "items"; a unit not listed stays as written.
 UNIT_NAMES_EN: dict[str, str] = {
-    "场": "sessions", "场次": "sessions", "次": "times", "份": "copies", "人次": "person-times", "人": "people",
-    "名": "people", "位": "people", "件": "items", "起": "cases", "宗": "cases", "例": "cases", "家次": "site visits",
-    "家": "businesses", "户": "businesses", "户次": "site visits", "条": "items", "篇": "articles", "期": "issues",
-    "元": "CNY", "万元": "CNY 10k", "亿元": "CNY 100m", "千克": "kg", "公斤": "kg", "吨": "t", "床": "quilts",
-    "台": "devices", "批": "batches", "批次": "batches", "个": "pcs", "张": "sheets", "册": "booklets",
-    "本": "booklets", "套": "sets", "袋": "bags", "瓶": "bottles", "盒": "boxes", "箱": "cartons", "双": "pairs",
-    "项": "items", "笔": "items", "单": "items", "副": "sets",
+    "场": "sessions",
+    "场次": "sessions",
+    "次": "times",
+    "份": "copies",
+    "人次": "person-times",
+    "人": "people",
+    "名": "people",
+    "位": "people",
+    "件": "items",
+    "起": "cases",
+    "宗": "cases",
+    "例": "cases",
+    "家次": "site visits",
+    "家": "businesses",
+    "户": "businesses",
+    "户次": "site visits",
+    "条": "items",
+    "篇": "articles",
+    "期": "issues",
+    "元": "CNY",
+    "万元": "CNY 10k",
+    "亿元": "CNY 100m",
+    "千克": "kg",
+    "公斤": "kg",
+    "吨": "t",
+    "床": "quilts",
+    "台": "devices",
+    "批": "batches",
+    "批次": "batches",
+    "个": "pcs",
+    "张": "sheets",
+    "册": "booklets",
+    "本": "booklets",
+    "套": "sets",
+    "袋": "bags",
+    "瓶": "bottles",
+    "盒": "boxes",
+    "箱": "cartons",
+    "双": "pairs",
+    "项": "items",
+    "笔": "items",
+    "单": "items",
+    "副": "sets",
 }
 
 

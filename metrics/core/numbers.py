@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from numbers import Real
-from typing import Iterable, Literal
+from typing import Literal
 
 import opencc
 
@@ -32,14 +33,42 @@ class ParsedNumber:
 
 # Multipliers written in cells and in header units (单位:万元, 发放资料(万份)).
 MULTIPLIERS: dict[str, float] = {
-    "百": 1e2, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8,
-    "萬": 1e4, "十萬": 1e5, "百萬": 1e6, "千萬": 1e7, "億": 1e8,
+    "百": 1e2,
+    "千": 1e3,
+    "万": 1e4,
+    "十万": 1e5,
+    "百万": 1e6,
+    "千万": 1e7,
+    "亿": 1e8,
+    "萬": 1e4,
+    "十萬": 1e5,
+    "百萬": 1e6,
+    "千萬": 1e7,
+    "億": 1e8,
 }
 
 _CN_DIGIT_VALUE: dict[str, str] = {
-    "零": "0", "〇": "0", "一": "1", "壹": "1", "二": "2", "贰": "2", "两": "2", "三": "3", "叁": "3",
-    "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6", "陆": "6", "七": "7", "柒": "7", "八": "8",
-    "捌": "8", "九": "9", "玖": "9",
+    "零": "0",
+    "〇": "0",
+    "一": "1",
+    "壹": "1",
+    "二": "2",
+    "贰": "2",
+    "两": "2",
+    "三": "3",
+    "叁": "3",
+    "四": "4",
+    "肆": "4",
+    "五": "5",
+    "伍": "5",
+    "六": "6",
+    "陆": "6",
+    "七": "7",
+    "柒": "7",
+    "八": "8",
+    "捌": "8",
+    "九": "9",
+    "玖": "9",
 }
 _CN_DIGITS = "".join(_CN_DIGIT_VALUE)
 _CN_UNIT_VALUE = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10**4, "亿": 10**8}
@@ -54,18 +83,28 @@ _AT_LEAST: Approx = "at_least"
 _NEARLY: Approx = "nearly"
 _ABOUT: Approx = "about"
 _PREFIXES: dict[str, Approx] = {
-    "超过": _AT_LEAST, "不少于": _AT_LEAST, "不低于": _AT_LEAST, "至少": _AT_LEAST, "逾": _AT_LEAST,
-    "超": _AT_LEAST, "上": _AT_LEAST,
-    "将近": _NEARLY, "接近": _NEARLY, "不到": _NEARLY, "不足": _NEARLY, "近": _NEARLY,
-    "大约": _ABOUT, "约计": _ABOUT, "约": _ABOUT,
+    "超过": _AT_LEAST,
+    "不少于": _AT_LEAST,
+    "不低于": _AT_LEAST,
+    "至少": _AT_LEAST,
+    "逾": _AT_LEAST,
+    "超": _AT_LEAST,
+    "上": _AT_LEAST,
+    "将近": _NEARLY,
+    "接近": _NEARLY,
+    "不到": _NEARLY,
+    "不足": _NEARLY,
+    "近": _NEARLY,
+    "大约": _ABOUT,
+    "约计": _ABOUT,
+    "约": _ABOUT,
 }
 _SUFFIXES: dict[str, Approx] = {"有余": _AT_LEAST, "余": _AT_LEAST, "多": _AT_LEAST}
 _TAIL_WORDS: dict[str, Approx] = {"以上": _AT_LEAST, "左右": _ABOUT, "上下": _ABOUT}
 _APPROX_RANK: dict[Approx, int] = {_AT_LEAST: 3, _NEARLY: 2, _ABOUT: 1}  # 约400余份 is "at least 400"
 
 # A bare multiplier counts as one of it only with a qualifier: 近万份, 万余人, 上千, 百余万元.
-_BARE: dict[str, int] = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8, "十万": 10**5, "百万": 10**6,
-                         "千万": 10**7}
+_BARE: dict[str, int] = {"百": 100, "千": 1000, "万": 10**4, "亿": 10**8, "十万": 10**5, "百万": 10**6, "千万": 10**7}
 
 _NO_VALUE = frozenset({"无", "不详", "暂无", "未统计", "未填", "不适用", "n/a", "na", "nan", "null", "none", "\\", "/"})
 _DASHES = re.compile(r"[-—–―‐‑─/\\]+")
@@ -78,12 +117,34 @@ def _alternation(words: Iterable[str]) -> str:
 
 def _translation_table() -> dict[int, str | None]:
     table: dict[int, str | None] = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
-    table.update({ord(a): b for a, b in (
-        ("\u3000", " "), ("\u00a0", " "), ("\u2007", " "), ("\u202f", " "), ("−", "-"), ("‐", "-"),
-        ("‑", "-"), ("﹣", "-"), ("﹪", "%"), ("○", "〇"), ("萬", "万"), ("億", "亿"), ("餘", "余"),
-        ("馀", "余"), ("參", "叁"), ("叄", "叁"), ("兩", "两"), ("貳", "贰"), ("陸", "陆"), ("約", "约"),
-        ("點", "点"),
-    )})
+    table.update(
+        {
+            ord(a): b
+            for a, b in (
+                ("\u3000", " "),
+                ("\u00a0", " "),
+                ("\u2007", " "),
+                ("\u202f", " "),
+                ("−", "-"),
+                ("‐", "-"),
+                ("‑", "-"),
+                ("﹣", "-"),
+                ("﹪", "%"),
+                ("○", "〇"),
+                ("萬", "万"),
+                ("億", "亿"),
+                ("餘", "余"),
+                ("馀", "余"),
+                ("參", "叁"),
+                ("叄", "叁"),
+                ("兩", "两"),
+                ("貳", "贰"),
+                ("陸", "陆"),
+                ("約", "约"),
+                ("點", "点"),
+            )
+        }
+    )
     table.update({0x200B: None, 0xFEFF: None})
     return table
 
@@ -359,5 +420,5 @@ def multiplier_of(unit_text: str) -> tuple[float, str | None]:
     text = _HEADER_PREFIX.sub("", text)
     for word in _HEADER_MULTIPLIERS:
         if text.startswith(word) and not _UNIT_WORDS.match(text):
-            return MULTIPLIERS[word], text[len(word):] or None
+            return MULTIPLIERS[word], text[len(word) :] or None
     return 1.0, text or None

@@ -46,8 +46,22 @@ class Record:
 
 # The order of the contract (issue 2, item 2); JSON, CSV and the store follow it.
 RECORD_FIELDS: tuple[str, ...] = (
-    "agency", "sector", "province", "city", "district", "adcode", "year", "date",
-    "theme", "activity", "metric", "value", "unit", "approx", "raw", "source",
+    "agency",
+    "sector",
+    "province",
+    "city",
+    "district",
+    "adcode",
+    "year",
+    "date",
+    "theme",
+    "activity",
+    "metric",
+    "value",
+    "unit",
+    "approx",
+    "raw",
+    "source",
 )
 assert set(RECORD_FIELDS) == {f.name for f in fields(Record)}
 
@@ -63,8 +77,13 @@ class Issue:
     value: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "level": self.level, "where": self.where,
-                "value": self.value, "message": self.message}
+        return {
+            "code": self.code,
+            "level": self.level,
+            "where": self.where,
+            "value": self.value,
+            "message": self.message,
+        }
 
 
 @dataclass(slots=True)
@@ -121,24 +140,25 @@ class Coded:
         return len(self.codes)
 
     @classmethod
-    def constant(cls, n: int, value: object) -> "Coded":
+    def constant(cls, n: int, value: object) -> Coded:
         return cls(np.zeros(n, dtype=np.int32), object_array([value]))
 
     @classmethod
-    def encode(cls, column) -> "Coded":
+    def encode(cls, column) -> Coded:
         if isinstance(column, Coded):
             return column
-        codes, uniques = pd.factorize(object_array(column) if not isinstance(column, np.ndarray) else column,
-                                      use_na_sentinel=False)
+        codes, uniques = pd.factorize(
+            object_array(column) if not isinstance(column, np.ndarray) else column, use_na_sentinel=False
+        )
         return cls(codes.astype(np.int32), object_array([_none_if_nan(u) for u in uniques]))
 
-    def take(self, index: np.ndarray) -> "Coded":
+    def take(self, index: np.ndarray) -> Coded:
         return Coded(self.codes[index], self.values)
 
     def decode(self) -> np.ndarray:
         return self.values[self.codes]
 
-    def map_values(self, func) -> "Coded":
+    def map_values(self, func) -> Coded:
         """Apply ``func`` once per distinct value."""
         return Coded(self.codes, object_array([func(v) for v in self.values]))
 
@@ -156,8 +176,12 @@ Column = np.ndarray | Coded
 # so a million records are built without formatting a million strings.
 # ``cell_value`` is the number as the cell held it (before 万 scaling), NaN for text cells whose
 # text is in ``raw``: ``raw`` is then made from it only when records are asked for.
-BATCH_COLUMNS: tuple[str, ...] = tuple(f for f in RECORD_FIELDS if f != "source") + ("sheet", "row", "col",
-                                                                                       "cell_value")
+BATCH_COLUMNS: tuple[str, ...] = tuple(f for f in RECORD_FIELDS if f != "source") + (
+    "sheet",
+    "row",
+    "col",
+    "cell_value",
+)
 _FLOAT_COLUMNS = ("value", "cell_value")
 _INT_COLUMNS = ("row", "col")
 
@@ -172,8 +196,9 @@ class RecordBatch:
         if len(lengths) > 1:
             raise ValueError(f"columns of unequal length: {lengths}")
         n = lengths.pop() if lengths else 0
-        self.columns: dict[str, Column] = {name: columns[name] if name in columns else _empty_column(name, n)
-                                           for name in BATCH_COLUMNS}
+        self.columns: dict[str, Column] = {
+            name: columns[name] if name in columns else _empty_column(name, n) for name in BATCH_COLUMNS
+        }
 
     def __len__(self) -> int:
         return len(self.columns["value"])
@@ -187,11 +212,11 @@ class RecordBatch:
         return Coded.encode(self.columns[name])
 
     @classmethod
-    def empty(cls) -> "RecordBatch":
+    def empty(cls) -> RecordBatch:
         return cls({})
 
     @classmethod
-    def concat(cls, batches: list["RecordBatch"]) -> "RecordBatch":
+    def concat(cls, batches: list[RecordBatch]) -> RecordBatch:
         batches = [b for b in batches if len(b)]
         if not batches:
             return cls.empty()
@@ -199,14 +224,17 @@ class RecordBatch:
             return batches[0]
         return cls({name: _concat_columns([b.columns[name] for b in batches]) for name in BATCH_COLUMNS})
 
-    def take(self, index: np.ndarray) -> "RecordBatch":
-        return RecordBatch({name: col.take(index) if isinstance(col, Coded) else col[index]
-                            for name, col in self.columns.items()})
+    def take(self, index: np.ndarray) -> RecordBatch:
+        return RecordBatch(
+            {name: col.take(index) if isinstance(col, Coded) else col[index] for name, col in self.columns.items()}
+        )
 
     def source(self, file: str) -> list[str]:
         sheets, rows, cols = self.column("sheet"), self.column("row"), self.column("col")
-        return [f"{file}/{s}!{cell_ref(int(r), int(c))}" if r >= 0 and c >= 0 else f"{file}/{s}"  # no cell: text
-                for s, r, c in zip(sheets, rows, cols)]
+        return [
+            f"{file}/{s}!{cell_ref(int(r), int(c))}" if r >= 0 and c >= 0 else f"{file}/{s}"  # no cell: text
+            for s, r, c in zip(sheets, rows, cols)
+        ]
 
     def raw_text(self) -> list[str | None]:
         """The cell as written: its text, or its number printed the way Excel shows it."""
@@ -266,8 +294,9 @@ def _concat_columns(cols: list[Column]) -> Column:
     coded = [c for c in cols if isinstance(c, Coded)]
     if len(coded) == len(cols):
         offsets = np.cumsum([0] + [len(c.values) for c in coded[:-1]])
-        return Coded(np.concatenate([c.codes + off for c, off in zip(coded, offsets)]),
-                     np.concatenate([c.values for c in coded]))
+        return Coded(
+            np.concatenate([c.codes + off for c, off in zip(coded, offsets)]), np.concatenate([c.values for c in coded])
+        )
     return np.concatenate([c.decode() if isinstance(c, Coded) else c for c in cols])
 
 

@@ -23,5 +23,19 @@ from metrics.narrative.mentions import QUANTITY_UNITS, Mention
 from metrics.narrative.reports import LAYOUT, Report, extract, extract_file
 from metrics.narrative.segmentation import normalise, split_reports
 
-__all__ = ["LAYOUT", "MAX_TEXT", "QUANTITY_UNITS", "SUMMARY_EXTENSIONS", "Mention", "Report", "extract", "extract_file",
-           "load_summary", "normalise", "read_text", "refused", "split_reports", "well_formed_agency"]
+__all__ = [
+    "LAYOUT",
+    "MAX_TEXT",
+    "QUANTITY_UNITS",
+    "SUMMARY_EXTENSIONS",
+    "Mention",
+    "Report",
+    "extract",
+    "extract_file",
+    "load_summary",
+    "normalise",
+    "read_text",
+    "refused",
+    "split_reports",
+    "well_formed_agency",
+]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from metrics.reading.dimensions import infer_sector
 from metrics.narrative.vocabulary import group, listed, rule, word_list
+from metrics.reading.dimensions import infer_sector
 from metrics.reading.regions import Gazetteer, Region, default_gazetteer
 
 _AGENCY = rule("{agency_types}")
@@ -18,8 +18,11 @@ _AGENCY_NEEDS_PLACE = listed("agency_types_needing_place")  # these only after a
 _AGENCY_END = rule("(?:{agency_types}|[镇乡])$")
 _NAMED_BODY = rule("{agency_types}$")
 # How a report speaks of itself (我公司), and the endings its own name may then have (not 保险行业协会).
-_SELF_TYPES = tuple((word, word_list(f"self_names.{kind}").endings)
-                    for kind in group("self_names") for word in listed(f"self_names.{kind}"))
+_SELF_TYPES = tuple(
+    (word, word_list(f"self_names.{kind}").endings)
+    for kind in group("self_names")
+    for word in listed(f"self_names.{kind}")
+)
 _SELF_LEVEL = tuple((word, level) for level in group("self_level") for word in listed(f"self_level.{level}"))
 _AGENCY_LEAD = rule("^.*{agency_lead}")  # the text before a name up to its last such word is not the name
 _REFERRED = rule(r"{referred_to}[^\n]{0,4}$")
@@ -59,18 +62,24 @@ def find_agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
         if match.group(0) in _AGENCY_NEEDS_PLACE and not place.ok:
             anchored = gazetteer.find_in_text(lead)  # 桂林市文化广电和旅游局: 和 belongs to the name
             if anchored.ok and anchored.matched and anchored.matched in lead:
-                prefix, place = lead[lead.rfind(anchored.matched):], anchored
-        if _REFERRED.search(body[max(0, match.start() - len(prefix) - 6):match.start() - len(prefix)]) \
-                or (body.startswith(_ISSUER_AFTER, match.end()) and "\n" in body[:match.start()].lstrip()):
+                prefix, place = lead[lead.rfind(anchored.matched) :], anchored
+        if _REFERRED.search(body[max(0, match.start() - len(prefix) - 6) : match.start() - len(prefix)]) or (
+            body.startswith(_ISSUER_AFTER, match.end()) and "\n" in body[: match.start()].lstrip()
+        ):
             continue  # 个案已转介香港海关; 荆州市邮政管理局关于…的通知: another body, not the one reporting
-        if (len(prefix) < 2 or body[match.start() - len(prefix) - 1:match.start() - len(prefix)] == "_"
-                or prefix.startswith(_GENERIC_LEAD) or prefix in _GENERIC_PREFIX or any(w in prefix for w in _GENERIC_INSIDE)
-                or body[match.end():match.end() + 1] in _CONTINUED  # 银行业, 人民政府网
-                or _BYLINE.search(body[max(0, match.start() - 30):match.start()])):
+        if (
+            len(prefix) < 2
+            or body[match.start() - len(prefix) - 1 : match.start() - len(prefix)] == "_"
+            or prefix.startswith(_GENERIC_LEAD)
+            or prefix in _GENERIC_PREFIX
+            or any(w in prefix for w in _GENERIC_INSIDE)
+            or body[match.end() : match.end() + 1] in _CONTINUED  # 银行业, 人民政府网
+            or _BYLINE.search(body[max(0, match.start() - 30) : match.start()])
+        ):
             continue
         opened = body.rfind("《", 0, match.start())
         if opened > body.rfind("》", 0, match.start()):  # inside a document's title: its own plan, not a rule
-            title = body[opened:body.find("》", match.end()) if "》" in body[match.end():] else len(body)]
+            title = body[opened : body.find("》", match.end()) if "》" in body[match.end() :] else len(body)]
             if not _OWN_PLAN.search(title) or _RULE_TITLE.search(title):
                 continue
         start = match.start() - len(prefix)
@@ -97,9 +106,14 @@ def find_agency(body: str, gazetteer: Gazetteer | None = None) -> str | None:
         return None
     chosen = min(names, key=lambda n: (n[3], n[0]))[2]
     # 湖州市消保委 in the title, 湖州市消费者权益保护委员会 in the text: the full name of the same body
-    fuller = [n[2] for n in names if len(n[2]) > len(chosen) and "\u3001" not in n[2]
-              and (n[2][:2] == chosen[:2] or (n[2][-6:] == chosen[-6:] and chosen not in n[2]))
-              and infer_sector(n[2]) == infer_sector(chosen)]
+    fuller = [
+        n[2]
+        for n in names
+        if len(n[2]) > len(chosen)
+        and "\u3001" not in n[2]
+        and (n[2][:2] == chosen[:2] or (n[2][-6:] == chosen[-6:] and chosen not in n[2]))
+        and infer_sector(n[2]) == infer_sector(chosen)
+    ]
     chosen = max(fuller, key=len) if fuller and "\u3001" not in chosen else chosen
     return chosen if well_formed_agency(chosen, gazetteer) else None  # blank, never a wrong name
 
@@ -115,9 +129,14 @@ def well_formed_agency(name: str, gazetteer: Gazetteer | None = None) -> bool:
         ending = _AGENCY_END.search(part)
         if ending is None:
             return False
-        prefix = part[:ending.start()]
-        if len(prefix) < 2 or _NOT_IN_NAME.search(prefix) or not _NAME_CHARS.fullmatch(prefix) \
-                or prefix.startswith(_GENERIC_LEAD) or prefix in _GENERIC_PREFIX:
+        prefix = part[: ending.start()]
+        if (
+            len(prefix) < 2
+            or _NOT_IN_NAME.search(prefix)
+            or not _NAME_CHARS.fullmatch(prefix)
+            or prefix.startswith(_GENERIC_LEAD)
+            or prefix in _GENERIC_PREFIX
+        ):
             return False
         place = gazetteer.find_in_text(part)
         if not (place.ok or prefix.startswith(_KNOWN_PREFIXES) or len(prefix) <= 4):
@@ -143,7 +162,10 @@ def another_body_quoted(sentence: str, agency: str | None) -> int | None:
     none or the body is of the report's own sector (据区市场监管局统计 in a bureau's report). 据统计 names no body."""
     for quoted in _QUOTED.finditer(sentence):
         body = quoted.group(1)
-        if _NAMED_BODY.search(body) and not body.startswith(("我", "本")) \
-                and (agency is None or infer_sector(body) != infer_sector(agency)):
+        if (
+            _NAMED_BODY.search(body)
+            and not body.startswith(("我", "本"))
+            and (agency is None or infer_sector(body) != infer_sector(agency))
+        ):
             return quoted.start()
     return None

@@ -8,7 +8,7 @@ from metrics.core.record import Stats
 from metrics.reading.sniff import FileRefused, check_inflation, check_size, decode_text
 
 SUMMARY_EXTENSIONS = (".txt", ".md", ".docx")
-MAX_TEXT = 300_000          # characters: the seed's fifteen reports are 19,000
+MAX_TEXT = 300_000  # characters: the seed's fifteen reports are 19,000
 MAX_DOCUMENT_XML = 10 << 20  # bytes of word/document.xml; a 100-page briefing is 1–3 MB
 
 
@@ -26,8 +26,10 @@ def read_text(data: bytes, name: str) -> str:
             raise FileRefused("bad-encoding", "这不是文本文件(含二进制内容),请上传 txt、md 或 docx 格式的活动总结")
         text = decode_text(data, name=name)
     if len(text) > MAX_TEXT:
-        raise FileRefused("file-too-large", f"总结过长(约 {len(text) // 10000} 万字,上限 {MAX_TEXT // 10000} 万字),"
-                                            "请按单位拆分成几个文件后上传")
+        raise FileRefused(
+            "file-too-large",
+            f"总结过长(约 {len(text) // 10000} 万字,上限 {MAX_TEXT // 10000} 万字),请按单位拆分成几个文件后上传",
+        )
     return text
 
 
@@ -45,12 +47,16 @@ def _docx_text(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile as exc:
-        raise FileRefused("corrupt-file", "无法读取这个 Word 文件(文件已损坏或不是 docx),请在 Word 中另存为 docx 后重试") from exc
+        raise FileRefused(
+            "corrupt-file", "无法读取这个 Word 文件(文件已损坏或不是 docx),请在 Word 中另存为 docx 后重试"
+        ) from exc
     check_inflation(infos)
     body = next((i for i in infos if i.filename == "word/document.xml"), None)
     if body is None or body.file_size > MAX_DOCUMENT_XML:
-        raise FileRefused("corrupt-file" if body is None else "file-too-large",
-                          "这不是 Word 文档(缺少正文)" if body is None else "Word 文档正文过大,请按单位拆分后上传")
+        raise FileRefused(
+            "corrupt-file" if body is None else "file-too-large",
+            "这不是 Word 文档(缺少正文)" if body is None else "Word 文档正文过大,请按单位拆分后上传",
+        )
     document = Document(io.BytesIO(data))
     lines: list[str] = []
     for block in document.element.body.iterchildren():
@@ -73,8 +79,9 @@ def _docx_text(data: bytes) -> str:
 def load_summary(data: bytes, name: str) -> str:
     """A summary file's text; ``FileRefused`` (Chinese) for another file type or one that cannot be read."""
     if not name.lower().endswith(SUMMARY_EXTENSIONS):
-        raise FileRefused("not-a-spreadsheet",
-                          f"不支持的文件类型:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结")
+        raise FileRefused(
+            "not-a-spreadsheet", f"不支持的文件类型:只能读取 {' '.join(SUMMARY_EXTENSIONS)} 格式的活动总结"
+        )
     try:
         return read_text(data, name)
     except FileRefused:
@@ -85,5 +92,13 @@ def load_summary(data: bytes, name: str) -> str:
 
 def refused(name: str, error: str) -> dict:
     """A file that gives nothing, in ``extract_file``'s shape, with the reason in Chinese."""
-    return {"file": name, "ok": False, "error": error, "records": [], "issues": [], "stats": Stats().to_dict(),
-            "layouts": {}, "reports": []}
+    return {
+        "file": name,
+        "ok": False,
+        "error": error,
+        "records": [],
+        "issues": [],
+        "stats": Stats().to_dict(),
+        "layouts": {},
+        "reports": [],
+    }

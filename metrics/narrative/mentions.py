@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from metrics.core.catalog import Catalog, MetricDef
+from metrics.core.numbers import parse_number
+from metrics.core.record import Record
+from metrics.core.text import to_simplified
 from metrics.narrative.period import other_year
 from metrics.narrative.segmentation import BULLET, CN_NUM, HAS_NUMBER, clauses
 from metrics.narrative.vetoes import COMPARED, PEOPLE, TOTAL_WORDS, glued, own_work, plausible, qualifier
 from metrics.narrative.vocabulary import listed, rule
-from metrics.core.numbers import parse_number
-from metrics.core.record import Record
-from metrics.core.text import to_simplified
 
 # Units a destroyed quantity may be counted in (the catalog keeps that metric's unit as written).
 QUANTITY_UNITS = listed("quantity_units")
@@ -30,13 +30,17 @@ _NUMBER = rule(
 _NAMES_SOMETHING_ELSE = listed("names_something_else")  # 警示标语 are slogans; 活动期间 a time, not events
 _VERB = rule("{handling_verbs}")  # 换镜片11个 is no test
 _SITE_BEFORE = rule("{site_before}(?:共|达)?$")  # 设立宣传咨询服务点91个 are sites
-_WATCHED = rule(r"{watched}[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
-                r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
+_WATCHED = rule(
+    r"{watched}[\u4e00-\u9fff]{0,4}?(?:人数|人次)?(?:共|达|超过|逾|近|约)?"
+    r"[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$"
+)
 _TAKE_PART = rule(".{0,2}{take_part}")
 _STAFF = rule("{staff}")
 _SERVED = rule("{served}")  # 接待1,256.8万人次游客: visitors served, not people reached
-_RECEIVED_PUBLIC = rule(r"接待{received_public}[\u4e00-\u9fff]{0,6}?"
-                        r"(?:共|达|约|近|逾|超过)?[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$")
+_RECEIVED_PUBLIC = rule(
+    r"接待{received_public}[\u4e00-\u9fff]{0,6}?"
+    r"(?:共|达|约|近|逾|超过)?[0-9.,一二三四五六七八九十百千万两余多]+(?:人次|人)$"
+)
 _RECEIVER = rule("{receiver}")  # 向12名消费者发放赔偿金: people paid, not reached
 _PART = rule("{part_of}")
 _HELD = rule("{held}")
@@ -96,14 +100,20 @@ def _accepts(metric: MetricDef, unit: str) -> bool:
     return metric.accepts_unit(unit)
 
 
-def sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: Catalog,
-                       year: int | None = None, heading: list[MetricDef] | None = None,
-                       stated: set[str] | frozenset[str] = frozenset()) -> tuple[list[Mention], list[MetricDef]]:
+def sentence_mentions(
+    text: str,
+    norm: str,
+    sentence: tuple[int, int],
+    catalog: Catalog,
+    year: int | None = None,
+    heading: list[MetricDef] | None = None,
+    stated: set[str] | frozenset[str] = frozenset(),
+) -> tuple[list[Mention], list[MetricDef]]:
     """The mentions of one sentence, and the metrics it names (a heading passes them to its list items);
     ``stated``: the metrics the report gave before it (what a sentence opening with 其中, breaks down)."""
     synonyms, words = synonym_pattern(catalog)
     units = unit_pattern(catalog)
-    whole = norm[sentence[0]:sentence[1]]
+    whole = norm[sentence[0] : sentence[1]]
     out: list[Mention] = []
     named_here: list[MetricDef] = []
     # What the clause before named or counted: 检测血压计46台、眼镜32副; a heading's metrics for its list item.
@@ -112,12 +122,14 @@ def sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: 
     for c_start, c_end in clauses(norm, *sentence):
         clause = norm[c_start:c_end]
         part = _PART.search(clause)
-        names = [(m.start(), m.end(), named) for m in synonyms.finditer(clause)
-                 if not clause.startswith(_NAMES_SOMETHING_ELSE, m.end())
-                 and (named := _named_by(clause, m, words))]
+        names = [
+            (m.start(), m.end(), named)
+            for m in synonyms.finditer(clause)
+            if not clause.startswith(_NAMES_SOMETHING_ELSE, m.end()) and (named := _named_by(clause, m, words))
+        ]
         if part is not None and not part.group(0).startswith(("含", "包括")):  # 其中: its siblings follow
             parts_of |= {m.record.metric for m in out[-1:]} | {m.id for _, _, named in names for m in named}
-            if not out and not clause[part.end():].strip():  # 其中,/上述活动中, opening a sentence: the totals before
+            if not out and not clause[part.end() :].strip():  # 其中,/上述活动中, opening a sentence: the totals before
                 parts_of |= set(stated)
         heir = carried
         if names:
@@ -133,43 +145,68 @@ def sentence_mentions(text: str, norm: str, sentence: tuple[int, int], catalog: 
             if unit is None or not plausible(clause, number, unit.end(), names, words):
                 continue
             metric = _metric_for(clause, names, number.start(), unit.end(), unit.group(0))
-            if unit.group(0) in ("人", "人次", "名") and _SENT.search(clause, 0, number.start()) \
-                    and not (metric is not None and metric.id == "volunteers"
-                             and any(e == number.start() for _, e, _ in names)):
+            if (
+                unit.group(0) in ("人", "人次", "名")
+                and _SENT.search(clause, 0, number.start())
+                and not (
+                    metric is not None and metric.id == "volunteers" and any(e == number.start() for _, e, _ in names)
+                )
+            ):
                 metric = catalog.metrics.get("staff") or metric  # 选派业务骨干38人次: sent out, whatever follows;
                 # 选派学生志愿者120名: the people sent are named volunteers
             if metric is None and not names and len(clause) <= 14 and not _VERB.search(clause, 0, number.start()):
                 metric = next((m for m in reversed(heir) if _accepts(m, unit.group(0))), None)
             if metric is None and not parts_of:  # after 其中 only a metric named anew counts (不是 1,600余名学生参加)
                 metric = _by_unit(catalog, clause, unit.group(0)) or _people(
-                    catalog, clause, unit.group(0), unit.end() + len(qualifier(clause, unit.end())),
-                    at_events=any(m.record.metric == "events" for m in out))
+                    catalog,
+                    clause,
+                    unit.group(0),
+                    unit.end() + len(qualifier(clause, unit.end())),
+                    at_events=any(m.record.metric == "events" for m in out),
+                )
             if metric is not None and metric.id != "inspections" and _SITE_BEFORE.search(clause, 0, number.start()):
                 continue  # 设立宣传咨询服务点91个 are sites; 检查网点37个 are inspections
-            if "据此" in norm[sentence[0]:c_start + number.start()]:
+            if "据此" in norm[sentence[0] : c_start + number.start()]:
                 continue  # 市市场监管局据此立案查处…: another body acting on the hotline's data
-            if c_start > sentence[0] and norm[c_start - 1] in "(\uff08" \
-                    and COMPARED.search(norm, max(sentence[0], c_start - 14), c_start):
+            if (
+                c_start > sentence[0]
+                and norm[c_start - 1] in "(\uff08"
+                and COMPARED.search(norm, max(sentence[0], c_start - 14), c_start)
+            ):
                 continue  # 较去年同期(120件): last year's figure in brackets
-            if _DELTA_BEFORE.search(clause, 0, number.start()) \
-                    and _COMPARED_WITH.search(norm, sentence[0], c_start + number.start()):
+            if _DELTA_BEFORE.search(clause, 0, number.start()) and _COMPARED_WITH.search(
+                norm, sentence[0], c_start + number.start()
+            ):
                 continue  # 比去年同期(120件)多23件: the difference, not a count
             if unit.group(0) == "元" and _VALUE_BEFORE.search(clause, 0, number.start()):
-                metric = _goods_valued(catalog, norm[sentence[0]:c_start + number.start()]) or metric
-            if metric is None or metric.id in parts_of or not own_work(metric, clause, whole, number) \
-                    or other_year(norm[sentence[0]:c_start + number.start()], year) \
-                    or glued(norm, c_start + number.start(), sentence[0]):
+                metric = _goods_valued(catalog, norm[sentence[0] : c_start + number.start()]) or metric
+            if (
+                metric is None
+                or metric.id in parts_of
+                or not own_work(metric, clause, whole, number)
+                or other_year(norm[sentence[0] : c_start + number.start()], year)
+                or glued(norm, c_start + number.start(), sentence[0])
+            ):
                 continue
             first = number.start() if number.group("pre") not in TOTAL_WORDS else number.start("num")
             last = unit.end() + len(qualifier(clause, unit.end()))
             parsed = parse_number(clause[first:last])  # 共计2356.3条 → 2356.3条; 近7万元 stays
-            if parsed.kind != "number" or parsed.value is None or parsed.value < 0 \
-                    or (parsed.value == 0 and not number.group("num").isdigit()) \
-                    or (metric.kind == "count" and not float(parsed.value).is_integer()):
+            if (
+                parsed.kind != "number"
+                or parsed.value is None
+                or parsed.value < 0
+                or (parsed.value == 0 and not number.group("num").isdigit())
+                or (metric.kind == "count" and not float(parsed.value).is_integer())
+            ):
                 continue  # 立案查处:0 件 is a real zero; 12.5件 is no count
             a, b = c_start + first, c_start + last
-            record = Record(metric=metric.id, value=parsed.value, unit=parsed.unit or unit.group(0),
-                            approx=parsed.approx, raw=text[a:b])
+            record = Record(
+                metric=metric.id,
+                value=parsed.value,
+                unit=parsed.unit or unit.group(0),
+                approx=parsed.approx,
+                raw=text[a:b],
+            )
             if metric.kind != "quantity":
                 record.unit = metric.unit
             out.append(Mention(record, text[c_start:c_end].strip(), a, b))
@@ -199,7 +236,7 @@ def _goods_valued(catalog: Catalog, before: str) -> MetricDef | None:
 
 def _after_space(clause: str, at: int) -> int:
     """接待咨询 560 人次: one space between a number and its unit is still its unit."""
-    return at + 1 if clause[at:at + 1] in (" ", "\u3000") else at
+    return at + 1 if clause[at : at + 1] in (" ", "\u3000") else at
 
 
 def names_words(clause: str, synonyms: re.Pattern[str], words: dict) -> list[tuple[MetricDef, ...]]:
@@ -211,20 +248,28 @@ def names_words(clause: str, synonyms: re.Pattern[str], words: dict) -> list[tup
     return out
 
 
-def _metric_for(clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int, end: int,
-                unit: str) -> MetricDef | None:
+def _metric_for(
+    clause: str, names: list[tuple[int, int, tuple[MetricDef, ...]]], start: int, end: int, unit: str
+) -> MetricDef | None:
     """The metric named nearest before the number (or right after it: 发放3000余份宣传材料) that takes its unit.
 
     A verb governs the object noun written right after it: 办结(消费者)投诉举报4517件 are complaints resolved."""
-    taking = [(s, e, next(m for m in named if _accepts(m, unit))) for s, e, named in names
-              if any(_accepts(m, unit) for m in named)]
+    taking = [
+        (s, e, next(m for m in named if _accepts(m, unit)))
+        for s, e, named in names
+        if any(_accepts(m, unit) for m in named)
+    ]
     before = [(s, e, m) for s, e, m in taking if e <= start]
     if before:
         s, e, metric = before[-1]
         if len(before) > 1:  # 办结(消费者)投诉举报: a verb governs the object noun after it (one step only)
             _, e2, m2 = before[-2]
-            if s >= e2 and _ATTRIBUTIVE.fullmatch(clause, e2, s) and _OBJECT_NOUN.fullmatch(clause, s, e) \
-                    and m2.id not in _PEOPLE_METRICS:
+            if (
+                s >= e2
+                and _ATTRIBUTIVE.fullmatch(clause, e2, s)
+                and _OBJECT_NOUN.fullmatch(clause, s, e)
+                and m2.id not in _PEOPLE_METRICS
+            ):
                 metric = m2  # not 投诉举报办结 (the verb is nearest), not 工作人员即场解答 (people are no verb)
         return metric
     # 80余名“3·15”消费维权志愿者: words in quotes do not count towards the distance
@@ -241,7 +286,7 @@ def _people(catalog: Catalog, clause: str, unit: str, unit_end: int, at_events: 
         return None
     if _SERVED.search(clause, 0, unit_end):
         return metric if at_events and _RECEIVED_PUBLIC.search(clause, 0, unit_end) else None
-    tail = clause[unit_end:unit_end + 8]
+    tail = clause[unit_end : unit_end + 8]
     if tail.startswith(PEOPLE) or _TAKE_PART.match(tail):
         return metric
     return metric if _WATCHED.search(clause, 0, unit_end) and unit in ("人次", "人") else None

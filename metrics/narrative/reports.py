@@ -7,13 +7,13 @@ import time
 from dataclasses import dataclass, field
 
 from metrics.core.catalog import Catalog, MetricDef, default_catalog
-from metrics.reading.dimensions import infer_sector
+from metrics.core.record import Stats
 from metrics.narrative.agency import another_body_quoted, find_agency, report_place
 from metrics.narrative.files import load_summary, refused
 from metrics.narrative.mentions import Mention, sentence_mentions
 from metrics.narrative.period import report_year
 from metrics.narrative.segmentation import BULLET, normalise, sentences, split_reports
-from metrics.core.record import Stats
+from metrics.reading.dimensions import infer_sector
 from metrics.reading.regions import Gazetteer
 from metrics.reading.sniff import FileRefused
 
@@ -33,8 +33,9 @@ class Report:
     mentions: list[Mention] = field(default_factory=list)
 
 
-def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer | None = None,
-            file: str = "") -> list[Report]:
+def extract(
+    text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer | None = None, file: str = ""
+) -> list[Report]:
     """Every report in ``text`` with its agency, year, theme and metric mentions."""
     catalog = catalog or default_catalog()
     norm = normalise(text)
@@ -45,18 +46,20 @@ def extract(text: str, *, catalog: Catalog | None = None, gazetteer: Gazetteer |
         headed = f"{normalise(title)}\n{body}" if title else body  # 篇2 丽水市消费者协会: the heading names it
         agency = find_agency(headed, gazetteer)
         if agency is not None and (at := headed.find(agency)) >= 0:  # as written: 消費者委員會 stays traditional
-            agency = (f"{title}\n{text[start:end]}" if title else text[start:end])[at:at + len(agency)]
+            agency = (f"{title}\n{text[start:end]}" if title else text[start:end])[at : at + len(agency)]
         report.agency = agency
         report.year = report_year(headed)
         report.theme = _theme(body)
         region = report_place(report.agency, headed, gazetteer)
         report.region = region.path if region is not None else None
-        place = (region.province, region.city or None, region.district or None, region.adcode) if region else (None,) * 4
+        place = (
+            (region.province, region.city or None, region.district or None, region.adcode) if region else (None,) * 4
+        )
         heading: list[MetricDef] = []
         for sentence in sentences(norm, start, end):
             stated = {m.record.metric for m in report.mentions}
             found, named = sentence_mentions(text, norm, sentence, catalog, report.year, heading, stated)
-            quoted = another_body_quoted(norm[sentence[0]:sentence[1]], report.agency)
+            quoted = another_body_quoted(norm[sentence[0] : sentence[1]], report.agency)
             if quoted is not None:  # 另据市市场监管局通报,全市立案查处…: another body's figures from there on
                 found = [m for m in found if m.start < sentence[0] + quoted]
             report.mentions.extend(found)
@@ -93,7 +96,25 @@ def extract_file(data: bytes, name: str, *, catalog: Catalog | None = None) -> d
     reports = extract(text, catalog=catalog, file=name)
     records = [m.to_dict() for r in reports for m in r.mentions]
     stats = Stats(sheets=1, rows=len(reports), records=len(records), seconds=round(time.perf_counter() - started, 4))
-    return {"file": name, "ok": True, "error": None, "records": records, "issues": [], "stats": stats.to_dict(),
-            "layouts": {"正文": LAYOUT},
-            "reports": [{"title": r.title, "agency": r.agency, "region": r.region, "year": r.year, "theme": r.theme,
-                         "start": r.start, "end": r.end, "records": len(r.mentions)} for r in reports]}
+    return {
+        "file": name,
+        "ok": True,
+        "error": None,
+        "records": records,
+        "issues": [],
+        "stats": stats.to_dict(),
+        "layouts": {"正文": LAYOUT},
+        "reports": [
+            {
+                "title": r.title,
+                "agency": r.agency,
+                "region": r.region,
+                "year": r.year,
+                "theme": r.theme,
+                "start": r.start,
+                "end": r.end,
+                "records": len(r.mentions),
+            }
+            for r in reports
+        ],
+    }

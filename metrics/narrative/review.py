@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from metrics.core.catalog import Catalog, default_catalog
-from metrics.reading.dimensions import infer_sector
+from metrics.core.numbers import parse_number
+from metrics.core.record import Coded, Column, FileResult, RecordBatch, Stats, object_array
 from metrics.narrative.files import load_summary, read_text
 from metrics.narrative.mentions import QUANTITY_UNITS
 from metrics.narrative.reports import LAYOUT, Report, extract
-from metrics.core.numbers import parse_number
-from metrics.core.record import Coded, Column, FileResult, RecordBatch, Stats, object_array
+from metrics.reading.dimensions import infer_sector
 from metrics.reading.regions import Gazetteer, Region, default_gazetteer
 from metrics.reading.sniff import FileRefused
 
@@ -69,14 +69,19 @@ class Review:
 
     def to_json(self) -> str:
         """Stable JSON of what will be imported (rejected rows left out): the submission's settings."""
-        rows = sorted((asdict(r) for r in self.rows if r.accepted),
-                      key=lambda r: (r["report"], r["start"] is None, r["start"] or 0, r["metric"], r["value"]))
+        rows = sorted(
+            (asdict(r) for r in self.rows if r.accepted),
+            key=lambda r: (r["report"], r["start"] is None, r["start"] or 0, r["metric"], r["value"]),
+        )
         for row in rows:
             row.pop("accepted")
             if float(row["value"]).is_integer():
                 row["value"] = int(row["value"])
-        return json.dumps({"format": FORMAT, "reports": [asdict(r) for r in self.reports], "rows": rows},
-                          ensure_ascii=False, sort_keys=True)
+        return json.dumps(
+            {"format": FORMAT, "reports": [asdict(r) for r in self.reports], "rows": rows},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Review:
@@ -92,16 +97,26 @@ def is_review(settings: str | None) -> bool:
 
 def first_review(reports: list[Report]) -> Review:
     """Everything the extractor found, accepted, with each report's fields as the text says them."""
-    fields_ = [ReportFields(title=r.title, agency=r.agency, sector=None,  # None: from the agency, as corrected
-                            region=r.region, year=r.year,
-                            theme=r.theme) for r in reports]
-    rows = [ReviewRow(k, m.record.metric, float(m.record.value), m.start, m.end, m.record.approx, raw=m.record.raw)
-            for k, r in enumerate(reports) for m in r.mentions]
+    fields_ = [
+        ReportFields(
+            title=r.title,
+            agency=r.agency,
+            sector=None,  # None: from the agency, as corrected
+            region=r.region,
+            year=r.year,
+            theme=r.theme,
+        )
+        for r in reports
+    ]
+    rows = [
+        ReviewRow(k, m.record.metric, float(m.record.value), m.start, m.end, m.record.approx, raw=m.record.raw)
+        for k, r in enumerate(reports)
+        for m in r.mentions
+    ]
     return Review(fields_, rows)
 
 
-def check(review: Review, text: str, catalog: Catalog | None = None,
-          gazetteer: Gazetteer | None = None) -> list[str]:
+def check(review: Review, text: str, catalog: Catalog | None = None, gazetteer: Gazetteer | None = None) -> list[str]:
     """Everything that stops an import, each said in Chinese with the row or report and what to do."""
     catalog = catalog or default_catalog()
     gazetteer = gazetteer or default_gazetteer()
@@ -138,7 +153,7 @@ def check(review: Review, text: str, catalog: Catalog | None = None,
             if row.end is None or not 0 <= row.start < row.end <= len(text):
                 problems.append(f"{where}:原文位置超出全文,请拒绝此行后补录")
                 continue
-            said = text[row.start:row.end]
+            said = text[row.start : row.end]
             if row.raw is not None and said != row.raw:
                 problems.append(f"{where}:原文此处已不是“{row.raw}”(文件内容变了),请重新提取")
                 continue
@@ -154,17 +169,24 @@ def check(review: Review, text: str, catalog: Catalog | None = None,
                 problems.append(f"{where}:“{metric.zh}”要按件、条、千克等计量,原文“{said}”不是数量,请改选指标")
                 continue
             written = parsed.unit
-            if written and metric.kind != "quantity" and not metric.accepts_unit(written) and \
-                    not (metric.is_money and written == "元"):
-                problems.append(f"{where}:原文“{text[row.start:row.end]}”的单位“{written}”不是“{metric.zh}”的单位"
-                                f"({metric.unit}),请改选指标或拒绝此行")
+            if (
+                written
+                and metric.kind != "quantity"
+                and not metric.accepts_unit(written)
+                and not (metric.is_money and written == "元")
+            ):
+                problems.append(
+                    f"{where}:原文“{text[row.start : row.end]}”的单位“{written}”不是“{metric.zh}”的单位"
+                    f"({metric.unit}),请改选指标或拒绝此行"
+                )
         elif metric.kind == "quantity":
             problems.append(f"{where}:补录的“{metric.zh}”需要计量单位,请在原文中选取这个数字(接受原文行)")
     return problems
 
 
-def review_result(name: str, text: str, review: Review, *, catalog: Catalog | None = None,
-                  gazetteer: Gazetteer | None = None) -> FileResult:
+def review_result(
+    name: str, text: str, review: Review, *, catalog: Catalog | None = None, gazetteer: Gazetteer | None = None
+) -> FileResult:
     """The accepted rows as a read file, ready for ``Store.plan`` / ``Store.import_result``.
 
     Raises ``ReviewError`` with every problem when the review cannot be imported.
@@ -176,12 +198,29 @@ def review_result(name: str, text: str, review: Review, *, catalog: Catalog | No
         raise ReviewError(";".join(problems))
     rows = [r for r in review.rows if r.accepted]
     places = [_resolve(gazetteer, f.region) if f.region else None for f in review.reports]
-    cols: dict[str, list] = {c: [] for c in ("agency", "sector", "province", "city", "district", "adcode", "year",
-                                             "theme", "metric", "value", "unit", "approx", "raw", "sheet")}
+    cols: dict[str, list] = {
+        c: []
+        for c in (
+            "agency",
+            "sector",
+            "province",
+            "city",
+            "district",
+            "adcode",
+            "year",
+            "theme",
+            "metric",
+            "value",
+            "unit",
+            "approx",
+            "raw",
+            "sheet",
+        )
+    }
     for row in rows:
         report, place = review.reports[row.report], places[row.report]
         metric = catalog[row.metric]
-        raw = text[row.start:row.end] if row.start is not None else None
+        raw = text[row.start : row.end] if row.start is not None else None
         # check() above refused a report without an agency or a year.
         assert report.agency is not None and report.year is not None
         agency = report.agency.strip()

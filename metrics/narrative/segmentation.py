@@ -12,7 +12,9 @@ from metrics.core.text import to_simplified
 
 CN_NUM = "零〇一二三四五六七八九十百千万亿两"
 HAS_NUMBER = re.compile(rf"[0-9{CN_NUM}]")
-CLAUSE_END = re.compile("[;\uff1b:\uff1a\u3001(\uff08)\uff09]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))")  # 1,200 is one number; 、 lists
+CLAUSE_END = re.compile(
+    "[;\uff1b:\uff1a\u3001(\uff08)\uff09]|(?<![0-9]),|,(?![0-9]{3}(?![0-9]))"
+)  # 1,200 is one number; 、 lists
 SENTENCE_END = re.compile(r"[。!!??\n]|(?<![0-9])\.")  # some summaries end sentences with "." (never after a digit)
 BULLET = re.compile(r"\s*(?:[-*·•●▪]|\(?[0-9]{1,2}[).、]|（[0-9一二三四五六七八九十]{1,2}）|[①-⑳])\s*")
 _REPORT_HEAD = re.compile(r"(?m)^(?:#+\s*)?.{0,40}?[((]?篇\s*([0-9一二三四五六七八九十]+)[))]?[^\n]{0,40}$")
@@ -34,8 +36,10 @@ def split_reports(text: str) -> list[tuple[str, int, int]]:
     heads = list(_REPORT_HEAD.finditer(normalise(text)))
     if len(heads) < 2:
         return [("", 0, len(text))]
-    return [(m.group(0).strip("# \n"), m.end(), heads[k + 1].start() if k + 1 < len(heads) else len(text))
-            for k, m in enumerate(heads)]
+    return [
+        (m.group(0).strip("# \n"), m.end(), heads[k + 1].start() if k + 1 < len(heads) else len(text))
+        for k, m in enumerate(heads)
+    ]
 
 
 def segments(text: str, splitter: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:

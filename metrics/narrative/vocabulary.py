@@ -37,7 +37,8 @@ class WordList:
     endings: tuple[str, ...] = ()  # self_names only: the endings the report's own name then has
 
     def alternation(self) -> str:
-        """The list as one group: literal words escaped, longest first (so 共计 is tried before 共); patterns as written."""
+        """The list as one group: literal words escaped, longest first (so 共计 is tried before 共); patterns as
+        written."""
         items = self.items if self.regex else tuple(re.escape(w) for w in longest_first(self.items))
         return "(?:" + "|".join(items) + ")"
 
@@ -47,7 +48,8 @@ def longest_first(items: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def load_vocabulary(path: Path = VOCABULARY_PATH) -> dict[str, WordList]:
-    """Every list of the file by key (``planned``, ``not_own.cases``), checked; raises VocabularyError naming the list."""
+    """Every list of the file by key (``planned``, ``not_own.cases``), checked; raises VocabularyError naming the
+    list."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -57,7 +59,9 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> dict[str, WordList]:
     lists: dict[str, WordList] = {}
     for key, value in data.items():
         if not isinstance(value, dict):
-            raise VocabularyError(f"词表 [{key}] 应是一个表(含 words 或 patterns 与 example),而不是 {type(value).__name__}")
+            raise VocabularyError(
+                f"词表 [{key}] 应是一个表(含 words 或 patterns 与 example),而不是 {type(value).__name__}"
+            )
         if _FIELDS & value.keys():
             lists[_checked_key(key)] = _word_list(key, value)
             continue
@@ -81,7 +85,9 @@ def _checked_key(key: str, group: str | None = None) -> str:
 def _word_list(key: str, entry: dict) -> WordList:
     unknown = entry.keys() - _FIELDS
     if unknown:
-        raise VocabularyError(f"词表 [{key}] 有未知字段:{', '.join(sorted(unknown))}(可用:{'、'.join(sorted(_FIELDS))})")
+        raise VocabularyError(
+            f"词表 [{key}] 有未知字段:{', '.join(sorted(unknown))}(可用:{'、'.join(sorted(_FIELDS))})"
+        )
     if ("words" in entry) == ("patterns" in entry):
         raise VocabularyError(f"词表 [{key}] 须有 words 或 patterns 之一(不能都有,也不能都没有)")
     field = "words" if "words" in entry else "patterns"

@@ -1,1 +1,2 @@
-"""Files in, records out: sniffing and reading workbooks, finding tables, turning cells into records, checks, places and units."""
+"""Files in, records out: sniffing and reading workbooks, finding tables, turning cells into records, checks, places
+and units."""

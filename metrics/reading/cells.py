@@ -17,15 +17,15 @@ class Parsed:
     """One column of cells parsed: values (NaN = no value), and per-cell detail for text cells only."""
 
     values: np.ndarray
-    approx: np.ndarray | None = None                          # made only when a text cell occurs
+    approx: np.ndarray | None = None  # made only when a text cell occurs
     raw: np.ndarray | None = None
-    units: dict[int, str] = field(default_factory=dict)      # position → unit written in the cell
-    own_scale: np.ndarray | None = None                       # True where the cell carried its own 万/亿
+    units: dict[int, str] = field(default_factory=dict)  # position → unit written in the cell
+    own_scale: np.ndarray | None = None  # True where the cell carried its own 万/亿
     invalid: list[tuple[int, ParsedNumber]] = field(default_factory=list)
     redacted: list[int] = field(default_factory=list)
 
     def text_detail(self, idx: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        if self.raw is None or self.approx is None:    # made together: both or neither
+        if self.raw is None or self.approx is None:  # made together: both or neither
             return None, None
         return self.approx[idx], self.raw[idx]
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from metrics.core.catalog import MetricDef
-from metrics.reading.cells import SCALE_CHARS, Parsed
 from metrics.core.issues import IssueSink
 from metrics.core.numbers import parse_number
 from metrics.core.record import cell_ref
+from metrics.reading.cells import SCALE_CHARS, Parsed
 from metrics.reading.tables import Column, Table
 
 
@@ -21,29 +21,42 @@ def report_unmapped(table: Table, col: Column, rows: list[int], sink: IssueSink)
     if any(v.__class__ is float or (isinstance(v, str) and parse_number(v).kind == "number") for v in sample):
         where = table.where(table.header_rows[-1], col.index)
         if col.role == "ratio":
-            sink.add("unmapped-column", "info", where,
-                     f"“{col.label}”是比率/评分,不是可相加的数量,未计入", value=col.label)
+            sink.add(
+                "unmapped-column", "info", where, f"“{col.label}”是比率/评分,不是可相加的数量,未计入", value=col.label
+            )
             return
         hint = f"(可能是:{'、'.join(col.candidates)})" if col.candidates else ""
-        sink.add("unmapped-column", "warning", where,
-                 f"“{col.label}”列有数字,但对应不到任何指标{hint};请在上传页指定它对应的指标,或忽略该列",
-                 value=col.label)
+        sink.add(
+            "unmapped-column",
+            "warning",
+            where,
+            f"“{col.label}”列有数字,但对应不到任何指标{hint};请在上传页指定它对应的指标,或忽略该列",
+            value=col.label,
+        )
 
 
 def report_cells(table: Table, col: Column, rows: list[int], parsed: Parsed, sink: IssueSink) -> None:
     for pos, number in parsed.invalid:
         kind = "百分比" if number.kind == "percent" else "文字"
-        sink.add("not-a-number", "error", table.where(rows[pos], col.index),
-                 f"“{col.label}”应填数字,这里是{kind}“{number.raw}”,未计入;请改为数字",
-                 value=number.raw)
+        sink.add(
+            "not-a-number",
+            "error",
+            table.where(rows[pos], col.index),
+            f"“{col.label}”应填数字,这里是{kind}“{number.raw}”,未计入;请改为数字",
+            value=number.raw,
+        )
     for pos in parsed.redacted:
-        assert parsed.raw is not None   # a redacted cell is text, and the text is kept
-        sink.add("redacted-value", "warning", table.where(rows[pos], col.index),
-                 f"“{parsed.raw[pos]}”是待填/隐去的数字,未计入;请补上实际数字", value=parsed.raw[pos])
+        assert parsed.raw is not None  # a redacted cell is text, and the text is kept
+        sink.add(
+            "redacted-value",
+            "warning",
+            table.where(rows[pos], col.index),
+            f"“{parsed.raw[pos]}”是待填/隐去的数字,未计入;请补上实际数字",
+            value=parsed.raw[pos],
+        )
 
 
-def drop_formulas(table: Table, col: Column, pos_of_row: dict[int, int], values: np.ndarray,
-                   sink: IssueSink) -> None:
+def drop_formulas(table: Table, col: Column, pos_of_row: dict[int, int], values: np.ndarray, sink: IssueSink) -> None:
     grid = table.grid
     for r, c in sorted(grid.formulas_without_value):
         if c - grid.col0 != col.index:
@@ -52,22 +65,37 @@ def drop_formulas(table: Table, col: Column, pos_of_row: dict[int, int], values:
         if pos is None:
             continue
         values[pos] = np.nan
-        sink.add("formula-no-value", "error", table.where(r - grid.row0, col.index),
-                 "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传",
-                 value=None)
+        sink.add(
+            "formula-no-value",
+            "error",
+            table.where(r - grid.row0, col.index),
+            "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传",
+            value=None,
+        )
 
 
-def check_values(table: Table, metric: MetricDef, col: Column, rows: list[int], values: np.ndarray,
-                  sink: IssueSink) -> None:
+def check_values(
+    table: Table, metric: MetricDef, col: Column, rows: list[int], values: np.ndarray, sink: IssueSink
+) -> None:
     finite = np.isfinite(values)
     for pos in np.flatnonzero(finite & (values < 0)).tolist():
-        sink.add("negative-value", "error", table.where(rows[pos], col.index),
-                 f"“{col.label}”是负数 {values[pos]:g};数量和金额不能为负,请核实", value=f"{values[pos]:g}")
+        sink.add(
+            "negative-value",
+            "error",
+            table.where(rows[pos], col.index),
+            f"“{col.label}”是负数 {values[pos]:g};数量和金额不能为负,请核实",
+            value=f"{values[pos]:g}",
+        )
     if metric.kind == "count":
         frac = finite & (np.abs(values - np.round(values)) > 1e-9)
         for pos in np.flatnonzero(frac).tolist():
-            sink.add("fraction-in-count", "warning", table.where(rows[pos], col.index),
-                     f"“{col.label}”是计数,应为整数,这里是 {values[pos]:g};请核实", value=f"{values[pos]:g}")
+            sink.add(
+                "fraction-in-count",
+                "warning",
+                table.where(rows[pos], col.index),
+                f"“{col.label}”是计数,应为整数,这里是 {values[pos]:g};请核实",
+                value=f"{values[pos]:g}",
+            )
 
 
 def dedupe(table: Table, rows: list[int], sink: IssueSink, owner: np.ndarray | None = None) -> np.ndarray:
@@ -95,28 +123,50 @@ def dedupe(table: Table, rows: list[int], sink: IssueSink, owner: np.ndarray | N
         if first != pos:
             keep[pos] = False
             i, k = rows[pos], rows[first]
-            sink.add("duplicate-row", "warning", table.where(i, 0),
-                     f"第 {i + table.grid.row0 + 1} 行与第 {k + table.grid.row0 + 1} 行完全相同,只计一次;"
-                     "如确是两条不同的记录,请在表中区分后重新上传", value=None)
+            sink.add(
+                "duplicate-row",
+                "warning",
+                table.where(i, 0),
+                f"第 {i + table.grid.row0 + 1} 行与第 {k + table.grid.row0 + 1} 行完全相同,只计一次;"
+                "如确是两条不同的记录,请在表中区分后重新上传",
+                value=None,
+            )
     return keep
 
 
 def check_resolved(table: Table, rows: list[int], values: dict[int, np.ndarray], sink: IssueSink) -> None:
-    received = next((c for c in table.columns if c.metric is not None and c.metric.id == "complaints_received"
-                     and c.index in values), None)
-    resolved = next((c for c in table.columns if c.metric is not None and c.metric.id == "complaints_resolved"
-                     and c.index in values), None)
+    received = next(
+        (
+            c
+            for c in table.columns
+            if c.metric is not None and c.metric.id == "complaints_received" and c.index in values
+        ),
+        None,
+    )
+    resolved = next(
+        (
+            c
+            for c in table.columns
+            if c.metric is not None and c.metric.id == "complaints_resolved" and c.index in values
+        ),
+        None,
+    )
     if received is None or resolved is None:
         return
     a, b = values[received.index], values[resolved.index]
     for pos in np.flatnonzero(np.isfinite(a) & np.isfinite(b) & (b > a)).tolist():
-        sink.add("resolved-exceeds-received", "warning", table.where(rows[pos], resolved.index),
-                 f"办结 {b[pos]:g} 件多于受理 {a[pos]:g} 件;请核实是否填反或含往年结转",
-                 value=f"{b[pos]:g}>{a[pos]:g}")
+        sink.add(
+            "resolved-exceeds-received",
+            "warning",
+            table.where(rows[pos], resolved.index),
+            f"办结 {b[pos]:g} 件多于受理 {a[pos]:g} 件;请核实是否填反或含往年结转",
+            value=f"{b[pos]:g}>{a[pos]:g}",
+        )
 
 
-def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[int, np.ndarray],
-                  sink: IssueSink) -> None:
+def check_totals(
+    table: Table, rows: list[int], keep: np.ndarray, values: dict[int, np.ndarray], sink: IssueSink
+) -> None:
     """Each 合计/小计 row against the sum of the rows it covers; never added itself."""
     if not table.total_rows or not values:
         return
@@ -140,9 +190,14 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
                 continue
             if (r, col.index) in formulas:
                 # The rows are counted; only the check is lost. A warning: no number of the file is missing.
-                sink.add("formula-no-value", "warning", table.where(r, col.index),
-                         f"“{label}”行的“{col.label}”是公式,但文件里没有保存计算结果,无法核对合计;各行数字已计入;"
-                         "请在 Excel/WPS 中打开并保存后再上传", value=None)
+                sink.add(
+                    "formula-no-value",
+                    "warning",
+                    table.where(r, col.index),
+                    f"“{label}”行的“{col.label}”是公式,但文件里没有保存计算结果,无法核对合计;各行数字已计入;"
+                    "请在 Excel/WPS 中打开并保存后再上传",
+                    value=None,
+                )
                 continue
             parsed = parse_number(table.grid.rows[r][col.index])
             if parsed.kind != "number" or parsed.value is None:
@@ -151,14 +206,19 @@ def check_totals(table: Table, rows: list[int], keep: np.ndarray, values: dict[i
             reported = parsed.value * (1.0 if own else col.multiplier)
             computed = float(np.nansum(values[col.index][in_seg]))
             if not _close(reported, computed, col.multiplier) and parsed.approx is None:
-                sink.add("total-mismatch", "error", table.where(r, col.index),
-                         f"“{label}”行的“{col.label}”为 {_fmt(reported)},但各行相加为 {_fmt(computed)}"
-                         f"(相差 {_fmt(reported - computed)});合计行不计入,已按各行数字汇总,请核实",
-                         value=f"{_fmt(reported)}≠{_fmt(computed)}")
+                sink.add(
+                    "total-mismatch",
+                    "error",
+                    table.where(r, col.index),
+                    f"“{label}”行的“{col.label}”为 {_fmt(reported)},但各行相加为 {_fmt(computed)}"
+                    f"(相差 {_fmt(reported - computed)});合计行不计入,已按各行数字汇总,请核实",
+                    value=f"{_fmt(reported)}≠{_fmt(computed)}",
+                )
 
 
-def check_total_columns(table: Table, indicator: Column, rows: list[int], row_sum: dict[int, tuple[float, float]],
-                        sink: IssueSink) -> None:
+def check_total_columns(
+    table: Table, indicator: Column, rows: list[int], row_sum: dict[int, tuple[float, float]], sink: IssueSink
+) -> None:
     """A 合计 column of a table turned on its side against the sum of its row's unit columns
     (``row_sum``: position → (sum, the row's multiplier, as for 万份))."""
     for col in table.by_role("total-value"):
@@ -171,10 +231,14 @@ def check_total_columns(table: Table, indicator: Column, rows: list[int], row_su
             reported = parsed.value * (1.0 if own else multiplier)
             if not _close(reported, computed, multiplier):
                 label = table.grid.rows[i][indicator.index]
-                sink.add("total-mismatch", "error", table.where(i, col.index),
-                         f"“{label}”的“{col.label}”为 {_fmt(reported)},但各单位相加为 {_fmt(computed)}"
-                         f"(相差 {_fmt(reported - computed)});合计列不计入,已按各单位数字汇总,请核实",
-                         value=f"{_fmt(reported)}≠{_fmt(computed)}")
+                sink.add(
+                    "total-mismatch",
+                    "error",
+                    table.where(i, col.index),
+                    f"“{label}”的“{col.label}”为 {_fmt(reported)},但各单位相加为 {_fmt(computed)}"
+                    f"(相差 {_fmt(reported - computed)});合计列不计入,已按各单位数字汇总,请核实",
+                    value=f"{_fmt(reported)}≠{_fmt(computed)}",
+                )
 
 
 def _close(a: float, b: float, multiplier: float) -> bool:
@@ -202,5 +266,10 @@ def check_resolved_rowwise(table: Table, out: dict[str, list], sink: IssueSink) 
         a, b = pair.get("complaints_received"), pair.get("complaints_resolved")
         if a is not None and b is not None and b > a:
             r, c = where[key]
-            sink.add("resolved-exceeds-received", "warning", f"{table.grid.name}!{cell_ref(r, c)}",
-                     f"办结 {b:g} 件多于受理 {a:g} 件;请核实", value=f"{b:g}>{a:g}")
+            sink.add(
+                "resolved-exceeds-received",
+                "warning",
+                f"{table.grid.name}!{cell_ref(r, c)}",
+                f"办结 {b:g} 件多于受理 {a:g} 件;请核实",
+                value=f"{b:g}>{a:g}",
+            )

@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from metrics.core.catalog import Catalog, default_catalog
-from metrics.reading.ingest import Overrides
 from metrics.core.record import FileResult, col_letter
+from metrics.reading.ingest import Overrides
 
 _WHERE_COLUMN = re.compile(r"!\$?([A-Z]{1,3})\$?\d+$")
 
@@ -18,7 +18,7 @@ class ReadColumn:
     """A column the reader took numbers from, or one with numbers it could not map."""
 
     letter: str
-    label: str          # header text when known (unmapped columns), else the metric's name
+    label: str  # header text when known (unmapped columns), else the metric's name
     metric: str | None  # metric id read from it; None when unmapped
 
 
@@ -30,8 +30,7 @@ def read_columns(result: FileResult, catalog: Catalog | None = None) -> list[Rea
     if len(batch):
         for col, metric in zip(batch.column("col").tolist(), batch.column("metric").tolist()):
             seen.setdefault(col_letter(int(col)), Counter())[metric] += 1
-    out = [ReadColumn(letter, catalog[m.most_common(1)[0][0]].zh, m.most_common(1)[0][0])
-           for letter, m in seen.items()]
+    out = [ReadColumn(letter, catalog[m.most_common(1)[0][0]].zh, m.most_common(1)[0][0]) for letter, m in seen.items()]
     for issue in result.issues:
         if issue.code == "unmapped-column" and (match := _WHERE_COLUMN.search(issue.where)):
             letter = match.group(1)
@@ -59,9 +58,18 @@ def parse_header_rows(text: str) -> tuple[int, ...] | None:
     return tuple(sorted(set(rows)))
 
 
-def corrected(current: Overrides, *, agency: str = "", sector: str = "", region: str = "", year: int | None = None,
-              theme: str = "", sheet: str = "", header_rows: str = "", columns: dict[str, str] | None = None
-              ) -> Overrides:
+def corrected(
+    current: Overrides,
+    *,
+    agency: str = "",
+    sector: str = "",
+    region: str = "",
+    year: int | None = None,
+    theme: str = "",
+    sheet: str = "",
+    header_rows: str = "",
+    columns: dict[str, str] | None = None,
+) -> Overrides:
     """Overrides from the correction form: blank fields mean 'as read'."""
     return Overrides(
         sheet=sheet or None,

@@ -15,18 +15,32 @@ import numpy as np
 import pandas as pd
 
 from metrics.core.catalog import Catalog, default_catalog
-from metrics.reading.dimensions import (
-    NATIONAL_THEMES, Meta, infer_sector, is_summary_sheet, looks_like_agency, year_from_name,
-)
-from metrics.reading.table_records import TableDefaults, extract_table
 from metrics.core.issues import IssueSink
-from metrics.core.record import BATCH_COLUMNS, Coded, Column, FileResult, RecordBatch, cell_ref, col_letter, object_array
+from metrics.core.record import (
+    BATCH_COLUMNS,
+    Coded,
+    Column,
+    FileResult,
+    RecordBatch,
+    cell_ref,
+    col_letter,
+    object_array,
+)
+from metrics.core.text import normalize_label
+from metrics.reading.dimensions import (
+    NATIONAL_THEMES,
+    Meta,
+    infer_sector,
+    is_summary_sheet,
+    looks_like_agency,
+    year_from_name,
+)
 from metrics.reading.regions import Gazetteer, Region, default_gazetteer
 from metrics.reading.scan import scan_fixed, scan_sheet
 from metrics.reading.sniff import FileRefused, Limits, sniff
+from metrics.reading.table_records import TableDefaults, extract_table
 from metrics.reading.tables import Table
 from metrics.reading.templates import MARKER_SHEET, TemplateMarker, find_marker, template_columns
-from metrics.core.text import normalize_label
 from metrics.reading.workbook import SheetGrid, read_grids
 
 
@@ -48,16 +62,24 @@ class Overrides:
     theme: str | None = None
 
 
-def ingest_file(path: str | os.PathLike[str], *, name: str | None = None, overrides: Overrides = Overrides(),
-                limits: Limits = Limits(), catalog: Catalog | None = None,
-                gazetteer: Gazetteer | None = None) -> FileResult:
+def ingest_file(
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    overrides: Overrides = Overrides(),
+    limits: Limits = Limits(),
+    catalog: Catalog | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> FileResult:
     """Read and check one file from disk; never raises for a bad file (the result says why)."""
     display = name or Path(path).name
     try:
         size = os.path.getsize(path)
         if size > limits.max_bytes:
-            raise FileRefused("file-too-large", f"文件 {size / 1048576:.1f} MB,超过上限 "
-                              f"{limits.max_bytes / 1048576:.0f} MB;请拆分后上传")
+            raise FileRefused(
+                "file-too-large",
+                f"文件 {size / 1048576:.1f} MB,超过上限 {limits.max_bytes / 1048576:.0f} MB;请拆分后上传",
+            )
         data = Path(path).read_bytes()
     except FileRefused as exc:
         return FileResult(display, error=exc.message, error_code=exc.code)
@@ -66,26 +88,43 @@ def ingest_file(path: str | os.PathLike[str], *, name: str | None = None, overri
     return ingest_bytes(data, display, overrides=overrides, limits=limits, catalog=catalog, gazetteer=gazetteer)
 
 
-def ingest_bytes(data: bytes, name: str, *, overrides: Overrides = Overrides(), limits: Limits = Limits(),
-                 catalog: Catalog | None = None, gazetteer: Gazetteer | None = None) -> FileResult:
+def ingest_bytes(
+    data: bytes,
+    name: str,
+    *,
+    overrides: Overrides = Overrides(),
+    limits: Limits = Limits(),
+    catalog: Catalog | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> FileResult:
     """Read and check one file's bytes (an upload); never raises for a bad file."""
     started = time.perf_counter()
     # The gazetteer's first load (~0.1 s) overlaps with reading the workbook.
     loader = None if gazetteer is not None else _start(default_gazetteer)
     try:
-        result = _ingest(data, name, overrides, limits, catalog or default_catalog(),
-                         gazetteer or cast(Gazetteer, _LazyGazetteer(loader)))   # answers Gazetteer's calls
+        result = _ingest(
+            data,
+            name,
+            overrides,
+            limits,
+            catalog or default_catalog(),
+            gazetteer or cast(Gazetteer, _LazyGazetteer(loader)),
+        )  # answers Gazetteer's calls
     except FileRefused as exc:
         result = FileResult(name, error=exc.message, error_code=exc.code)
     except Exception as exc:  # a reader bug must not take the other files of an upload down with it
-        result = FileResult(name, error=f"读取时出现内部错误({type(exc).__name__}: {exc}),文件未导入;"
-                                        "请把文件发给维护人员", error_code="internal-error")
+        result = FileResult(
+            name,
+            error=f"读取时出现内部错误({type(exc).__name__}: {exc}),文件未导入;请把文件发给维护人员",
+            error_code="internal-error",
+        )
     result.stats.seconds = round(time.perf_counter() - started, 4)
     return result
 
 
-def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalog: Catalog,
-            gazetteer: Gazetteer) -> FileResult:
+def _ingest(
+    data: bytes, name: str, overrides: Overrides, limits: Limits, catalog: Catalog, gazetteer: Gazetteer
+) -> FileResult:
     fmt = sniff(data, name=name, limits=limits)
     grids = read_grids(data, fmt, name=name)
     sink = IssueSink()
@@ -114,8 +153,9 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
         result.stats.sheets += 1
         arrays = reader.read_sheet(grid, tables, sheet_meta)
         if tables:
-            result.layouts[grid.name] = ("template" if grid.name in reader.templates
-                                         else ",".join(t.layout for t in tables))
+            result.layouts[grid.name] = (
+                "template" if grid.name in reader.templates else ",".join(t.layout for t in tables)
+            )
             result.stats.rows += sum(len(t.data_rows) for t in tables)
             headers_only = headers_only or all(not t.data_rows and not t.total_rows for t in tables)
         per_sheet.append((grid, arrays, is_summary_sheet(grid.name)))
@@ -126,16 +166,20 @@ def _ingest(data: bytes, name: str, overrides: Overrides, limits: Limits, catalo
         if headers_only:
             raise FileRefused("empty-table", "表格只有表头,没有数据行;请填好数据后重新上传")
         if not result.layouts:
-            raise FileRefused("no-table", "没有找到可识别的统计表:表头应写明指标名称和单位,"
-                              "如“发放宣传资料(份)”“接受咨询(人次)”;请检查是否上传了正确的文件")
+            raise FileRefused(
+                "no-table",
+                "没有找到可识别的统计表:表头应写明指标名称和单位,"
+                "如“发放宣传资料(份)”“接受咨询(人次)”;请检查是否上传了正确的文件",
+            )
     result.batch = batch
     result.issues = sink.finish()
     result.stats.records = len(batch)
     return result
 
 
-def _scan_template(grid: SheetGrid, marker: TemplateMarker | None, overrides: Overrides, catalog: Catalog,
-                   sink: IssueSink) -> tuple[list[Table], Meta] | None:
+def _scan_template(
+    grid: SheetGrid, marker: TemplateMarker | None, overrides: Overrides, catalog: Catalog, sink: IssueSink
+) -> tuple[list[Table], Meta] | None:
     """A returned template's data sheet read by its marker (None: not one, or its header was changed)."""
     if marker is None or grid.name != marker.sheet or overrides.header_rows or overrides.columns:
         return None
@@ -151,8 +195,9 @@ def _refuse_uncached(result: FileResult, sink: IssueSink) -> FileResult:
     cells = [i.where for i in sink.issues if i.code == "formula-no-value"]
     count = sink.counts["formula-no-value"]
     shown = "、".join(cells[:6]) + (" 等" if count > 6 else "")
-    result.error = (f"表中的数字是公式,但文件里没有保存计算结果(共 {count} 处:{shown}),无法读取;"
-                    "请在 Excel/WPS 中打开并保存后再上传")
+    result.error = (
+        f"表中的数字是公式,但文件里没有保存计算结果(共 {count} 处:{shown}),无法读取;请在 Excel/WPS 中打开并保存后再上传"
+    )
     result.error_code = "formula-no-value"
     result.issues = sink.finish()
     return result
@@ -167,23 +212,33 @@ def _combine_sheets(per_sheet: list[tuple[SheetGrid, dict[str, Column], bool]], 
         return RecordBatch.concat([b for _, b in summaries])
     detail = RecordBatch.concat(parts)
     for grid, summary in summaries:
-        sink.add("summary-sheet", "info", grid.name,
-                 f"工作表“{grid.name}”是汇总表,只用来核对各分表之和,不重复计入", value=grid.name)
+        sink.add(
+            "summary-sheet",
+            "info",
+            grid.name,
+            f"工作表“{grid.name}”是汇总表,只用来核对各分表之和,不重复计入",
+            value=grid.name,
+        )
         mine, theirs = summary.totals(), detail.totals()
         for metric, reported in mine.items():
             computed = theirs.get(metric, 0)
             if abs(reported - computed) > 1e-6 * max(1.0, abs(reported)):
-                sink.add("total-mismatch", "error", grid.name,
-                         f"汇总表“{grid.name}”的 {metric} 为 {reported:g},各分表相加为 {computed:g};请核实",
-                         value=f"{reported:g}≠{computed:g}")
+                sink.add(
+                    "total-mismatch",
+                    "error",
+                    grid.name,
+                    f"汇总表“{grid.name}”的 {metric} 为 {reported:g},各分表相加为 {computed:g};请核实",
+                    value=f"{reported:g}≠{computed:g}",
+                )
     return detail
 
 
 class _FileReader:
     """State shared by the sheets of one file: its name, the user's overrides, lookups, issues."""
 
-    def __init__(self, name: str, overrides: Overrides, catalog: Catalog, gazetteer: Gazetteer,
-                 sink: IssueSink) -> None:
+    def __init__(
+        self, name: str, overrides: Overrides, catalog: Catalog, gazetteer: Gazetteer, sink: IssueSink
+    ) -> None:
         self.name, self.overrides, self.catalog, self.gazetteer, self.sink = name, overrides, catalog, gazetteer, sink
         stem = Path(name).stem
         self.file_year = year_from_name(stem)
@@ -195,8 +250,13 @@ class _FileReader:
         """Records of one scanned sheet (empty when it has no table)."""
         if not tables:
             if any(any(v not in ("", None) for v in row) for row in grid.rows):
-                self.sink.add("no-table", "warning", grid.name,
-                              f"工作表“{grid.name}”中没有找到带指标表头的数据表,未读取", value=grid.name)
+                self.sink.add(
+                    "no-table",
+                    "warning",
+                    grid.name,
+                    f"工作表“{grid.name}”中没有找到带指标表头的数据表,未读取",
+                    value=grid.name,
+                )
             return {}
         if grid.hidden_cols:
             letters = ",".join(col_letter(c) for c in sorted(grid.hidden_cols)[:10])
@@ -206,11 +266,16 @@ class _FileReader:
             self._apply_column_overrides(table)
             meta = _merged_meta(table.meta, sheet_meta)
             defaults = self._defaults(grid, meta)
-            arrays = extract_table(table, defaults, self.catalog, self.sink,
-                                   enrich=partial(self._enrich, grid=grid, meta=meta))
+            arrays = extract_table(
+                table, defaults, self.catalog, self.sink, enrich=partial(self._enrich, grid=grid, meta=meta)
+            )
             if arrays:
-                parts.append(RecordBatch({k: v for k, v in arrays.items() if k in BATCH_COLUMNS} |
-                                         {"sheet": Coded.constant(len(arrays["value"]), grid.name)}))
+                parts.append(
+                    RecordBatch(
+                        {k: v for k, v in arrays.items() if k in BATCH_COLUMNS}
+                        | {"sheet": Coded.constant(len(arrays["value"]), grid.name)}
+                    )
+                )
         batch = RecordBatch.concat(parts)
         return batch.columns if len(batch) else {}
 
@@ -226,9 +291,13 @@ class _FileReader:
             if choice == "":
                 col.role, col.metric = "ignore", None
             elif choice not in self.catalog.metrics:
-                self.sink.add("bad-override", "error", table.where(table.header_rows[-1], col.index),
-                              f"指定的指标“{choice}”不在指标目录中,该设置未生效;请从指标目录中选择",
-                              value=choice)
+                self.sink.add(
+                    "bad-override",
+                    "error",
+                    table.where(table.header_rows[-1], col.index),
+                    f"指定的指标“{choice}”不在指标目录中,该设置未生效;请从指标目录中选择",
+                    value=choice,
+                )
             else:
                 col.role, col.metric = "metric", self.catalog[choice]
 
@@ -244,18 +313,38 @@ class _FileReader:
         o = self.overrides
         marker = self.templates.get(grid.name)
         if marker is not None:  # the template says who, where and when; the user's corrections still win
-            return TableDefaults(agency=o.agency or marker.unit, year=o.year or marker.year,
-                                 theme=o.theme or marker.theme, region_text=o.region or marker.region,
-                                 sector=o.sector, forced=frozenset(
-                                     ("agency", "year", *(("theme",) if o.theme or marker.theme else ()),
-                                      *(("sector",) if o.sector else ()))))
+            return TableDefaults(
+                agency=o.agency or marker.unit,
+                year=o.year or marker.year,
+                theme=o.theme or marker.theme,
+                region_text=o.region or marker.region,
+                sector=o.sector,
+                forced=frozenset(
+                    (
+                        "agency",
+                        "year",
+                        *(("theme",) if o.theme or marker.theme else ()),
+                        *(("sector",) if o.sector else ()),
+                    )
+                ),
+            )
         year, _conflict = meta.year()
-        agency = (o.agency or meta.reporter or (grid.name if looks_like_agency(grid.name) else None)
-                  or meta.agency() or self._place_named(grid.name) or self.file_agency)
-        return TableDefaults(agency=agency, year=o.year or year or year_from_name(grid.name) or self.file_year,
-                             theme=o.theme or meta.theme, region_text=o.region, sector=o.sector,
-                             forced=frozenset(name for name in ("agency", "year", "theme", "sector")
-                                              if getattr(o, name) is not None))
+        agency = (
+            o.agency
+            or meta.reporter
+            or (grid.name if looks_like_agency(grid.name) else None)
+            or meta.agency()
+            or self._place_named(grid.name)
+            or self.file_agency
+        )
+        return TableDefaults(
+            agency=agency,
+            year=o.year or year or year_from_name(grid.name) or self.file_year,
+            theme=o.theme or meta.theme,
+            region_text=o.region,
+            sector=o.sector,
+            forced=frozenset(name for name in ("agency", "year", "theme", "sector") if getattr(o, name) is not None),
+        )
 
     def _enrich(self, arrays: dict, grid: SheetGrid, meta: Meta) -> None:
         """Region, sector and theme, worked out once per distinct agency/region text/year.
@@ -296,8 +385,15 @@ class _FileReader:
                 return match.region
         return None
 
-    def _region_for(self, key: tuple[object, object], context: list[str], home: Region | None,
-                    arrays: dict[str, np.ndarray], k: int, grid: SheetGrid) -> Region | None:
+    def _region_for(
+        self,
+        key: tuple[object, object],
+        context: list[str],
+        home: Region | None,
+        arrays: dict[str, np.ndarray],
+        k: int,
+        grid: SheetGrid,
+    ) -> Region | None:
         agency, region_text = key
         where = f"{grid.name}!{cell_ref(int(arrays['row'][k]), int(arrays['col'][k]))}"
         ctx = context + ([home] if home is not None else [])
@@ -314,28 +410,45 @@ class _FileReader:
         match = next((m for m in tried if m.status == "ambiguous"), None)
         if match is not None:
             names = "、".join(r.path for r in match.candidates[:5])
-            self.sink.add("ambiguous-region", "warning", where,
-                          f"“{region_text or agency}”中的地名“{match.matched}”有多处重名({names}),"
-                          "未确定地区;请在表中写明所属市,或在上传页指定地区", value=region_text or agency)
+            self.sink.add(
+                "ambiguous-region",
+                "warning",
+                where,
+                f"“{region_text or agency}”中的地名“{match.matched}”有多处重名({names}),"
+                "未确定地区;请在表中写明所属市,或在上传页指定地区",
+                value=region_text or agency,
+            )
             return None
         if home is not None:
             return home
-        self.sink.add("unknown-region", "warning", where,
-                      f"无法从“{region_text or agency or '(无单位)'}”确定所属地区;请写明省/市/区县全称,"
-                      "或在上传页指定地区", value=region_text or agency)
+        self.sink.add(
+            "unknown-region",
+            "warning",
+            where,
+            f"无法从“{region_text or agency or '(无单位)'}”确定所属地区;请写明省/市/区县全称,或在上传页指定地区",
+            value=region_text or agency,
+        )
         return None
 
     def _report_missing(self, arrays: dict, grid: SheetGrid) -> None:
         for field_name, code, advice in (
             ("year", "missing-year", "标题、填报日期、年度列和文件名里都没有年份;请在上传页指定年度"),
-            ("agency", "missing-agency", "没有填报单位(表内单位列、“填报单位:”行、工作表名或标题均未写明);"
-                                         "请在上传页指定填报单位"),
+            (
+                "agency",
+                "missing-agency",
+                "没有填报单位(表内单位列、“填报单位:”行、工作表名或标题均未写明);请在上传页指定填报单位",
+            ),
         ):
             missing = np.flatnonzero(arrays[field_name].where_value(lambda v: v is None))
             if len(missing):
                 k = int(missing[0])
-                self.sink.add(code, "error", f"{grid.name}!{cell_ref(int(arrays['row'][k]), int(arrays['col'][k]))}",
-                              f"{len(missing)} 条数据{advice}", value=None)
+                self.sink.add(
+                    code,
+                    "error",
+                    f"{grid.name}!{cell_ref(int(arrays['row'][k]), int(arrays['col'][k]))}",
+                    f"{len(missing)} 条数据{advice}",
+                    value=None,
+                )
 
 
 def _start(func) -> threading.Thread:
@@ -376,13 +489,15 @@ def _merged_meta(table_meta: Meta, sheet_meta: Meta) -> Meta:
     """A table's own meta lines, falling back to the sheet's for what they do not say."""
     if table_meta is sheet_meta:
         return sheet_meta
-    merged = Meta(titles=table_meta.titles + sheet_meta.titles,
-                  reporter=table_meta.reporter or sheet_meta.reporter,
-                  reporter_where=table_meta.reporter_where or sheet_meta.reporter_where,
-                  unit=table_meta.unit or sheet_meta.unit,
-                  years=table_meta.years or sheet_meta.years,
-                  report_year=table_meta.report_year or sheet_meta.report_year,
-                  theme=table_meta.theme or sheet_meta.theme)
+    merged = Meta(
+        titles=table_meta.titles + sheet_meta.titles,
+        reporter=table_meta.reporter or sheet_meta.reporter,
+        reporter_where=table_meta.reporter_where or sheet_meta.reporter_where,
+        unit=table_meta.unit or sheet_meta.unit,
+        years=table_meta.years or sheet_meta.years,
+        report_year=table_meta.report_year or sheet_meta.report_year,
+        theme=table_meta.theme or sheet_meta.theme,
+    )
     return merged
 
 

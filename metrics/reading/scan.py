@@ -8,22 +8,40 @@ import numpy as np
 import pandas as pd
 
 from metrics.core.catalog import Catalog
-from metrics.reading.dimensions import Meta
 from metrics.core.numbers import parse_number
-from metrics.reading.tables import (
-    HEADER_WINDOW, Column, Table, after_break, build_columns, dimension_role, fill_merges, find_header_block,
-    find_transposed, is_footer, is_header_row, is_heading, is_lone_metric_header, pad_rows, row_texts,
-    total_label, transposed_columns, value_nonempty, _is_value_cell, _visible_cols,
-)
 from metrics.core.text import cell_text, normalize_label
+from metrics.reading.dimensions import Meta
+from metrics.reading.tables import (
+    HEADER_WINDOW,
+    Column,
+    Table,
+    _is_value_cell,
+    _visible_cols,
+    after_break,
+    build_columns,
+    dimension_role,
+    fill_merges,
+    find_header_block,
+    find_transposed,
+    is_footer,
+    is_header_row,
+    is_heading,
+    is_lone_metric_header,
+    pad_rows,
+    row_texts,
+    total_label,
+    transposed_columns,
+    value_nonempty,
+)
 from metrics.reading.workbook import SheetGrid
 
 _NUMERIC_ROLES = ("metric", "value", "year-value", "unmapped", "subitem", "ratio", "unit-value", "total-value")
-_LABEL_ROLES = ("agency", "region", "seq", "activity", "indicator", "date", "year", "theme", "sector",
-                "ignore", "unit")
+_LABEL_ROLES = ("agency", "region", "seq", "activity", "indicator", "date", "year", "theme", "sector", "ignore", "unit")
 
 
-def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...] | None = None) -> tuple[list[Table], Meta]:
+def scan_sheet(
+    grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...] | None = None
+) -> tuple[list[Table], Meta]:
     """Every table on a sheet, and the sheet-level meta (the lines above the first table).
 
     ``header_rows`` (1-based, as the user sees them) forces the first table's header block.
@@ -41,13 +59,21 @@ def scan_sheet(grid: SheetGrid, catalog: Catalog, *, header_rows: tuple[int, ...
             block = [r for r in forced if 0 <= r < n] or None
         else:
             block = find_header_block(grid, pos, pos + HEADER_WINDOW, catalog, cols)
-        flip = None if forced is not None and not tables else find_transposed(
-            grid, pos, block[-1] + 1 if block else min(n, pos + HEADER_WINDOW), catalog, cols)
+        flip = (
+            None
+            if forced is not None and not tables
+            else find_transposed(grid, pos, block[-1] + 1 if block else min(n, pos + HEADER_WINDOW), catalog, cols)
+        )
         if flip is not None:
             meta = sheet_meta if not tables else Meta()
             _absorb_rows(meta, grid, range(pos, flip[0]), cols)
-            table = Table(grid=grid, header_rows=[flip[0]], columns=transposed_columns(grid, *flip, catalog),
-                          layout="units-across", meta=meta)
+            table = Table(
+                grid=grid,
+                header_rows=[flip[0]],
+                columns=transposed_columns(grid, *flip, catalog),
+                layout="units-across",
+                meta=meta,
+            )
             pos = _classify_rows(table, flip[0] + 1, catalog, cols)
             tables.append(table)
             continue
@@ -84,7 +110,7 @@ def _side_by_side_gap(grid: SheetGrid, block: list[int], cols: list[int], catalo
         left, right = [j for j in cols if j < g], [j for j in cols if j > g]
         if not (_own_table(grid, block, left, catalog) and _own_table(grid, block, right, catalog)):
             continue
-        if all(not value_nonempty(row[g]) or _spans_both(row, cols) for row in rows[block[0]:]):
+        if all(not value_nonempty(row[g]) or _spans_both(row, cols) for row in rows[block[0] :]):
             return g
     return None
 
@@ -103,7 +129,8 @@ def _own_table(grid: SheetGrid, block: list[int], cols: list[int], catalog: Cata
     labels = [normalize_label(cell_text(row[j])) for j in filled]
     roles = {dimension_role(label) for label in labels}
     labelled = bool(roles & {"agency", "region", "activity", "indicator", "unit", "date"}) or (
-        bool(filled) and _holds_text(grid, block[-1] + 1, filled[0]))
+        bool(filled) and _holds_text(grid, block[-1] + 1, filled[0])
+    )
     return labelled and any(catalog.match_label(label).metric is not None for label in labels)
 
 
@@ -122,7 +149,7 @@ def _label_from_words(grid: SheetGrid, block: list[int], columns: list[Column]) 
 def _holds_text(grid: SheetGrid, start: int, col: int) -> bool:
     """Most filled cells of ``col`` from ``start`` to the first blank row (at most 20) are words, not numbers."""
     cells = []
-    for row in grid.rows[start:start + 20]:
+    for row in grid.rows[start : start + 20]:
         if not any(value_nonempty(v) for v in row):
             break
         if value_nonempty(row[col]):
@@ -137,7 +164,7 @@ def _heading_top(grid: SheetGrid, start: int, header: int, gap: int) -> int:
     top = header
     while top - 1 >= start:
         row = grid.rows[top - 1]
-        if not (any(value_nonempty(v) for v in row[:gap]) and any(value_nonempty(v) for v in row[gap + 1:])):
+        if not (any(value_nonempty(v) for v in row[:gap]) and any(value_nonempty(v) for v in row[gap + 1 :])):
             break
         if any(_META_WORDS.search(cell_text(v)) for v in row if value_nonempty(v)):
             break
@@ -151,11 +178,21 @@ _META_WORDS = re.compile(r"(填报|报送|填表|统计|上报)(单位|日期|�
 def _side_grid(grid: SheetGrid, top: int, lo: int, hi: int) -> SheetGrid:
     """Local columns [lo, hi) of the rows from ``top`` down, as a grid placed where they are on the sheet."""
     r_abs, c_abs, c_end = grid.row0 + top, grid.col0 + lo, grid.col0 + hi - 1
-    merges = [(max(r0, r_abs), max(c0, c_abs), r1, min(c1, c_end)) for r0, c0, r1, c1 in grid.merges
-              if r1 >= r_abs and c1 >= c_abs and c0 <= c_end]
-    return SheetGrid(name=grid.name, rows=[row[lo:hi] for row in grid.rows[top:]], row0=r_abs, col0=c_abs,
-                     merges=merges, hidden_cols=grid.hidden_cols,
-                     formulas_without_value=grid.formulas_without_value, hidden=grid.hidden)
+    merges = [
+        (max(r0, r_abs), max(c0, c_abs), r1, min(c1, c_end))
+        for r0, c0, r1, c1 in grid.merges
+        if r1 >= r_abs and c1 >= c_abs and c0 <= c_end
+    ]
+    return SheetGrid(
+        name=grid.name,
+        rows=[row[lo:hi] for row in grid.rows[top:]],
+        row0=r_abs,
+        col0=c_abs,
+        merges=merges,
+        hidden_cols=grid.hidden_cols,
+        formulas_without_value=grid.formulas_without_value,
+        hidden=grid.hidden,
+    )
 
 
 def _absorb_rows(meta: Meta, grid: SheetGrid, rows: range, cols: list[int]) -> None:
@@ -214,7 +251,8 @@ def _classify_rows(table: Table, start: int, catalog: Catalog, cols: list[int]) 
                 if [normalize_label(cell_text(row[j])) for j in cols] in header_lines:
                     continue  # the header repeated at the top of each printed page
                 if _starts_new_table(table, i, numeric, cols, catalog) or (
-                        is_heading(texts) and _header_follows(table, i, catalog, cols)):
+                    is_heading(texts) and _header_follows(table, i, catalog, cols)
+                ):
                     end = pos
                     break
                 if hit is None or hit[0] != "total":
@@ -337,8 +375,10 @@ def _label_kind(value: object) -> tuple[str, str] | None:
 
 def _header_follows(table: Table, i: int, catalog: Catalog, cols: list[int]) -> bool:
     rows = table.grid.rows
-    return any(is_header_row(rows[k], cols, catalog) or is_lone_metric_header(rows, k, cols, catalog)
-               for k in range(i + 1, min(i + 4, len(rows))))
+    return any(
+        is_header_row(rows[k], cols, catalog) or is_lone_metric_header(rows, k, cols, catalog)
+        for k in range(i + 1, min(i + 4, len(rows)))
+    )
 
 
 __all__ = ["scan_sheet"]

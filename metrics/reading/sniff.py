@@ -61,9 +61,9 @@ class FileRefused(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    max_bytes: int = 50 * MB            # a file over this is refused before reading
-    max_inflated: int = 300 * MB        # sum of uncompressed zip member sizes
-    max_ratio: float = 200.0            # uncompressed/compressed, per member over 1 MB and overall
+    max_bytes: int = 50 * MB  # a file over this is refused before reading
+    max_inflated: int = 300 * MB  # sum of uncompressed zip member sizes
+    max_ratio: float = 200.0  # uncompressed/compressed, per member over 1 MB and overall
     max_members: int = 10_000
 
 
@@ -86,8 +86,10 @@ def sniff(data: bytes, *, name: str = "", limits: Limits = Limits()) -> str:
 def check_size(size: int, *, limits: Limits = Limits()) -> None:
     """Refuse by size alone, so an uploader can stop before reading the whole file."""
     if size > limits.max_bytes:
-        raise FileRefused("file-too-large", f"文件过大(约 {_mb(size)} MB,上限 {_mb(limits.max_bytes)} MB),"
-                                            "请删除无关工作表或拆分成几个文件后上传")
+        raise FileRefused(
+            "file-too-large",
+            f"文件过大(约 {_mb(size)} MB,上限 {_mb(limits.max_bytes)} MB),请删除无关工作表或拆分成几个文件后上传",
+        )
 
 
 def decode_text(data: bytes, *, name: str = "") -> str:
@@ -95,7 +97,7 @@ def decode_text(data: bytes, *, name: str = "") -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return codecs.decode(memoryview(data)[len(bom):], encoding)
+                return codecs.decode(memoryview(data)[len(bom) :], encoding)
             except UnicodeDecodeError as exc:
                 _refuse_encoding(data, exc.start + len(bom), name)
     failures: list[UnicodeDecodeError] = []
@@ -132,8 +134,17 @@ def describe_calamine_error(exc: Exception) -> FileRefused:
 
 
 # Substrings of calamine 0.9 messages that mean damaged bytes rather than an unusual workbook.
-_CORRUPT_HINTS = ("Cannot detect file format", "Cfb error", "End of stream", "Zip error",
-                  "invalid Zip archive", "corrupt deflate", "File not found", "Invalid", "EOF")
+_CORRUPT_HINTS = (
+    "Cannot detect file format",
+    "Cfb error",
+    "End of stream",
+    "Zip error",
+    "invalid Zip archive",
+    "corrupt deflate",
+    "File not found",
+    "Invalid",
+    "EOF",
+)
 
 
 # --- empty, size -------------------------------------------------------------------------------
@@ -183,8 +194,16 @@ def _sniff_zip(data: bytes, name: str, limits: Limits) -> str:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            struct.error, UnicodeDecodeError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        struct.error,
+        UnicodeDecodeError,
+        NotImplementedError,
+    ) as exc:
         raise FileRefused("corrupt-file", _CORRUPT) from exc
     check_inflation(infos, limits)
     if any(info.flag_bits & 0x1 for info in infos):
@@ -201,8 +220,10 @@ def _classify_zip(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], n
     if any(key.startswith("ppt/") for key in names) or "presentationml" in types:
         _not_a_spreadsheet(" PowerPoint 演示文稿", name, "请把表格复制到 Excel/WPS 表格中另存为 .xlsx 后上传")
     if "xl/workbook.bin" in names or "sheet.binary" in types:
-        raise FileRefused("unsupported-format", f"{_what(' Excel 二进制工作簿(.xlsb)', name)},暂不支持;"
-                                                "请在 Excel 中“另存为” .xlsx 后上传")
+        raise FileRefused(
+            "unsupported-format",
+            f"{_what(' Excel 二进制工作簿(.xlsb)', name)},暂不支持;请在 Excel 中“另存为” .xlsx 后上传",
+        )
     if "xl/workbook.xml" in names or "spreadsheetml" in types:
         return "xlsm" if "xl/vbaproject.bin" in names or "macroenabled" in types else "xlsx"
     mimetype = _read_member(archive, names.get("mimetype"), 200).strip()
@@ -214,8 +235,10 @@ def _classify_zip(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], n
         kind = mimetype.removeprefix("application/vnd.oasis.opendocument.").split("-")[0]
         _not_a_spreadsheet(f" OpenDocument 文件({kind})", name)
     if "index/document.iwa" in names:
-        raise FileRefused("unsupported-format", f"{_what('苹果 Numbers 表格', name)},暂不支持;"
-                                                "请在 Numbers 中“导出为” Excel(.xlsx)后上传")
+        raise FileRefused(
+            "unsupported-format",
+            f"{_what('苹果 Numbers 表格', name)},暂不支持;请在 Numbers 中“导出为” Excel(.xlsx)后上传",
+        )
     tables = sum(key.rsplit(".", 1)[-1] in _SPREADSHEET_EXTS for key in names if "." in key)
     inside = f"(内含 {tables} 个表格文件)" if tables else ""
     _not_a_spreadsheet(f"普通压缩包(zip){inside}", name, UNZIP_HINT)
@@ -228,17 +251,16 @@ def _declared_members(data: bytes) -> int:
         return 0  # zipfile will report the damage
     total = _EOCD.unpack_from(data, pos)[4]
     locator = pos - 20
-    if total == 0xFFFF and locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
+    if total == 0xFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
         (record,) = struct.unpack_from("<Q", data, locator + 8)
-        if record + 40 <= len(data) and data[record:record + 4] == b"PK\x06\x06":
+        if record + 40 <= len(data) and data[record : record + 4] == b"PK\x06\x06":
             (total,) = struct.unpack_from("<Q", data, record + 32)
     return total
 
 
 def _check_member_count(count: int, limits: Limits) -> None:
     if count > limits.max_members:
-        raise FileRefused("zip-bomb", f"文件内含 {count} 个压缩成员(上限 {limits.max_members} 个),"
-                                      "疑似压缩炸弹,已拒收")
+        raise FileRefused("zip-bomb", f"文件内含 {count} 个压缩成员(上限 {limits.max_members} 个),疑似压缩炸弹,已拒收")
 
 
 def check_inflation(infos: list[zipfile.ZipInfo], limits: Limits = Limits()) -> None:
@@ -263,8 +285,16 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, limit: 
     try:
         with archive.open(info) as member:
             head = member.read(limit)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error,
-            NotImplementedError, RuntimeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        struct.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise FileRefused("corrupt-file", _CORRUPT) from exc
     return head.decode("utf-8", errors="replace")
 
@@ -306,7 +336,7 @@ def _stream_head(ole: olefile.OleFileIO, data: bytes, entry: olefile.olefile.Ole
     sectors = -(-entry.size // ole.sectorsize)
     if start + ole.sectorsize > len(data) or len(data) < (sectors + 1) * ole.sectorsize:
         raise FileRefused("corrupt-file", _CORRUPT)
-    return data[start:start + min(ole.sectorsize, entry.size)]
+    return data[start : start + min(ole.sectorsize, entry.size)]
 
 
 def _check_biff(head: bytes) -> None:
@@ -379,7 +409,7 @@ def _ascii_head(head: bytes) -> str:
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             usable = len(head) - (len(head) - len(bom)) % (4 if "32" in encoding else 2)
-            return head[len(bom):usable].decode(encoding, errors="replace")
+            return head[len(bom) : usable].decode(encoding, errors="replace")
     return head.decode("latin-1")
 
 
@@ -416,11 +446,14 @@ def _is_binary(controls: int, size: int) -> bool:
 
 
 def _binary_garbage(name: str) -> NoReturn:
-    raise FileRefused("not-a-spreadsheet", f"{_what('无法识别的二进制文件', name)},不是电子表格,"
-                                           f"也可能已损坏;{UPLOAD_HINT}")
+    raise FileRefused(
+        "not-a-spreadsheet", f"{_what('无法识别的二进制文件', name)},不是电子表格,也可能已损坏;{UPLOAD_HINT}"
+    )
 
 
 def _refuse_encoding(data: bytes, position: int, name: str) -> NoReturn:
     line = data.count(b"\n", 0, position) + 1
-    raise FileRefused("bad-encoding", f"文件编码无法识别(第 {line} 行有无法解码的字符),"
-                                      "请在 Excel/WPS 中“另存为” CSV UTF-8 或 .xlsx 后重新上传")
+    raise FileRefused(
+        "bad-encoding",
+        f"文件编码无法识别(第 {line} 行有无法解码的字符),请在 Excel/WPS 中“另存为” CSV UTF-8 或 .xlsx 后重新上传",
+    )

@@ -10,19 +10,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics.reading import checks
 from metrics.core.catalog import Catalog
-from metrics.reading.cells import Parsed, parse_cells, scaled
-from metrics.reading.dimensions import canonical_sector, to_iso_date
 from metrics.core.issues import IssueSink
 from metrics.core.numbers import multiplier_of, parse_number
 from metrics.core.record import Coded, object_array
-from metrics.reading.tables import Column, Table, year_header
 from metrics.core.text import cell_text, normalize_label
+from metrics.reading import checks
+from metrics.reading.cells import Parsed, parse_cells, scaled
+from metrics.reading.dimensions import canonical_sector, to_iso_date
+from metrics.reading.tables import Column, Table, year_header
 
 _DIM_FIELDS = ("agency", "region_text", "year", "date", "activity", "theme", "sector")
 _REGION_FIELDS = ("province", "city", "district", "adcode")
 Enrich = Callable[[dict[str, np.ndarray]], None]
+
 
 @dataclass(slots=True)
 class TableDefaults:
@@ -34,16 +35,22 @@ class TableDefaults:
     forced: frozenset[str] = frozenset()  # fields the user set: they win over the table's own columns
 
 
-def extract_table(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink,
-                  enrich: Enrich) -> dict[str, np.ndarray]:
+def extract_table(
+    table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink, enrich: Enrich
+) -> dict[str, np.ndarray]:
     """Columns of records (plus ``region_text``) for one table; problems go to ``sink``.
 
     ``enrich`` adds region, sector and theme to a dict of dimension arrays (with ``row``/``col`` for
     positions); it runs on per-row dimensions of wide tables, before they are spread over records.
     """
     if not table.data_rows and table.total_rows:
-        sink.add("total-only", "info", table.where(table.total_rows[0][0], table.total_rows[0][2]),
-                 "表中只有合计行,没有分项数据;已按合计行读取", value=table.total_rows[0][1])
+        sink.add(
+            "total-only",
+            "info",
+            table.where(table.total_rows[0][0], table.total_rows[0][2]),
+            "表中只有合计行,没有分项数据;已按合计行读取",
+            value=table.total_rows[0][1],
+        )
         subs = [t for t in table.total_rows if "小计" in t[1]]
         used = subs or table.total_rows[-1:]  # 小计 rows are the parts; a lone 合计 is the whole
         table.data_rows = [r for r, _, _ in used]
@@ -69,13 +76,18 @@ def _report_stale_headers(table: Table, sink: IssueSink) -> None:
         if not count:
             continue
         header = "/".join(dict.fromkeys(c.label for c in table.columns if c.role == "metric" and c.label))
-        sink.add("header-not-nearest", "warning", table.where(i, j),
-                 f"第 {i + table.grid.row0 + 1} 行“{cell_text(table.grid.rows[i][j])}”像是表头,但未能识别;"
-                 f"其下 {count} 行仍按上方表头({header})读取,可能不对;请核实,或把它做成单独的表/在上传页指定表头行",
-                 value=cell_text(table.grid.rows[i][j]))
+        sink.add(
+            "header-not-nearest",
+            "warning",
+            table.where(i, j),
+            f"第 {i + table.grid.row0 + 1} 行“{cell_text(table.grid.rows[i][j])}”像是表头,但未能识别;"
+            f"其下 {count} 行仍按上方表头({header})读取,可能不对;请核实,或把它做成单独的表/在上传页指定表头行",
+            value=cell_text(table.grid.rows[i][j]),
+        )
 
 
 # ---- wide tables: one row per agency or activity, one column per metric -------------------------
+
 
 def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[str, Coded]:
     """Per data row: agency, region text, year, date, activity, theme, sector (each distinct cell read once)."""
@@ -110,8 +122,9 @@ def _row_dims(table: Table, defaults: TableDefaults, rows: list[int]) -> dict[st
         if None in dims["year"].values.tolist():  # a year from the date where nothing else gives one
             year_of_date = dates.map_values(lambda d: int(d[:4]) if d else None).decode()
             years_now = dims["year"].decode()
-            dims["year"] = Coded.encode(object_array(
-                [y if y is not None else d for y, d in zip(years_now.tolist(), year_of_date.tolist())]))
+            dims["year"] = Coded.encode(
+                object_array([y if y is not None else d for y, d in zip(years_now.tolist(), year_of_date.tolist())])
+            )
     else:
         dims["date"] = Coded.constant(n, None)
     dims["activity"] = _with_default(column_text("activity"), None, n)
@@ -137,8 +150,9 @@ _GROUP_LABEL = re.compile(r"^(.{2,12}?)(小计|合计)")
 
 def _group_places(table: Table, rows: list[int]) -> Coded | None:
     """'柯城区小计' over or under its rows: the place it names is where those rows are."""
-    groups = [(r, m.group(1)) for r, label, _ in table.total_rows if (m := _GROUP_LABEL.match(label))
-              and "小计" in label]
+    groups = [
+        (r, m.group(1)) for r, label, _ in table.total_rows if (m := _GROUP_LABEL.match(label)) and "小计" in label
+    ]
     if not groups or not rows:
         return None
     above = groups[0][0] < rows[0]
@@ -174,8 +188,9 @@ def _with_default(values: Coded | None, default: object, n: int) -> Coded:
     return values.map_values(lambda v: default if v in ("", None) else v)
 
 
-def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink,
-                  enrich: Enrich) -> dict[str, np.ndarray]:
+def _extract_wide(
+    table: Table, defaults: TableDefaults, catalog: Catalog, sink: IssueSink, enrich: Enrich
+) -> dict[str, np.ndarray]:
     grid = table.grid
     rows = table.data_rows
     n = len(rows)
@@ -198,20 +213,33 @@ def _extract_wide(table: Table, defaults: TableDefaults, catalog: Catalog, sink:
         if col.role == "subitem" and col.part_of is not None:
             owner = next((c.label for c in table.columns if c.index == col.part_of), None)
             of = f"“{owner}”的一部分" if owner else "其中项"
-            sink.add("subitem-group", "warning", table.where(table.header_rows[-1], col.index),
-                     f"“{col.label}”列在“其中”之下,按{of}读取,不重复计入;"
-                     "如它不是其中项,请在上传页指定该列对应的指标", value=col.label)
+            sink.add(
+                "subitem-group",
+                "warning",
+                table.where(table.header_rows[-1], col.index),
+                f"“{col.label}”列在“其中”之下,按{of}读取,不重复计入;如它不是其中项,请在上传页指定该列对应的指标",
+                value=col.label,
+            )
         elif col.role == "subitem":
-            sink.add("subitem-column", "info", table.where(table.header_rows[-1], col.index),
-                     f"“{col.label}”是其中项,已包含在上一列中,不重复计入", value=col.label)
+            sink.add(
+                "subitem-column",
+                "info",
+                table.where(table.header_rows[-1], col.index),
+                f"“{col.label}”是其中项,已包含在上一列中,不重复计入",
+                value=col.label,
+            )
         if col.role != "metric" or col.metric is None:
             continue
         cells = table.column(col.index, rows)
         parsed = parse_cells(cells, table.column_floats(col.index, rows))
         if _mostly_text(parsed):
-            sink.add("text-column", "warning", table.where(table.header_rows[-1], col.index),
-                     f"“{col.label}”列大多是文字而不是数字,未作为指标读取;如确是指标,请改为数字后重新上传",
-                     value=col.label)
+            sink.add(
+                "text-column",
+                "warning",
+                table.where(table.header_rows[-1], col.index),
+                f"“{col.label}”列大多是文字而不是数字,未作为指标读取;如确是指标,请改为数字后重新上传",
+                value=col.label,
+            )
             continue
         values = scaled(parsed, col.multiplier)
         checks.report_cells(table, col, rows, parsed, sink)
@@ -243,7 +271,7 @@ def _assemble(pieces: list[_Piece], dims: dict, row_abs: np.ndarray, col0: int) 
     counts = [len(idx) for _, idx, _, _, _ in pieces]
     pos = np.concatenate([idx for _, idx, _, _, _ in pieces])
     total = len(pos)
-    taken: dict[int, np.ndarray] = {}   # several dimensions share one code array: gather it once
+    taken: dict[int, np.ndarray] = {}  # several dimensions share one code array: gather it once
     zeros = np.zeros(total, dtype=np.int32)  # shared by every one-valued dimension (never written to)
 
     def take(coded: Coded) -> Coded:
@@ -257,7 +285,7 @@ def _assemble(pieces: list[_Piece], dims: dict, row_abs: np.ndarray, col0: int) 
     piece_codes = np.repeat(np.arange(len(pieces), dtype=np.int32), counts)
     metric_ids = []
     for col, *_ in pieces:
-        assert col.metric is not None   # pieces are made of metric columns only
+        assert col.metric is not None  # pieces are made of metric columns only
         metric_ids.append(col.metric.id)
     out["metric"] = Coded(piece_codes, object_array(metric_ids))
     out["col"] = np.repeat(np.array([c.index + col0 for c, *_ in pieces], dtype=np.int64), counts)
@@ -266,9 +294,14 @@ def _assemble(pieces: list[_Piece], dims: dict, row_abs: np.ndarray, col0: int) 
     if all(isinstance(units, str) for *_, units in pieces):
         out["unit"] = Coded(piece_codes, object_array([units for *_, units in pieces]))
     else:
-        out["unit"] = Coded.encode(np.concatenate(
-            [np.repeat(object_array([units]), len(idx)) if isinstance(units, str) else units[idx]
-             for _, idx, _, _, units in pieces]))
+        out["unit"] = Coded.encode(
+            np.concatenate(
+                [
+                    np.repeat(object_array([units]), len(idx)) if isinstance(units, str) else units[idx]
+                    for _, idx, _, _, units in pieces
+                ]
+            )
+        )
     out["cell_value"] = np.concatenate([parsed.values[idx] for _, idx, _, parsed, _ in pieces])
     if all(parsed.raw is None for _, _, _, parsed, _ in pieces):
         out["approx"] = out["raw"] = Coded.constant(total, None)
@@ -279,9 +312,9 @@ def _assemble(pieces: list[_Piece], dims: dict, row_abs: np.ndarray, col0: int) 
     for (_, idx, _, parsed, _), count in zip(pieces, counts):
         approx, raw = parsed.text_detail(idx)
         if raw is not None:
-            out["approx"][offset:offset + count] = approx
-            out["raw"][offset:offset + count] = raw
-            out["cell_value"][offset:offset + count][raw != None] = np.nan  # noqa: E711
+            out["approx"][offset : offset + count] = approx
+            out["raw"][offset : offset + count] = raw
+            out["cell_value"][offset : offset + count][raw != None] = np.nan  # noqa: E711
         offset += count
     return out
 
@@ -302,16 +335,26 @@ def _item_column(table: Table, rows: list[int]) -> tuple[Column, Column, Column 
     return None
 
 
-def _item_piece(table: Table, item: tuple[Column, Column, Column | None], rows: list[int], keep: np.ndarray,
-                pos_of_row: dict[int, int], pieces: list[_Piece], column_values: dict[int, np.ndarray],
-                sink: IssueSink) -> None:
+def _item_piece(
+    table: Table,
+    item: tuple[Column, Column, Column | None],
+    rows: list[int],
+    keep: np.ndarray,
+    pos_of_row: dict[int, int],
+    pieces: list[_Piece],
+    column_values: dict[int, np.ndarray],
+    sink: IssueSink,
+) -> None:
     """Records from the quantity column of a goods list, each in the unit written beside it."""
     item_col, value_col, unit_col = item
     metric = item_col.metric
     assert metric is not None
     parsed = parse_cells(table.column(value_col.index, rows), table.column_floats(value_col.index, rows))
-    unit_texts = (_per_distinct(table.column(unit_col.index, rows), lambda v: normalize_label(cell_text(v)))
-                  if unit_col is not None else Coded.constant(len(rows), ""))
+    unit_texts = (
+        _per_distinct(table.column(unit_col.index, rows), lambda v: normalize_label(cell_text(v)))
+        if unit_col is not None
+        else Coded.constant(len(rows), "")
+    )
     scale = unit_texts.map_values(lambda u: multiplier_of(u)[0] if u else 1.0).decode().astype(float)
     named = unit_texts.map_values(lambda u: (multiplier_of(u)[1] or "") if u else "").decode()
     values = parsed.values.copy()
@@ -326,8 +369,13 @@ def _item_piece(table: Table, item: tuple[Column, Column, Column | None], rows: 
     if metric.kind == "quantity":
         units = object_array([parsed.units.get(k) or named[k] for k in range(len(rows))])
         if any(u == "" for u, v in zip(units.tolist(), values.tolist()) if v == v):
-            sink.add("missing-unit", "warning", table.where(table.header_rows[-1], value_col.index),
-                     f"“{column.label}”有的数量没有计量单位,不同单位的数量不能相加;请补上单位", value=column.label)
+            sink.add(
+                "missing-unit",
+                "warning",
+                table.where(table.header_rows[-1], value_col.index),
+                f"“{column.label}”有的数量没有计量单位,不同单位的数量不能相加;请补上单位",
+                value=column.label,
+            )
         checks.check_values(table, metric, column, rows, values, sink)
     else:
         units = metric.unit
@@ -340,8 +388,7 @@ def _mostly_text(parsed: Parsed) -> bool:
     return len(parsed.invalid) > 0 and numbers == 0 and len(parsed.invalid) >= 2
 
 
-def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int],
-               sink: IssueSink) -> np.ndarray | str:
+def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int], sink: IssueSink) -> np.ndarray | str:
     """The unit of each value: one string for the whole column, or per cell for destroyed goods."""
     metric = col.metric
     assert metric is not None
@@ -354,9 +401,13 @@ def _units_for(col: Column, parsed: Parsed, n: int, table: Table, rows: list[int
         for pos, unit in parsed.units.items():
             units[pos] = unit
     if not col.unit and len(parsed.units) < int(np.isfinite(parsed.values).sum()):
-        sink.add("missing-unit", "warning", table.where(table.header_rows[-1], col.index),
-                 f"“{col.label}”没有写计量单位(条/千克/件…),不同单位的数量不能相加;请在表头注明单位",
-                 value=col.label)
+        sink.add(
+            "missing-unit",
+            "warning",
+            table.where(table.header_rows[-1], col.index),
+            f"“{col.label}”没有写计量单位(条/千克/件…),不同单位的数量不能相加;请在表头注明单位",
+            value=col.label,
+        )
     return units
 
 
@@ -365,16 +416,22 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     indicator = table.first("indicator")
     unit_col = table.first("unit")
     across = table.layout == "units-across"
-    value_cols = (table.by_role("year-value") if table.layout == "years-across" else
-                  table.by_role("unit-value") if across else table.by_role("value"))
+    value_cols = (
+        table.by_role("year-value")
+        if table.layout == "years-across"
+        else table.by_role("unit-value")
+        if across
+        else table.by_role("value")
+    )
     if across and indicator is not None:
         _report_orientation(table, indicator, sink)
     if indicator is None or not value_cols:
         return {}
     rows = table.data_rows
     dims = {name: coded.decode() for name, coded in _row_dims(table, defaults, rows).items()}
-    out: dict[str, list] = {name: [] for name in (*_DIM_FIELDS, "metric", "value", "unit", "approx", "raw", "row",
-                                                  "col", "cell_value")}
+    out: dict[str, list] = {
+        name: [] for name in (*_DIM_FIELDS, "metric", "value", "unit", "approx", "raw", "row", "col", "cell_value")
+    }
     seen: dict[tuple, int] = {}
     row_sum: dict[int, tuple[float, float]] = {}  # units-across: (sum over the unit columns, multiplier) per row
     seq_cols = {c.index for c in table.columns if c.role in ("seq", "hidden")}
@@ -385,8 +442,13 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
         match = catalog.match_label(f"{label}({unit_text})" if unit_text else label)
         if match.metric is None:
             if not match.ratio and any(_has_number(row[c.index]) for c in value_cols):
-                sink.add("unmapped-indicator", "warning", table.where(i, indicator.index),
-                         f"指标“{label}”对应不到任何指标,未计入;请在上传页指定它对应的指标", value=label)
+                sink.add(
+                    "unmapped-indicator",
+                    "warning",
+                    table.where(i, indicator.index),
+                    f"指标“{label}”对应不到任何指标,未计入;请在上传页指定它对应的指标",
+                    value=label,
+                )
             continue
         metric = match.metric
         for col in value_cols:
@@ -395,15 +457,28 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             approx0 = approx0[0] if approx0 is not None else None
             raw0 = raw0[0] if raw0 is not None else None
             if parsed.invalid:
-                sink.add("not-a-number", "error", table.where(i, col.index),
-                         f"“{label}”应填数字,这里是“{parsed.invalid[0][1].raw}”,未计入;请改为数字",
-                         value=parsed.invalid[0][1].raw)
+                sink.add(
+                    "not-a-number",
+                    "error",
+                    table.where(i, col.index),
+                    f"“{label}”应填数字,这里是“{parsed.invalid[0][1].raw}”,未计入;请改为数字",
+                    value=parsed.invalid[0][1].raw,
+                )
             if parsed.redacted:
-                sink.add("redacted-value", "warning", table.where(i, col.index),
-                         f"“{label}”的数字是待填/隐去的,未计入;请补上实际数字", value=str(raw0))
+                sink.add(
+                    "redacted-value",
+                    "warning",
+                    table.where(i, col.index),
+                    f"“{label}”的数字是待填/隐去的,未计入;请补上实际数字",
+                    value=str(raw0),
+                )
             if (i + grid.row0, col.index + grid.col0) in grid.formulas_without_value:
-                sink.add("formula-no-value", "error", table.where(i, col.index),
-                         "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传")
+                sink.add(
+                    "formula-no-value",
+                    "error",
+                    table.where(i, col.index),
+                    "单元格是公式,但文件里没有保存计算结果,未计入;请在 Excel/WPS 中打开并保存后再上传",
+                )
                 continue
             value = float(scaled(parsed, match.multiplier)[0])
             if not math.isfinite(value):
@@ -414,15 +489,19 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
             # the same whole row again (序号 aside), for the same unit: a copied line
             key = (tuple(v for j, v in enumerate(row) if j not in seq_cols), col.index, dims["agency"][pos])
             if key in seen:
-                sink.add("duplicate-row", "warning", table.where(i, indicator.index),
-                         f"第 {i + grid.row0 + 1} 行与第 {seen[key] + grid.row0 + 1} 行重复,只计一次", value=label)
+                sink.add(
+                    "duplicate-row",
+                    "warning",
+                    table.where(i, indicator.index),
+                    f"第 {i + grid.row0 + 1} 行与第 {seen[key] + grid.row0 + 1} 行重复,只计一次",
+                    value=label,
+                )
                 continue
             seen[key] = i
             if across:
                 row_sum[pos] = (row_sum.get(pos, (0.0, match.multiplier))[0] + value, match.multiplier)
             unit = metric.unit if metric.kind != "quantity" else (parsed.units.get(0) or match.unit or "")
-            checks.check_values(table, metric, Column(col.index, label, "metric", metric), [i],
-                          np.array([value]), sink)
+            checks.check_values(table, metric, Column(col.index, label, "metric", metric), [i], np.array([value]), sink)
             for name in _DIM_FIELDS:
                 out[name].append(year if name == "year" else dims[name][pos])
             if across and "agency" not in defaults.forced:
@@ -440,8 +519,9 @@ def _extract_rowwise(table: Table, defaults: TableDefaults, catalog: Catalog, si
     if not out["value"]:
         return {}
     checks.check_resolved_rowwise(table, out, sink)
-    arrays: dict = {name: Coded.encode(object_array(out[name]))
-                    for name in (*_DIM_FIELDS, "metric", "unit", "approx", "raw")}
+    arrays: dict = {
+        name: Coded.encode(object_array(out[name])) for name in (*_DIM_FIELDS, "metric", "unit", "approx", "raw")
+    }
     arrays["value"] = np.array(out["value"], dtype=float)
     arrays["cell_value"] = np.array(out["cell_value"], dtype=float)
     arrays["row"] = np.array(out["row"], dtype=np.int64)
@@ -460,14 +540,23 @@ def _report_orientation(table: Table, indicator: Column, sink: IssueSink) -> Non
     units = "、".join(normalize_label(c.label) for c in table.by_role("unit-value")[:6])
     where = table.where(header, indicator.index)
     if _CORNER.search(corner):
-        sink.add("transposed-table", "info", where,
-                 f"此表指标在行、单位在列,已按列读取各单位({units});合计列只用来核对", value=corner)
+        sink.add(
+            "transposed-table",
+            "info",
+            where,
+            f"此表指标在行、单位在列,已按列读取各单位({units});合计列只用来核对",
+            value=corner,
+        )
     else:
-        sink.add("orientation-guessed", "warning", where,
-                 f"此表左上角没有写“项目/指标”,读取程序根据内容推断为指标在行、单位在列,按列读取各单位"
-                 f"({units});如不对,请在左上角注明“项目”后重新上传", value=corner or None)
+        sink.add(
+            "orientation-guessed",
+            "warning",
+            where,
+            f"此表左上角没有写“项目/指标”,读取程序根据内容推断为指标在行、单位在列,按列读取各单位"
+            f"({units});如不对,请在左上角注明“项目”后重新上传",
+            value=corner or None,
+        )
 
 
 def _has_number(value: object) -> bool:
     return value.__class__ is float or (isinstance(value, str) and parse_number(value).kind == "number")
-

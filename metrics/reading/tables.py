@@ -9,39 +9,58 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from metrics.core.catalog import Catalog, MetricDef, split_unit
-from metrics.reading.dimensions import Meta
 from metrics.core.numbers import multiplier_of, parse_number
 from metrics.core.record import cell_ref, object_array
 from metrics.core.text import cell_text, normalize_label
+from metrics.reading.dimensions import Meta
 from metrics.reading.workbook import SheetGrid
 
-HEADER_WINDOW = 120   # rows searched for the first header; later tables are found while scanning
+HEADER_WINDOW = 120  # rows searched for the first header; later tables are found while scanning
 
-_DIMENSIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((role, re.compile(pattern)) for role, pattern in (
-    ("seq", r"序号|编号|序|No\.?|NO\.?|行次"),
-    ("ignore", r"备注|说明|(活动)?地点|活动场所|联系人|联系电话|电话|填表人|负责人|审核人|附件|来源|经办人|地址|具体内容|活动简介|简要情况|情况说明"),
-    ("unit", r"(计量)?单位"),  # re-read as agency when the table has no indicator column
-    ("agency", r"(填报|报送|上报|责任|承办|组织|主办|参与|牵头|基层)?单位(名称)?|机构(名称)?|部门(名称)?|网点(名称)?|"
-               r"名称|分支机构|各单位|单位/部门|部门/单位|所属单位|支行|分行|填报单位\(盖章\)|"
-               # '区消委会', '县(市)区消协', '各支行': a column of reporting units named by their kind
-               r".{0,8}(消委会|消协|消保委|市场监管局|市场监督管理局|监管局|分局|支行|分行|营业部|中支|支公司|"
-               r"司法所|工商所|市场监管所|烟草专卖局|专卖局|检验检疫局)(名称)?"),
-    ("region", r"(所在|所属)?(地区|区域|地市|城市|省份|省|市|县|区|县区|区县|县市区|县\(市、?区\)|县\(市区\)|"
-               r"市\(州\)|市州|辖区|行政区划|乡镇|街道|乡镇\(街道\)|区\(县\)|区县\(市\))(名称)?"),
-    ("year", r"(统计)?(年度|年份|年)"),
-    ("date", r"(活动)?(日期|时间)|开展时间|举办时间|活动开展时间|日期\(月日\)"),
-    ("activity", r"活动(形式|名称|类型|类别|内容|项目|方式|主题名称)|形式|开展形式|宣传形式|活动"),
-    ("theme", r"(活动)?主题"),
-    ("sector", r"(所属)?(系统|行业|行业类别|单位类型|机构类型|单位性质|所属系统)"),
-    ("indicator", r"(统计)?(指标|项目|指标名称|项目名称|统计指标|统计项目|工作内容|内容|工作项目|类别)|"
-                  r"指标(代码|编码|编号|ID|id|Id)"),
-    ("value", r"数量|数值|数据|完成数|完成情况|工作量|统计数|实际完成|数目"),
-))
+_DIMENSIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (role, re.compile(pattern))
+    for role, pattern in (
+        ("seq", r"序号|编号|序|No\.?|NO\.?|行次"),
+        (
+            "ignore",
+            r"备注|说明|(活动)?地点|活动场所|联系人|联系电话|电话|填表人|负责人|审核人|附件|来源|经办人|地址|具体内容|活动简介|简要情况|情况说明",
+        ),
+        ("unit", r"(计量)?单位"),  # re-read as agency when the table has no indicator column
+        (
+            "agency",
+            r"(填报|报送|上报|责任|承办|组织|主办|参与|牵头|基层)?单位(名称)?|机构(名称)?|部门(名称)?|网点(名称)?|"
+            r"名称|分支机构|各单位|单位/部门|部门/单位|所属单位|支行|分行|填报单位\(盖章\)|"
+            # '区消委会', '县(市)区消协', '各支行': a column of reporting units named by their kind
+            r".{0,8}(消委会|消协|消保委|市场监管局|市场监督管理局|监管局|分局|支行|分行|营业部|中支|支公司|"
+            r"司法所|工商所|市场监管所|烟草专卖局|专卖局|检验检疫局)(名称)?",
+        ),
+        (
+            "region",
+            r"(所在|所属)?(地区|区域|地市|城市|省份|省|市|县|区|县区|区县|县市区|县\(市、?区\)|县\(市区\)|"
+            r"市\(州\)|市州|辖区|行政区划|乡镇|街道|乡镇\(街道\)|区\(县\)|区县\(市\))(名称)?",
+        ),
+        ("year", r"(统计)?(年度|年份|年)"),
+        ("date", r"(活动)?(日期|时间)|开展时间|举办时间|活动开展时间|日期\(月日\)"),
+        ("activity", r"活动(形式|名称|类型|类别|内容|项目|方式|主题名称)|形式|开展形式|宣传形式|活动"),
+        ("theme", r"(活动)?主题"),
+        ("sector", r"(所属)?(系统|行业|行业类别|单位类型|机构类型|单位性质|所属系统)"),
+        (
+            "indicator",
+            r"(统计)?(指标|项目|指标名称|项目名称|统计指标|统计项目|工作内容|内容|工作项目|类别)|"
+            r"指标(代码|编码|编号|ID|id|Id)",
+        ),
+        ("value", r"数量|数值|数据|完成数|完成情况|工作量|统计数|实际完成|数目"),
+    )
+)
 _YEAR_HEADER = re.compile(r"((?:19|20)\d{2})(年度?)?(数据|数)?")
-_FOOTER = re.compile(r"^(填表人|填报人|制表人|制表|审核人|审核|负责人|联系人|联系电话|电话|备注|注[:\d一1]|说明|"
-                     r"填报说明|单位负责人|统计人|报送日期|填报日期|填表日期|领导签字|签字)")
-_TOTAL = re.compile(r"^(.{0,10})(合计|总计|小计|共计|总合计|累计|总数|汇总)(数|数量|值)?[::]?(\(.{0,12}\))?$|"
-                    r"^(全市|全省|全县|全区|全旗|全州|全盟|全系统|全行|全辖|全局)[::]?$")
+_FOOTER = re.compile(
+    r"^(填表人|填报人|制表人|制表|审核人|审核|负责人|联系人|联系电话|电话|备注|注[:\d一1]|说明|"
+    r"填报说明|单位负责人|统计人|报送日期|填报日期|填表日期|领导签字|签字)"
+)
+_TOTAL = re.compile(
+    r"^(.{0,10})(合计|总计|小计|共计|总合计|累计|总数|汇总)(数|数量|值)?[::]?(\(.{0,12}\))?$|"
+    r"^(全市|全省|全县|全区|全旗|全州|全盟|全系统|全行|全辖|全局)[::]?$"
+)
 _SUBITEM = re.compile(r"^其中")
 _TITLE_WORDS = re.compile(r"(19|20)\d{2}年|表$|表\(|情况|统计|总结|汇总|一览|3·15|3\.15|315")
 _META_LINE = re.compile(r"(填报|报送|填表|统计|上报)(单位|日期|时间|人)|^单位[::]|[::]$|[::].*[::]")
@@ -50,18 +69,18 @@ _HEADING = re.compile(r"^([一二三四五六七八九十]+[、.]|\(?[一二三�
 
 @dataclass(slots=True)
 class Column:
-    index: int                      # local column index in the grid rows
-    label: str                      # the header words top-down, joined with '/'
-    role: str                       # metric, agency, region, year, date, activity, theme, sector,
-                                    # indicator, value, unit, year-value, seq, ignore, ratio, subitem,
-                                    # unmapped, hidden, text
+    index: int  # local column index in the grid rows
+    label: str  # the header words top-down, joined with '/'
+    role: str  # metric, agency, region, year, date, activity, theme, sector,
+    # indicator, value, unit, year-value, seq, ignore, ratio, subitem,
+    # unmapped, hidden, text
     metric: MetricDef | None = None
     unit: str | None = None
     multiplier: float = 1.0
     year: int | None = None
     year_offset: int | None = None  # 本年 → 0, 上年 → -1: relative to the table's year
     candidates: tuple[str, ...] = ()
-    part_of: int | None = None      # a column under a 其中 heading: the column it is a part of (-1: none found)
+    part_of: int | None = None  # a column under a 其中 heading: the column it is a part of (-1: none found)
 
 
 @dataclass(slots=True)
@@ -69,7 +88,7 @@ class Table:
     grid: SheetGrid
     header_rows: list[int]
     columns: list[Column]
-    layout: str                     # wide, vertical, long, years-across
+    layout: str  # wide, vertical, long, years-across
     data_rows: list[int] = field(default_factory=list)
     total_rows: list[tuple[int, str, int]] = field(default_factory=list)  # (row, label, label col)
     subitem_rows: list[int] = field(default_factory=list)
@@ -103,8 +122,9 @@ class Table:
         key = (id(rows), len(rows))
         if self._index is None or self._index[:2] != key:
             n = len(self.matrix) if self.matrix is not None else 0
-            whole = len(rows) == n and (n == 0 or (rows[0] == self.region_start
-                                                   and rows[-1] == self.region_start + n - 1))
+            whole = len(rows) == n and (
+                n == 0 or (rows[0] == self.region_start and rows[-1] == self.region_start + n - 1)
+            )
             idx = None if whole else np.asarray(rows, dtype=np.int64) - self.region_start
             self._index = (key[0], key[1], idx)
         return self._index[2]
@@ -120,8 +140,10 @@ class Table:
 
 
 # Units that may stand alone in a header row of their own, under the labels: '(场)', '万份', '人 次'.
-_UNIT_WORDS = frozenset("场 次 场次 期 批 份 张 册 本 套 件 个 袋 人 人次 名 位 起 宗 条 笔 单 例 家 家次 户 户次 "
-                        "篇 台 项 副 元 千克 公斤 克 吨 斤 床 支 箱 瓶 盒 包 米 辆 处 所 % ‰".split())
+_UNIT_WORDS = frozenset(
+    "场 次 场次 期 批 份 张 册 本 套 件 个 袋 人 人次 名 位 起 宗 条 笔 单 例 家 家次 户 户次 "
+    "篇 台 项 副 元 千克 公斤 克 吨 斤 床 支 箱 瓶 盒 包 米 辆 处 所 % ‰".split()
+)
 
 
 def bare_unit(text: str) -> str | None:
@@ -138,8 +160,20 @@ def bare_unit(text: str) -> str | None:
     return None
 
 
-_RELATIVE_YEARS = {"本年": 0, "今年": 0, "本年度": 0, "本期": 0, "本年数": 0, "上年": -1, "去年": -1, "上年度": -1,
-                   "上年同期": -1, "去年同期": -1, "同期": -1, "上年数": -1}
+_RELATIVE_YEARS = {
+    "本年": 0,
+    "今年": 0,
+    "本年度": 0,
+    "本期": 0,
+    "本年数": 0,
+    "上年": -1,
+    "去年": -1,
+    "上年度": -1,
+    "上年同期": -1,
+    "去年同期": -1,
+    "同期": -1,
+    "上年数": -1,
+}
 
 
 def dimension_role(label: str) -> str | None:
@@ -156,13 +190,41 @@ def dimension_role(label: str) -> str | None:
 
 # Headers of system exports (the CLI's own JSON field names among them).
 _ENGLISH = {
-    "agency": "agency", "unit_name": "agency", "organization": "agency", "org": "agency", "department": "agency",
-    "reporter": "agency", "region": "region", "province": "region", "city": "region", "district": "region",
-    "year": "year", "date": "date", "activity": "activity", "theme": "theme", "sector": "sector",
-    "metric": "indicator", "indicator": "indicator", "item": "indicator", "metric_id": "indicator",
-    "value": "value", "amount": "value", "count": "value", "quantity": "value", "unit": "unit",
-    "no": "seq", "no.": "seq", "seq": "seq", "id": "seq", "remark": "ignore", "remarks": "ignore",
-    "note": "ignore", "notes": "ignore", "source": "ignore", "raw": "ignore", "approx": "ignore",
+    "agency": "agency",
+    "unit_name": "agency",
+    "organization": "agency",
+    "org": "agency",
+    "department": "agency",
+    "reporter": "agency",
+    "region": "region",
+    "province": "region",
+    "city": "region",
+    "district": "region",
+    "year": "year",
+    "date": "date",
+    "activity": "activity",
+    "theme": "theme",
+    "sector": "sector",
+    "metric": "indicator",
+    "indicator": "indicator",
+    "item": "indicator",
+    "metric_id": "indicator",
+    "value": "value",
+    "amount": "value",
+    "count": "value",
+    "quantity": "value",
+    "unit": "unit",
+    "no": "seq",
+    "no.": "seq",
+    "seq": "seq",
+    "id": "seq",
+    "remark": "ignore",
+    "remarks": "ignore",
+    "note": "ignore",
+    "notes": "ignore",
+    "source": "ignore",
+    "raw": "ignore",
+    "approx": "ignore",
 }
 
 
@@ -265,15 +327,14 @@ def row_texts(row: list[object], cols: Iterable[int]) -> list[str]:
     return seen
 
 
-def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
-                      cols: list[int]) -> list[int] | None:
+def find_header_block(grid: SheetGrid, start: int, stop: int, catalog: Catalog, cols: list[int]) -> list[int] | None:
     """Rows of the first header block in [start, stop): the header row, rows merged above it, child rows."""
     rows = grid.rows
     stop = min(stop, len(rows))
     found = next((i for i in range(start, stop) if is_header_row(rows[i], cols, catalog)), None)
     if found is None:  # a lone metric column over numbers: '开展活动(场)' with an unlabelled name column
         found = next((i for i in range(start, stop) if is_lone_metric_header(rows, i, cols, catalog)), None)
-    for i in ([found] if found is not None else []):
+    for i in [found] if found is not None else []:
         block = [i]
         # Parent rows above whose merges reach down into the header row (two- or three-level headers).
         top = i
@@ -301,7 +362,7 @@ def is_lone_metric_header(rows: list[list[object]], i: int, cols: list[int], cat
         if not label or (unit_needed and not split_unit(label)[1]):
             continue
         if match_header(catalog, label).metric is not None:
-            below = next((r[j] for r in rows[i + 1: i + 4] if value_nonempty(r[j])), None)
+            below = next((r[j] for r in rows[i + 1 : i + 4] if value_nonempty(r[j])), None)
             return below is not None and _is_number_cell(below)
     return False
 
@@ -353,22 +414,34 @@ def _is_child_header(row: list[object], above: list[object], cols: list[int], ca
             return False  # a number under a header is data, even one that looks like a year (1990 场)
         texts += 1
         label = normalize_label(cell_text(value))
-        if value == above[j] or dimension_role(label) or dimension_role(split_unit(label)[0]) \
-                or year_header(value) is not None or _SUBITEM.match(label) or bare_unit(label):
+        if (
+            value == above[j]
+            or dimension_role(label)
+            or dimension_role(split_unit(label)[0])
+            or year_header(value) is not None
+            or _SUBITEM.match(label)
+            or bare_unit(label)
+        ):
             header_like += 1
             continue
         match = match_header(catalog, label)
         if match.metric is not None or match.ratio:
             header_like += 1
-    return texts > 0 and header_like * 2 >= texts and header_like > 0 and any(
-        value != above[j] for j in cols if value_nonempty(value := row[j]))
+    return (
+        texts > 0
+        and header_like * 2 >= texts
+        and header_like > 0
+        and any(value != above[j] for j in cols if value_nonempty(value := row[j]))
+    )
 
 
 def value_nonempty(value: object) -> bool:
     return not (value == "" or value is None)
 
 
-def build_columns(grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit: str | None) -> tuple[list[Column], str]:
+def build_columns(
+    grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit: str | None
+) -> tuple[list[Column], str]:
     """What each column of a header block means, and the table's layout."""
     hidden = {c - grid.col0 for c in grid.hidden_cols}
     columns: list[Column] = []
@@ -410,22 +483,26 @@ def build_columns(grid: SheetGrid, block: list[int], catalog: Catalog, meta_unit
             col.role = "unmapped"
         if col.role == "metric" and col.unit is None and meta_unit:
             multiplier, unit = multiplier_of(meta_unit)
-            if col.metric is not None and unit is not None and col.metric.accepts_unit(unit) \
-                    and (col.metric.is_money == (unit == "元")):
+            if (
+                col.metric is not None
+                and unit is not None
+                and col.metric.accepts_unit(unit)
+                and (col.metric.is_money == (unit == "元"))
+            ):
                 col.multiplier, col.unit = multiplier, unit
     return columns, layout
 
 
 def _holds_units(grid: SheetGrid, block: list[int], j: int) -> bool:
     """Whether the column under a '单位' header holds units (份, 万元) rather than agency names."""
-    below = [cell_text(row[j]) for row in grid.rows[block[-1] + 1: block[-1] + 31]]
+    below = [cell_text(row[j]) for row in grid.rows[block[-1] + 1 : block[-1] + 31]]
     below = [t for t in below if t]
     return bool(below) and sum(bool(bare_unit(t)) for t in below) * 2 >= len(below)
 
 
 def _holds_names(grid: SheetGrid, block: list[int], j: int) -> bool:
     """Whether the column under an empty header holds text names rather than numbers."""
-    below = [row[j] for row in grid.rows[block[-1] + 1: block[-1] + 31] if value_nonempty(row[j])]
+    below = [row[j] for row in grid.rows[block[-1] + 1 : block[-1] + 31] if value_nonempty(row[j])]
     return bool(below) and sum(isinstance(v, str) and not _is_number_cell(v) for v in below) * 2 > len(below)
 
 
@@ -449,15 +526,20 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
             parent_text = "".join(split_unit(p)[0] for p in normalized[:-1])
             parent_match = catalog.match_label(parent_text + (f"({leaf_unit})" if leaf_unit else ""))
             if parent_match.metric is not None:
-                return Column(j, label, "metric", metric=parent_match.metric, unit=parent_match.unit,
-                              multiplier=parent_match.multiplier)
+                return Column(
+                    j,
+                    label,
+                    "metric",
+                    metric=parent_match.metric,
+                    unit=parent_match.unit,
+                    multiplier=parent_match.multiplier,
+                )
         if role:
             return Column(j, label, role)
     if any(_SUBITEM.match(p) for p in normalized[:-1]) and not _SUBITEM.match(leaf):
         # '受理投诉 | 其中 (merged over) 网购 | 食品': the parts of the column before the 其中
         owner = next((c for c in reversed(previous) if c.role == "metric" and c.part_of is None), None)
-        return Column(j, label, "subitem", metric=owner.metric if owner else None,
-                      part_of=owner.index if owner else -1)
+        return Column(j, label, "subitem", metric=owner.metric if owner else None, part_of=owner.index if owner else -1)
     parent = "".join(split_unit(p)[0] for p in normalized[:-1])
     subitem = bool(_SUBITEM.match(leaf))
     leaf_text = _SUBITEM.sub("", leaf).lstrip(":")
@@ -469,8 +551,7 @@ def _column_from_parts(j: int, parts: list[str], catalog: Catalog, previous: lis
     if match.metric is None:
         if subitem:
             return Column(j, label, "subitem")
-        return Column(j, label, "unmapped", unit=match.unit, multiplier=match.multiplier,
-                      candidates=match.candidates)
+        return Column(j, label, "unmapped", unit=match.unit, multiplier=match.multiplier, candidates=match.candidates)
     if subitem:
         before = next((c for c in reversed(previous) if c.role in ("metric", "subitem")), None)
         if before is None or before.metric is match.metric:
@@ -500,8 +581,10 @@ def match_header(catalog: Catalog, label: str, parent: str = ""):
 
 # ---- tables turned on their side: metrics down the side, one column per unit -------------------
 
-def find_transposed(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
-                    cols: list[int]) -> tuple[int, int] | None:
+
+def find_transposed(
+    grid: SheetGrid, start: int, stop: int, catalog: Catalog, cols: list[int]
+) -> tuple[int, int] | None:
     """(header row, label column) of a table whose rows are metrics and whose columns are units
     ('项目 | 城关镇 | 东关街道 | 合计' over '发放宣传资料(份) | 1200 | 800 | 2000'), or None."""
     rows = grid.rows
@@ -517,8 +600,9 @@ def find_transposed(grid: SheetGrid, start: int, stop: int, catalog: Catalog,
         if not names or None in kinds or "name" not in kinds:
             continue
         value_cols = [j for j, k in zip(names, kinds) if k == "name"]
-        hits = sum(1 for row in rows[i + 1: i + 31]
-                   if _metric_label_col(row, [label_col, *value_cols], catalog) == label_col)
+        hits = sum(
+            1 for row in rows[i + 1 : i + 31] if _metric_label_col(row, [label_col, *value_cols], catalog) == label_col
+        )
         if hits >= 2 or (hits == 1 and len(rows) - i <= 3):
             return i, label_col
     return None
@@ -532,7 +616,7 @@ def _metric_label_col(row: list[object], cols: list[int], catalog: Catalog) -> i
             continue
         if match_header(catalog, normalize_label(value)).metric is None:
             return None
-        return j if any(_is_number_cell(row[c]) for c in cols[k + 1:]) else None
+        return j if any(_is_number_cell(row[c]) for c in cols[k + 1 :]) else None
     return None
 
 
@@ -567,7 +651,8 @@ def transposed_columns(grid: SheetGrid, header: int, label_col: int, catalog: Ca
         else:
             kind = _name_header_kind(grid.rows[header][j], catalog)
             role = {"name": "unit-value", "total": "total-value", "unit": "unit", "ignore": "ignore"}.get(
-                kind or "", "unmapped")
+                kind or "", "unmapped"
+            )
             if role == "unit" and not _holds_units(grid, [header], j):
                 role = "ignore"
             columns.append(Column(j, label, role))

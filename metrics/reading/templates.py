@@ -17,8 +17,8 @@ from pathlib import Path
 from metrics.core.catalog import Catalog, MetricDef, default_catalog
 from metrics.core.issues import IssueSink
 from metrics.core.record import col_letter
-from metrics.reading.tables import Column
 from metrics.core.text import cell_text, normalize_label
+from metrics.reading.tables import Column
 from metrics.reading.workbook import SheetGrid
 
 MARKER_SHEET = "_outreach315"
@@ -44,9 +44,9 @@ class TemplateMarker:
     sheet: str
     header_row: int
     first_data_row: int
-    metrics: dict[str, str]      # column letter → metric id
-    labels: dict[str, str]       # column letter → header text as written
-    dims: dict[str, str]         # column letter → activity / date
+    metrics: dict[str, str]  # column letter → metric id
+    labels: dict[str, str]  # column letter → header text as written
+    dims: dict[str, str]  # column letter → activity / date
 
 
 def header_label(metric: MetricDef) -> str:
@@ -54,8 +54,17 @@ def header_label(metric: MetricDef) -> str:
     return f"{metric.zh}（{metric.unit}）"
 
 
-def build_template(*, campaign: str, year: int, unit: str, region: str | None, metrics: Sequence[str],
-                   theme: str | None = None, activities: int = 10, catalog: Catalog | None = None) -> bytes:
+def build_template(
+    *,
+    campaign: str,
+    year: int,
+    unit: str,
+    region: str | None,
+    metrics: Sequence[str],
+    theme: str | None = None,
+    activities: int = 10,
+    catalog: Catalog | None = None,
+) -> bytes:
     """An .xlsx return template for one unit: a row per activity, a column per asked-for metric."""
     import xlsxwriter  # here, not at the top: the reader imports this module and never writes
 
@@ -66,17 +75,28 @@ def build_template(*, campaign: str, year: int, unit: str, region: str | None, m
     if activities < 1:
         raise TemplateError("模板至少要有 1 行活动")
     width = len(_DIMS) + len(chosen)
-    meta_lines = [f"填报单位:{unit}", *([f"地区:{region}"] if region else []), f"年度:{year}",
-                  *([f"活动主题:{theme}"] if theme else [])]
-    header = 1 + len(meta_lines) + 1            # 0-based: title, meta lines, a blank row
+    meta_lines = [
+        f"填报单位:{unit}",
+        *([f"地区:{region}"] if region else []),
+        f"年度:{year}",
+        *([f"活动主题:{theme}"] if theme else []),
+    ]
+    header = 1 + len(meta_lines) + 1  # 0-based: title, meta lines, a blank row
     first, last = header + 1, header + activities
     labels = {col_letter(j): name for j, (_, name) in enumerate(_DIMS)}
     labels |= {col_letter(len(_DIMS) + k): header_label(m) for k, m in enumerate(chosen)}
     marker = {
-        "template": MARKER_KIND, "version": MARKER_VERSION, "campaign": campaign, "year": year,
-        "unit": unit, "region": region, "theme": theme, "sheet": DATA_SHEET,
+        "template": MARKER_KIND,
+        "version": MARKER_VERSION,
+        "campaign": campaign,
+        "year": year,
+        "unit": unit,
+        "region": region,
+        "theme": theme,
+        "sheet": DATA_SHEET,
         "metrics": [{"id": m.id, "unit": m.unit} for m in chosen],
-        "header_row": header + 1, "first_data_row": first + 1,
+        "header_row": header + 1,
+        "first_data_row": first + 1,
         "columns": {col_letter(len(_DIMS) + k): m.id for k, m in enumerate(chosen)},
         "dims": {col_letter(j): role for j, (role, _) in enumerate(_DIMS)},
         "labels": labels,
@@ -131,8 +151,9 @@ def _chosen_metrics(ids: Sequence[str], catalog: Catalog) -> list[MetricDef]:
         metric = catalog[metric_id]
         if metric.kind == "quantity":
             # Goods are destroyed in 条, 千克, 床 …: one column cannot hold them in one unit.
-            raise TemplateError(f"“{metric.zh}”按物品各有计量单位,不能放在模板的一列里;"
-                                "请另附物品清单(物品 | 数量 | 计量单位)")
+            raise TemplateError(
+                f"“{metric.zh}”按物品各有计量单位,不能放在模板的一列里;请另附物品清单(物品 | 数量 | 计量单位)"
+            )
         chosen.append(metric)
     if not chosen:
         raise TemplateError("模板至少要有一个指标")
@@ -144,8 +165,9 @@ def _formats(book) -> dict:
     return {
         "title": book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}),
         "meta": book.add_format({"font_size": 11}),
-        "header": book.add_format(border | {"bold": True, "align": "center", "valign": "vcenter",
-                                            "text_wrap": True, "bg_color": "#DDEBF7"}),
+        "header": book.add_format(
+            border | {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "bg_color": "#DDEBF7"}
+        ),
         "text": book.add_format(border | {"locked": False}),
         "date": book.add_format(border | {"locked": False, "num_format": "yyyy-mm-dd"}),
         "count": book.add_format(border | {"locked": False, "num_format": "0"}),
@@ -155,12 +177,20 @@ def _formats(book) -> dict:
 
 def _validation(metric: MetricDef) -> dict:
     kind, what = ("decimal", "不小于 0 的数") if metric.is_money else ("integer", "不小于 0 的整数")
-    return {"validate": kind, "criteria": ">=", "value": 0, "ignore_blank": True,
-            "input_title": metric.zh[:32], "input_message": f"单位:{metric.unit}",
-            "error_title": "请填写数字", "error_message": f"“{metric.zh}”请填写{what},单位为{metric.unit}"}
+    return {
+        "validate": kind,
+        "criteria": ">=",
+        "value": 0,
+        "ignore_blank": True,
+        "input_title": metric.zh[:32],
+        "input_message": f"单位:{metric.unit}",
+        "error_title": "请填写数字",
+        "error_message": f"“{metric.zh}”请填写{what},单位为{metric.unit}",
+    }
 
 
 # ---- recognising a returned template -------------------------------------------------------------
+
 
 def find_marker(grids: list[SheetGrid], catalog: Catalog, sink: IssueSink) -> TemplateMarker | None:
     """The marker of a returned template, or None (no marker, or one that cannot be trusted: a warning)."""
@@ -171,12 +201,22 @@ def find_marker(grids: list[SheetGrid], catalog: Catalog, sink: IssueSink) -> Te
         raw = json.loads(cell_text(grid.rows[0][0]) if grid.rows and grid.rows[0] else "")
         marker = _to_marker(raw, catalog)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        sink.add("template-marker-invalid", "warning", f"{MARKER_SHEET}!A1",
-                 f"文件带有报表模板标记,但标记无法使用({exc});已按普通报表识别", value=MARKER_SHEET)
+        sink.add(
+            "template-marker-invalid",
+            "warning",
+            f"{MARKER_SHEET}!A1",
+            f"文件带有报表模板标记,但标记无法使用({exc});已按普通报表识别",
+            value=MARKER_SHEET,
+        )
         return None
     if not any(g.name == marker.sheet for g in grids):
-        sink.add("template-marker-invalid", "warning", f"{MARKER_SHEET}!A1",
-                 f"报表模板的工作表“{marker.sheet}”已不存在(可能被改名);已按普通报表识别", value=marker.sheet)
+        sink.add(
+            "template-marker-invalid",
+            "warning",
+            f"{MARKER_SHEET}!A1",
+            f"报表模板的工作表“{marker.sheet}”已不存在(可能被改名);已按普通报表识别",
+            value=marker.sheet,
+        )
         return None
     return marker
 
@@ -199,14 +239,22 @@ def _to_marker(raw: dict, catalog: Catalog) -> TemplateMarker:
     year, header, first = int(raw["year"]), int(raw["header_row"]), int(raw["first_data_row"])
     if not (header >= 1 and first > header and columns and str(raw["unit"]).strip()):
         raise ValueError("表头行、数据行或填报单位不完整")
-    return TemplateMarker(campaign=str(raw.get("campaign") or ""), year=year, unit=str(raw["unit"]),
-                          region=raw.get("region") or None, theme=raw.get("theme") or None,
-                          sheet=str(raw["sheet"]), header_row=header, first_data_row=first, metrics=columns,
-                          labels=labels, dims=dims)
+    return TemplateMarker(
+        campaign=str(raw.get("campaign") or ""),
+        year=year,
+        unit=str(raw["unit"]),
+        region=raw.get("region") or None,
+        theme=raw.get("theme") or None,
+        sheet=str(raw["sheet"]),
+        header_row=header,
+        first_data_row=first,
+        metrics=columns,
+        labels=labels,
+        dims=dims,
+    )
 
 
-def template_columns(grid: SheetGrid, marker: TemplateMarker, catalog: Catalog,
-                     sink: IssueSink) -> list[Column] | None:
+def template_columns(grid: SheetGrid, marker: TemplateMarker, catalog: Catalog, sink: IssueSink) -> list[Column] | None:
     """The sheet's columns as the marker declares them, or None after a warning when the header
     cells no longer say what the template wrote (a column moved, renamed or inserted)."""
     row = marker.header_row - 1 - grid.row0
@@ -214,15 +262,21 @@ def template_columns(grid: SheetGrid, marker: TemplateMarker, catalog: Catalog,
         col = _col_index(letter) - grid.col0
         found = grid.rows[row][col] if 0 <= row < len(grid.rows) and 0 <= col < len(grid.rows[row]) else None
         if normalize_label(cell_text(found)) != normalize_label(label):
-            sink.add("template-changed", "warning", f"{grid.name}!{letter}{marker.header_row}",
-                     f"报表模板的表头被改动:{letter}{marker.header_row} 原为“{label}”,现为“{cell_text(found)}”;"
-                     "已按普通报表识别各列,请核对读取结果", value=cell_text(found))
+            sink.add(
+                "template-changed",
+                "warning",
+                f"{grid.name}!{letter}{marker.header_row}",
+                f"报表模板的表头被改动:{letter}{marker.header_row} 原为“{label}”,现为“{cell_text(found)}”;"
+                "已按普通报表识别各列,请核对读取结果",
+                value=cell_text(found),
+            )
             return None
     columns = [Column(_col_index(k) - grid.col0, marker.labels[k], role) for k, role in marker.dims.items()]
     for letter, metric_id in marker.metrics.items():
         metric = catalog[metric_id]
-        columns.append(Column(_col_index(letter) - grid.col0, marker.labels[letter], "metric",
-                              metric=metric, unit=metric.unit))
+        columns.append(
+            Column(_col_index(letter) - grid.col0, marker.labels[letter], "metric", metric=metric, unit=metric.unit)
+        )
     known = {c.index for c in columns}
     header = grid.rows[row]
     for j in range(grid.width):
@@ -231,9 +285,13 @@ def template_columns(grid: SheetGrid, marker: TemplateMarker, catalog: Catalog,
         letter = col_letter(j + grid.col0)
         text = cell_text(header[j]) if j < len(header) else ""
         if text:
-            sink.add("template-changed", "warning", f"{grid.name}!{letter}{marker.header_row}",
-                     f"报表模板新增了一列“{text}”({letter}{marker.header_row});已按普通报表识别各列,请核对读取结果",
-                     value=text)
+            sink.add(
+                "template-changed",
+                "warning",
+                f"{grid.name}!{letter}{marker.header_row}",
+                f"报表模板新增了一列“{text}”({letter}{marker.header_row});已按普通报表识别各列,请核对读取结果",
+                value=text,
+            )
             return None
         # A column the template does not have: numbers typed there are reported, never dropped silently.
         columns.append(Column(j, f"{letter}列(无表头)", "unmapped"))
@@ -251,5 +309,13 @@ def _col_index(letters: str) -> int:
     return value - 1
 
 
-__all__ = ["MARKER_SHEET", "TemplateError", "TemplateMarker", "build_template", "find_marker",
-           "header_label", "save_template", "template_columns"]
+__all__ = [
+    "MARKER_SHEET",
+    "TemplateError",
+    "TemplateMarker",
+    "build_template",
+    "find_marker",
+    "header_label",
+    "save_template",
+    "template_columns",
+]

@@ -15,11 +15,21 @@ from metrics.reading.roster import RosterUnit
 
 # Long forms → the short form people also write; applied to both sides before comparing.
 _LONG_TO_SHORT: tuple[tuple[str, str], ...] = (
-    ("市场监督管理局", "市场监管局"), ("市场监督管理所", "市场监管所"), ("市场监督管理", "市场监管"),
-    ("市监局", "市场监管局"), ("消费者权益保护委员会", "消保委"), ("消费者委员会", "消委会"),
-    ("消费者协会", "消协"), ("工商行政管理局", "工商局"), ("质量技术监督局", "质监局"),
-    ("食品药品监督管理局", "食药监局"), ("出入境检验检疫局", "检验检疫局"), ("烟草专卖局", "烟草局"),
-    ("人民政府", "政府"), ("街道办事处", "街道"), ("中心支公司", "中支"),
+    ("市场监督管理局", "市场监管局"),
+    ("市场监督管理所", "市场监管所"),
+    ("市场监督管理", "市场监管"),
+    ("市监局", "市场监管局"),
+    ("消费者权益保护委员会", "消保委"),
+    ("消费者委员会", "消委会"),
+    ("消费者协会", "消协"),
+    ("工商行政管理局", "工商局"),
+    ("质量技术监督局", "质监局"),
+    ("食品药品监督管理局", "食药监局"),
+    ("出入境检验检疫局", "检验检疫局"),
+    ("烟草专卖局", "烟草局"),
+    ("人民政府", "政府"),
+    ("街道办事处", "街道"),
+    ("中心支公司", "中支"),
 )
 _BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
 
@@ -31,7 +41,7 @@ class UnitMatch:
     status: MatchStatus
     unit: RosterUnit | None = None
     candidates: tuple[RosterUnit, ...] = ()
-    how: str | None = None   # 'exact' | 'short-form' | 'region'
+    how: str | None = None  # 'exact' | 'short-form' | 'region'
 
     @property
     def ok(self) -> bool:
@@ -47,8 +57,9 @@ def short_form(name: str) -> str:
     return text
 
 
-def match_unit(units: Sequence[RosterUnit], agency: str, *, region: str | Region | None = None,
-               gazetteer: Gazetteer | None = None) -> UnitMatch:
+def match_unit(
+    units: Sequence[RosterUnit], agency: str, *, region: str | Region | None = None, gazetteer: Gazetteer | None = None
+) -> UnitMatch:
     """The roster unit a return's agency (as written) means: exact, then short/long forms, then place + body.
 
     ``region`` (a name, an adcode or a Region, e.g. from the return's 地区 column) narrows the candidates.
@@ -99,19 +110,20 @@ def _split_place(name: str, gaz: Gazetteer, anchor: Region | None) -> tuple[froz
     text = short_form(name)
     if match.status == "unknown" or not match.matched:
         return frozenset(), text
-    places = frozenset([match.region] if match.region is not None else match.candidates)   # set when ok
+    places = frozenset([match.region] if match.region is not None else match.candidates)  # set when ok
     span = short_form(match.matched)
     at = text.find(span)
     if at < 0:
         return places, text
-    rest = text[at + len(span):]
+    rest = text[at + len(span) :]
     if span.endswith("市") and rest.startswith("场"):  # '杭州市场监管局': the 市 belongs to 市场
         rest = "市" + rest
     return places, rest
 
 
-def _by_place_and_body(pool: Sequence[RosterUnit], agency: str, place: Region | None,
-                       gaz: Gazetteer) -> list[RosterUnit]:
+def _by_place_and_body(
+    pool: Sequence[RosterUnit], agency: str, place: Region | None, gaz: Gazetteer
+) -> list[RosterUnit]:
     places, body = _split_place(agency, gaz, place)
     if place is not None:
         places = frozenset(p for p in places if p == place or place.contains(p)) or frozenset([place])

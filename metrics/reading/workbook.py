@@ -29,7 +29,7 @@ class SheetGrid:
     row0: int = 0
     col0: int = 0
     merges: list[Merge] = field(default_factory=list)
-    hidden_cols: set[int] = field(default_factory=set)       # absolute column indices
+    hidden_cols: set[int] = field(default_factory=set)  # absolute column indices
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)  # absolute (row, col)
     hidden: bool = False
     _width: int = -1
@@ -48,14 +48,18 @@ def read_grids(data: bytes, fmt: str, *, name: str = "") -> list[SheetGrid]:
         return [_read_csv(data, name)]
     details: dict[str, tuple[set[int], set[tuple[int, int]]]] = {}
     # The sheet XML scan (hidden columns, formulas) runs beside calamine, which releases the GIL.
-    scanner = threading.Thread(target=_xlsx_details, args=(data, details), daemon=True) \
-        if fmt in ("xlsx", "xlsm") else None
+    scanner = (
+        threading.Thread(target=_xlsx_details, args=(data, details), daemon=True) if fmt in ("xlsx", "xlsm") else None
+    )
     if scanner is not None:
         scanner.start()
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        grids = [_read_sheet(book, meta) for meta in book.sheets_metadata
-                 if meta.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        grids = [
+            _read_sheet(book, meta)
+            for meta in book.sheets_metadata
+            if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+        ]
     except FileRefused:
         raise
     except Exception as exc:  # calamine raises its own classes and plain ValueErrors
@@ -80,7 +84,11 @@ def _read_sheet(book: python_calamine.CalamineWorkbook, meta) -> SheetGrid:
     start = sheet.start or (0, 0)
     merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
     return SheetGrid(
-        name=meta.name, rows=rows, row0=start[0], col0=start[1], merges=merges,
+        name=meta.name,
+        rows=rows,
+        row0=start[0],
+        col0=start[1],
+        merges=merges,
         hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
     )
 
@@ -159,8 +167,13 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _xml_unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def _scan_sheet_xml(zf: zipfile.ZipFile, path: str, full_calc: bool) -> tuple[set[int], set[tuple[int, int]]]:
@@ -203,7 +216,7 @@ def _formula_cells(xml: bytes):
     """(cell start tag, cached value) of every cell holding a formula."""
     pos = xml.find(b"<f")
     while pos != -1:
-        if xml[pos + 2:pos + 3] in (b">", b" ", b"/"):
+        if xml[pos + 2 : pos + 3] in (b">", b" ", b"/"):
             start = xml.rfind(b"<c ", 0, pos)
             end = xml.find(b"</c>", pos)
             if start == -1 or end == -1:
@@ -235,7 +248,7 @@ def _xls_hidden_columns(data: bytes) -> dict[str, set[int]]:
     pos = 0
     while pos + 4 <= len(stream):
         rtype, length = struct.unpack_from("<HH", stream, pos)
-        body = stream[pos + 4: pos + 4 + length]
+        body = stream[pos + 4 : pos + 4 + length]
         if rtype == _BOUNDSHEET and len(body) >= 8:
             offset = struct.unpack_from("<I", body, 0)[0]
             sheet_at[offset] = _biff_string(body[6:])
@@ -257,8 +270,8 @@ def _biff_string(body: bytes) -> str:
         return ""
     count, flags = body[0], body[1]
     if flags & 1:
-        return body[2: 2 + 2 * count].decode("utf-16-le", errors="replace")
-    return body[2: 2 + count].decode("latin-1")
+        return body[2 : 2 + 2 * count].decode("utf-16-le", errors="replace")
+    return body[2 : 2 + count].decode("latin-1")
 
 
 _ODS_TABLE = re.compile(rb'<table:table\b[^>]*?table:name="([^"]*)"')
@@ -278,7 +291,7 @@ def _ods_hidden_columns(data: bytes) -> dict[str, set[int]]:
     for k, table in enumerate(tables):
         end = tables[k + 1].start() if k + 1 < len(tables) else len(content)
         first_row = _ODS_ROW.search(content, table.end(), end)
-        head = content[table.end(): first_row.start() if first_row else end]
+        head = content[table.end() : first_row.start() if first_row else end]
         col = 0
         for attrs in _ODS_COLUMN.findall(head):
             values = dict(_ODS_ATTR.findall(attrs.replace(b"table:", b"")))

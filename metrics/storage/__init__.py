@@ -1,1 +1,2 @@
-"""The system of record: schema, the store, import planning and writing, the in-memory facts, samples and the demo set."""
+"""The system of record: schema, the store, import planning and writing, the in-memory facts, samples and the
+demo set."""

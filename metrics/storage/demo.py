@@ -15,16 +15,34 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from metrics.reading.dimensions import NATIONAL_THEMES, infer_sector
 from metrics.core.record import Coded, FileResult, RecordBatch, Stats, object_array
+from metrics.reading.dimensions import NATIONAL_THEMES, infer_sector
 from metrics.reading.regions import Region, default_gazetteer, short_name
 
 DEMO_YEARS: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025)
 
 # Mainland provinces the demo agencies are spread over (20 of them, north to south-west).
 DEMO_PROVINCES: tuple[str, ...] = (
-    "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "上海市", "江苏省", "浙江省", "安徽省",
-    "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "重庆市", "四川省", "贵州省",
+    "北京市",
+    "天津市",
+    "河北省",
+    "山西省",
+    "内蒙古自治区",
+    "辽宁省",
+    "上海市",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "重庆市",
+    "四川省",
+    "贵州省",
 )
 
 ACTIVITIES: tuple[str, ...] = ("集中宣传咨询", "进社区", "进校园", "进农村", "执法检查", "集中销毁", "新闻发布会")
@@ -69,8 +87,20 @@ _COLUMNS: tuple[_Column, ...] = (
 
 # Which columns an activity row fills in.
 _ACTIVITY_COLUMNS: dict[str, frozenset[str]] = {
-    "集中宣传咨询": frozenset({"events", "materials", "consultations", "participants", "staff", "received",
-                         "resolved", "recovered", "tests", "volunteers"}),
+    "集中宣传咨询": frozenset(
+        {
+            "events",
+            "materials",
+            "consultations",
+            "participants",
+            "staff",
+            "received",
+            "resolved",
+            "recovered",
+            "tests",
+            "volunteers",
+        }
+    ),
     "进社区": frozenset({"events", "materials", "consultations", "participants", "staff", "volunteers"}),
     "进校园": frozenset({"events", "materials", "consultations", "participants", "staff"}),
     "进农村": frozenset({"events", "materials", "consultations", "participants", "staff"}),
@@ -82,20 +112,28 @@ _ACTIVITY_COLUMNS: dict[str, frozenset[str]] = {
 _OUTREACH = frozenset({"events", "materials", "consultations", "participants", "staff", "received", "resolved"})
 _SECTORS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "市场监管": (ACTIVITIES, frozenset(c.key for c in _COLUMNS) - {"cigarettes", "cut_tobacco"}),
-    "消委会": (("集中宣传咨询", "进社区", "进校园", "进农村", "新闻发布会"),
-            _OUTREACH | {"recovered", "tests", "media", "warnings", "volunteers"}),
+    "消委会": (
+        ("集中宣传咨询", "进社区", "进校园", "进农村", "新闻发布会"),
+        _OUTREACH | {"recovered", "tests", "media", "warnings", "volunteers"},
+    ),
     "银行": (("集中宣传咨询", "进社区", "进校园", "进农村"), _OUTREACH),
     "保险": (("集中宣传咨询", "进社区", "进校园", "进农村"), _OUTREACH | {"recovered"}),
     "司法": (("集中宣传咨询", "进社区", "进校园", "进农村"), _OUTREACH - {"received", "resolved"}),
-    "烟草": (("集中宣传咨询", "进社区", "执法检查", "集中销毁"),
-           _OUTREACH | {"inspections", "cases", "case_value", "fines", "destroyed_value", "cigarettes",
-                        "cut_tobacco"}),
+    "烟草": (
+        ("集中宣传咨询", "进社区", "执法检查", "集中销毁"),
+        _OUTREACH | {"inspections", "cases", "case_value", "fines", "destroyed_value", "cigarettes", "cut_tobacco"},
+    ),
 }
 _LEVEL_SCALE = {"district": 1.0, "city": 2.6, "province": 6.0}
 _BANKS = ("中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "中国邮政储蓄银行", "华夏银行")
 _INSURERS = ("人保财险", "平安产险", "太平洋财险", "中国人寿")
-_COUNCIL_NAME = {"浙江省": "消保委", "江西省": "消费者权益保护委员会", "四川省": "消费者权益保护委员会",
-                 "广东省": "消费者委员会", "福建省": "消费者委员会"}
+_COUNCIL_NAME = {
+    "浙江省": "消保委",
+    "江西省": "消费者权益保护委员会",
+    "四川省": "消费者权益保护委员会",
+    "广东省": "消费者委员会",
+    "福建省": "消费者委员会",
+}
 _SECTOR_THEME = {"银行": "权利·责任·风险"}
 _DATE_STYLES = ("{y}-{m:02d}-{d:02d}", "{m}月{d}日", "{y}年{m}月{d}日", "{y}/{m}/{d}")
 _CLERKS = ("综合科", "办公室", "消保科", "法规科", "宣传科")
@@ -119,8 +157,7 @@ class _Agency:
     region: Region
 
 
-def generate_returns(rows: int, *, seed: int = 315,
-                     years: tuple[int, ...] = DEMO_YEARS) -> Iterator[DemoReturn]:
+def generate_returns(rows: int, *, seed: int = 315, years: tuple[int, ...] = DEMO_YEARS) -> Iterator[DemoReturn]:
     """Yield demo returns holding exactly ``rows`` records in all (the last one trimmed); deterministic.
 
     Units come in a shuffled order, each with all its years; a larger ``rows`` begins with the returns
@@ -150,13 +187,16 @@ def generate_returns(rows: int, *, seed: int = 315,
 
 # ---- agencies -------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _candidates() -> tuple[_Agency, ...]:
     """Every agency the demo may use, in a fixed order (each checked when first drawn)."""
     gazetteer = default_gazetteer()
     wanted = set(DEMO_PROVINCES)
-    regions = sorted((r for r in gazetteer.regions if r.province in wanted),
-                     key=lambda r: (DEMO_PROVINCES.index(r.province), r.adcode))
+    regions = sorted(
+        (r for r in gazetteer.regions if r.province in wanted),
+        key=lambda r: (DEMO_PROVINCES.index(r.province), r.adcode),
+    )
     out: list[_Agency] = []
     for region in regions:
         out.extend(_Agency(name, sector, region) for sector, name in _names_for(region))
@@ -171,18 +211,27 @@ def _names_for(region: Region) -> list[tuple[str, str]]:
     city = region.city or region.province
     city_short = short_name(city) or city
     if region.level == "city":
-        return [("市场监管", f"{city}市场监督管理局"), ("消委会", f"{city}{council}"),
-                ("烟草", f"{city}烟草专卖局"), ("银行", f"华夏银行{city_short}分行"),
-                ("保险", f"人保财险{city_short}中心支公司")]
+        return [
+            ("市场监管", f"{city}市场监督管理局"),
+            ("消委会", f"{city}{council}"),
+            ("烟草", f"{city}烟草专卖局"),
+            ("银行", f"华夏银行{city_short}分行"),
+            ("保险", f"人保财险{city_short}中心支公司"),
+        ]
     district = region.district or ""
     place = district if city == district else f"{city}{district}"
     short = short_name(district) if len(district) <= 3 else None  # 科尔沁左翼中旗 stays whole
     spot = f"{city_short}{short or district}"
     k = int(region.adcode)
-    return [("市场监管", f"{place}市场监督管理局"), ("消委会", f"{place}{council}"),
-            ("烟草", f"{place}烟草专卖局"), ("司法", f"{place}司法局"),
-            ("银行", f"{_BANKS[k % 5]}{spot}支行"), ("银行", f"{_BANKS[(k % 5 + 1 + k // 7 % 4) % 5]}{spot}支行"),
-            ("保险", f"{_INSURERS[k % 4]}{spot}支公司")]
+    return [
+        ("市场监管", f"{place}市场监督管理局"),
+        ("消委会", f"{place}{council}"),
+        ("烟草", f"{place}烟草专卖局"),
+        ("司法", f"{place}司法局"),
+        ("银行", f"{_BANKS[k % 5]}{spot}支行"),
+        ("银行", f"{_BANKS[(k % 5 + 1 + k // 7 % 4) % 5]}{spot}支行"),
+        ("保险", f"{_INSURERS[k % 4]}{spot}支公司"),
+    ]
 
 
 @cache
@@ -203,6 +252,7 @@ def _agencies(rng: np.random.Generator) -> Iterator[_Agency]:
 
 # ---- one return's numbers -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class _Profile:
     """What a sector's returns look like, as arrays ready for drawing numbers."""
@@ -213,7 +263,7 @@ class _Profile:
     sigmas: np.ndarray
     money: np.ndarray
     reach: np.ndarray
-    mask: np.ndarray   # activities × columns: which cells an activity row fills in
+    mask: np.ndarray  # activities × columns: which cells an activity row fills in
     boost: np.ndarray  # per activity: the 3·15 square event is the big one
     repeatable: np.ndarray  # indices of activities a unit may hold twice (two communities, two schools)
     activity_values: np.ndarray  # the same as object arrays, for the records' codes
@@ -226,12 +276,20 @@ def _profile(sector: str) -> _Profile:
     activities, allowed = _SECTORS[sector]
     columns = tuple(c for c in _COLUMNS if c.key in allowed)
     mask = np.array([[c.key in _ACTIVITY_COLUMNS[a] for c in columns] for a in activities])
-    return _Profile(activities, columns, np.array([c.median for c in columns]), np.array([c.sigma for c in columns]),
-                    np.array([c.money for c in columns]), np.array([c.reach for c in columns]), mask,
-                    np.array([2.2 if a == "集中宣传咨询" else 1.0 for a in activities]),
-                    np.array([k for k, a in enumerate(activities) if a in ("进社区", "进校园", "进农村")], dtype=int),
-                    object_array(list(activities)), object_array([c.metric for c in columns]),
-                    object_array([c.unit for c in columns]))
+    return _Profile(
+        activities,
+        columns,
+        np.array([c.median for c in columns]),
+        np.array([c.sigma for c in columns]),
+        np.array([c.money for c in columns]),
+        np.array([c.reach for c in columns]),
+        mask,
+        np.array([2.2 if a == "集中宣传咨询" else 1.0 for a in activities]),
+        np.array([k for k, a in enumerate(activities) if a in ("进社区", "进校园", "进农村")], dtype=int),
+        object_array(list(activities)),
+        object_array([c.metric for c in columns]),
+        object_array([c.unit for c in columns]),
+    )
 
 
 @dataclass(slots=True)
@@ -239,8 +297,8 @@ class _Draft:
     """The cells of one return before it is written: activities, days and a value matrix (NaN = blank)."""
 
     profile: _Profile
-    acts: np.ndarray    # index into profile.activities, per row
-    days: np.ndarray    # day of March, per row (all different)
+    acts: np.ndarray  # index into profile.activities, per row
+    days: np.ndarray  # day of March, per row (all different)
     values: np.ndarray  # rows × profile.columns
     date_style: int
     numbered: bool
@@ -248,8 +306,7 @@ class _Draft:
     footer: bool
 
 
-def _agency_years(agency: _Agency, years: tuple[int, ...], rng: np.random.Generator
-                  ) -> list[tuple[int, _Draft]]:
+def _agency_years(agency: _Agency, years: tuple[int, ...], rng: np.random.Generator) -> list[tuple[int, _Draft]]:
     """The returns of one unit over the years: a steady size, a yearly growth, a year or two missing."""
     scale = _LEVEL_SCALE[agency.region.level] * float(rng.lognormal(0.0, 0.45))
     growth = 1.0 + float(rng.normal(0.07, 0.06))
@@ -270,8 +327,9 @@ def _agency_years(agency: _Agency, years: tuple[int, ...], rng: np.random.Genera
     return [(year, _Draft(*draft, date_style, numbered, total < 0.5, footer)) for year, draft in zip(active, drafts)]
 
 
-def _draw(profile: _Profile, sizes: np.ndarray, habits: np.ndarray, leaning: np.ndarray,
-          rng: np.random.Generator) -> list[tuple[_Profile, np.ndarray, np.ndarray, np.ndarray]]:
+def _draw(
+    profile: _Profile, sizes: np.ndarray, habits: np.ndarray, leaning: np.ndarray, rng: np.random.Generator
+) -> list[tuple[_Profile, np.ndarray, np.ndarray, np.ndarray]]:
     """Activities, days and values of one unit's returns, all its years drawn at once."""
     n_years, n_other, m = len(sizes), len(profile.activities) - 1, len(profile.columns)
     others = rng.random((n_years, n_other)) < habits
@@ -318,6 +376,7 @@ def _trim(values: np.ndarray, keep: int) -> np.ndarray:
 
 # ---- writing the file and its reading -------------------------------------------------------------
 
+
 def _build(agency: _Agency, year: int, draft: _Draft, values: np.ndarray) -> DemoReturn:
     """The CSV of one return and its reading; columns and rows left empty (after trimming) are dropped."""
     blank = np.isnan(values)
@@ -329,21 +388,45 @@ def _build(agency: _Agency, year: int, draft: _Draft, values: np.ndarray) -> Dem
     name = f"{agency.name}{year}.csv"
     theme = _SECTOR_THEME.get(agency.sector)
     data, first_row, first_col = _csv_bytes(agency.name, year, theme, draft, acts, days, col_ids, values, present)
-    batch = _batch(agency, year, theme or NATIONAL_THEMES.get(year), name[:-4], draft.profile, acts, days, col_ids,
-                   values, present, first_row, first_col)
-    result = FileResult(name, batch=batch, stats=Stats(sheets=1, rows=len(acts), records=len(batch)),
-                        layouts={name[:-4]: "wide"})
+    batch = _batch(
+        agency,
+        year,
+        theme or NATIONAL_THEMES.get(year),
+        name[:-4],
+        draft.profile,
+        acts,
+        days,
+        col_ids,
+        values,
+        present,
+        first_row,
+        first_col,
+    )
+    result = FileResult(
+        name, batch=batch, stats=Stats(sheets=1, rows=len(acts), records=len(batch)), layouts={name[:-4]: "wide"}
+    )
     return DemoReturn(name, data, result)
 
 
-def _csv_bytes(agency: str, year: int, theme: str | None, draft: _Draft, acts: np.ndarray, days: np.ndarray,
-               col_ids: np.ndarray, values: np.ndarray, present: np.ndarray) -> tuple[bytes, int, int]:
+def _csv_bytes(
+    agency: str,
+    year: int,
+    theme: str | None,
+    draft: _Draft,
+    acts: np.ndarray,
+    days: np.ndarray,
+    col_ids: np.ndarray,
+    values: np.ndarray,
+    present: np.ndarray,
+) -> tuple[bytes, int, int]:
     """The file as a sub-unit saves it from Excel, and where its first number sits (row, column)."""
     whole = np.where(present, values, 0.0).astype(np.int64).tolist()
     cells = [[str(v) if p else "" for v, p in zip(row, keep)] for row, keep in zip(whole, present.tolist())]
     profile = draft.profile
-    lines: list[list[str]] = [[f"{year}年“3·15”国际消费者权益日活动情况登记表"],
-                              [f"填报单位:{agency}", "", "", f"填报日期:{year}年3月{20 + year % 7}日"]]
+    lines: list[list[str]] = [
+        [f"{year}年“3·15”国际消费者权益日活动情况登记表"],
+        [f"填报单位:{agency}", "", "", f"填报日期:{year}年3月{20 + year % 7}日"],
+    ]
     if theme:
         lines.append([f"活动主题:{theme}"])
     lead = ["序号"] if draft.numbered else []
@@ -363,9 +446,20 @@ def _csv_bytes(agency: str, year: int, theme: str | None, draft: _Draft, acts: n
     return buf.getvalue().encode("utf-8-sig"), first_row, len(lead) + 2
 
 
-def _batch(agency: _Agency, year: int, theme: str | None, sheet: str, profile: _Profile, acts: np.ndarray,
-           days: np.ndarray, col_ids: np.ndarray, values: np.ndarray, present: np.ndarray, row0: int,
-           col0: int) -> RecordBatch:
+def _batch(
+    agency: _Agency,
+    year: int,
+    theme: str | None,
+    sheet: str,
+    profile: _Profile,
+    acts: np.ndarray,
+    days: np.ndarray,
+    col_ids: np.ndarray,
+    values: np.ndarray,
+    present: np.ndarray,
+    row0: int,
+    col0: int,
+) -> RecordBatch:
     """The records in the reader's order: column by column, top down; dimensions as codes.
 
     Codes point into value arrays shared by many batches (a unit's names, a sector's metrics, a
@@ -378,12 +472,18 @@ def _batch(agency: _Agency, year: int, theme: str | None, sheet: str, profile: _
     by_col = col_ids[col_idx].astype(np.int32)
     columns: dict[str, Coded | np.ndarray] = {key: Coded(zeros, arr) for key, arr in fixed.items()}
     columns |= {
-        "year": Coded(zeros, _single(year)), "theme": Coded(zeros, _single(theme)), "sheet": Coded(zeros, _single(sheet)),
+        "year": Coded(zeros, _single(year)),
+        "theme": Coded(zeros, _single(theme)),
+        "sheet": Coded(zeros, _single(sheet)),
         "date": Coded((days[row_idx] - 1).astype(np.int32), _march(year)),
         "activity": Coded(acts[row_idx].astype(np.int32), profile.activity_values),
-        "metric": Coded(by_col, profile.metric_values), "unit": Coded(by_col, profile.unit_values),
-        "value": value, "raw": object_array([str(v) for v in value.astype(np.int64).tolist()]),
-        "row": row_idx + row0, "col": col_idx + col0, "cell_value": np.full(len(value), np.nan),
+        "metric": Coded(by_col, profile.metric_values),
+        "unit": Coded(by_col, profile.unit_values),
+        "value": value,
+        "raw": object_array([str(v) for v in value.astype(np.int64).tolist()]),
+        "row": row_idx + row0,
+        "col": col_idx + col0,
+        "cell_value": np.full(len(value), np.nan),
     }
     return RecordBatch(columns)
 
@@ -396,9 +496,15 @@ def _single(item: object) -> np.ndarray:
 def _fixed(agency: _Agency) -> dict[str, np.ndarray]:
     """The one-value arrays of what never changes for a unit."""
     region = agency.region
-    return {"agency": _single(agency.name), "sector": _single(agency.sector), "province": _single(region.province),
-            "city": _single(region.city), "district": _single(region.district), "adcode": _single(region.adcode),
-            "approx": _single(None)}
+    return {
+        "agency": _single(agency.name),
+        "sector": _single(agency.sector),
+        "province": _single(region.province),
+        "city": _single(region.city),
+        "district": _single(region.district),
+        "adcode": _single(region.adcode),
+        "approx": _single(None),
+    }
 
 
 @lru_cache(maxsize=64)

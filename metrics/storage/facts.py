@@ -30,12 +30,26 @@ _SELECT = (
     "COALESCE(r.row, -1), COALESCE(r.col, -1) "
     "FROM records r JOIN submissions s ON s.id = r.submission_id WHERE s.status = 'active'"
 )  # no ORDER BY: numpy sorts the ids faster than the database's temporary B-tree
-_NAMES = ("id", "submission_id", "metric", "value", "unit", "agency", "sector", "region", "year", "date",
-          "theme", "activity", "sheet", "row", "col")
+_NAMES = (
+    "id",
+    "submission_id",
+    "metric",
+    "value",
+    "unit",
+    "agency",
+    "sector",
+    "region",
+    "year",
+    "date",
+    "theme",
+    "activity",
+    "sheet",
+    "row",
+    "col",
+)
 # One row of _SELECT as numpy reads it: every row goes straight into this array, never into a list
 # of a million tuples (half the time, a fraction of the memory).
-_ROW = np.dtype([(name, object if name == "date" else np.float64 if name == "value" else np.int64)
-                 for name in _NAMES])
+_ROW = np.dtype([(name, object if name == "date" else np.float64 if name == "value" else np.int64) for name in _NAMES])
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,7 @@ def load_facts(engine: sa.Engine, version: int) -> Facts:
     started = time.perf_counter()
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
-        assert driver is not None   # None only once a connection is closed or detached
+        assert driver is not None  # None only once a connection is closed or detached
         cursor = driver.cursor()
         try:
             cursor.execute(_SELECT)
@@ -92,8 +106,28 @@ def load_facts(engine: sa.Engine, version: int) -> Facts:
     frame["date"] = _text_categorical(columns["date"])
     frame["row"] = columns["row"].astype(np.int32)
     frame["col"] = columns["col"].astype(np.int32)
-    order = ["id", "submission_id", "file", "agency", "sector", "province", "city", "district", "adcode", "year",
-             "date", "theme", "activity", "metric", "measure", "value", "unit", "sheet", "row", "col"]
+    order = [
+        "id",
+        "submission_id",
+        "file",
+        "agency",
+        "sector",
+        "province",
+        "city",
+        "district",
+        "adcode",
+        "year",
+        "date",
+        "theme",
+        "activity",
+        "metric",
+        "measure",
+        "value",
+        "unit",
+        "sheet",
+        "row",
+        "col",
+    ]
     return Facts(frame[order], version, round(time.perf_counter() - started, 3))
 
 

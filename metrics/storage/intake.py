@@ -25,7 +25,7 @@ from metrics.storage.schema import records, submissions, terms
 PlanStatus = Literal["new", "duplicate", "replaces", "refused"]
 ImportStatus = Literal["imported", "duplicate", "refused"]
 
-Pair = tuple[str, int]          # (agency, year)
+Pair = tuple[str, int]  # (agency, year)
 _CHUNK = 500
 
 
@@ -36,8 +36,8 @@ class Conflict:
     submission_id: int
     file_name: str
     imported_at: str
-    shared: int          # agency-year pairs in common
-    total: int           # the old submission's agency-year pairs
+    shared: int  # agency-year pairs in common
+    total: int  # the old submission's agency-year pairs
 
     @property
     def covered(self) -> bool:
@@ -55,7 +55,7 @@ class ImportPlan:
     duplicate_of: int | None = None
     replaces: list[Conflict] = field(default_factory=list)
     overlaps: list[Conflict] = field(default_factory=list)
-    diff: list[dict] = field(default_factory=list)   # measure, old, new
+    diff: list[dict] = field(default_factory=list)  # measure, old, new
 
 
 @dataclass
@@ -66,7 +66,7 @@ class ImportOutcome:
     submission_id: int | None = None
     replaced: list[int] = field(default_factory=list)
     records: int = 0
-    overlaps: list[Conflict] = field(default_factory=list)   # kept beside this one: check for double reporting
+    overlaps: list[Conflict] = field(default_factory=list)  # kept beside this one: check for double reporting
 
 
 @dataclass
@@ -115,10 +115,16 @@ class Decision:
 
     def renamed(self, ids: dict[int, int]) -> Decision:
         """The same verdict with provisional ids replaced by the ids the database gave."""
+
         def real(c: Conflict) -> Conflict:
             return replace(c, submission_id=ids.get(c.submission_id, c.submission_id))
-        return replace(self, duplicate_of=ids.get(self.duplicate_of, self.duplicate_of) if self.duplicate_of else None,
-                       replaces=[real(c) for c in self.replaces], overlaps=[real(c) for c in self.overlaps])
+
+        return replace(
+            self,
+            duplicate_of=ids.get(self.duplicate_of, self.duplicate_of) if self.duplicate_of else None,
+            replaces=[real(c) for c in self.replaces],
+            overlaps=[real(c) for c in self.overlaps],
+        )
 
 
 class Planner:
@@ -130,12 +136,12 @@ class Planner:
 
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
-        self._pairs_of: dict[int, frozenset[Pair]] = {}          # active submission → its agency-years
-        self._holders: dict[Pair, set[int]] = defaultdict(set)   # agency-year → active submissions
+        self._pairs_of: dict[int, frozenset[Pair]] = {}  # active submission → its agency-years
+        self._holders: dict[Pair, set[int]] = defaultdict(set)  # agency-year → active submissions
         self._loaded: set[Pair] = set()
-        self._about: dict[int, tuple[str, str]] = {}             # id → (file name, imported at)
-        self._gone: set[int] = set()                             # made inactive by this planner
-        self._readings: dict[str, dict[int, list[str]]] = {}     # sha256 → id → [settings, status]
+        self._about: dict[int, tuple[str, str]] = {}  # id → (file name, imported at)
+        self._gone: set[int] = set()  # made inactive by this planner
+        self._readings: dict[str, dict[int, list[str]]] = {}  # sha256 → id → [settings, status]
         self._digest_of: dict[int, str] = {}
 
     # ---- deciding ---------------------------------------------------------------------------------
@@ -172,8 +178,9 @@ class Planner:
         self._load(frozenset(pairs), set())
 
     # ---- remembering ------------------------------------------------------------------------------
-    def admit(self, key: int, decision: Decision, digest: str, settings: str, file: str, imported_at: str,
-              replaced: list[int]) -> None:
+    def admit(
+        self, key: int, decision: Decision, digest: str, settings: str, file: str, imported_at: str, replaced: list[int]
+    ) -> None:
         """A file let in under ``key`` (provisional until written); ``replaced`` stop being active."""
         for sid in replaced:
             self._retire(sid)
@@ -219,9 +226,11 @@ class Planner:
         for digest in todo:
             self._readings[digest] = {}
         for chunk in chunks(todo):
-            rows = self.conn.execute(sa.select(submissions.c.id, submissions.c.sha256, submissions.c.overrides,
-                                               submissions.c.status)
-                                     .where(submissions.c.sha256.in_(chunk), submissions.c.status != "deleted"))
+            rows = self.conn.execute(
+                sa.select(submissions.c.id, submissions.c.sha256, submissions.c.overrides, submissions.c.status).where(
+                    submissions.c.sha256.in_(chunk), submissions.c.status != "deleted"
+                )
+            )
             for row in rows:
                 status = "superseded" if row.id in self._gone else row.status
                 self._readings[row.sha256][row.id] = [row.overrides, status]
@@ -238,13 +247,22 @@ class Planner:
             years = sorted({y for _, y in todo})
             for chunk in chunks(sorted({a for a, _ in todo})):
                 rows = self.conn.execute(
-                    sa.select(records.c.submission_id, agency.c.text, records.c.year).distinct()
+                    sa.select(records.c.submission_id, agency.c.text, records.c.year)
+                    .distinct()
                     .join(agency, agency.c.id == records.c.agency_id)
                     .join(submissions, submissions.c.id == records.c.submission_id)
-                    .where(submissions.c.status == "active", agency.c.kind == "agency", agency.c.text.in_(chunk),
-                           records.c.year.in_(years)))
-                wanted |= {sid for sid, text, year in rows
-                           if (text, year) in todo and sid not in self._pairs_of and sid not in self._gone}
+                    .where(
+                        submissions.c.status == "active",
+                        agency.c.kind == "agency",
+                        agency.c.text.in_(chunk),
+                        records.c.year.in_(years),
+                    )
+                )
+                wanted |= {
+                    sid
+                    for sid, text, year in rows
+                    if (text, year) in todo and sid not in self._pairs_of and sid not in self._gone
+                }
         if wanted:
             self._index(sorted(wanted))
 
@@ -253,12 +271,17 @@ class Planner:
         held: dict[int, set[Pair]] = {sid: set() for sid in ids}
         for chunk in chunks(ids):
             for sid, text, year in self.conn.execute(
-                    sa.select(records.c.submission_id, agency.c.text, records.c.year).distinct()
-                    .join(agency, agency.c.id == records.c.agency_id)
-                    .where(records.c.submission_id.in_(chunk), records.c.year.is_not(None))):
+                sa.select(records.c.submission_id, agency.c.text, records.c.year)
+                .distinct()
+                .join(agency, agency.c.id == records.c.agency_id)
+                .where(records.c.submission_id.in_(chunk), records.c.year.is_not(None))
+            ):
                 held[sid].add((text, int(year)))
-            for row in self.conn.execute(sa.select(submissions.c.id, submissions.c.file_name,
-                                                   submissions.c.imported_at).where(submissions.c.id.in_(chunk))):
+            for row in self.conn.execute(
+                sa.select(submissions.c.id, submissions.c.file_name, submissions.c.imported_at).where(
+                    submissions.c.id.in_(chunk)
+                )
+            ):
                 self._about[row.id] = (row.file_name, row.imported_at)
         for sid, pairs in held.items():
             self._pairs_of[sid] = frozenset(pairs)
@@ -302,8 +325,9 @@ def pairs_of(batch: RecordBatch) -> set[Pair]:
     """The (agency, year) pairs a file reports."""
     agency, year = batch.coded("agency"), batch.coded("year")
     combos = set(zip(agency.codes.tolist(), year.codes.tolist()))
-    return {(agency.values[a], int(year.values[y])) for a, y in combos
-            if agency.values[a] and year.values[y] is not None}
+    return {
+        (agency.values[a], int(year.values[y])) for a, y in combos if agency.values[a] and year.values[y] is not None
+    }
 
 
 def _order(sid: int) -> tuple[bool, int]:
@@ -314,4 +338,4 @@ def _order(sid: int) -> tuple[bool, int]:
 def chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
     """Slices short enough for an IN (...) list on every database."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -13,6 +13,7 @@ class Importer(Protocol):
 
     def import_bytes(self, data: bytes, name: str, *, who: str = "") -> tuple[Any, ImportOutcome]: ...
 
+
 SAMPLES_DIR = DATA_DIR / "samples"
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from metrics.storage import intake
-from metrics.narrative import review as summary_review
-from metrics.storage import writer
-from metrics.storage.facts import Facts, FactsCache
-from metrics.reading.ingest import Overrides, ingest_bytes
-from metrics.storage.intake import Conflict, ImportOutcome, ImportPlan, sha256_of
 from metrics.core.record import FileResult, measure_key
+from metrics.narrative import review as summary_review
+from metrics.reading.ingest import Overrides, ingest_bytes
+from metrics.storage import intake, writer
+from metrics.storage.facts import Facts, FactsCache
+from metrics.storage.intake import Conflict, ImportOutcome, ImportPlan, sha256_of
 from metrics.storage.schema import (
     SCHEMA_VERSION,
     SubmissionStatus,
@@ -36,8 +35,19 @@ from metrics.storage.schema import (
 )
 
 # What pages and the CLI use; the plan and outcome types live in metrics.storage.intake.
-__all__ = ["DATA_DIR", "DEFAULT_URL", "URL_VARIABLE", "Conflict", "ImportOutcome", "ImportPlan", "Store",
-           "overrides_from_json", "overrides_to_json", "resolve_url", "sha256_of"]
+__all__ = [
+    "DATA_DIR",
+    "DEFAULT_URL",
+    "URL_VARIABLE",
+    "Conflict",
+    "ImportOutcome",
+    "ImportPlan",
+    "Store",
+    "overrides_from_json",
+    "overrides_to_json",
+    "resolve_url",
+    "sha256_of",
+]
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DEFAULT_URL = f"sqlite:///{DATA_DIR / 'outreach.db'}"
@@ -115,8 +125,9 @@ class Store:
     transaction = _write
 
     # ---- importing ----------------------------------------------------------------------------
-    def plan(self, result: FileResult, data: bytes, overrides: Overrides | None = None, *,
-             settings: str | None = None) -> ImportPlan:
+    def plan(
+        self, result: FileResult, data: bytes, overrides: Overrides | None = None, *, settings: str | None = None
+    ) -> ImportPlan:
         """What importing this read would do (nothing is written)."""
         settings = overrides_to_json(overrides) if settings is None else settings
         with self.engine.connect() as conn:
@@ -125,21 +136,37 @@ class Store:
             diff = _diff(self._totals(conn, old), result.totals()) if old else []
             return decision.plan(result.file, len(result.batch), diff)
 
-    def import_result(self, result: FileResult, data: bytes, *, overrides: Overrides | None = None,
-                      who: str = "", replace: bool = True, settings: str | None = None) -> ImportOutcome:
+    def import_result(
+        self,
+        result: FileResult,
+        data: bytes,
+        *,
+        overrides: Overrides | None = None,
+        who: str = "",
+        replace: bool = True,
+        settings: str | None = None,
+    ) -> ImportOutcome:
         """Store one read file and its original in a single transaction; all or nothing.
 
         The same bytes with the same corrections again → "duplicate". Active submissions whose every
         agency-year the new file also reports are marked superseded (``replace=False`` keeps them).
         ``settings`` stands in for the overrides' JSON when the reading came another way (a reviewed summary).
         """
-        (outcome,) = self.import_many([(result, data)], overrides=overrides, who=who, replace=replace,
-                                      settings=settings)
+        (outcome,) = self.import_many(
+            [(result, data)], overrides=overrides, who=who, replace=replace, settings=settings
+        )
         return outcome
 
-    def import_many(self, items: Iterable[tuple[FileResult, bytes]], *, overrides: Overrides | None = None,
-                    who: str = "", replace: bool = True, settings: str | None = None,
-                    then: Callable[[sa.Connection, list[ImportOutcome]], None] | None = None) -> list[ImportOutcome]:
+    def import_many(
+        self,
+        items: Iterable[tuple[FileResult, bytes]],
+        *,
+        overrides: Overrides | None = None,
+        who: str = "",
+        replace: bool = True,
+        settings: str | None = None,
+        then: Callable[[sa.Connection, list[ImportOutcome]], None] | None = None,
+    ) -> list[ImportOutcome]:
         """Store many read files in one transaction (bulk loads, the demo); all of them or none.
 
         Each file is judged as ``import_result`` would, in order, so a later file may duplicate or
@@ -159,15 +186,23 @@ class Store:
                 conn.rollback()
         return outcomes
 
-    def import_bytes(self, data: bytes, name: str, *, overrides: Overrides | None = None, who: str = "",
-                     replace: bool = True) -> tuple[FileResult, ImportOutcome]:
+    def import_bytes(
+        self, data: bytes, name: str, *, overrides: Overrides | None = None, who: str = "", replace: bool = True
+    ) -> tuple[FileResult, ImportOutcome]:
         """Read with the same checks as ``ingest`` and store."""
         result = ingest_bytes(data, name, overrides=overrides or Overrides())
         return result, self.import_result(result, data, overrides=overrides, who=who, replace=replace)
 
-    def _import_chunk(self, conn: sa.Connection, planner: intake.Planner, ids: writer.Ids,
-                      chunk: list[tuple[FileResult, bytes]], settings: str, who: str,
-                      replace: bool) -> list[ImportOutcome]:
+    def _import_chunk(
+        self,
+        conn: sa.Connection,
+        planner: intake.Planner,
+        ids: writer.Ids,
+        chunk: list[tuple[FileResult, bytes]],
+        settings: str,
+        who: str,
+        replace: bool,
+    ) -> list[ImportOutcome]:
         digests = [sha256_of(data) for _, data in chunk]
         planner.prefetch(digests, {pair for result, _ in chunk if result.ok for pair in intake.pairs_of(result.batch)})
         decided: list[tuple[FileResult, intake.Decision, writer.Pending | None]] = []
@@ -183,10 +218,15 @@ class Store:
             decided.append((result, decision, item))
         real = writer.write(conn, pending, ids)
         planner.rename(real)
-        return [decision.renamed(real).outcome(result.file, real[item.key] if item else None,
-                                               len(result.batch) if item else 0,
-                                               [real.get(i, i) for i in item.replaced] if item else [])
-                for result, decision, item in decided]
+        return [
+            decision.renamed(real).outcome(
+                result.file,
+                real[item.key] if item else None,
+                len(result.batch) if item else 0,
+                [real.get(i, i) for i in item.replaced] if item else [],
+            )
+            for result, decision, item in decided
+        ]
 
     def _totals(self, conn: sa.Connection, sub_ids: list[int]) -> dict[str, float]:
         if not sub_ids:
@@ -197,7 +237,8 @@ class Store:
             .join(metric, metric.c.id == records.c.metric_id)
             .outerjoin(unit, unit.c.id == records.c.unit_id)
             .where(records.c.submission_id.in_(sub_ids))
-            .group_by(metric.c.text, unit.c.text))
+            .group_by(metric.c.text, unit.c.text)
+        )
         out: dict[str, float] = {}
         for name, unit_text, total in rows:
             key = measure_key(name, unit_text)
@@ -205,8 +246,13 @@ class Store:
         return out
 
     # ---- the submissions list -----------------------------------------------------------------
-    def submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
-                    search: str | None = None, limit: int | None = None) -> list[dict]:
+    def submissions(
+        self,
+        *,
+        statuses: Iterable[str] = ("active", "superseded", "deleted"),
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
         """Submissions, newest first, as plain dicts; ``search`` matches file name or agency."""
         query = self._submissions_query(statuses, search).order_by(submissions.c.id.desc())
         if limit is not None:
@@ -214,8 +260,9 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def count_submissions(self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"),
-                          search: str | None = None) -> int:
+    def count_submissions(
+        self, *, statuses: Iterable[str] = ("active", "superseded", "deleted"), search: str | None = None
+    ) -> int:
         query = self._submissions_query(statuses, search).with_only_columns(sa.func.count())
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
@@ -245,8 +292,9 @@ class Store:
         so a restore never makes the same unit's year count twice. Returns the ids that stepped back.
         """
         with self._write() as conn:
-            row = conn.execute(sa.select(submissions.c.status, submissions.c.replaced_by)
-                               .where(submissions.c.id == sub_id)).first()
+            row = conn.execute(
+                sa.select(submissions.c.status, submissions.c.replaced_by).where(submissions.c.id == sub_id)
+            ).first()
             if row is None:
                 raise KeyError(f"没有第 {sub_id} 号报表")
             conflicts = intake.Planner(conn).conflicts(self._stored_pairs(conn, sub_id))
@@ -255,10 +303,16 @@ class Store:
             if live is not None and live != sub_id:
                 stepped_back.add(live)
             if stepped_back:
-                conn.execute(submissions.update().where(submissions.c.id.in_(sorted(stepped_back)))
-                             .values(status="superseded", replaced_by=sub_id, changed_at=intake.now()))
-            conn.execute(submissions.update().where(submissions.c.id == sub_id)
-                         .values(status="active", replaced_by=None, changed_at=intake.now()))
+                conn.execute(
+                    submissions.update()
+                    .where(submissions.c.id.in_(sorted(stepped_back)))
+                    .values(status="superseded", replaced_by=sub_id, changed_at=intake.now())
+                )
+            conn.execute(
+                submissions.update()
+                .where(submissions.c.id == sub_id)
+                .values(status="active", replaced_by=None, changed_at=intake.now())
+            )
             return sorted(stepped_back)
 
     def _live_successor(self, conn: sa.Connection, successor: int | None) -> int | None:
@@ -266,8 +320,9 @@ class Store:
         seen: set[int] = set()
         while successor is not None and successor not in seen:
             seen.add(successor)
-            row = conn.execute(sa.select(submissions.c.status, submissions.c.replaced_by)
-                               .where(submissions.c.id == successor)).first()
+            row = conn.execute(
+                sa.select(submissions.c.status, submissions.c.replaced_by).where(submissions.c.id == successor)
+            ).first()
             if row is None:
                 return None
             if row.status == "active":
@@ -277,23 +332,29 @@ class Store:
 
     def _stored_pairs(self, conn: sa.Connection, sub_id: int) -> set[tuple[str, int]]:
         agency = terms.alias("agency")
-        rows = conn.execute(sa.select(agency.c.text, records.c.year).distinct()
-                            .join(agency, agency.c.id == records.c.agency_id)
-                            .where(records.c.submission_id == sub_id, records.c.year.is_not(None)))
+        rows = conn.execute(
+            sa.select(agency.c.text, records.c.year)
+            .distinct()
+            .join(agency, agency.c.id == records.c.agency_id)
+            .where(records.c.submission_id == sub_id, records.c.year.is_not(None))
+        )
         return {(text, int(year)) for text, year in rows}
 
     def _set_status(self, conn: sa.Connection, sub_id: int, status: SubmissionStatus) -> None:
-        done = conn.execute(submissions.update().where(submissions.c.id == sub_id)
-                            .values(status=status, changed_at=intake.now())).rowcount
+        done = conn.execute(
+            submissions.update().where(submissions.c.id == sub_id).values(status=status, changed_at=intake.now())
+        ).rowcount
         if not done:
             raise KeyError(f"没有第 {sub_id} 号报表")
 
     def original(self, sub_id: int) -> tuple[str, bytes]:
         """The uploaded file exactly as received."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(submissions.c.file_name, originals.c.data)
-                               .join(originals, originals.c.sha256 == submissions.c.sha256)
-                               .where(submissions.c.id == sub_id)).first()
+            row = conn.execute(
+                sa.select(submissions.c.file_name, originals.c.data)
+                .join(originals, originals.c.sha256 == submissions.c.sha256)
+                .where(submissions.c.id == sub_id)
+            ).first()
         if row is None:
             raise KeyError(f"没有第 {sub_id} 号报表")
         return row.file_name, bytes(row.data)
@@ -316,10 +377,19 @@ class Store:
 
     def issues(self, *, active_only: bool = True) -> list[dict]:
         """Issues of the submissions in view, with their file names."""
-        query = (sa.select(issues.c.submission_id, submissions.c.file_name, issues.c.code, issues.c.level,
-                           issues.c.location, issues.c.value, issues.c.message)
-                 .join(submissions, submissions.c.id == issues.c.submission_id)
-                 .order_by(issues.c.submission_id, issues.c.id))
+        query = (
+            sa.select(
+                issues.c.submission_id,
+                submissions.c.file_name,
+                issues.c.code,
+                issues.c.level,
+                issues.c.location,
+                issues.c.value,
+                issues.c.message,
+            )
+            .join(submissions, submissions.c.id == issues.c.submission_id)
+            .order_by(issues.c.submission_id, issues.c.id)
+        )
         if active_only:
             query = query.where(submissions.c.status == "active")
         with self.engine.connect() as conn:
@@ -327,9 +397,11 @@ class Store:
 
     def record_texts(self) -> dict[int, tuple[str | None, str | None]]:
         """record id → (raw cell text, approx) for every active record (for downloads)."""
-        query = (sa.select(records.c.id, records.c.raw, records.c.approx)
-                 .join(submissions, submissions.c.id == records.c.submission_id)
-                 .where(submissions.c.status == "active"))
+        query = (
+            sa.select(records.c.id, records.c.raw, records.c.approx)
+            .join(submissions, submissions.c.id == records.c.submission_id)
+            .where(submissions.c.status == "active")
+        )
         with self.engine.connect() as conn:
             return {row.id: (row.raw, row.approx) for row in conn.execute(query)}
 
@@ -339,8 +411,9 @@ class Store:
         out: dict[int, tuple[str | None, str | None]] = {}
         with self.engine.connect() as conn:
             for chunk in intake.chunks(ids):
-                for row in conn.execute(sa.select(records.c.id, records.c.raw, records.c.approx)
-                                        .where(records.c.id.in_(chunk))):
+                for row in conn.execute(
+                    sa.select(records.c.id, records.c.raw, records.c.approx).where(records.c.id.in_(chunk))
+                ):
                     out[row.id] = (row.raw, row.approx)
         return out
 
@@ -350,10 +423,12 @@ class Store:
         counts: dict[int, list[tuple[int, str]]] = {}
         with self.engine.connect() as conn:
             for chunk in intake.chunks(ids):
-                query = (sa.select(records.c.submission_id, terms.c.text, sa.func.count().label("n"))
-                         .join(terms, terms.c.id == records.c.agency_id)
-                         .where(records.c.submission_id.in_(chunk))
-                         .group_by(records.c.submission_id, terms.c.text))
+                query = (
+                    sa.select(records.c.submission_id, terms.c.text, sa.func.count().label("n"))
+                    .join(terms, terms.c.id == records.c.agency_id)
+                    .where(records.c.submission_id.in_(chunk))
+                    .group_by(records.c.submission_id, terms.c.text)
+                )
                 for row in conn.execute(query):
                     counts.setdefault(row.submission_id, []).append((-row.n, row.text))
         return {sid: [name for _, name in sorted(pairs)] for sid, pairs in counts.items()}
@@ -370,8 +445,7 @@ class _WriteTransaction:
 
     def __enter__(self) -> sa.Connection:
         self.conn = self.engine.connect()
-        self.conn.execute(store_meta.update().where(store_meta.c.key == "version")
-                          .values(value=store_meta.c.value + 1))
+        self.conn.execute(store_meta.update().where(store_meta.c.key == "version").values(value=store_meta.c.value + 1))
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -404,8 +478,11 @@ def _make_engine(url: str) -> sa.Engine:
 
 def _diff(old: dict[str, float], new: dict[str, float | int]) -> list[dict]:
     keys = sorted(set(old) | set(new))
-    return [{"measure": k, "old": float(old.get(k, 0.0)), "new": float(new.get(k, 0.0))} for k in keys
-            if not math.isclose(old.get(k, 0.0), new.get(k, 0.0), rel_tol=1e-9, abs_tol=1e-9)]
+    return [
+        {"measure": k, "old": float(old.get(k, 0.0)), "new": float(new.get(k, 0.0))}
+        for k in keys
+        if not math.isclose(old.get(k, 0.0), new.get(k, 0.0), rel_tol=1e-9, abs_tol=1e-9)
+    ]
 
 
 def _bulk_chunks(items: Iterable[tuple[FileResult, bytes]]) -> Iterator[list[tuple[FileResult, bytes]]]:

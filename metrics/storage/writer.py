@@ -15,8 +15,8 @@ from itertools import islice
 import numpy as np
 import sqlalchemy as sa
 
-from metrics.storage.intake import chunks
 from metrics.core.record import Coded, FileResult, RecordBatch, object_array
+from metrics.storage.intake import chunks
 from metrics.storage.schema import (
     RECORD_INSERT_COLUMNS,
     TERM_COLUMNS,
@@ -28,21 +28,21 @@ from metrics.storage.schema import (
 )
 
 REGION_COLUMNS = ("province", "city", "district", "adcode")
-_SLAB = 50_000   # records per INSERT batch
+_SLAB = 50_000  # records per INSERT batch
 
 
 @dataclass
 class Pending:
     """A file let in, waiting to be written."""
 
-    key: int                       # provisional id (negative)
+    key: int  # provisional id (negative)
     result: FileResult
     data: bytes
     digest: str
     settings: str
     who: str
     imported_at: str
-    replaced: list[int]            # ids, some possibly provisional
+    replaced: list[int]  # ids, some possibly provisional
 
 
 def write(conn: sa.Connection, pending: list[Pending], ids: Ids) -> dict[int, int]:
@@ -54,23 +54,38 @@ def write(conn: sa.Connection, pending: list[Pending], ids: Ids) -> dict[int, in
         return {}
     _write_originals(conn, pending)
     rows = [_submission_row(p) for p in pending]
-    new_ids = conn.execute(submissions.insert().returning(submissions.c.id, sort_by_parameter_order=True),
-                           rows).scalars().all()
+    new_ids = (
+        conn.execute(submissions.insert().returning(submissions.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
     real = {p.key: int(i) for p, i in zip(pending, new_ids)}
     record_rows = _record_rows(conn, [(real[p.key], p.result.batch) for p in pending], ids)
     marks = ", ".join([_placeholder(conn.dialect)] * len(RECORD_INSERT_COLUMNS))
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in RECORD_INSERT_COLUMNS)
     while slab := list(islice(record_rows, _SLAB)):  # never a million tuples at once
         conn.exec_driver_sql(f"INSERT INTO records ({quoted}) VALUES ({marks})", slab)
-    issue_rows = [{"submission_id": real[p.key], "code": i.code, "level": i.level, "location": i.where,
-                   "value": i.value, "message": i.message} for p in pending for i in p.result.issues]
+    issue_rows = [
+        {
+            "submission_id": real[p.key],
+            "code": i.code,
+            "level": i.level,
+            "location": i.where,
+            "value": i.value,
+            "message": i.message,
+        }
+        for p in pending
+        for i in p.result.issues
+    ]
     if issue_rows:
         conn.execute(issues.insert(), issue_rows)
     for p in pending:
         if p.replaced:
-            conn.execute(submissions.update()
-                         .where(submissions.c.id.in_([real.get(i, i) for i in p.replaced]))
-                         .values(status="superseded", replaced_by=real[p.key], changed_at=p.imported_at))
+            conn.execute(
+                submissions.update()
+                .where(submissions.c.id.in_([real.get(i, i) for i in p.replaced]))
+                .values(status="superseded", replaced_by=real[p.key], changed_at=p.imported_at)
+            )
     return real
 
 
@@ -95,12 +110,21 @@ def _submission_row(p: Pending) -> dict:
             per_agency[agency.values[k]] += n
     year = batch.coded("year")
     years = sorted({int(year.values[k]) for k in np.unique(year.codes).tolist() if year.values[k] is not None})
-    return {"file_name": p.result.file, "sha256": p.digest, "size": len(p.data), "imported_at": p.imported_at,
-            "imported_by": p.who, "status": "active",
-            "agency": per_agency.most_common(1)[0][0] if per_agency else None,
-            "years": ",".join(map(str, years)), "n_records": len(batch), "n_errors": levels["error"],
-            "n_warnings": levels["warning"], "layouts": json.dumps(p.result.layouts, ensure_ascii=False),
-            "overrides": p.settings}
+    return {
+        "file_name": p.result.file,
+        "sha256": p.digest,
+        "size": len(p.data),
+        "imported_at": p.imported_at,
+        "imported_by": p.who,
+        "status": "active",
+        "agency": per_agency.most_common(1)[0][0] if per_agency else None,
+        "years": ",".join(map(str, years)),
+        "n_records": len(batch),
+        "n_errors": levels["error"],
+        "n_warnings": levels["warning"],
+        "layouts": json.dumps(p.result.layouts, ensure_ascii=False),
+        "overrides": p.settings,
+    }
 
 
 class Ids:
@@ -137,7 +161,9 @@ class Ids:
 def _select_terms(conn: sa.Connection, kind: str, texts: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in chunks(texts):
-        for row in conn.execute(sa.select(terms.c.id, terms.c.text).where(terms.c.kind == kind, terms.c.text.in_(chunk))):
+        for row in conn.execute(
+            sa.select(terms.c.id, terms.c.text).where(terms.c.kind == kind, terms.c.text.in_(chunk))
+        ):
             found[row.text] = row.id
     return found
 
@@ -159,8 +185,7 @@ def _record_rows(conn: sa.Connection, batches: list[tuple[int, RecordBatch]], id
     if not batches:
         return iter(())
     parts = [b for _, b in batches]
-    cols: dict[str, list] = {
-        "submission_id": np.repeat([sid for sid, _ in batches], [len(b) for b in parts]).tolist()}
+    cols: dict[str, list] = {"submission_id": np.repeat([sid for sid, _ in batches], [len(b) for b in parts]).tolist()}
     for column, kind in TERM_COLUMNS.items():
         cols[column] = _term_column(conn, _gather(parts, kind), kind, ids)
     cols["region_id"] = _region_column(conn, [_gather(parts, c) for c in REGION_COLUMNS], ids)
@@ -198,8 +223,9 @@ def _term_column(conn: sa.Connection, coded: Coded, kind: str, ids: Ids) -> list
 
 def _region_column(conn: sa.Connection, coded: list[Coded], ids: Ids) -> list[int | None]:
     keys, inverse = np.unique(np.stack([c.codes for c in coded], axis=1), axis=0, return_inverse=True)
-    places = [tuple("" if c.values[k] is None else str(c.values[k]) for c, k in zip(coded, row))
-              for row in keys.tolist()]
+    places = [
+        tuple("" if c.values[k] is None else str(c.values[k]) for c, k in zip(coded, row)) for row in keys.tolist()
+    ]
     known = ids.regions_of(conn, [p for p in places if any(p)])
     lookup = np.array([known[p] if any(p) else -1 for p in places], dtype=np.int64)
     return _none_below_zero(lookup[inverse.reshape(-1)])
