@@ -12,7 +12,6 @@ from metrics.analysis.charts import (
     MISSING_LABEL,
     TEMPLATE_NAME,
     apply_template,
-    bar_grouped,
     bar_ranked,
     chart_config,
     empty_figure,
@@ -116,126 +115,10 @@ def test_bar_ranked_keeps_the_top_and_says_so(returns):
     assert value_axis(fig, "yaxis")["ticktext"][-1] == "3万"
 
 
-def test_bar_grouped(returns):
-    fig = bar_grouped(returns, "year", "value", "sector", title="分年度", unit="元")
-    assert_outreach_look(fig)
-    data = as_json(fig)["data"]
-    assert [t["name"] for t in data] == ["消委会", "市场监管", "烟草"]
-    assert sum(sum(t["y"]) for t in data) == returns["value"].sum()
-    assert data[0]["x"] == ["2023", "2024"] and data[0]["y"] == [10007, 2500]
-    assert data[0]["customdata"][0] == ["2023", "1万元", "消委会"]
-    assert data[1]["customdata"][0] == ["2024", "3万元", "市场监管"]
-    layout = as_json(fig)["layout"]
-    assert layout["barmode"] == "group"
-    assert layout["xaxis"]["type"] == "category" and layout["xaxis"]["categoryarray"] == ["2023", "2024"]
-    assert layout["yaxis"]["ticktext"] == ["0", "1万", "2万", "3万"]
-    assert_no_si_suffix(fig)
-
-
-def test_line_trend_years_are_categories_without_separators(returns):
-    fig = line_trend(returns, "year", "value", title="趋势", unit="场")
-    assert_outreach_look(fig)
-    (line,) = as_json(fig)["data"]
-    layout = as_json(fig)["layout"]
-    assert layout["xaxis"]["type"] == "category"
-    assert line["x"] == ["2023", "2024"] and "2,024" not in json.dumps(layout, ensure_ascii=False)
-    assert line["y"] == [10007, 37500]
-    assert line["customdata"][1] == ["2024", "3.75万场", ""]
-    assert layout["yaxis"]["ticktext"] == ["0", "1万", "2万", "3万", "4万"]
-    assert_no_si_suffix(fig)
-
-
-def test_line_trend_sorts_years_and_splits_by_colour(returns):
-    shuffled = returns.iloc[::-1]
-    fig = line_trend(shuffled, "year", "value", "sector", title="趋势", unit="场")
-    data = as_json(fig)["data"]
-    assert {t["name"] for t in data} == {"消委会", "市场监管", "烟草"}
-    consumer = next(t for t in data if t["name"] == "消委会")
-    assert consumer["x"] == ["2023", "2024"] and consumer["y"] == [10007, 2500]
-    assert consumer["customdata"][0] == ["2023", "1万场", "消委会"]
-
-
-def test_line_trend_iso_dates(returns):
-    dated = returns.assign(day=["2024-03-15", "2024-03-01", "2024-03-15", "2024-03-05", "2024-03-01"])
-    fig = line_trend(dated, "day", "value", title="按日", unit="人次")
-    (line,) = as_json(fig)["data"]
-    layout = as_json(fig)["layout"]
-    assert layout["xaxis"]["type"] == "date"
-    # 5 → 15 March is more than GAP_DAYS: a blank point (2024-03-10) breaks the line there.
-    assert [d[:10] for d in line["x"]] == ["2024-03-01", "2024-03-05", "2024-03-10", "2024-03-15"]
-    assert line["y"] == [30007, 2500, None, 15000]
-    assert [c[0] for c in line["customdata"] if c] == ["2024-03-01", "2024-03-05", "2024-03-15"]
-    assert line["customdata"][0][1] == "3万人次"
-    assert any("月" in stop["value"] for stop in layout["xaxis"]["tickformatstops"])
-
-
-@pytest.mark.parametrize("builder", [treemap, sunburst])
-def test_area_charts_with_missing_levels(regions, builder):
-    fig = builder(regions, ["province", "city", "district"], "value", title="地区", unit="元")
-    assert_outreach_look(fig)
-    (trace,) = as_json(fig)["data"]
-    nodes = {i: (p, lab, v) for i, p, lab, v in zip(trace["ids"], trace["parents"], trace["labels"], trace["values"])}
-    assert nodes["浙江省"] == ("", "浙江省", 62000)
-    assert nodes["浙江省/宁波市"] == ("浙江省", "宁波市", 32000)  # its own 2万 plus 鄞州区
-    assert nodes["浙江省/宁波市/鄞州区"] == ("浙江省/宁波市", "鄞州区", 12000)
-    assert nodes["浙江省/杭州市"][2] == 30000
-    assert sorted(nodes) == sorted(
-        [  # blank trailing levels are no nodes of their own
-            "浙江省",
-            "浙江省/宁波市",
-            "浙江省/宁波市/鄞州区",
-            "浙江省/杭州市",
-            MISSING_LABEL,
-            "福建省",
-            "福建省/福州市",
-            "福建省/福州市/鼓楼区",
-            "江苏省",
-            "江苏省/南京市",
-            "江苏省/南京市/鼓楼区",
-        ]
-    )
-    assert nodes[MISSING_LABEL] == ("", MISSING_LABEL, 4000)
-    # two 鼓楼区 in different cities stay apart
-    assert nodes["福建省/福州市/鼓楼区"][2] == 50000 and nodes["江苏省/南京市/鼓楼区"][2] == 800
-    roots = sum(v for p, _, v in nodes.values() if p == "")
-    assert roots == regions["value"].sum()
-    assert trace["branchvalues"] == "total"
-    custom = dict(zip(trace["ids"], trace["customdata"]))
-    assert custom["浙江省"][:3] == ["浙江省", "6.2万元", "province"]
-    assert custom["浙江省/宁波市/鄞州区"] == ["鄞州区", "1.2万元", "district", "浙江省 / 宁波市 / 鄞州区"]
-    assert "%{customdata[1]}" in trace["hovertemplate"]
-    assert_no_si_suffix(fig)
-
-
-def test_treemap_inner_blank_level_is_named():
-    frame = pd.DataFrame({"p": ["浙江省"], "c": [float("nan")], "d": ["鄞州区"], "v": [5]})
-    (trace,) = as_json(treemap(frame, ["p", "c", "d"], "v", title="t", unit="件"))["data"]
-    assert trace["ids"] == ["浙江省", f"浙江省/{MISSING_LABEL}", f"浙江省/{MISSING_LABEL}/鄞州区"]
-
-
-def test_treemap_refuses_negative_values(regions):
-    with pytest.raises(ValueError):
-        treemap(regions.assign(value=-regions["value"]), ["province"], "value", title="t", unit="元")
-
-
-def test_pie_share(returns):
-    fig = pie_share(returns, "sector", "value", title="占比", unit="份")
-    assert_outreach_look(fig)
-    (pie,) = as_json(fig)["data"]
-    assert pie["hole"] > 0
-    assert pie["labels"] == ["市场监管", "消委会", "烟草"]
-    assert sum(pie["values"]) == returns["value"].sum()
-    assert pie["customdata"][1] == ["消委会", "1.25万份"]
-    assert "%{customdata[1]}" in pie["hovertemplate"]
-    assert "4.75万份" in as_json(fig)["layout"]["annotations"][0]["text"]
-    assert_no_si_suffix(fig)
-
-
 @pytest.mark.parametrize(
     "build",
     [
         lambda df: bar_ranked(df, "agency", "value", title="t", unit="人"),
-        lambda df: bar_grouped(df, "year", "value", "sector", title="t", unit="人"),
         lambda df: line_trend(df, "year", "value", title="t", unit="人"),
         lambda df: pie_share(df, "sector", "value", title="t", unit="人"),
         lambda df: treemap(df, ["sector", "agency"], "value", title="t", unit="人"),

@@ -392,10 +392,6 @@ class _Foreign(Exception):
     """Raised inside an import's transaction to roll it back (see ``ScopedStore.import_many``)."""
 
 
-def for_account(store: Store, principal: Principal, *, source: str = "") -> ScopedStore:
-    return ScopedStore(store, principal, source=source)
-
-
 # What the core's round functions and the pages are given: the raw store (no login configured: the machine's
 # owner) or one account's scoped handle, which answers the same calls.
 StoreHandle: TypeAlias = Store | ScopedStore

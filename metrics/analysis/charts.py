@@ -294,34 +294,6 @@ def bar_rates(df: pd.DataFrame, label: str, value: str, *, title: str, top: int 
     return fig
 
 
-def bar_grouped(
-    df: pd.DataFrame, x: str, value: str, color: str, *, title: str, unit: str, lang: str = "zh"
-) -> go.Figure:
-    """Side-by-side bars: one group per `x`, one colour per `color`."""
-    data = _sum_by(df, [x, color], value)
-    if (empty := _no_data(data, title, lang)) is not None:
-        return empty
-    traces = []
-    for series, part in data.groupby(color, sort=False):
-        shown = [format_metric(v, unit, lang=lang) for v in part[value]]
-        traces.append(
-            go.Bar(
-                name=str(series),
-                x=part[x].tolist(),
-                y=part[value].tolist(),
-                customdata=[[c, s, series] for c, s in zip(part[x], shown)],
-                hovertemplate=_HOVER_SERIES,
-            )
-        )
-    fig = _figure(traces, title)
-    fig.update_layout(
-        barmode="group",
-        xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(dict.fromkeys(data[x]))},
-    )
-    _value_axis(fig, "y", data[value].tolist(), unit, lang=lang)
-    return fig
-
-
 def _is_date_axis(column: pd.Series) -> bool:
     """True for datetimes and ISO date strings; years as numbers stay categories."""
     if pd.api.types.is_datetime64_any_dtype(column):

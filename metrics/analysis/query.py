@@ -365,13 +365,6 @@ class Kpi:
             return None
         return (self.same_now - self.same_before) / abs(self.same_before) * 100
 
-    @property
-    def change_all(self) -> float | None:
-        """The change over all units in % (units that reported one year only included)."""
-        if self.previous is None or self.previous == 0:
-            return None
-        return (self.value - self.previous) / abs(self.previous) * 100
-
 
 @dataclass(frozen=True)
 class YearChoice:

@@ -30,12 +30,6 @@ class Pack:
     notes: tuple[str, ...] = ()  # what the reader should know, e.g. why a Word file has no chart images
 
 
-def chart_images(brief: Brief) -> tuple[list[bytes | None], list[str]]:
-    """PNG of every chart through one browser; none (and the reason) where the server cannot render."""
-    pictures, _, notes = pack_images(brief, charts=True, with_map=False)
-    return pictures, notes
-
-
 def pack_images(brief: Brief, *, charts: bool, with_map: bool) -> tuple[list[bytes | None], bytes | None, list[str]]:
     """PNGs of the charts and of the map (those asked for that the brief has), drawn through one browser:
     (chart images, map image, notes); where the server cannot draw, none and the notes say why."""

@@ -34,8 +34,6 @@ originals = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
-SUBMISSION_STATUSES = ("active", "superseded", "deleted")
-
 submissions = sa.Table(
     "submissions",
     metadata,
