@@ -24,6 +24,7 @@ from streamlit.util import calc_hash
 
 from metrics.access import accounts
 from metrics.access.rules import ALLOWED, Action, Role, Scope
+from metrics.analysis import maps
 from metrics.collection import campaigns as cp
 from metrics.core.fmt import format_metric
 from metrics.storage.store import Store
@@ -475,9 +476,25 @@ def check_regions(at: AppTest, db: Path, who: Who) -> None:
     measure = measure_of_page(at, "regions_measure")
     expected = sums(db, who, measure, "g.province")
     assert numbers(at, "省份") == {k: format_metric(v, UNITS[measure]) for k, v in expected.items()}
-    total, on_map = map_numbers(at, "省份")
-    assert total == format_metric(sum(expected.values()), UNITS[measure])
-    assert on_map == {k: format_metric(v, UNITS[measure]) for k, v in expected.items() if k}
+    home = maps.home_place(who.regions) if who.regions and not who.units else None
+    path = [b.label for b in at.button if b.key and b.key.startswith("regions_map_up_")]
+    if home is None:
+        total, on_map = map_numbers(at, "省份")
+        assert total == format_metric(sum(expected.values()), UNITS[measure])
+        assert on_map == {k: format_metric(v, UNITS[measure]) for k, v in expected.items() if k}
+        assert path == ["全国"]
+        return
+    # An account held to a city: its map starts at the city's districts and its path at the city.
+    assert home.level == "city"
+    by_district = sums(db, who, measure, "g.district")
+    total, on_map = map_numbers(at, "区县")
+    assert total == format_metric(sum(by_district.values()), UNITS[measure])
+    left = by_district.pop(None, 0)
+    want = {k: format_metric(v, UNITS[measure]) for k, v in by_district.items()}
+    if left:
+        want["未落到图上"] = format_metric(left, UNITS[measure])
+    assert on_map == want
+    assert path == [home.name]
 
 
 def check_trends(at: AppTest, db: Path, who: Who) -> None:

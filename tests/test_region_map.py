@@ -348,3 +348,25 @@ def test_a_negative_place_total_gets_a_note_not_a_crash(tmp_path, monkeypatch):
     assert any("合计为负数" in i.value for i in at.info)
     table = map_table(at, "区县")
     assert table.values.tolist() == [["合计", "-2场"], ["海曙区", "3场"], ["鄞州区", "-5场"]]
+
+
+def test_an_accounts_home_is_the_smallest_region_holding_its_scope():
+    gaz = default_gazetteer()
+    shenzhen, guangzhou = gaz.by_adcode("440300"), gaz.by_adcode("440100")
+    assert maps.home_place(["440300"]) == shenzhen
+    assert maps.home_place(["440300", "440305"]) == shenzhen  # a city and one of its districts
+    assert maps.home_place(["440300", "440100"]) == gaz.by_adcode("440000")
+    assert maps.home_place(["440300", "330200"]) is None  # two provinces: the whole country
+    assert maps.home_place([]) is None
+    assert maps.home_place(["999999"]) is None
+    assert guangzhou is not None and guangzhou.name == "广州市"
+
+
+def test_a_map_starts_at_home_unless_a_place_inside_it_is_chosen():
+    shenzhen = default_gazetteer().by_adcode("440300")
+    assert shenzhen is not None
+    assert maps.at_home(Filters(year=(2025,)), shenzhen) == Filters(year=(2025,), province="广东省", city="深圳市")
+    assert maps.at_home(Filters(province="广东省"), shenzhen) == Filters(province="广东省", city="深圳市")
+    inside = Filters(province="广东省", city="深圳市", district="南山区")
+    assert maps.at_home(inside, shenzhen) == inside
+    assert maps.at_home(Filters(), None) == Filters()

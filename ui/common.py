@@ -258,9 +258,22 @@ def place_to(region: Region | None) -> None:
     st.session_state["pending_filter"] = ("place", maps.place_filters(region))
 
 
+def map_home() -> Region | None:
+    """Where an account's maps start and their path begins: the region its scope lies in (深圳市 for a 深圳
+    reviewer); None for 全国, for a scope naming units (they may sit anywhere) and with no login."""
+    scope = principal().scope
+    if scope.everywhere or scope.units or not scope.regions:
+        return None
+    return maps.home_place(scope.regions)
+
+
 def map_path(region_map: maps.RegionMap, key: str) -> None:
-    """全国 › 广东省 › 深圳市: every step above the chosen place is a button that goes back up to it."""
-    steps = [None, *maps.trail(region_map.focus or region_map.parent)]
+    """全国 › 广东省 › 深圳市: every step above the chosen place is a button that goes back up to it (an
+    account held to a region starts the path there)."""
+    steps: list[Region | None] = [None, *maps.trail(region_map.focus or region_map.parent)]
+    home = map_home()
+    if home in steps:
+        steps = steps[steps.index(home) :]
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"{key}_path"):
         st.caption(t("regions.map_path"), width="content")
         for i, region in enumerate(steps):
@@ -343,7 +356,7 @@ def measure_map(frame: pd.DataFrame, measure: Measure, chosen: Filters, key: str
     try:
         # Shows after 0.5 s only: the first map of a level on a new machine prepares its boundaries (2–9 s).
         with st.spinner(t("regions.map_preparing")):
-            region_map = maps.region_map(frame, measure.key, chosen)
+            region_map = maps.region_map(frame, measure.key, maps.at_home(chosen, map_home()))
     except maps.UnknownPlace as exc:
         st.warning(t("regions.map_unknown_place", place=str(exc)))
         return
@@ -390,7 +403,7 @@ def show_rate_map(campaign, report, rate: str, chosen: Filters, key: str) -> Non
 
     try:
         with st.spinner(t("regions.map_preparing")):
-            region_map, rates = rate_map(report, chosen, rate)
+            region_map, rates = rate_map(report, maps.at_home(chosen, map_home()), rate)
     except maps.UnknownPlace as exc:
         st.warning(t("regions.map_unknown_place", place=str(exc)))
         return

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -398,6 +398,38 @@ def trail(region: Region | None) -> list[Region]:
         out.append(region)
         region = region_up(region)
     return out[::-1]
+
+
+def home_place(adcodes: Iterable[str]) -> Region | None:
+    """The smallest region holding every one of ``adcodes`` (an account's scope): 440300 → 深圳市, 440300 and
+    440100 → 广东省; None when they span provinces or one is not in the gazetteer."""
+    gaz = default_gazetteer()
+    trails = []
+    for code in adcodes:
+        region = gaz.by_adcode(code)
+        if region is None:
+            return None
+        trails.append(trail(region))
+    if not trails:
+        return None
+    home = None
+    for step in zip(*trails):
+        if any(r != step[0] for r in step):
+            break
+        home = step[0]
+    return home
+
+
+def at_home(filters: Filters, home: Region | None) -> Filters:
+    """The filters a map draws: the chosen place, or ``home`` when nothing under it is chosen (an account held
+    to 深圳市 sees 深圳's districts, not a map of China with one province coloured)."""
+    if home is None:
+        return filters
+    place = place_of(filters)
+    if place is None or place.contains(home):
+        names = place_filters(home)
+        return replace(filters, province=names["province"], city=names["city"], district=names["district"])
+    return filters
 
 
 def place_filters(region: Region | None) -> dict[str, str | None]:
