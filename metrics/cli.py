@@ -395,9 +395,14 @@ def _outcome_text(outcome: ImportOutcome) -> str:
 
 def _demo(store: ScopedStore, args: argparse.Namespace) -> int:
     # Imported here: only this command needs the generator.
-    from metrics.storage.demo import generate_returns
+    from metrics.storage.demo import capacity, generate_returns
 
     _require(store, Action.UPLOAD, target="演示数据")
+    # Every seed holds about 1.4 million records; counting them costs ~3 s, so only a large request is checked
+    # (before anything is written: the generator would otherwise run out half-way through the import).
+    if args.rows > 1_000_000 and args.rows > (most := capacity(seed=args.seed)):
+        print(f"演示数据最多能生成 {most:,} 条记录,--rows {args.rows:,} 超出了;请改小 --rows", file=sys.stderr)
+        return 2
     url = store.url
     started = time.perf_counter()
     outcomes = store.import_many(

@@ -145,3 +145,12 @@ def test_demo_rejects_negative_rows(capsys, db):
     with pytest.raises(SystemExit) as exc:
         main(["demo", "--rows", "-5", "--db", db])
     assert exc.value.code == 2
+
+
+def test_demo_beyond_what_the_generator_holds_is_refused_before_anything_is_written(capsys, db):
+    code = main(["demo", "--rows", "50000000", "--db", db])
+    err = capsys.readouterr().err
+    assert code == 2 and "演示数据最多能生成" in err and "内部错误" not in err
+    store = Store(db)
+    assert store.submissions() == [] and len(store.facts()) == 0
+    store.dispose()

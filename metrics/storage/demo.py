@@ -157,6 +157,17 @@ class _Agency:
     region: Region
 
 
+def capacity(*, seed: int = 315, years: tuple[int, ...] = DEMO_YEARS) -> int:
+    """How many records ``generate_returns`` can make for this seed and these years (asked before writing)."""
+    rng = np.random.default_rng(seed)
+    years = tuple(sorted(set(years)))
+    return sum(
+        int(np.count_nonzero(~np.isnan(draft.values)))
+        for agency in _agencies(rng)
+        for _, draft in _agency_years(agency, years, rng)
+    )
+
+
 def generate_returns(rows: int, *, seed: int = 315, years: tuple[int, ...] = DEMO_YEARS) -> Iterator[DemoReturn]:
     """Yield demo returns holding exactly ``rows`` records in all (the last one trimmed); deterministic.
 
