@@ -267,11 +267,10 @@ def map_home() -> Region | None:
     return maps.home_place(scope.regions)
 
 
-def map_path(region_map: maps.RegionMap, key: str) -> None:
+def map_path(region_map: maps.RegionMap, key: str, home: Region | None) -> None:
     """全国 › 广东省 › 深圳市: every step above the chosen place is a button that goes back up to it (an
     account held to a region starts the path there)."""
     steps: list[Region | None] = [None, *maps.trail(region_map.focus or region_map.parent)]
-    home = map_home()
     if home in steps:
         steps = steps[steps.index(home) :]
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"{key}_path"):
@@ -331,8 +330,7 @@ def map_numbers(region_map: maps.RegionMap, measure: Measure) -> None:
     """The numbers beside a map: the view's total, what the map cannot place, then the units with numbers,
     largest first. The grey units are counted, not listed: for an account limited to one city a blank row
     for the next city would read as "reported nothing" when it is only outside the account's view."""
-    units = region_map.table()
-    valued = units[units["value"].notna()]
+    valued = region_map.valued()
     level = t(f"common.{region_map.level}")
     value = t("common.value")
     rows = pd.DataFrame(
@@ -347,20 +345,21 @@ def map_numbers(region_map: maps.RegionMap, measure: Measure) -> None:
     show_table(pd.concat([pd.DataFrame(extra), rows], ignore_index=True), height=_beside_map(len(rows) + len(extra)))
     if region_map.left:
         st.caption(t("regions.map_left", value=format_metric(region_map.left, measure.unit, lang=lang())))
-    if len(units) > len(valued):
-        st.caption(t("regions.map_grey", n=len(units) - len(valued), level=level))
+    if region_map.grey:
+        st.caption(t("regions.map_grey", n=region_map.grey, level=level))
 
 
 def measure_map(frame: pd.DataFrame, measure: Measure, chosen: Filters, key: str, *, when: str = "") -> None:
     """A measure of the view on the map under the chosen place: path, map, and the numbers beside it."""
+    home = map_home()
     try:
         # Shows after 0.5 s only: the first map of a level on a new machine prepares its boundaries (2–9 s).
         with st.spinner(t("regions.map_preparing")):
-            region_map = maps.region_map(frame, measure.key, maps.at_home(chosen, map_home()))
+            region_map = maps.region_map(frame, measure.key, maps.at_home(chosen, home))
     except maps.UnknownPlace as exc:
         st.warning(t("regions.map_unknown_place", place=str(exc)))
         return
-    map_path(region_map, key)
+    map_path(region_map, key, home)
     if region_map.focus is not None:
         st.caption(
             t(
@@ -401,13 +400,14 @@ def show_rate_map(campaign, report, rate: str, chosen: Filters, key: str) -> Non
     """A round's rate on the map under the chosen place, 应报/已报 and the rate beside each unit."""
     from metrics.collection.completeness import percent, rate_map
 
+    home = map_home()
     try:
         with st.spinner(t("regions.map_preparing")):
-            region_map, rates = rate_map(report, maps.at_home(chosen, map_home()), rate)
+            region_map, rates = rate_map(report, maps.at_home(chosen, home), rate)
     except maps.UnknownPlace as exc:
         st.warning(t("regions.map_unknown_place", place=str(exc)))
         return
-    map_path(region_map, key)
+    map_path(region_map, key, home)
     level = t(f"common.{region_map.level}")
     title = t(
         "regions.map_rate_title", campaign=f"{campaign.year} {campaign.name}", rate=t(f"progress.{rate}"), level=level

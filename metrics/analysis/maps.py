@@ -464,6 +464,16 @@ class RegionMap:
         """Every unit of the map (adcode, name, value), largest first, those without numbers last."""
         return units_table(self.values, self.level, self.parent_adcode)
 
+    def valued(self) -> pd.DataFrame:
+        """The units that have a number (adcode, name, value), largest first: what is listed beside the map."""
+        units = self.table()
+        return units[units["value"].notna()].reset_index(drop=True)
+
+    @property
+    def grey(self) -> int:
+        """How many units of the map have no number (drawn grey; counted beside the map, never listed)."""
+        return int(self.table()["value"].isna().sum())
+
     def target(self, point: Mapping) -> Region | None:
         """The region a click on the map leads to: a unit with numbers (the sidebar offers only places
         the view holds), not the place already chosen; None for anything else."""

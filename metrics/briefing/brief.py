@@ -276,12 +276,6 @@ def pack_map(view: pd.DataFrame, measure: Measure, filters: Filters) -> RegionMa
     return found if found.values else None
 
 
-def map_units(found: RegionMap) -> pd.DataFrame:
-    """The map's units that have a number (adcode, name, value), largest first."""
-    units = found.table()
-    return units[units["value"].notna()].reset_index(drop=True)
-
-
 def map_rows(brief: Brief, limit: int | None = None) -> pd.DataFrame:
     """The numbers beside the map as the slides, Word and HTML show them, each with its unit: 合计 first,
     未落到图上 when part of the total is on no unit, then every unit with a number, largest first (beyond
@@ -289,7 +283,7 @@ def map_rows(brief: Brief, limit: int | None = None) -> pd.DataFrame:
     if brief.map is None or brief.map_measure is None:
         return pd.DataFrame()
     unit, level = brief.map_measure.unit, DIMENSION_NAMES[brief.map.level]
-    units = map_units(brief.map)
+    units = brief.map.valued()
     names, values = units["name"].tolist(), units["value"].tolist()
     if limit is not None and len(names) > limit:
         rest = len(names) - (limit - 1)
@@ -321,9 +315,8 @@ def map_notes(brief: Brief) -> list[str]:
         )
     if found.left:
         notes.append(t("regions.map_left", value=format_metric(found.left, brief.map_measure.unit)))
-    grey = len(found.table()) - len(found.values)
-    if grey:
-        notes.append(t("regions.map_grey", n=grey, level=level))
+    if found.grey:
+        notes.append(t("regions.map_grey", n=found.grey, level=level))
     return notes
 
 

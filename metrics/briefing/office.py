@@ -39,7 +39,6 @@ from metrics.briefing.brief import (
     ChartData,
     map_notes,
     map_rows,
-    map_units,
 )
 from metrics.core.fmt import MINUS, change_text, comparison_texts, format_cn, format_metric
 from metrics.core.safe_export import XLSX_OPTIONS
@@ -527,7 +526,7 @@ def _xlsx_map_sheet(sheet, brief: Brief, fmt: dict) -> None:
     sheet.write_string(header, 1, f"{measure.name()}({measure.unit})" if measure.unit else measure.name(), fmt["head"])
     sheet.write_string(header, 2, "区划代码", fmt["head"])
     row = header
-    for unit in map_units(brief.map).itertuples(index=False):
+    for unit in brief.map.valued().itertuples(index=False):
         row += 1
         sheet.write_string(row, 0, unit.name, fmt["text"])
         sheet.write_number(row, 1, float(unit.value), fmt["number"])
